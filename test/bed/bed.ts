@@ -1,0 +1,225 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startDynamoDb } from './dynamodb.js';
+import { type KubeBinaries, type KubeEndpoints, startKube } from './kube.js';
+import { bedDir, bedStateFile, cacheDir, repoRoot } from './paths.js';
+import { createPki } from './pki.js';
+import {
+  type BedProcess,
+  BedStartError,
+  freePort,
+  isAlive,
+  startDetached,
+  stopProcess,
+  waitUntil,
+} from './processes.js';
+import { startPrometheus } from './prometheus.js';
+
+/** Everything a test needs to reach a running bed; written to `state.json` by `bed up`. */
+export interface BedState {
+  dir: string;
+  startedAt: string;
+  kube: KubeEndpoints;
+  prometheus: { url: string };
+  dynamodb: { endpoint: string };
+  slack: { url: string; botToken: string; signingSecret: string };
+  processes: BedProcess[];
+}
+
+/** Test-only Slack credentials of the emulator; they are not secrets of any real workspace. */
+export const bedSlackCredentials = {
+  botToken: 'xoxb-bed-0000000000-canarybot',
+  signingSecret: 'bed-signing-secret-0123456789abcdef',
+};
+
+/** Reads the state of a running bed, or undefined if none is recorded. */
+export async function readBedState(): Promise<BedState | undefined> {
+  if (!existsSync(bedStateFile)) return undefined;
+  return JSON.parse(await readFile(bedStateFile, 'utf8')) as BedState;
+}
+
+/** The running bed, or a clear error telling how to start one. */
+export async function requireBed(): Promise<BedState> {
+  const state = await readBedState();
+  if (!state) throw new BedStartError('the test bed is not running: start it with `npm run bed -- up`');
+  const dead = state.processes.filter((p) => !isAlive(p.pid)).map((p) => p.name);
+  if (dead.length > 0)
+    throw new BedStartError(
+      `test bed components are down: ${dead.join(', ')}; run \`npm run bed -- down\` then \`up\``,
+    );
+  return state;
+}
+
+/** Builds (or reuses from the cache) the Go binaries and the Istio CRD file. */
+export async function buildBinaries(): Promise<KubeBinaries> {
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn('bash', [join(repoRoot, 'test', 'bed', 'build-go.sh'), 'all'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, CANARY_BOT_CACHE: cacheDir },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new BedStartError(`build-go.sh failed (${code})`)),
+    );
+  });
+  const [kubernetes, etcd, kwok, istioCrds, kwokStages] = output.trim().split('\n');
+  if (!kubernetes || !etcd || !kwok || !istioCrds || !kwokStages) {
+    throw new BedStartError(`unexpected build-go.sh output: ${output}`);
+  }
+  return { kubernetes, etcd, kwok, istioCrds, kwokStages };
+}
+
+/** Fails early, with the fix, when a system package the bed needs is missing. */
+async function checkSystemTools(): Promise<void> {
+  const missing: string[] = [];
+  for (const [tool, pkg] of [
+    ['prometheus', 'prometheus'],
+    ['java', 'openjdk-17-jre-headless'],
+    ['openssl', 'openssl'],
+    ['go', 'golang (Go >= 1.26)'],
+  ] as const) {
+    const found = await new Promise<boolean>((resolve) => {
+      const child = spawn('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+      child.on('close', (code) => resolve(code === 0));
+    });
+    if (!found) missing.push(`${tool} (package ${pkg})`);
+  }
+  if (missing.length > 0) {
+    throw new BedStartError(
+      `missing system tools: ${missing.join(', ')}; run \`bash test/bed/install-system.sh\``,
+    );
+  }
+}
+
+async function withLock<T>(work: () => Promise<T>): Promise<T> {
+  const lock = `${bedDir}.lock`;
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new BedStartError(`could not take the bed lock ${lock}`);
+      await sleep(500);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Brings the whole bed up, or returns the running one. On any failure everything already started is stopped.
+ * Returns the state and whether this call started it.
+ */
+export async function bedUp(
+  log: (line: string) => void = () => {},
+): Promise<{ state: BedState; started: boolean }> {
+  return await withLock(async () => {
+    const existing = await readBedState();
+    if (existing?.processes.every((p) => isAlive(p.pid))) return { state: existing, started: false };
+    if (existing) await stopAll(existing);
+
+    await checkSystemTools();
+    const bin = await buildBinaries();
+    await rm(bedDir, { recursive: true, force: true });
+    await mkdir(join(bedDir, 'logs'), { recursive: true });
+    const processes: BedProcess[] = [];
+    const started = (p: BedProcess) => {
+      processes.push(p);
+      log(`started ${p.name} (pid ${p.pid})`);
+    };
+    try {
+      const t0 = Date.now();
+      const pki = await createPki(join(bedDir, 'pki'));
+      const [kube, prometheus, dynamodb, slack] = await Promise.all([
+        startKube(bedDir, pki, bin, started),
+        startPrometheus(bedDir, started),
+        startDynamoDb(bedDir, started),
+        startSlackEmulator(started),
+      ]);
+      const state: BedState = {
+        dir: bedDir,
+        startedAt: new Date().toISOString(),
+        kube,
+        prometheus,
+        dynamodb,
+        slack,
+        processes,
+      };
+      await writeFile(bedStateFile, `${JSON.stringify(state, null, 2)}\n`);
+      log(`bed ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      return { state, started: true };
+    } catch (error) {
+      await stopAll({ processes } as BedState);
+      throw error;
+    }
+  });
+}
+
+async function startSlackEmulator(started: (p: BedProcess) => void): Promise<BedState['slack']> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
+  const slack = startDetached(
+    'slack-emulator',
+    tsx,
+    [
+      join(repoRoot, 'test', 'bed', 'slack', 'main.ts'),
+      '--port',
+      String(port),
+      '--bot-token',
+      bedSlackCredentials.botToken,
+      '--signing-secret',
+      bedSlackCredentials.signingSecret,
+    ],
+    join(bedDir, 'logs', 'slack-emulator.log'),
+  );
+  started(slack);
+  await waitUntil(
+    slack,
+    async () => (await fetch(`${url}/api/api.test`, { method: 'POST' })).status > 0,
+    30_000,
+  );
+  return { url, ...bedSlackCredentials };
+}
+
+async function stopAll(state: Pick<BedState, 'processes'>): Promise<void> {
+  // Reverse start order: clients of the API server before the API server, etcd last.
+  for (const p of [...state.processes].reverse()) await stopProcess(p.pid);
+}
+
+/** Stops every process of the bed by PID and removes its data. */
+export async function bedDown(): Promise<boolean> {
+  return await withLock(async () => {
+    const state = await readBedState();
+    if (state) await stopAll(state);
+    await rm(bedDir, { recursive: true, force: true });
+    return state !== undefined;
+  });
+}
+
+/** One line per component: alive or not. */
+export async function bedStatus(): Promise<string[]> {
+  const state = await readBedState();
+  if (!state) return ['not running'];
+  return [
+    `started ${state.startedAt}, data in ${state.dir}`,
+    ...state.processes.map(
+      (p) => `${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isAlive(p.pid) ? 'up' : 'DOWN'}`,
+    ),
+    `kube-apiserver ${state.kube.server} (admin kubeconfig ${state.kube.kubeconfigs.admin})`,
+    `prometheus     ${state.prometheus.url}`,
+    `dynamodb       ${state.dynamodb.endpoint}`,
+    `slack          ${state.slack.url}`,
+  ];
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds the test bed's Go binaries from the wrapper modules beside this script.
+# Binaries are cached outside the repository, keyed by version, and reused when present.
+# Usage: build-go.sh [kubernetes|etcd|kwok|istio-crds|kwok-stages|all]   (prints the directory of each part)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cache="${CANARY_BOT_CACHE:-$HOME/.cache/canary-bot}"
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+
+k8s_version=v1.36.3
+etcd_version=v3.6.16
+kwok_version=v0.8.0
+istio_api_version=v1.31.1
+
+build() { # name version module-dir ldflags packages...
+  local name=$1 version=$2 dir=$3 ldflags=$4; shift 4
+  local out="$cache/bin/$name-$version"
+  if [ -f "$out/.complete" ]; then echo "$out"; return; fi
+  mkdir -p "$out"
+  echo "building $name $version into $out (first time only; cached afterwards)" >&2
+  (cd "$here/go/$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out/" "$@") >&2
+  touch "$out/.complete"
+  echo "$out"
+}
+
+k8s_ldflags() {
+  local v=$k8s_version minor; minor=$(echo "$v" | cut -d. -f2)
+  local f=""
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    f="$f -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=2026-01-01T00:00:00Z"
+  done
+  echo "$f"
+}
+
+module_files() { # name version module files...: copies files of a Go module into the cache
+  local name=$1 version=$2 module=$3; shift 3
+  local out="$cache/$name-$version"
+  if [ -f "$out/.complete" ]; then echo "$out"; return; fi
+  mkdir -p "$out"
+  local dir; dir=$(cd "$here/go/kwok" && go mod download -json "$module@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  for file in "$@"; do cp "$dir/$file" "$out/"; done
+  chmod u+w "$out"/*
+  touch "$out/.complete"
+  echo "$out"
+}
+
+part=${1:-all}
+case "$part" in
+  kubernetes|all) build kubernetes "$k8s_version" kubernetes "$(k8s_ldflags)" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler ;;&
+  etcd|all) build etcd "$etcd_version" etcd "" . ;;&
+  kwok|all) build kwok "$kwok_version" kwok "" sigs.k8s.io/kwok/cmd/kwok ;;&
+  istio-crds|all) module_files istio-crds "$istio_api_version" istio.io/api kubernetes/customresourcedefinitions.gen.yaml ;;&
+  kwok-stages|all) module_files kwok-stages "$kwok_version" sigs.k8s.io/kwok kustomize/stage/node/fast/node-initialize.yaml \
+    kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml kustomize/stage/pod/fast/pod-ready.yaml \
+    kustomize/stage/pod/fast/pod-complete.yaml kustomize/stage/pod/fast/pod-delete.yaml ;;&
+  kubernetes|etcd|kwok|istio-crds|kwok-stages|all) ;;
+  *) echo "unknown part: $part (kubernetes|etcd|kwok|istio-crds|kwok-stages|all)" >&2; exit 2 ;;
+esac

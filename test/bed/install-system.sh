@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test bed needs (idempotent; runs as root, as on CI).
+set -euo pipefail
+need=()
+command -v prometheus >/dev/null || need+=(prometheus)
+command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+command -v openssl >/dev/null || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  echo "installed: ${need[*]}"
+fi
+command -v go >/dev/null || { echo "Go 1.26 or newer is required to build the test bed's Kubernetes parts" >&2; exit 1; }

@@ -1,0 +1,312 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as k8s from '@kubernetes/client-node';
+import type { BedPki } from './pki.js';
+import { type BedProcess, freePort, startDetached, waitUntil } from './processes.js';
+
+/** Where the control plane of a running bed can be reached. */
+export interface KubeEndpoints {
+  server: string;
+  etcd: string;
+  caCert: string;
+  /** Kubeconfig files by identity; `admin` is system:masters and is for the bed and tests only. */
+  kubeconfigs: { admin: string; controllerManager: string; scheduler: string };
+}
+
+/** Binaries built by build-go.sh. */
+export interface KubeBinaries {
+  kubernetes: string;
+  etcd: string;
+  kwok: string;
+  istioCrds: string;
+  kwokStages: string;
+}
+
+/** Name of the simulated node that kwok manages. */
+export const kwokNodeName = 'kwok-node-0';
+
+function kubeconfigYaml(server: string, caCert: string, user: string, cert: string, key: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: bed\n  cluster:\n    server: ${server}\n    certificate-authority: ${caCert}`,
+    'users:',
+    `- name: ${user}\n  user:\n    client-certificate: ${cert}\n    client-key: ${key}`,
+    'contexts:',
+    `- name: bed\n  context:\n    cluster: bed\n    user: ${user}`,
+    'current-context: bed',
+    '',
+  ].join('\n');
+}
+
+/** Loads a kubeconfig file into a client configuration. */
+export function kubeConfigFrom(file: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(file);
+  return kc;
+}
+
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  # Only what service accounts do: enough to prove which verbs the bot used.
+  - level: Metadata
+    userGroups: ["system:serviceaccounts"]
+  - level: None
+`;
+
+/** Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok; applies the Istio CRDs. */
+export async function startKube(
+  dir: string,
+  pki: BedPki,
+  bin: KubeBinaries,
+  started: (p: BedProcess) => void,
+): Promise<KubeEndpoints> {
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  const log = (name: string) => join(dir, 'logs', `${name}.log`);
+
+  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  const etcd = startDetached(
+    'etcd',
+    join(bin.etcd, 'etcd'),
+    [
+      '--name=bed',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=bed=http://127.0.0.1:${peerPort}`,
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ],
+    log('etcd'),
+  );
+  started(etcd);
+  await waitUntil(etcd, async () => (await fetch(`${etcdUrl}/health`)).ok, 30_000);
+
+  const server = `https://127.0.0.1:${apiPort}`;
+  const kubeconfigs = {
+    admin: join(dir, 'admin.kubeconfig'),
+    controllerManager: join(dir, 'controller-manager.kubeconfig'),
+    scheduler: join(dir, 'scheduler.kubeconfig'),
+  };
+  for (const [name, file] of Object.entries(kubeconfigs)) {
+    const client = pki.clients[name as keyof typeof kubeconfigs];
+    await writeFile(file, kubeconfigYaml(server, pki.caCert, name, client.cert, client.key));
+  }
+  await writeFile(join(dir, 'audit-policy.yaml'), auditPolicy);
+
+  const apiserver = startDetached(
+    'kube-apiserver',
+    join(bin.kubernetes, 'kube-apiserver'),
+    [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${pki.servingCert}`,
+      `--tls-private-key-file=${pki.servingKey}`,
+      `--client-ca-file=${pki.caCert}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc',
+      `--service-account-key-file=${pki.serviceAccountPub}`,
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+      `--audit-log-path=${join(dir, 'logs', 'audit.log')}`,
+      '--audit-log-format=json',
+      '--profiling=false',
+      '--v=0',
+    ],
+    log('kube-apiserver'),
+  );
+  started(apiserver);
+
+  const admin = kubeConfigFrom(kubeconfigs.admin);
+  await waitUntil(apiserver, async () => (await rawGet(admin, '/readyz')) === 200, 90_000, 250);
+
+  const kcm = startDetached(
+    'kube-controller-manager',
+    join(bin.kubernetes, 'kube-controller-manager'),
+    [
+      `--kubeconfig=${kubeconfigs.controllerManager}`,
+      `--authentication-kubeconfig=${kubeconfigs.controllerManager}`,
+      `--authorization-kubeconfig=${kubeconfigs.controllerManager}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${await freePort()}`,
+      `--cert-dir=${join(dir, 'kcm-certs')}`,
+      '--leader-elect=false',
+      '--use-service-account-credentials=true',
+      `--service-account-private-key-file=${pki.serviceAccountKey}`,
+      `--root-ca-file=${pki.caCert}`,
+      // Only what makes Deployments ready and keeps service accounts working; no cloud, no node IPAM.
+      '--controllers=deployment-controller,replicaset-controller,serviceaccount-controller,serviceaccount-token-controller,namespace-controller,garbage-collector-controller,endpointslice-controller,endpoints-controller,root-ca-certificate-publisher-controller,pod-garbage-collector-controller,clusterrole-aggregation-controller',
+    ],
+    log('kube-controller-manager'),
+  );
+  started(kcm);
+
+  const scheduler = startDetached(
+    'kube-scheduler',
+    join(bin.kubernetes, 'kube-scheduler'),
+    [
+      `--kubeconfig=${kubeconfigs.scheduler}`,
+      `--authentication-kubeconfig=${kubeconfigs.scheduler}`,
+      `--authorization-kubeconfig=${kubeconfigs.scheduler}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${await freePort()}`,
+      `--cert-dir=${join(dir, 'scheduler-certs')}`,
+      '--leader-elect=false',
+    ],
+    log('kube-scheduler'),
+  );
+  started(scheduler);
+
+  const kwok = startDetached(
+    'kwok',
+    join(bin.kwok, 'kwok'),
+    [
+      `--kubeconfig=${kubeconfigs.admin}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      '--cidr=10.244.0.0/16',
+      '--node-ip=10.0.0.2',
+      `--server-address=127.0.0.1:${await freePort()}`,
+      ...(await readdir(bin.kwokStages))
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => `--config=${join(bin.kwokStages, f)}`),
+    ],
+    log('kwok'),
+  );
+  started(kwok);
+
+  await applyIstioCrds(admin, join(bin.istioCrds, 'customresourcedefinitions.gen.yaml'));
+  await createKwokNode(admin);
+  await waitUntil(kcm, async () => await defaultServiceAccountExists(admin), 60_000, 250);
+  await waitUntil(kwok, async () => await nodeIsReady(admin), 60_000, 250);
+  void scheduler;
+
+  return { server, etcd: etcdUrl, caCert: pki.caCert, kubeconfigs };
+}
+
+async function rawGet(kc: k8s.KubeConfig, path: string): Promise<number> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no cluster');
+  const options: { headers: Record<string, string> } & Record<string, unknown> = { headers: {} };
+  await kc.applyToHTTPSOptions(options);
+  const https = await import('node:https');
+  return await new Promise((resolve, reject) => {
+    const request = https.get(`${cluster.server}${path}`, options, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', reject);
+    request.setTimeout(2000, () => request.destroy(new Error('timeout')));
+  });
+}
+
+/** Creates the Istio CRDs (server-side, idempotent) and waits until every one is Established. */
+export async function applyIstioCrds(kc: k8s.KubeConfig, file: string): Promise<void> {
+  const api = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const docs = k8s.loadAllYaml(await readFile(file, 'utf8')) as k8s.V1CustomResourceDefinition[];
+  const crds = docs.filter((d) => d?.kind === 'CustomResourceDefinition');
+  for (const crd of crds) {
+    try {
+      await api.createCustomResourceDefinition({ body: crd });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409) throw error;
+    }
+  }
+  for (const crd of crds) {
+    const name = crd.metadata?.name ?? '';
+    await waitUntil(
+      `CRD ${name}`,
+      async () => {
+        const live = await api.readCustomResourceDefinition({ name });
+        return (live.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True');
+      },
+      30_000,
+    );
+  }
+}
+
+async function createKwokNode(kc: k8s.KubeConfig): Promise<void> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const node: k8s.V1Node = {
+    metadata: {
+      name: kwokNodeName,
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: { type: 'kwok', 'kubernetes.io/hostname': kwokNodeName, 'kubernetes.io/role': 'agent' },
+    },
+    status: {
+      allocatable: { cpu: '64', memory: '256Gi', pods: '500' },
+      capacity: { cpu: '64', memory: '256Gi', pods: '500' },
+    },
+  };
+  try {
+    await core.createNode({ body: node });
+  } catch (error) {
+    if ((error as { code?: number }).code !== 409) throw error;
+  }
+}
+
+async function nodeIsReady(kc: k8s.KubeConfig): Promise<boolean> {
+  const node = await kc.makeApiClient(k8s.CoreV1Api).readNode({ name: kwokNodeName });
+  return (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+async function defaultServiceAccountExists(kc: k8s.KubeConfig): Promise<boolean> {
+  try {
+    await kc
+      .makeApiClient(k8s.CoreV1Api)
+      .readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+    return true;
+  } catch {
+    await sleep(100);
+    return false;
+  }
+}
+
+/**
+ * Mints a short-lived bearer token for a service account with the TokenRequest API (the way a pod gets one),
+ * so tests act with exactly the rights bound to that account.
+ */
+export async function mintServiceAccountToken(
+  admin: k8s.KubeConfig,
+  namespace: string,
+  serviceAccount: string,
+  expirationSeconds = 3600,
+): Promise<string> {
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  const response = await core.createNamespacedServiceAccountToken({
+    name: serviceAccount,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds } },
+  });
+  const token = response.status?.token;
+  if (!token) throw new Error(`no token returned for ${namespace}/${serviceAccount}`);
+  return token;
+}
+
+/** A client configuration that authenticates with a bearer token against the bed's API server. */
+export function kubeConfigForToken(
+  endpoints: KubeEndpoints,
+  token: string,
+  user = 'token-user',
+): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'bed', server: endpoints.server, caFile: endpoints.caCert, skipTLSVerify: false }],
+    users: [{ name: user, token }],
+    contexts: [{ name: 'bed', cluster: 'bed', user }],
+    currentContext: 'bed',
+  });
+  return kc;
+}
