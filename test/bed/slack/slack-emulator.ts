@@ -1,0 +1,865 @@
+// A local stand-in for Slack's Web API: the methods canary-bot calls, Slack's wire formats and error
+// codes, Slack's documented limits, response URLs, file uploads, and a record of everything posted.
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { checkMessageContent, type MessageContent, type MessageContentError } from './block-kit-limits.js';
+import type {
+  EmulatorFault,
+  EmulatorInfo,
+  InteractionContext,
+  IssuedInteraction,
+  SlackEmulatorControl,
+  UserMessageInput,
+} from './emulator-control.js';
+import {
+  type MessageFilter,
+  type RecordedFile,
+  type RecordedMessage,
+  SlackRecord,
+  toSlackMessage,
+} from './message-record.js';
+import {
+  booleanArgument,
+  decodeApiRequest,
+  jsonArgument,
+  multipartBoundary,
+  parseMultipart,
+  WireFormatError,
+} from './wire-format.js';
+
+/** A channel of the emulated workspace; without `members`, every seeded user is a member. */
+export interface SeedChannel {
+  id: string;
+  name: string;
+  members?: string[];
+}
+
+export interface SeedUser {
+  id: string;
+  name: string;
+  realName?: string;
+  email?: string;
+  tz?: string;
+  isAdmin?: boolean;
+  deleted?: boolean;
+}
+
+export interface SeedUsergroup {
+  id: string;
+  handle: string;
+  users: string[];
+  disabled?: boolean;
+}
+
+/** The workspace's fixed content. Channels are never created on the fly: an unknown one is `channel_not_found`. */
+export interface WorkspaceSeed {
+  channels?: SeedChannel[];
+  users?: SeedUser[];
+  usergroups?: SeedUsergroup[];
+}
+
+/** The workspace used when none is given: one release channel, two people, one approvers group. */
+export const DEFAULT_WORKSPACE: Required<WorkspaceSeed> = {
+  channels: [
+    { id: 'C0RELEASES', name: 'releases' },
+    { id: 'C0PLATFORM', name: 'platform' },
+  ],
+  users: [
+    {
+      id: 'U0ALICE001',
+      name: 'alice',
+      realName: 'Alice Approver',
+      email: 'alice@example.com',
+      isAdmin: true,
+    },
+    { id: 'U0BOB00001', name: 'bob', realName: 'Bob Builder', email: 'bob@example.com' },
+  ],
+  usergroups: [{ id: 'S0APPROVERS', handle: 'release-approvers', users: ['U0ALICE001'] }],
+};
+
+export interface SlackEmulatorOptions {
+  /** 0 (default) picks a free port. The emulator listens on 127.0.0.1 only. */
+  port?: number;
+  botToken?: string;
+  /** Not used by the emulator itself; published so clients can sign requests to the bot. */
+  signingSecret?: string;
+  verificationToken?: string;
+  teamId?: string;
+  teamDomain?: string;
+  appId?: string;
+  botUserId?: string;
+  botId?: string;
+  workspace?: WorkspaceSeed;
+  /** chat.postMessage per channel per second; off when undefined. */
+  postMessagePerChannelPerSecond?: number;
+  /** Clock in milliseconds, for message ts, rate limits and response_url expiry. */
+  now?: () => number;
+}
+
+/** A running emulator, controlled in-process; `record` is the live in-memory record. */
+export interface SlackEmulator extends SlackEmulatorControl, Readonly<EmulatorInfo> {
+  readonly botToken: string;
+  readonly record: SlackRecord;
+  close(): Promise<void>;
+}
+
+/** Slack's rules for response_url: 5 uses within 30 minutes. */
+export const RESPONSE_URL_MAX_USES = 5;
+export const RESPONSE_URL_LIFETIME_MS = 30 * 60 * 1000;
+
+/**
+ * Starts the emulator on 127.0.0.1; the Web API is under `${url}/api/`.
+ * @example const slack = await startSlackEmulator({ botToken: 'xoxb-test' }); new WebClient('xoxb-test', { slackApiUrl: `${slack.url}/api/` });
+ */
+export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Promise<SlackEmulator> {
+  const workspace = new EmulatedWorkspace(options);
+  const server = createServer((req, res) => {
+    workspace.handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(`emulator error: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  workspace.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return workspace.asEmulator(server);
+}
+
+type Params = Record<string, unknown>;
+
+interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+interface ResponseUrlState {
+  channel: string;
+  user: string;
+  /** The message the interaction came from, or the last one posted through this URL. */
+  originalTs?: string;
+  issuedAt: number;
+  uses: number;
+}
+
+const ok = (fields: Params = {}): Reply => ({ status: 200, body: { ok: true, ...fields } });
+const fail = (error: string, fields: Params = {}): Reply => ({
+  status: 200,
+  body: { ok: false, error, ...fields },
+});
+
+function contentFailure(problem: MessageContentError): Reply {
+  if (!problem.errors) return fail(problem.error);
+  return fail(problem.error, {
+    errors: problem.errors,
+    response_metadata: { messages: problem.errors.map((e) => `[ERROR] ${e}`) },
+  });
+}
+
+function randomId(prefix: string, length = 10): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return prefix + Array.from(randomBytes(length), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+function mimetypeOf(filename: string): string {
+  const types: Record<string, string> = {
+    png: 'image/png',
+    jpg: 'image/jpeg',
+    jpeg: 'image/jpeg',
+    gif: 'image/gif',
+    svg: 'image/svg+xml',
+    txt: 'text/plain',
+    csv: 'text/csv',
+    json: 'application/json',
+    pdf: 'application/pdf',
+  };
+  return types[filename.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream';
+}
+
+/** Slack gives every block without a block_id a random one. */
+function withBlockIds(blocks: unknown[]): unknown[] {
+  return blocks.map((block) =>
+    typeof block === 'object' && block !== null && !('block_id' in block)
+      ? { ...block, block_id: randomBytes(3).toString('base64url') }
+      : block,
+  );
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const isBytes = Buffer.isBuffer(reply.body);
+  const isText = typeof reply.body === 'string';
+  const contentType = isBytes
+    ? 'application/octet-stream'
+    : isText
+      ? 'text/plain; charset=utf-8'
+      : 'application/json; charset=utf-8';
+  res.writeHead(reply.status, { 'Content-Type': contentType, ...reply.headers });
+  res.end(isBytes || isText ? (reply.body as Buffer | string) : JSON.stringify(reply.body));
+}
+
+class EmulatedWorkspace {
+  url = '';
+  readonly record = new SlackRecord();
+  private readonly botToken: string;
+  private readonly signingSecret: string;
+  private readonly verificationToken: string;
+  private readonly teamId: string;
+  private readonly teamDomain: string;
+  private readonly appId: string;
+  private readonly botUserId: string;
+  private readonly botId: string;
+  private readonly now: () => number;
+  private readonly channels = new Map<string, SeedChannel>();
+  private readonly users = new Map<string, SeedUser>();
+  private readonly usergroups = new Map<string, SeedUsergroup>();
+  private readonly faults = new Map<string, EmulatorFault[]>();
+  private readonly responseUrls = new Map<string, ResponseUrlState>();
+  private readonly uploadKeys = new Map<string, string>();
+  private readonly recentPosts = new Map<string, number[]>();
+  private postMessageRate: number | undefined;
+  private lastTsMicros = 0;
+
+  constructor(options: SlackEmulatorOptions) {
+    this.botToken = options.botToken ?? 'xoxb-emulator-bot-token';
+    this.signingSecret = options.signingSecret ?? 'emulator-signing-secret';
+    this.verificationToken = options.verificationToken ?? 'emulator-verification-token';
+    this.teamId = options.teamId ?? 'T0EMULATOR';
+    this.teamDomain = options.teamDomain ?? 'canary-emulator';
+    this.appId = options.appId ?? 'A0CANARYBOT';
+    this.botUserId = options.botUserId ?? 'U0CANARYBOT';
+    this.botId = options.botId ?? 'B0CANARYBOT';
+    this.now = options.now ?? Date.now;
+    this.postMessageRate = options.postMessagePerChannelPerSecond;
+    const workspace = options.workspace ?? DEFAULT_WORKSPACE;
+    for (const channel of workspace.channels ?? []) this.channels.set(channel.id, channel);
+    for (const user of workspace.users ?? []) this.users.set(user.id, user);
+    for (const group of workspace.usergroups ?? []) this.usergroups.set(group.id, group);
+  }
+
+  asEmulator(server: Server): SlackEmulator {
+    const info = this.info();
+    return {
+      ...info,
+      botToken: this.botToken,
+      record: this.record,
+      info: async () => this.info(),
+      messages: async (filter?: MessageFilter) => structuredClone(this.record.select(filter)),
+      snapshot: async () => this.record.snapshot(),
+      fileContent: async (fileId: string) => this.record.fileBytes.get(fileId),
+      failNext: async (method: string, fault: EmulatorFault) => this.failNext(method, fault),
+      setPostMessageRate: async (perSecond: number | undefined) => {
+        this.postMessageRate = perSecond;
+      },
+      issueInteraction: async (context: InteractionContext) => this.issueInteraction(context),
+      postAsUser: async (input: UserMessageInput) => this.postAsUser(input),
+      reset: async () => this.reset(),
+      close: () =>
+        new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()));
+          // Keep-alive sockets (fetch keeps them) would hold close() open.
+          server.closeAllConnections();
+        }),
+    };
+  }
+
+  info(): EmulatorInfo {
+    return {
+      url: this.url,
+      apiUrl: `${this.url}/api/`,
+      teamId: this.teamId,
+      teamDomain: this.teamDomain,
+      appId: this.appId,
+      botUserId: this.botUserId,
+      botId: this.botId,
+      signingSecret: this.signingSecret,
+      verificationToken: this.verificationToken,
+    };
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const body = await readBody(req);
+    const [, area = '', ...rest] = url.pathname.split('/');
+    const name = decodeURIComponent(rest.join('/'));
+    if (area === 'api') return send(res, this.webApi(name, req, body, url.searchParams));
+    if (area === 'response' && req.method === 'POST') return send(res, this.responseUrlPost(name, body));
+    if (area === 'upload' && req.method === 'POST')
+      return send(res, this.upload(name.replace(/^v1\//, ''), req, body));
+    if (area === '_emulator')
+      return send(res, this.control(name, req.method ?? 'GET', body, url.searchParams));
+    send(res, { status: 404, body: 'not found' });
+  }
+
+  // ---- Web API ---------------------------------------------------------------------------------------
+
+  private readonly methods: Record<string, (p: Params) => Reply> = {
+    'api.test': (p) => this.apiTest(p),
+    'auth.test': () => this.authTest(),
+    'chat.postMessage': (p) => this.postMessage(p),
+    'chat.update': (p) => this.update(p),
+    'chat.postEphemeral': (p) => this.postEphemeral(p),
+    'files.getUploadURLExternal': (p) => this.getUploadUrl(p),
+    'files.completeUploadExternal': (p) => this.completeUpload(p),
+    'usergroups.users.list': (p) => this.usergroupUsers(p),
+    'users.info': (p) => this.userInfo(p),
+  };
+
+  private webApi(method: string, req: IncomingMessage, body: Buffer, query: URLSearchParams): Reply {
+    const handler = this.methods[method];
+    if (!handler) return fail('unknown_method', { req_method: method });
+    const fault = this.takeFault(method);
+    let decoded: ReturnType<typeof decodeApiRequest> | undefined;
+    let reply: Reply;
+    try {
+      decoded = decodeApiRequest(req.method ?? 'POST', req.headers, body, query);
+      reply =
+        fault ??
+        (method === 'api.test' ? this.apiTest(decoded.params) : undefined) ??
+        this.authorize(decoded.token) ??
+        this.rateLimit(method, decoded.params) ??
+        handler(decoded.params);
+    } catch (error) {
+      if (!(error instanceof WireFormatError)) throw error;
+      reply = fail(error.code);
+    }
+    const { token: _token, ...params } = decoded?.params ?? {};
+    const result = reply.body as { ok?: boolean; error?: string };
+    this.record.calls.push({
+      method,
+      encoding: decoded?.encoding ?? 'none',
+      params,
+      status: reply.status,
+      outcome: result?.ok ? 'ok' : (result?.error ?? `http_${reply.status}`),
+    });
+    return reply;
+  }
+
+  private authorize(token: string | undefined): Reply | undefined {
+    if (!token) return fail('not_authed');
+    if (token !== this.botToken) return fail('invalid_auth');
+    return undefined;
+  }
+
+  private failNext(method: string, fault: EmulatorFault): void {
+    this.faults.set(method, [...(this.faults.get(method) ?? []), fault]);
+  }
+
+  private takeFault(method: string): Reply | undefined {
+    const fault = this.faults.get(method)?.shift();
+    if (!fault) return undefined;
+    if ('error' in fault) return fail(fault.error);
+    if (fault.status === 429) {
+      return {
+        status: 429,
+        headers: { 'Retry-After': String(fault.retryAfter) },
+        body: { ok: false, error: 'ratelimited' },
+      };
+    }
+    return { status: fault.status, body: { ok: false, error: 'internal_error' } };
+  }
+
+  /** chat.postMessage allows about one message per second per channel; beyond that Slack answers 429. */
+  private rateLimit(method: string, params: Params): Reply | undefined {
+    if (method !== 'chat.postMessage' || this.postMessageRate === undefined) return undefined;
+    const channel = this.resolveChannel(params.channel)?.id;
+    if (!channel) return undefined;
+    const now = this.now();
+    const recent = (this.recentPosts.get(channel) ?? []).filter((t) => t > now - 1000);
+    if (recent.length >= this.postMessageRate) {
+      const retryAfter = Math.max(1, Math.ceil(((recent[0] ?? now) + 1000 - now) / 1000));
+      this.recentPosts.set(channel, recent);
+      return {
+        status: 429,
+        headers: { 'Retry-After': String(retryAfter) },
+        body: { ok: false, error: 'ratelimited' },
+      };
+    }
+    this.recentPosts.set(channel, [...recent, now]);
+    return undefined;
+  }
+
+  /** Slack's api.test needs no token: it echoes its arguments, or fails with the `error` asked for. */
+  private apiTest(p: Params): Reply {
+    const { token: _token, error, ...args } = p;
+    return typeof error === 'string' && error !== '' ? fail(error, { args }) : ok({ args });
+  }
+
+  private authTest(): Reply {
+    return ok({
+      url: `https://${this.teamDomain}.slack.com/`,
+      team: this.teamDomain,
+      user: 'canary-bot',
+      team_id: this.teamId,
+      user_id: this.botUserId,
+      bot_id: this.botId,
+      is_enterprise_install: false,
+    });
+  }
+
+  private postMessage(p: Params): Reply {
+    const channel = this.resolveChannel(p.channel);
+    if (!channel) return fail('channel_not_found');
+    const content = this.messageContent(p);
+    if ('reply' in content) return content.reply;
+    const message = this.addBotMessage(channel.id, content.content, {
+      via: 'chat.postMessage',
+      threadTs: this.threadParent(channel.id, p.thread_ts),
+      replyBroadcast: booleanArgument(p.reply_broadcast) || undefined,
+    });
+    return ok({ channel: channel.id, ts: message.ts, message: this.slackMessage(message) });
+  }
+
+  private update(p: Params): Reply {
+    // chat.update needs the channel id: a name is not resolved.
+    const channel = typeof p.channel === 'string' ? this.channels.get(p.channel) : undefined;
+    if (!channel) return fail('channel_not_found');
+    const message = typeof p.ts === 'string' ? this.record.find(channel.id, p.ts) : undefined;
+    // Ephemeral messages are not in the channel's history, so Slack cannot find them either.
+    if (!message || message.ephemeral || message.deleted) return fail('message_not_found');
+    if (message.user !== this.botUserId) return fail('cant_update_message');
+    const content = this.messageContent(p);
+    if ('reply' in content) return content.reply;
+    this.replaceContent(message, content.content, 'chat.update');
+    message.edited = { user: this.botUserId, ts: this.nextTs() };
+    return ok({
+      channel: channel.id,
+      ts: message.ts,
+      text: message.text,
+      message: this.slackMessage(message),
+    });
+  }
+
+  private postEphemeral(p: Params): Reply {
+    const channel = this.resolveChannel(p.channel);
+    if (!channel) return fail('channel_not_found');
+    if (typeof p.user !== 'string' || !this.isMember(channel, p.user)) return fail('user_not_in_channel');
+    const content = this.messageContent(p);
+    if ('reply' in content) return content.reply;
+    const message = this.addBotMessage(channel.id, content.content, {
+      via: 'chat.postEphemeral',
+      threadTs: this.threadParent(channel.id, p.thread_ts),
+      visibleTo: p.user,
+    });
+    return ok({ message_ts: message.ts });
+  }
+
+  private getUploadUrl(p: Params): Reply {
+    if (typeof p.filename !== 'string' || p.filename === '') {
+      return fail('invalid_arguments', {
+        response_metadata: { messages: ['[ERROR] missing required field: filename'] },
+      });
+    }
+    const length = Number(p.length);
+    if (p.length === undefined || p.length === '' || !Number.isInteger(length) || length < 0) {
+      return fail('invalid_arguments', {
+        response_metadata: { messages: ['[ERROR] missing required field: length'] },
+      });
+    }
+    if (length === 0) return fail('missing_argument');
+    const id = randomId('F');
+    const key = randomBytes(16).toString('hex');
+    this.uploadKeys.set(key, id);
+    this.record.files.push({
+      id,
+      name: p.filename,
+      title: p.filename,
+      declaredLength: length,
+      size: 0,
+      mimetype: mimetypeOf(p.filename),
+      altText: typeof p.alt_txt === 'string' ? p.alt_txt : undefined,
+      snippetType: typeof p.snippet_type === 'string' ? p.snippet_type : undefined,
+      uploaded: false,
+      completed: false,
+      shares: [],
+    });
+    return ok({ upload_url: `${this.url}/upload/v1/${key}`, file_id: id });
+  }
+
+  /** The upload URL takes the raw bytes or a multipart form (the SDK sends one file part). */
+  private upload(key: string, req: IncomingMessage, body: Buffer): Reply {
+    const fault = this.takeFault('upload');
+    if (fault) return fault;
+    const file = this.record.files.find((f) => f.id === this.uploadKeys.get(key));
+    if (!file) return { status: 404, body: 'invalid_upload_url' };
+    let bytes = body;
+    const boundary = multipartBoundary(req.headers['content-type'] ?? '');
+    if ((req.headers['content-type'] ?? '').startsWith('multipart/form-data') && boundary) {
+      const parts = parseMultipart(body, boundary);
+      bytes = (parts.find((part) => part.filename !== undefined) ?? parts[0])?.data ?? Buffer.alloc(0);
+    }
+    this.record.fileBytes.set(file.id, bytes);
+    file.size = bytes.length;
+    file.sha256 = createHash('sha256').update(bytes).digest('hex');
+    file.uploaded = true;
+    return { status: 200, body: `OK - ${bytes.length}` };
+  }
+
+  private completeUpload(p: Params): Reply {
+    const { value: entries, malformed } = jsonArgument(p.files);
+    if (malformed || !Array.isArray(entries) || entries.length === 0) return fail('invalid_arguments');
+    const channelRef = p.channel_id || p.channels || undefined;
+    const channel = channelRef === undefined ? undefined : this.resolveChannel(channelRef);
+    if (channelRef !== undefined && !channel) return fail('invalid_channel');
+    const requested = entries as { id?: unknown; title?: unknown }[];
+    const files = requested.map((entry) => this.record.files.find((f) => f.id === entry?.id && f.uploaded));
+    if (!files.every((file): file is RecordedFile => file !== undefined)) return fail('file_not_found');
+    files.forEach((file, i) => {
+      const title = requested[i]?.title;
+      if (typeof title === 'string' && title !== '') file.title = title;
+      file.completed = true;
+    });
+    if (channel) {
+      const message = this.addBotMessage(
+        channel.id,
+        { text: typeof p.initial_comment === 'string' ? p.initial_comment : '' },
+        { via: 'files.completeUploadExternal', threadTs: this.threadParent(channel.id, p.thread_ts) },
+      );
+      message.files = files.map(({ id, name, title, size, mimetype }) => ({
+        id,
+        name,
+        title,
+        size,
+        mimetype,
+      }));
+      for (const file of files) file.shares.push({ channel: channel.id, ts: message.ts });
+    }
+    return ok({
+      files: files.map((f) => ({
+        id: f.id,
+        name: f.name,
+        title: f.title,
+        mimetype: f.mimetype,
+        filetype: f.name.split('.').pop() ?? '',
+        size: f.size,
+        user: this.botUserId,
+        channels: channel ? [channel.id] : [],
+      })),
+    });
+  }
+
+  private usergroupUsers(p: Params): Reply {
+    const group = typeof p.usergroup === 'string' ? this.usergroups.get(p.usergroup) : undefined;
+    if (!group || (group.disabled && !booleanArgument(p.include_disabled))) return fail('no_such_subteam');
+    return ok({ users: [...group.users] });
+  }
+
+  private userInfo(p: Params): Reply {
+    const user = typeof p.user === 'string' ? this.users.get(p.user) : undefined;
+    if (!user) return fail('user_not_found');
+    const realName = user.realName ?? user.name;
+    return ok({
+      user: {
+        id: user.id,
+        team_id: this.teamId,
+        name: user.name,
+        deleted: user.deleted ?? false,
+        real_name: realName,
+        tz: user.tz ?? 'Europe/Paris',
+        is_admin: user.isAdmin ?? false,
+        is_owner: false,
+        is_bot: false,
+        is_app_user: false,
+        profile: {
+          real_name: realName,
+          display_name: user.name,
+          email: user.email,
+          team: this.teamId,
+        },
+      },
+    });
+  }
+
+  // ---- response_url --------------------------------------------------------------------------------
+
+  private issueInteraction(context: InteractionContext): IssuedInteraction {
+    const id = randomBytes(12).toString('hex');
+    this.responseUrls.set(id, {
+      channel: context.channelId,
+      user: context.userId,
+      originalTs: context.messageTs,
+      issuedAt: this.now(),
+      uses: 0,
+    });
+    const triggerId = `${Math.floor(this.now() / 1000)}${randomBytes(2).readUInt16BE()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString('hex')}`;
+    return { responseUrl: `${this.url}/response/${id}`, triggerId };
+  }
+
+  /** Slack's rules: JSON body; ephemeral unless response_type is in_channel; replace/delete the original. */
+  private responseUrlPost(id: string, body: Buffer): Reply {
+    const responseUrl = `${this.url}/response/${id}`;
+    let payload: Params | undefined;
+    try {
+      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) payload = parsed as Params;
+    } catch {
+      payload = undefined;
+    }
+    const reply = this.respond(id, payload);
+    const result = reply.reply.body as { ok?: boolean; error?: string };
+    this.record.responseUrlPosts.push({
+      responseUrl,
+      use: reply.use,
+      body: payload ?? body.toString('utf8'),
+      status: reply.reply.status,
+      outcome: result.ok ? 'ok' : (result.error ?? `http_${reply.reply.status}`),
+      messageTs: reply.messageTs,
+    });
+    return reply.reply;
+  }
+
+  private respond(
+    id: string,
+    payload: Params | undefined,
+  ): { reply: Reply; use?: number; messageTs?: string } {
+    const refuse = (status: number, error: string, fields: Params = {}) => ({
+      reply: { status, body: { ok: false, error, ...fields } },
+    });
+    const fault = this.takeFault('response_url');
+    if (fault) return { reply: fault };
+    const state = this.responseUrls.get(id);
+    if (!state) return refuse(404, 'no_service');
+    if (this.now() - state.issuedAt > RESPONSE_URL_LIFETIME_MS) return refuse(404, 'expired_url');
+    if (state.uses >= RESPONSE_URL_MAX_USES) return refuse(404, 'used_url');
+    if (!payload) return refuse(400, 'invalid_payload');
+    const original = state.originalTs ? this.record.find(state.channel, state.originalTs) : undefined;
+
+    if (booleanArgument(payload.delete_original)) {
+      state.uses += 1;
+      if (original && !original.deleted) {
+        original.history.push({
+          text: original.text,
+          blocks: original.blocks,
+          replacedAt: this.nextTs(),
+          replacedBy: 'response_url',
+        });
+        original.deleted = true;
+      }
+      return { reply: ok(), use: state.uses, messageTs: original?.ts };
+    }
+
+    const { value: blocks, malformed } = jsonArgument(payload.blocks);
+    if (malformed) return refuse(400, 'invalid_blocks_format');
+    const content: MessageContent = { text: payload.text, blocks, attachments: payload.attachments };
+    const problem = checkMessageContent(content);
+    if (problem) {
+      const fields = problem.errors
+        ? {
+            errors: problem.errors,
+            response_metadata: { messages: problem.errors.map((e) => `[ERROR] ${e}`) },
+          }
+        : {};
+      return refuse(400, problem.error, fields);
+    }
+    state.uses += 1;
+    if (booleanArgument(payload.replace_original) && original && !original.deleted) {
+      this.replaceContent(original, content, 'response_url');
+      return { reply: ok(), use: state.uses, messageTs: original.ts };
+    }
+    const inChannel = payload.response_type === 'in_channel';
+    const message = this.addBotMessage(state.channel, content, {
+      via: 'response_url',
+      threadTs: this.threadParent(state.channel, payload.thread_ts),
+      visibleTo: inChannel ? undefined : state.user,
+    });
+    // A slash command has no original message: its first reply becomes the one to replace.
+    state.originalTs ??= message.ts;
+    return { reply: ok(), use: state.uses, messageTs: message.ts };
+  }
+
+  // ---- control API (the test bed runs the emulator as another process) ------------------------------
+
+  private control(path: string, httpMethod: string, body: Buffer, query: URLSearchParams): Reply {
+    let input: Params = {};
+    if (httpMethod === 'POST' && body.length > 0) {
+      try {
+        input = JSON.parse(body.toString('utf8')) as Params;
+      } catch {
+        return { status: 400, body: { ok: false, error: 'invalid_json' } };
+      }
+    }
+    const fileMatch = /^files\/(.+)$/.exec(path);
+    if (fileMatch) {
+      const bytes = this.record.fileBytes.get(fileMatch[1] ?? '');
+      return bytes ? { status: 200, body: bytes } : { status: 404, body: 'file not found' };
+    }
+    switch (`${httpMethod} ${path}`) {
+      case 'GET info':
+        return { status: 200, body: this.info() };
+      case 'GET messages':
+        return { status: 200, body: { ok: true, messages: this.record.select(filterFromQuery(query)) } };
+      case 'POST messages':
+        return { status: 200, body: { ok: true, messages: this.record.select(input as MessageFilter) } };
+      case 'GET files':
+        return { status: 200, body: { ok: true, files: this.record.files } };
+      case 'GET record':
+        return { status: 200, body: this.record.snapshot() };
+      case 'POST reset':
+        this.reset();
+        return { status: 200, body: { ok: true } };
+      case 'POST fault':
+        if (typeof input.method !== 'string' || typeof input.fault !== 'object' || input.fault === null) {
+          return { status: 400, body: { ok: false, error: 'expected {method, fault}' } };
+        }
+        this.failNext(input.method, input.fault as EmulatorFault);
+        return { status: 200, body: { ok: true } };
+      case 'POST rate-limit': {
+        const rate = input.postMessagePerChannelPerSecond;
+        this.postMessageRate = typeof rate === 'number' ? rate : undefined;
+        return { status: 200, body: { ok: true } };
+      }
+      case 'POST interactions':
+        if (typeof input.channelId !== 'string' || typeof input.userId !== 'string') {
+          return { status: 400, body: { ok: false, error: 'expected {channelId, userId}' } };
+        }
+        return { status: 200, body: this.issueInteraction(input as unknown as InteractionContext) };
+      case 'POST user-messages': {
+        const message = this.postAsUser(input as unknown as UserMessageInput);
+        return { status: 200, body: message };
+      }
+      default:
+        return { status: 404, body: { ok: false, error: `unknown control path: ${httpMethod} ${path}` } };
+    }
+  }
+
+  private postAsUser(input: UserMessageInput): RecordedMessage {
+    const channel = this.resolveChannel(input.channel);
+    if (!channel) throw new Error(`unknown channel ${input.channel}`);
+    const message: RecordedMessage = {
+      channel: channel.id,
+      ts: this.nextTs(),
+      threadTs: this.threadParent(channel.id, input.threadTs),
+      ephemeral: false,
+      user: input.user,
+      text: input.text,
+      via: 'user',
+      history: [],
+      deleted: false,
+    };
+    this.record.messages.push(message);
+    return structuredClone(message);
+  }
+
+  private reset(): void {
+    this.record.clear();
+    this.faults.clear();
+    this.responseUrls.clear();
+    this.uploadKeys.clear();
+    this.recentPosts.clear();
+  }
+
+  // ---- shared --------------------------------------------------------------------------------------
+
+  /** Channel by id, or by name (with or without `#`); a user id opens the app's DM with that user. */
+  private resolveChannel(ref: unknown): SeedChannel | undefined {
+    if (typeof ref !== 'string' || ref === '') return undefined;
+    const byId = this.channels.get(ref);
+    if (byId) return byId;
+    const name = ref.replace(/^#/, '');
+    for (const channel of this.channels.values()) if (channel.name === name) return channel;
+    const user = this.users.get(ref);
+    if (!user) return undefined;
+    const dm: SeedChannel = { id: `D${user.id.slice(1)}`, name: user.name, members: [user.id] };
+    this.channels.set(dm.id, dm);
+    return dm;
+  }
+
+  private isMember(channel: SeedChannel, userId: string): boolean {
+    if (!this.users.has(userId)) return false;
+    return channel.members === undefined || channel.members.includes(userId);
+  }
+
+  /** Slack threads a reply to a reply under the parent. */
+  private threadParent(channel: string, threadTs: unknown): string | undefined {
+    if (typeof threadTs !== 'string' || threadTs === '') return undefined;
+    return this.record.find(channel, threadTs)?.threadTs ?? threadTs;
+  }
+
+  private messageContent(p: Params): { content: MessageContent } | { reply: Reply } {
+    const blocks = jsonArgument(p.blocks);
+    if (blocks.malformed) return { reply: fail('invalid_blocks_format') };
+    const attachments = jsonArgument(p.attachments);
+    if (attachments.malformed) return { reply: fail('invalid_attachments') };
+    const content: MessageContent = { text: p.text, blocks: blocks.value, attachments: attachments.value };
+    const problem = checkMessageContent(content);
+    return problem ? { reply: contentFailure(problem) } : { content };
+  }
+
+  private addBotMessage(
+    channel: string,
+    content: MessageContent,
+    meta: Pick<RecordedMessage, 'via' | 'threadTs' | 'replyBroadcast' | 'visibleTo'>,
+  ): RecordedMessage {
+    const message: RecordedMessage = {
+      channel,
+      ts: this.nextTs(),
+      ...(meta.threadTs ? { threadTs: meta.threadTs } : {}),
+      ephemeral: meta.visibleTo !== undefined,
+      ...(meta.visibleTo ? { visibleTo: meta.visibleTo } : {}),
+      user: this.botUserId,
+      botId: this.botId,
+      text: typeof content.text === 'string' ? content.text : '',
+      ...(Array.isArray(content.blocks) ? { blocks: withBlockIds(content.blocks) } : {}),
+      ...(Array.isArray(content.attachments) ? { attachments: content.attachments } : {}),
+      ...(meta.replyBroadcast ? { replyBroadcast: true } : {}),
+      via: meta.via,
+      history: [],
+      deleted: false,
+    };
+    this.record.messages.push(message);
+    return message;
+  }
+
+  /** New text replaces the text; a message updated without blocks loses its blocks, as in Slack. */
+  private replaceContent(
+    message: RecordedMessage,
+    content: MessageContent,
+    by: 'chat.update' | 'response_url',
+  ): void {
+    message.history.push({
+      text: message.text,
+      blocks: message.blocks,
+      replacedAt: this.nextTs(),
+      replacedBy: by,
+    });
+    message.text = typeof content.text === 'string' ? content.text : '';
+    if (Array.isArray(content.blocks)) message.blocks = withBlockIds(content.blocks);
+    else delete message.blocks;
+    if (Array.isArray(content.attachments)) message.attachments = content.attachments;
+    else delete message.attachments;
+  }
+
+  private slackMessage(message: RecordedMessage): Record<string, unknown> {
+    return toSlackMessage(message, { teamId: this.teamId, appId: this.appId });
+  }
+
+  /** Slack ts: seconds and microseconds, unique and increasing within the workspace. */
+  private nextTs(): string {
+    this.lastTsMicros = Math.max(this.lastTsMicros + 1, Math.floor(this.now() * 1000));
+    const seconds = Math.floor(this.lastTsMicros / 1_000_000);
+    return `${seconds}.${String(this.lastTsMicros % 1_000_000).padStart(6, '0')}`;
+  }
+}
+
+function filterFromQuery(query: URLSearchParams): MessageFilter {
+  const flag = (name: string) => (query.has(name) ? query.get(name) === 'true' : undefined);
+  const filter: MessageFilter = {
+    channel: query.get('channel') ?? undefined,
+    ts: query.get('ts') ?? undefined,
+    threadTs: query.get('thread_ts') ?? undefined,
+    inThread: flag('in_thread'),
+    ephemeral: flag('ephemeral'),
+    visibleTo: query.get('visible_to') ?? undefined,
+    via: (query.get('via') ?? undefined) as MessageFilter['via'],
+    includeDeleted: flag('include_deleted'),
+  };
+  return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as MessageFilter;
+}
