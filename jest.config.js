@@ -24,8 +24,8 @@ export default {
       ...common,
       displayName: 'bed',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/jest/global-setup.ts',
-      globalTeardown: '<rootDir>/test/jest/global-teardown.ts',
+      globalSetup: '<rootDir>/test/jest/global-setup.js',
+      globalTeardown: '<rootDir>/test/jest/global-teardown.js',
     },
   ],
 };

@@ -113,6 +113,12 @@ export async function startKube(
       `--tls-cert-file=${pki.servingCert}`,
       `--tls-private-key-file=${pki.servingKey}`,
       `--client-ca-file=${pki.caCert}`,
+      // Controllers read this from kube-system and complain until it exists; no proxy ever uses it.
+      `--requestheader-client-ca-file=${pki.caCert}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
       '--authorization-mode=RBAC',
       '--service-account-issuer=https://kubernetes.default.svc',
       `--service-account-key-file=${pki.serviceAccountPub}`,
@@ -146,8 +152,8 @@ export async function startKube(
       '--use-service-account-credentials=true',
       `--service-account-private-key-file=${pki.serviceAccountKey}`,
       `--root-ca-file=${pki.caCert}`,
-      // Only what makes Deployments ready and keeps service accounts working; no cloud, no node IPAM.
-      '--controllers=deployment-controller,replicaset-controller,serviceaccount-controller,serviceaccount-token-controller,namespace-controller,garbage-collector-controller,endpointslice-controller,endpoints-controller,root-ca-certificate-publisher-controller,pod-garbage-collector-controller,clusterrole-aggregation-controller',
+      // Only what makes Deployments ready (the node lifecycle controller lifts the not-ready taint) and keeps service accounts working.
+      '--controllers=deployment-controller,replicaset-controller,serviceaccount-controller,serviceaccount-token-controller,namespace-controller,garbage-collector-controller,endpointslice-controller,endpoints-controller,root-ca-certificate-publisher-controller,pod-garbage-collector-controller,clusterrole-aggregation-controller,node-lifecycle-controller',
     ],
     log('kube-controller-manager'),
   );
