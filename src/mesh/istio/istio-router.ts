@@ -1,0 +1,437 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as k8s from '@kubernetes/client-node';
+import {
+  botRoutePrefix,
+  describeWeights,
+  findRouteIndex,
+  routeAt,
+  routeWeights,
+  sameDestination,
+  sameRoute,
+  toMatchRequest,
+  validateWeights,
+  withMirror,
+  withoutMirror,
+  withoutRoutes,
+  withRouteAt,
+  withRouteInserted,
+  withWeights,
+} from '../../domain/routing/route-math.js';
+import { RouteError } from '../../domain/routing/routing-errors.js';
+import type {
+  Destination,
+  HttpRoute,
+  VirtualServiceSpec,
+  WeightedDestination,
+} from '../../domain/routing/virtual-service.js';
+import { DriftError, MeshError } from '../mesh-errors.js';
+import type {
+  ChangeOptions,
+  MatchRouteSpec,
+  MeshEvent,
+  RouteRef,
+  RouteSnapshot,
+  TrafficRouter,
+} from '../traffic-router.js';
+import { DestinationValidator } from './destination-validator.js';
+import { toMeshError } from './kube-errors.js';
+
+const group = 'networking.istio.io';
+
+interface VirtualServiceObject {
+  apiVersion: string;
+  kind: 'VirtualService';
+  metadata: k8s.V1ObjectMeta;
+  spec: VirtualServiceSpec;
+}
+
+/** Tuning of the write loop; the defaults suit a Lambda with a 30 s budget. */
+export interface IstioRouterOptions {
+  /** How many times a write is retried after a 409 before giving up with `conflict`. */
+  maxAttempts?: number;
+  /** First back-off after a 409, doubled each time, with full jitter. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** The Istio API version to use; discovered (v1, else v1beta1) when not given. */
+  apiVersion?: 'v1' | 'v1beta1';
+  /** Name recorded as the reporting component of Kubernetes Events. */
+  component?: string;
+  /** Fault-injection point, called after each read and before the write: for tests and chaos drills. */
+  beforeWrite?: (attempt: number) => Promise<void>;
+}
+
+type Edit = (spec: VirtualServiceSpec, ownedIndex: number) => VirtualServiceSpec;
+
+/**
+ * The Istio implementation of {@link TrafficRouter}: edits one route of a VirtualService with a full update
+ * guarded by `resourceVersion`, re-applying only its own edit after a 409, and refusing to overwrite a route
+ * that someone else changed (drift).
+ *
+ * @example
+ * const router = new IstioTrafficRouter(kubeConfig);
+ * await router.setWeights({ namespace: 'bookinfo', name: 'reviews', route: { kind: 'default' } },
+ *   [{ destination: { host: 'reviews', subset: 'v1' }, weight: 90 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 10 }]);
+ */
+export class IstioTrafficRouter implements TrafficRouter {
+  private readonly custom: k8s.CustomObjectsApi;
+  private readonly core: k8s.CoreV1Api;
+  private readonly validator: DestinationValidator;
+  private version: Promise<string> | undefined;
+  private readonly options: Required<Omit<IstioRouterOptions, 'apiVersion' | 'beforeWrite'>>;
+  private readonly beforeWrite: (attempt: number) => Promise<void>;
+
+  constructor(
+    private readonly kubeConfig: k8s.KubeConfig,
+    options: IstioRouterOptions = {},
+  ) {
+    this.custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+    this.validator = new DestinationValidator(kubeConfig, () => this.apiVersion());
+    if (options.apiVersion) this.version = Promise.resolve(options.apiVersion);
+    this.options = {
+      maxAttempts: options.maxAttempts ?? 12,
+      baseBackoffMs: options.baseBackoffMs ?? 25,
+      maxBackoffMs: options.maxBackoffMs ?? 1000,
+      component: options.component ?? 'canary-bot',
+    };
+    this.beforeWrite = options.beforeWrite ?? (async () => {});
+  }
+
+  /** `v1` where the cluster serves it (Istio 1.22+), otherwise `v1beta1`. Discovered once. */
+  apiVersion(): Promise<string> {
+    this.version ??= (async () => {
+      try {
+        const groups = await this.kubeConfig.makeApiClient(k8s.ApisApi).getAPIVersions();
+        const served = groups.groups.find((g) => g.name === group)?.versions.map((v) => v.version) ?? [];
+        if (served.includes('v1')) return 'v1';
+        if (served.includes('v1beta1')) return 'v1beta1';
+        throw new MeshError(
+          'not-found',
+          'This cluster does not serve Istio networking v1 or v1beta1: is Istio installed?',
+        );
+      } catch (error) {
+        this.version = undefined;
+        throw toMeshError(error, 'discover the Istio API version');
+      }
+    })();
+    return this.version;
+  }
+
+  async readRoute(ref: RouteRef): Promise<RouteSnapshot> {
+    const vs = await this.get(ref);
+    return snapshot(ref, vs, findOwned(vs, ref));
+  }
+
+  async setWeights(
+    ref: RouteRef,
+    weights: readonly WeightedDestination[],
+    options: ChangeOptions = {},
+  ): Promise<RouteSnapshot> {
+    guard(() => validateWeights(weights));
+    await this.validateDestinations(
+      ref.namespace,
+      weights.filter((w) => w.weight > 0).map((w) => w.destination),
+    );
+    return await this.change(ref, options, (spec, index) =>
+      withRouteAt(spec, index, withWeights(routeAt(spec, index), weights)),
+    );
+  }
+
+  async addMatchRoute(
+    ref: RouteRef,
+    spec: MatchRouteSpec,
+    options: ChangeOptions = {},
+  ): Promise<RouteSnapshot> {
+    if (!spec.name.startsWith(botRoutePrefix)) {
+      throw new MeshError(
+        'invalid',
+        `Route names the bot adds must start with "${botRoutePrefix}", not "${spec.name}".`,
+      );
+    }
+    const match = guard(() => spec.matches.map(toMatchRequest));
+    await this.validateDestinations(ref.namespace, [spec.destination]);
+    const route: HttpRoute = { name: spec.name, match, route: [{ destination: spec.destination }] };
+    return await this.change(ref, options, (vs, index) => guard(() => withRouteInserted(vs, index, route)));
+  }
+
+  async removeMatchRoutes(
+    ref: RouteRef,
+    prefix: string,
+    options: ChangeOptions = {},
+  ): Promise<RouteSnapshot> {
+    if (!prefix.startsWith(botRoutePrefix)) {
+      throw new MeshError(
+        'invalid',
+        `Only the bot's own routes can be removed (prefix "${botRoutePrefix}").`,
+      );
+    }
+    return await this.change(ref, options, (vs) => withoutRoutes(vs, (name) => name.startsWith(prefix)));
+  }
+
+  async setMirror(
+    ref: RouteRef,
+    mirror: { destination: Destination; percent: number } | undefined,
+    options: ChangeOptions = {},
+  ): Promise<RouteSnapshot> {
+    if (mirror) await this.validateDestinations(ref.namespace, [mirror.destination]);
+    return await this.change(ref, options, (vs, index) => {
+      const route = routeAt(vs, index);
+      return withRouteAt(
+        vs,
+        index,
+        mirror ? guard(() => withMirror(route, mirror.destination, mirror.percent)) : withoutMirror(route),
+      );
+    });
+  }
+
+  async restoreRoute(
+    ref: RouteRef,
+    original: HttpRoute,
+    options: ChangeOptions & { removeRoutesWithPrefix?: string } = {},
+  ): Promise<RouteSnapshot> {
+    const prefix = options.removeRoutesWithPrefix;
+    if (prefix !== undefined && !prefix.startsWith(botRoutePrefix)) {
+      throw new MeshError(
+        'invalid',
+        `Only the bot's own routes can be removed (prefix "${botRoutePrefix}").`,
+      );
+    }
+    return await this.change(ref, options, (vs, index) => {
+      const restored = withRouteAt(vs, index, original);
+      return prefix ? withoutRoutes(restored, (name) => name.startsWith(prefix)) : restored;
+    });
+  }
+
+  async checkDrift(ref: RouteRef, expected: readonly WeightedDestination[]): Promise<string | undefined> {
+    const current = await this.readRoute(ref);
+    return sameWeights(current.weights, expected)
+      ? undefined
+      : `expected ${describeWeights(expected)}, found ${describeWeights(current.weights)}`;
+  }
+
+  async validateDestinations(namespace: string, destinations: readonly Destination[]): Promise<void> {
+    await this.validator.validate(namespace, destinations);
+  }
+
+  async recordEvent(ref: Pick<RouteRef, 'namespace' | 'name'>, event: MeshEvent): Promise<void> {
+    const vs = await this.get(ref);
+    try {
+      const now = new Date();
+      await this.core.createNamespacedEvent({
+        namespace: ref.namespace,
+        body: {
+          metadata: { generateName: `${ref.name}.`, namespace: ref.namespace },
+          involvedObject: {
+            apiVersion: vs.apiVersion,
+            kind: 'VirtualService',
+            name: ref.name,
+            namespace: ref.namespace,
+            uid: vs.metadata.uid,
+            resourceVersion: vs.metadata.resourceVersion,
+          },
+          type: event.type,
+          reason: event.reason,
+          message: event.message,
+          source: { component: this.options.component },
+          reportingComponent: this.options.component,
+          reportingInstance: hostname(),
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    } catch (error) {
+      throw toMeshError(error, `record an event on VirtualService ${ref.namespace}/${ref.name}`);
+    }
+  }
+
+  /** Events are best effort during a change: the change itself is what counts, and the channel is told anyway. */
+  private async tryRecordEvent(ref: RouteRef, event: MeshEvent): Promise<void> {
+    try {
+      await this.recordEvent(ref, event);
+    } catch {
+      // deliberately ignored, see above
+    }
+  }
+
+  /**
+   * The write loop: read, check for drift, edit, write with resourceVersion, retry on 409 with jittered
+   * back-off, then read back and compare. A write whose outcome is unknown (timeout) is settled by reading.
+   */
+  private async change(ref: RouteRef, options: ChangeOptions, edit: Edit): Promise<RouteSnapshot> {
+    let reference: HttpRoute | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const live = await this.get(ref);
+      const index = findOwned(live, ref);
+      const current = routeAt(live.spec, index);
+      if (options.expected && !sameWeights(routeWeights(current), options.expected)) {
+        throw await this.drift(
+          ref,
+          describeWeights(options.expected),
+          describeWeights(routeWeights(current)),
+        );
+      }
+      // A route that changed between our attempts was changed by someone else: report it, never overwrite it.
+      if (reference && !sameRoute(reference, current)) {
+        throw await this.drift(ref, JSON.stringify(reference), JSON.stringify(current));
+      }
+      reference ??= current;
+
+      const next: VirtualServiceObject = { ...live, spec: edit(live.spec, index) };
+      let written: VirtualServiceObject;
+      await this.beforeWrite(attempt);
+      try {
+        written = await this.replace(ref, next);
+      } catch (error) {
+        const failure = toMeshError(error, `update VirtualService ${ref.namespace}/${ref.name}`);
+        if (failure.code === 'conflict') {
+          if (attempt >= this.options.maxAttempts) {
+            throw new MeshError(
+              'conflict',
+              `VirtualService ${ref.namespace}/${ref.name} kept changing under us; gave up after ${attempt} attempts. Nothing was written.`,
+              { cause: error },
+            );
+          }
+          await sleep(this.backoff(attempt));
+          continue;
+        }
+        if (failure.code === 'unavailable') return await this.settleUnknownWrite(ref, next, failure);
+        throw failure;
+      }
+      const result = await this.verify(ref, next, written);
+      if (options.event) await this.tryRecordEvent(ref, options.event);
+      return result;
+    }
+  }
+
+  /** Reads back after a write and checks the owned route (and, if nobody wrote since, every route). */
+  private async verify(
+    ref: RouteRef,
+    intended: VirtualServiceObject,
+    written: VirtualServiceObject,
+  ): Promise<RouteSnapshot> {
+    const back = await this.get(ref);
+    const wantIndex = findOwned(intended, ref);
+    const gotIndex = findOwned(back, ref);
+    const same =
+      back.metadata.resourceVersion === written.metadata.resourceVersion
+        ? sameRoutes(back.spec.http, intended.spec.http)
+        : sameRoute(routeAt(back.spec, gotIndex), routeAt(intended.spec, wantIndex));
+    if (!same) {
+      throw new MeshError(
+        'verify-failed',
+        `VirtualService ${ref.namespace}/${ref.name} does not read back as written; someone may have changed it at the same moment.`,
+      );
+    }
+    return snapshot(ref, back, gotIndex);
+  }
+
+  /** The API server did not answer the write: find out by reading whether it landed (all or nothing). */
+  private async settleUnknownWrite(
+    ref: RouteRef,
+    intended: VirtualServiceObject,
+    failure: MeshError,
+  ): Promise<RouteSnapshot> {
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      try {
+        const back = await this.get(ref);
+        if (sameRoutes(back.spec.http, intended.spec.http)) return snapshot(ref, back, findOwned(back, ref));
+        throw new MeshError(
+          'unavailable',
+          `The Kubernetes API did not answer; the change to ${ref.namespace}/${ref.name} was not applied and the route is unchanged.`,
+          { cause: failure },
+        );
+      } catch (error) {
+        if (error instanceof MeshError && error.cause === failure) throw error;
+        await sleep(this.backoff(attempt));
+      }
+    }
+    throw failure;
+  }
+
+  private async drift(ref: RouteRef, expected: string, actual: string): Promise<DriftError> {
+    const message = `Route of VirtualService ${ref.namespace}/${ref.name} was changed outside the bot: expected ${expected}, found ${actual}.`;
+    await this.tryRecordEvent(ref, { type: 'Warning', reason: 'Drift', message });
+    return new DriftError(message, expected, actual);
+  }
+
+  private backoff(attempt: number): number {
+    const cap = Math.min(this.options.maxBackoffMs, this.options.baseBackoffMs * 2 ** (attempt - 1));
+    return Math.random() * cap;
+  }
+
+  private async get(ref: Pick<RouteRef, 'namespace' | 'name'>): Promise<VirtualServiceObject> {
+    const version = await this.apiVersion();
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        group,
+        version,
+        namespace: ref.namespace,
+        plural: 'virtualservices',
+        name: ref.name,
+      })) as VirtualServiceObject;
+    } catch (error) {
+      throw toMeshError(error, `read VirtualService ${ref.namespace}/${ref.name}`);
+    }
+  }
+
+  private async replace(ref: RouteRef, body: VirtualServiceObject): Promise<VirtualServiceObject> {
+    return (await this.custom.replaceNamespacedCustomObject({
+      group,
+      version: await this.apiVersion(),
+      namespace: ref.namespace,
+      plural: 'virtualservices',
+      name: ref.name,
+      body,
+    })) as VirtualServiceObject;
+  }
+}
+
+function guard<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof RouteError) throw new MeshError('invalid', error.message, { cause: error });
+    throw error;
+  }
+}
+
+function findOwned(vs: VirtualServiceObject, ref: RouteRef): number {
+  try {
+    return findRouteIndex(vs.spec, ref.route);
+  } catch (error) {
+    if (error instanceof RouteError) {
+      throw new MeshError('not-found', `VirtualService ${ref.namespace}/${ref.name}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function snapshot(ref: RouteRef, vs: VirtualServiceObject, index: number): RouteSnapshot {
+  const route = routeAt(vs.spec, index);
+  return {
+    ref,
+    apiVersion: vs.apiVersion,
+    resourceVersion: vs.metadata.resourceVersion ?? '',
+    index,
+    route,
+    weights: routeWeights(route),
+  };
+}
+
+/** Same destinations with the same weights, in any order; zero weights count as absent. */
+export function sameWeights(a: readonly WeightedDestination[], b: readonly WeightedDestination[]): boolean {
+  const positive = (list: readonly WeightedDestination[]) => list.filter((w) => w.weight > 0);
+  const [pa, pb] = [positive(a), positive(b)];
+  return (
+    pa.length === pb.length &&
+    pa.every((w) => pb.some((o) => sameDestination(o.destination, w.destination) && o.weight === w.weight))
+  );
+}
+
+function sameRoutes(a: HttpRoute[] | undefined, b: HttpRoute[] | undefined): boolean {
+  return (a ?? []).length === (b ?? []).length && (a ?? []).every((route, i) => sameRoute(route, b?.[i]));
+}

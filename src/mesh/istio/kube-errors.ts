@@ -1,0 +1,57 @@
+import { MeshError } from '../mesh-errors.js';
+
+/** Maps a Kubernetes client failure to a mesh error with a plain sentence; the original stays as `cause`. */
+export function toMeshError(error: unknown, doing: string): MeshError {
+  if (error instanceof MeshError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'number') {
+    const reason = apiMessage(error);
+    switch (code) {
+      case 401:
+        return new MeshError('forbidden', `Kubernetes did not accept the bot's credentials to ${doing}.`, {
+          cause: error,
+        });
+      case 403:
+        return new MeshError(
+          'forbidden',
+          `Kubernetes RBAC does not allow the bot to ${doing}${reason ? `: ${reason}` : ''}.`,
+          { cause: error },
+        );
+      case 404:
+        return new MeshError('not-found', `Could not ${doing}: it does not exist.`, { cause: error });
+      case 409:
+        return new MeshError('conflict', `Could not ${doing}: it changed meanwhile.`, { cause: error });
+      case 400:
+      case 422:
+        return new MeshError('rejected', `Kubernetes refused to ${doing}${reason ? `: ${reason}` : ''}.`, {
+          cause: error,
+        });
+      default:
+        if (code >= 500 || code === 429) {
+          return new MeshError('unavailable', `Kubernetes API error ${code} while trying to ${doing}.`, {
+            cause: error,
+          });
+        }
+        return new MeshError(
+          'rejected',
+          `Kubernetes answered ${code} to ${doing}${reason ? `: ${reason}` : ''}.`,
+          { cause: error },
+        );
+    }
+  }
+  return new MeshError('unavailable', `The Kubernetes API did not answer while trying to ${doing}.`, {
+    cause: error,
+  });
+}
+
+function apiMessage(error: unknown): string | undefined {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      return (JSON.parse(body) as { message?: string }).message;
+    } catch {
+      return undefined;
+    }
+  }
+  return (body as { message?: string } | undefined)?.message;
+}

@@ -1,0 +1,411 @@
+import * as k8s from '@kubernetes/client-node';
+import { cookieRegex } from '../../src/domain/routing/route-math.js';
+import type {
+  HttpRoute,
+  VirtualServiceSpec,
+  WeightedDestination,
+} from '../../src/domain/routing/virtual-service.js';
+import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
+import { DriftError, MeshError } from '../../src/mesh/mesh-errors.js';
+import type { RouteRef } from '../../src/mesh/traffic-router.js';
+import { type BedState, requireBed } from '../bed/bed.js';
+import { kubeConfigFrom } from '../bed/kube.js';
+import { deploySample, uniqueNamespace } from '../bed/manifests.js';
+import { botClusterRole, botKubeConfig } from './support/bot-identity.js';
+
+const bookinfo = uniqueNamespace('mesh-bookinfo');
+const weather = uniqueNamespace('mesh-weather');
+const apps = uniqueNamespace('mesh-apps');
+const home = uniqueNamespace('mesh-bot');
+
+let bed: BedState;
+let admin: k8s.KubeConfig;
+let custom: k8s.CustomObjectsApi;
+let router: IstioTrafficRouter;
+
+const reviews: RouteRef = { namespace: bookinfo, name: 'reviews', route: { kind: 'default' } };
+const v = (subset: string, weight: number): WeightedDestination => ({
+  destination: { host: 'reviews', subset },
+  weight,
+});
+
+async function readVs(namespace: string, name: string) {
+  return (await custom.getNamespacedCustomObject({
+    group: 'networking.istio.io',
+    version: 'v1',
+    namespace,
+    plural: 'virtualservices',
+    name,
+  })) as {
+    metadata: k8s.V1ObjectMeta;
+    spec: VirtualServiceSpec;
+  };
+}
+
+async function replaceVsSpec(
+  namespace: string,
+  name: string,
+  edit: (spec: VirtualServiceSpec) => VirtualServiceSpec,
+) {
+  const vs = await readVs(namespace, name);
+  await custom.replaceNamespacedCustomObject({
+    group: 'networking.istio.io',
+    version: 'v1',
+    namespace,
+    plural: 'virtualservices',
+    name,
+    body: {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: vs.metadata,
+      spec: edit(vs.spec),
+    },
+  });
+}
+
+/** Routes someone else owns, with every kind of field the bot must never touch. */
+const foreignRoutes: HttpRoute[] = [
+  {
+    name: 'team-debug',
+    match: [{ headers: { 'x-debug': { exact: '1' } } }],
+    route: [
+      {
+        destination: { host: 'reviews', subset: 'v3' },
+        headers: { request: { set: { 'x-debug-route': 'yes' } } },
+      },
+    ],
+    retries: { attempts: 3, perTryTimeout: '2s', retryOn: 'gateway-error,connect-failure' },
+    timeout: '10s',
+    fault: { delay: { fixedDelay: '1s', percentage: { value: 5 } } },
+  },
+  {
+    name: 'team-uri',
+    match: [{ uri: { prefix: '/internal' } }],
+    route: [{ destination: { host: 'reviews', subset: 'v1' } }],
+  },
+];
+
+beforeAll(async () => {
+  bed = await requireBed();
+  admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
+  custom = admin.makeApiClient(k8s.CustomObjectsApi);
+  await Promise.all([
+    deploySample(admin, 'bookinfo', bookinfo),
+    deploySample(admin, 'weather', weather),
+    deploySample(admin, 'two-host', apps),
+  ]);
+  const botConfig = await botKubeConfig(bed, admin, home, [bookinfo, weather, apps], await botClusterRole());
+  router = new IstioTrafficRouter(botConfig);
+});
+
+afterAll(async () => {
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  await Promise.all(
+    [bookinfo, weather, apps, home].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
+  );
+});
+
+beforeEach(async () => {
+  // Each test starts from the sample's reviews route (all to v1), behind two routes the bot does not own.
+  await replaceVsSpec(bookinfo, 'reviews', (spec) => ({
+    ...spec,
+    http: [...foreignRoutes, { route: [{ destination: { host: 'reviews', subset: 'v1' } }] }],
+  }));
+});
+
+describe('IstioTrafficRouter on the real API server, as the least-privilege bot', () => {
+  it('reads the owned default route and its weights', async () => {
+    const snapshot = await router.readRoute(reviews);
+
+    expect(snapshot.apiVersion).toBe('networking.istio.io/v1');
+    expect(snapshot.index).toBe(2);
+    expect(snapshot.weights).toEqual([v('v1', 100)]);
+  });
+
+  it('sets weights on the owned route only, keeping every other route byte for byte and in order', async () => {
+    const before = await readVs(bookinfo, 'reviews');
+
+    const after = await router.setWeights(reviews, [v('v1', 90), v('v2', 10)]);
+
+    const live = await readVs(bookinfo, 'reviews');
+    expect(after.weights).toEqual([v('v1', 90), v('v2', 10)]);
+    expect(JSON.stringify(live.spec.http?.slice(0, 2))).toBe(JSON.stringify(before.spec.http?.slice(0, 2)));
+    expect(live.spec.http?.[2]?.route).toEqual([
+      { destination: { host: 'reviews', subset: 'v1' }, weight: 90 },
+      { destination: { host: 'reviews', subset: 'v2' }, weight: 10 },
+    ]);
+    expect(live.spec.hosts).toEqual(before.spec.hosts);
+  });
+
+  it('routes by host when destinations differ by host (no subsets)', async () => {
+    const ref: RouteRef = { namespace: apps, name: 'apps-svc-all', route: { kind: 'default' } };
+
+    const after = await router.setWeights(ref, [
+      { destination: { host: 'apps-svc-v1' }, weight: 90 },
+      { destination: { host: 'apps-svc-v2' }, weight: 10 },
+    ]);
+
+    expect(after.weights.map((w) => [w.destination.host, w.weight])).toEqual([
+      ['apps-svc-v1', 90],
+      ['apps-svc-v2', 10],
+    ]);
+  });
+
+  it('switches blue/green 100% in one write', async () => {
+    const before = await readVs(bookinfo, 'reviews');
+
+    await router.setWeights(reviews, [v('v2', 100)]);
+
+    const live = await readVs(bookinfo, 'reviews');
+    expect(live.spec.http?.[2]?.route).toEqual([
+      { destination: { host: 'reviews', subset: 'v2' }, weight: 100 },
+    ]);
+    expect(Number(live.metadata.resourceVersion)).toBeGreaterThan(Number(before.metadata.resourceVersion));
+  });
+
+  it('adds an A/B header route just in front of the owned route, and removes it again', async () => {
+    await router.addMatchRoute(reviews, {
+      name: 'canary-bot-r1-ab',
+      matches: [{ kind: 'header', name: 'end-user', match: { exact: 'jason' } }],
+      destination: { host: 'reviews', subset: 'v2' },
+    });
+    const withAb = await readVs(bookinfo, 'reviews');
+    await router.removeMatchRoutes(reviews, 'canary-bot-r1-');
+    const without = await readVs(bookinfo, 'reviews');
+
+    expect(withAb.spec.http?.map((r) => r.name ?? '(default)')).toEqual([
+      'team-debug',
+      'team-uri',
+      'canary-bot-r1-ab',
+      '(default)',
+    ]);
+    expect(withAb.spec.http?.[2]).toEqual({
+      name: 'canary-bot-r1-ab',
+      match: [{ headers: { 'end-user': { exact: 'jason' } } }],
+      route: [{ destination: { host: 'reviews', subset: 'v2' } }],
+    });
+    expect(without.spec.http?.map((r) => r.name ?? '(default)')).toEqual([
+      'team-debug',
+      'team-uri',
+      '(default)',
+    ]);
+  });
+
+  it('adds a cookie route and a user-agent route on the weather frontend', async () => {
+    const frontend: RouteRef = { namespace: weather, name: 'frontend', route: { kind: 'default' } };
+
+    await router.addMatchRoute(frontend, {
+      name: 'canary-bot-r2-cookie',
+      matches: [{ kind: 'cookie', regex: cookieRegex('user=qa') }],
+      destination: { host: 'frontend', subset: 'v2' },
+    });
+    await router.addMatchRoute(frontend, {
+      name: 'canary-bot-r2-ua',
+      matches: [{ kind: 'user-agent', regex: '.*Mobile.*' }],
+      destination: { host: 'frontend', subset: 'v2' },
+    });
+
+    const live = await readVs(weather, 'frontend');
+    const added = live.spec.http?.filter((r) => r.name?.startsWith('canary-bot-r2-'));
+    expect(added?.map((r) => r.match)).toEqual([
+      [{ headers: { cookie: { regex: '^(.*?;)?(user=qa)(;.*)?$' } } }],
+      [{ headers: { 'user-agent': { regex: '.*Mobile.*' } } }],
+    ]);
+    expect(live.spec.http?.at(-1)?.match).toBeUndefined();
+  });
+
+  it('pins a downstream service for callers of a given version (sourceLabels)', async () => {
+    const forecast: RouteRef = { namespace: weather, name: 'forecast', route: { kind: 'default' } };
+
+    await router.addMatchRoute(forecast, {
+      name: 'canary-bot-r3-pin',
+      matches: [{ kind: 'source', labels: { app: 'frontend', version: 'v2' } }],
+      destination: { host: 'forecast', subset: 'v2' },
+    });
+
+    const live = await readVs(weather, 'forecast');
+    const pin = live.spec.http?.find((r) => r.name === 'canary-bot-r3-pin');
+    expect(pin?.match).toEqual([{ sourceLabels: { app: 'frontend', version: 'v2' } }]);
+    expect(live.spec.http?.indexOf(pin as HttpRoute)).toBe((live.spec.http?.length ?? 0) - 2);
+  });
+
+  it('adds and removes mirroring with a percentage', async () => {
+    await router.setMirror(reviews, { destination: { host: 'reviews', subset: 'v2' }, percent: 100 });
+    const mirrored = (await readVs(bookinfo, 'reviews')).spec.http?.[2];
+    await router.setMirror(reviews, undefined);
+    const plain = (await readVs(bookinfo, 'reviews')).spec.http?.[2];
+
+    expect(mirrored?.mirror).toEqual({ host: 'reviews', subset: 'v2' });
+    expect(mirrored?.mirrorPercentage).toEqual({ value: 100 });
+    expect(plain).toEqual({ route: [{ destination: { host: 'reviews', subset: 'v1' } }] });
+  });
+
+  it('restores the original route exactly after weights, A/B and mirror changes', async () => {
+    const original = await readVs(bookinfo, 'reviews');
+    const snapshot = await router.readRoute(reviews);
+    await router.setWeights(reviews, [v('v1', 50), v('v2', 50)]);
+    await router.addMatchRoute(reviews, {
+      name: 'canary-bot-r4-ab',
+      matches: [{ kind: 'header', name: 'end-user', match: { exact: 'jason' } }],
+      destination: { host: 'reviews', subset: 'v2' },
+    });
+    await router.setMirror(reviews, { destination: { host: 'reviews', subset: 'v3' }, percent: 20 });
+
+    await router.restoreRoute(reviews, snapshot.route, { removeRoutesWithPrefix: 'canary-bot-r4-' });
+
+    expect(JSON.stringify((await readVs(bookinfo, 'reviews')).spec)).toBe(JSON.stringify(original.spec));
+  });
+
+  it.each([
+    ['weights that do not add up to 100', [v('v1', 90), v('v2', 5)], 'invalid', /add up to 100, not 95/],
+    [
+      'a subset missing from the DestinationRule',
+      [v('v1', 90), v('v9', 10)],
+      'unknown-subset',
+      /no subset "v9" \(it has v1, v2, v3\)/,
+    ],
+    [
+      'a host that is not a Service',
+      [v('v1', 90), { destination: { host: 'nope' }, weight: 10 }],
+      'unknown-host',
+      /no Service "nope"/,
+    ],
+  ])('refuses %s and writes nothing', async (_what, weights, code, message) => {
+    const before = await readVs(bookinfo, 'reviews');
+
+    const attempt = router.setWeights(reviews, weights as WeightedDestination[]);
+
+    await expect(attempt).rejects.toMatchObject({
+      name: 'MeshError',
+      code,
+      message: expect.stringMatching(message),
+    });
+    expect((await readVs(bookinfo, 'reviews')).metadata.resourceVersion).toBe(
+      before.metadata.resourceVersion,
+    );
+  });
+
+  it('refuses to send traffic to a version with no ready replicas', async () => {
+    const apps = admin.makeApiClient(k8s.AppsV1Api);
+    await apps.patchNamespacedDeploymentScale(
+      { name: 'reviews-v3', namespace: bookinfo, body: { spec: { replicas: 0 } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    for (let i = 0; i < 100; i++) {
+      const d = await apps.readNamespacedDeployment({ name: 'reviews-v3', namespace: bookinfo });
+      if ((d.status?.readyReplicas ?? 0) === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const before = await readVs(bookinfo, 'reviews');
+
+    const attempt = router.setWeights(reviews, [v('v1', 90), v('v3', 10)]);
+
+    await expect(attempt).rejects.toMatchObject({
+      code: 'not-ready',
+      message: expect.stringMatching(/reviews\/v3 has no ready replicas: reviews-v3 has 0 of 0 ready/),
+    });
+    expect((await readVs(bookinfo, 'reviews')).metadata.resourceVersion).toBe(
+      before.metadata.resourceVersion,
+    );
+  });
+
+  it('reports drift instead of overwriting when the route differs from what the bot expects', async () => {
+    await replaceVsSpec(bookinfo, 'reviews', (spec) => ({
+      ...spec,
+      http: [
+        ...foreignRoutes,
+        {
+          route: [
+            { destination: { host: 'reviews', subset: 'v1' }, weight: 70 },
+            { destination: { host: 'reviews', subset: 'v2' }, weight: 30 },
+          ],
+        },
+      ],
+    }));
+
+    const attempt = router.setWeights(reviews, [v('v1', 50), v('v2', 50)], {
+      expected: [v('v1', 90), v('v2', 10)],
+    });
+
+    await expect(attempt).rejects.toBeInstanceOf(DriftError);
+    await expect(attempt).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /expected reviews\/v1=90, reviews\/v2=10, found reviews\/v1=70, reviews\/v2=30/,
+      ),
+    });
+    expect((await router.readRoute(reviews)).weights).toEqual([v('v1', 70), v('v2', 30)]);
+    expect(await router.checkDrift(reviews, [v('v1', 90), v('v2', 10)])).toMatch(/found reviews\/v1=70/);
+  });
+
+  it('reports a hand edit of the owned route made between its read and its write as drift', async () => {
+    const racing = new IstioTrafficRouter((router as unknown as { kubeConfig: k8s.KubeConfig }).kubeConfig, {
+      beforeWrite: async (attempt) => {
+        if (attempt === 1) {
+          await replaceVsSpec(bookinfo, 'reviews', (spec) => ({
+            ...spec,
+            http: [...foreignRoutes, { route: [{ destination: { host: 'reviews', subset: 'v3' } }] }],
+          }));
+        }
+      },
+    });
+
+    const attempt = racing.setWeights(reviews, [v('v1', 90), v('v2', 10)]);
+
+    await expect(attempt).rejects.toMatchObject({ code: 'drift' });
+    expect((await router.readRoute(reviews)).weights).toEqual([v('v3', 100)]);
+  });
+
+  it('loses nothing when 20 writers change 20 different routes of one VirtualService at once', async () => {
+    const named = Array.from({ length: 20 }, (_, i) => ({
+      name: `route-${i}`,
+      match: [{ headers: { 'x-route': { exact: String(i) } } }],
+      route: [{ destination: { host: 'reviews', subset: 'v1' } }],
+    }));
+    await replaceVsSpec(bookinfo, 'reviews', (spec) => ({
+      ...spec,
+      http: [...named, { route: [{ destination: { host: 'reviews', subset: 'v1' } }] }],
+    }));
+
+    await Promise.all(
+      named.map((r, i) =>
+        router.setWeights({ namespace: bookinfo, name: 'reviews', route: { kind: 'named', name: r.name } }, [
+          v('v1', 100 - (i + 1)),
+          v('v2', i + 1),
+        ]),
+      ),
+    );
+
+    const live = await readVs(bookinfo, 'reviews');
+    expect(live.spec.http?.slice(0, 20).map((r) => r.route?.map((d) => d.weight))).toEqual(
+      named.map((_, i) => [100 - (i + 1), i + 1]),
+    );
+  });
+
+  it('records a Flagger-style event on the VirtualService for a change', async () => {
+    await router.setWeights(reviews, [v('v1', 75), v('v2', 25)], {
+      event: { type: 'Normal', reason: 'Synced', message: `Advance reviews.${bookinfo} canary weight 25` },
+    });
+
+    const events = await admin.makeApiClient(k8s.CoreV1Api).listNamespacedEvent({
+      namespace: bookinfo,
+      fieldSelector: 'involvedObject.kind=VirtualService,involvedObject.name=reviews',
+    });
+    const event = events.items.find((e) => e.message === `Advance reviews.${bookinfo} canary weight 25`);
+    expect(event).toMatchObject({
+      type: 'Normal',
+      reason: 'Synced',
+      reportingComponent: 'canary-bot',
+      source: { component: 'canary-bot' },
+    });
+  });
+
+  it('says which VirtualService or route is missing', async () => {
+    await expect(
+      router.readRoute({ namespace: bookinfo, name: 'nope', route: { kind: 'default' } }),
+    ).rejects.toMatchObject({ code: 'not-found' });
+    await expect(
+      router.readRoute({ ...reviews, route: { kind: 'named', name: 'absent' } }),
+    ).rejects.toMatchObject({ code: 'not-found', message: expect.stringMatching(/route named "absent"/) });
+    expect(MeshError).toBeDefined();
+  });
+});
