@@ -184,6 +184,8 @@ export async function startKube(
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       '--cidr=10.244.0.0/16',
       '--node-ip=10.0.0.2',
+      // The heartbeat stage updates node status rarely and relies on the node lease to keep the node Ready.
+      '--node-lease-duration-seconds=40',
       `--server-address=127.0.0.1:${await freePort()}`,
       ...(await readdir(bin.kwokStages))
         .filter((f) => f.endsWith('.yaml'))

@@ -1,28 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { repoRoot } from './paths.js';
-
-/** A sample app of `infra/samples/`. */
-export type SampleApp = 'bookinfo' | 'weather' | 'two-host';
-
-/**
- * Reads the objects of a sample app. With `namespace`, every object moves to that namespace (the Namespace
- * object is renamed), so tests can each have their own copy of an app on one bed.
- */
-export async function loadSample(app: SampleApp, namespace?: string): Promise<k8s.KubernetesObject[]> {
-  const text = await readFile(join(repoRoot, 'infra', 'samples', `${app}.yaml`), 'utf8');
-  const objects = k8s.loadAllYaml(text).filter(Boolean) as k8s.KubernetesObject[];
-  if (!namespace) return objects;
-  return objects.map((o) => {
-    const copy = structuredClone(o);
-    copy.metadata ??= {};
-    if (copy.kind === 'Namespace') copy.metadata.name = namespace;
-    else copy.metadata.namespace = namespace;
-    return copy;
-  });
-}
+import { loadSampleApp, type SampleAppName } from './traffic/samples.js';
 
 /** Applies objects with server-side apply (idempotent), Namespaces first. */
 export async function applyObjects(kc: k8s.KubeConfig, objects: k8s.KubernetesObject[]): Promise<void> {
@@ -64,8 +42,8 @@ export async function waitForDeployments(
 }
 
 /** Applies a sample app into its own namespace and waits for its Deployments. */
-export async function deploySample(kc: k8s.KubeConfig, app: SampleApp, namespace: string): Promise<void> {
-  await applyObjects(kc, await loadSample(app, namespace));
+export async function deploySample(kc: k8s.KubeConfig, app: SampleAppName, namespace: string): Promise<void> {
+  await applyObjects(kc, (await loadSampleApp(app, { namespace })).objects as k8s.KubernetesObject[]);
   await waitForDeployments(kc, namespace);
 }
 
