@@ -1,0 +1,437 @@
+/**
+ * The canary judge: canary versus baseline (the stable version in the same window) on errors and
+ * latency, plus Flagger's absolute limits, with sequential tests that stay valid when the judge looks
+ * at growing data every minute. Low traffic gives `inconclusive`, never a rollback on noise.
+ *
+ * Every check is a pair of always-valid tests (see sequential-test.ts): `fail` when the evidence that
+ * the canary is outside its tolerance reaches 1 / (1 - failConfidence), `pass` when the evidence that it
+ * is inside reaches 1 / (1 - passConfidence), `pending` otherwise.
+ *
+ * Comparisons with the baseline are intersection-union tests: the canary fails only when it is
+ * confidently worse than BOTH the absolute floor (one-sample test on the canary) AND `ratio` x the
+ * baseline. The ratio part conditions on the total number of bad requests of both versions: each bad
+ * request comes from the canary with probability theta = ratio * nc / (ratio * nc + nb) at the edge of
+ * the tolerance, so the unknown baseline rate drops out (exact for Poisson traffic at steady weights).
+ *
+ * Latency is a proportion too: the share of requests slower than the bucket boundary above the
+ * baseline's q-quantile (q = 0.9, 0.99), with a floor of 1 - q (a canary whose q-quantile stays in the
+ * baseline's bucket is fine). Flagger's limits become one-sample tests: success rate >= 99% is "at most
+ * 1% errors", p99 <= 500 ms is "at most 1% of requests above 500 ms". Below `minRequests` canary
+ * requests a check needs the square of the usual evidence, so a handful of requests never rolls back.
+ */
+import {
+  boundaryAtOrAbove,
+  boundaryAtOrBelow,
+  countSlowerThanBoundary,
+  histogramQuantile,
+  histogramTotal,
+  type LatencyBucket,
+  normalizeHistogram,
+  quantileBoundary,
+} from './latency-histogram.js';
+import { confidenceOf, lowerEvidence, upperEvidence } from './sequential-test.js';
+import {
+  type CheckStatus,
+  DEFAULT_JUDGE_CONFIG,
+  InvalidJudgeConfigError,
+  InvalidJudgeInputError,
+  type JudgeConfig,
+  type JudgeInput,
+  type Reason,
+  type Verdict,
+  type VersionTraffic,
+} from './verdict.js';
+import {
+  formatConfidence,
+  formatCount,
+  formatDuration,
+  formatMilliseconds,
+  formatPercent,
+  formatShare,
+  quantileName,
+} from './wording.js';
+
+/**
+ * Judge one look at a canary analysis.
+ *
+ * @example
+ * judgeCanary({
+ *   canary: { requests: 500, errors: 24 },
+ *   baseline: { requests: 3000, errors: 3 },
+ *   elapsedSeconds: 300,
+ *   canaryIdleSeconds: 0,
+ * }).verdict // 'fail'
+ * @throws InvalidJudgeConfigError, InvalidJudgeInputError
+ */
+export function judgeCanary(input: JudgeInput, config: JudgeConfig = DEFAULT_JUDGE_CONFIG): Verdict {
+  validateConfig(config);
+  const canary = cleanTraffic(input.canary, 'canary');
+  const baseline = cleanTraffic(input.baseline, 'baseline');
+  const elapsed = nonNegative(input.elapsedSeconds, 'elapsedSeconds');
+  const idle = nonNegative(input.canaryIdleSeconds, 'canaryIdleSeconds');
+
+  const canaryLatencyTotal = canary.latency ? histogramTotal(canary.latency) : 0;
+  if (canary.requests <= 0 && canaryLatencyTotal <= 0) {
+    return {
+      verdict: 'no-data',
+      reasons: [
+        {
+          check: 'traffic',
+          status: 'no-data',
+          message: `canary received no requests in the ${formatDuration(elapsed)} since the analysis started`,
+          figures: { elapsedSeconds: elapsed, canaryRequests: 0 },
+        },
+      ],
+    };
+  }
+
+  const reasons: Reason[] = [
+    errorsVsBaseline(canary, baseline, config),
+    successRate(canary, config),
+    ...config.latencyTolerance.quantiles.map((q) => latencyVsBaseline(canary, baseline, q, config)),
+    p99Limit(canary, config),
+  ];
+  const idleTooLong = idle >= config.maxIdleSeconds;
+  if (idleTooLong) {
+    reasons.push({
+      check: 'traffic',
+      status: 'no-data',
+      message:
+        `canary has received no requests for ${formatDuration(idle)} ` +
+        `(limit ${formatDuration(config.maxIdleSeconds)}): check that traffic still reaches it`,
+      figures: { canaryIdleSeconds: idle, maxIdleSeconds: config.maxIdleSeconds },
+    });
+  }
+  return { verdict: verdictOf(reasons, idleTooLong), reasons: sortReasons(reasons) };
+}
+
+/** Cleaned-up traffic: errors never above requests, latency sorted and monotonic. */
+interface CleanTraffic {
+  readonly requests: number;
+  readonly errors: number;
+  readonly latency: LatencyBucket[] | undefined;
+}
+
+/** Evidence from one check, in both directions, and the requests it rests on. */
+interface Evidence {
+  readonly failEvidence: number;
+  readonly passEvidence: number;
+  readonly badRequests: number;
+  readonly requests: number;
+}
+
+function verdictOf(reasons: readonly Reason[], idleTooLong: boolean): Verdict['verdict'] {
+  if (reasons.some((r) => r.status === 'fail')) return 'fail';
+  if (idleTooLong) return 'no-data';
+  const judged = reasons.filter((r) => r.status !== 'skipped');
+  return judged.length > 0 && judged.every((r) => r.status === 'pass') ? 'pass' : 'inconclusive';
+}
+
+const STATUS_ORDER: Record<CheckStatus, number> = { fail: 0, 'no-data': 1, pending: 2, pass: 3, skipped: 4 };
+
+function sortReasons(reasons: Reason[]): Reason[] {
+  return reasons
+    .map((reason, index) => ({ reason, index }))
+    .sort((a, b) => STATUS_ORDER[a.reason.status] - STATUS_ORDER[b.reason.status] || a.index - b.index)
+    .map(({ reason }) => reason);
+}
+
+function statusOf(evidence: Evidence, config: JudgeConfig): Exclude<CheckStatus, 'skipped' | 'no-data'> {
+  if (evidence.failEvidence >= failBar(config, evidence) && evidence.badRequests >= config.minBadRequests) {
+    return 'fail';
+  }
+  if (evidence.passEvidence >= passBar(config)) return 'pass';
+  return 'pending';
+}
+
+/** Evidence needed to fail: squared (overwhelming) while the canary has served only a handful of requests. */
+function failBar(config: JudgeConfig, evidence: Evidence): number {
+  const bar = 1 / (1 - config.failConfidence);
+  return evidence.requests < config.minRequests ? bar * bar : bar;
+}
+
+function passBar(config: JudgeConfig): number {
+  return 1 / (1 - config.passConfidence);
+}
+
+/** Intersection-union comparison: worse than the floor AND worse than ratio x baseline. */
+function compareWithBaseline(
+  canaryBad: number,
+  canaryTotal: number,
+  baselineBad: number,
+  baselineTotal: number,
+  floor: number,
+  ratio: number,
+): Evidence {
+  const theta = (ratio * canaryTotal) / (ratio * canaryTotal + baselineTotal);
+  const bad = canaryBad + baselineBad;
+  return {
+    failEvidence: Math.min(
+      upperEvidence(canaryBad, canaryTotal, floor),
+      upperEvidence(canaryBad, bad, theta),
+    ),
+    passEvidence: Math.max(
+      lowerEvidence(canaryBad, canaryTotal, floor),
+      lowerEvidence(canaryBad, bad, theta),
+    ),
+    badRequests: canaryBad,
+    requests: canaryTotal,
+  };
+}
+
+/** The end of a pending message: how the evidence leans so far, if it leans at all. */
+function leaning(evidence: Evidence, config: JudgeConfig, worse: string, within: string): string {
+  const bar = failBar(config, evidence);
+  if (evidence.failEvidence >= bar) {
+    return `; ${formatConfidence(confidenceOf(evidence.failEvidence))} sure it is ${worse}, but only ${formatCount(evidence.badRequests)} bad requests (${config.minBadRequests} needed to fail)`;
+  }
+  if (evidence.failEvidence >= 4) {
+    const few = evidence.requests < config.minRequests ? ` on fewer than ${config.minRequests} requests` : '';
+    return `; so far ${formatConfidence(confidenceOf(evidence.failEvidence))} sure it is ${worse} (${formatConfidence(confidenceOf(bar))} needed to fail${few})`;
+  }
+  if (evidence.passEvidence >= 4) {
+    return `; so far ${formatConfidence(confidenceOf(evidence.passEvidence))} sure it is ${within} (${formatConfidence(config.passConfidence)} needed to pass)`;
+  }
+  return '';
+}
+
+function errorsVsBaseline(canary: CleanTraffic, baseline: CleanTraffic, config: JudgeConfig): Reason {
+  const floor = config.errorTolerance.floorPercent / 100;
+  const { ratio } = config.errorTolerance;
+  const tolerance = `the larger of ${formatPercent(floor)} and ${ratio} × baseline`;
+  const figures = {
+    canaryErrors: canary.errors,
+    canaryRequests: canary.requests,
+    baselineErrors: baseline.errors,
+    baselineRequests: baseline.requests,
+    toleranceFloor: floor,
+    toleranceRatio: ratio,
+  };
+  if (baseline.requests <= 0) {
+    return {
+      check: 'errors-vs-baseline',
+      status: 'skipped',
+      message: `no baseline traffic in the window: canary errors ${formatShare(canary.errors, canary.requests)} are judged against the success-rate limit only`,
+      figures,
+    };
+  }
+  const evidence = compareWithBaseline(
+    canary.errors,
+    canary.requests,
+    baseline.errors,
+    baseline.requests,
+    floor,
+    ratio,
+  );
+  const status = statusOf(evidence, config);
+  const head = `canary error rate ${formatShare(canary.errors, canary.requests)} vs baseline ${formatShare(baseline.errors, baseline.requests)}`;
+  const message =
+    status === 'fail'
+      ? `${head}: ${formatConfidence(confidenceOf(evidence.failEvidence))} sure it is worse than the tolerance (${tolerance})`
+      : status === 'pass'
+        ? `${head}: ${formatConfidence(confidenceOf(evidence.passEvidence))} sure it is within the tolerance (${tolerance})`
+        : `${head}: not enough data yet to tell whether it is within the tolerance (${tolerance})${leaning(evidence, config, 'worse', 'within')}`;
+  return {
+    check: 'errors-vs-baseline',
+    status,
+    message,
+    figures: { ...figures, ...evidenceFigures(evidence) },
+  };
+}
+
+function successRate(canary: CleanTraffic, config: JudgeConfig): Reason {
+  const limit = 1 - config.minSuccessRatePercent / 100;
+  const evidence: Evidence = {
+    failEvidence: upperEvidence(canary.errors, canary.requests, limit),
+    passEvidence: lowerEvidence(canary.errors, canary.requests, limit),
+    badRequests: canary.errors,
+    requests: canary.requests,
+  };
+  const status = statusOf(evidence, config);
+  const successes = canary.requests - canary.errors;
+  const head = `canary success rate ${formatShare(successes, canary.requests)}`;
+  const minimum = `the ${config.minSuccessRatePercent}% minimum`;
+  const message =
+    status === 'fail'
+      ? `${head} is below ${minimum}: ${formatConfidence(confidenceOf(evidence.failEvidence))} sure`
+      : status === 'pass'
+        ? `${head} meets ${minimum}: ${formatConfidence(confidenceOf(evidence.passEvidence))} sure`
+        : `${head}: not enough data yet to tell whether it meets ${minimum}${leaning(evidence, config, 'below', 'above')}`;
+  return {
+    check: 'success-rate',
+    status,
+    message,
+    figures: {
+      canarySuccesses: successes,
+      canaryRequests: canary.requests,
+      minSuccessRatePercent: config.minSuccessRatePercent,
+      ...evidenceFigures(evidence),
+    },
+  };
+}
+
+function latencyVsBaseline(
+  canary: CleanTraffic,
+  baseline: CleanTraffic,
+  q: number,
+  config: JudgeConfig,
+): Reason {
+  const name = quantileName(q);
+  const figures = { quantile: q };
+  if (canary.latency === undefined || baseline.latency === undefined) {
+    return {
+      check: 'latency-vs-baseline',
+      status: 'skipped',
+      message: `no latency histogram for the ${canary.latency === undefined ? 'canary' : 'baseline'}: ${name} not compared`,
+      figures,
+    };
+  }
+  const baselineTotal = histogramTotal(baseline.latency);
+  if (baselineTotal <= 0) {
+    return {
+      check: 'latency-vs-baseline',
+      status: 'skipped',
+      message: `no baseline traffic in the window: canary latency is judged against the p99 limit only`,
+      figures,
+    };
+  }
+  const needed = Math.ceil(config.minBaselineTail / (1 - q));
+  if (baselineTotal < needed) {
+    return {
+      check: 'latency-vs-baseline',
+      status: 'pending',
+      message: `baseline served ${formatCount(baselineTotal)} requests; ${needed} needed to place its ${name} before comparing the canary with it`,
+      figures: { ...figures, baselineRequests: baselineTotal, baselineRequestsNeeded: needed },
+    };
+  }
+  const boundary = quantileBoundary(baseline.latency, q);
+  if (boundary === undefined) {
+    return {
+      check: 'latency-vs-baseline',
+      status: 'skipped',
+      message: `baseline ${name} is above the last finite latency bucket: ${name} not compared`,
+      figures,
+    };
+  }
+  const canaryTotal = histogramTotal(canary.latency);
+  const canarySlow = countSlowerThanBoundary(canary.latency, boundary);
+  const baselineSlow = countSlowerThanBoundary(baseline.latency, boundary);
+  const floor = 1 - q;
+  const { ratio } = config.latencyTolerance;
+  const evidence = compareWithBaseline(canarySlow, canaryTotal, baselineSlow, baselineTotal, floor, ratio);
+  const status = statusOf(evidence, config);
+  const tolerance = `the larger of ${formatPercent(floor)} and ${ratio} × baseline`;
+  const head =
+    `canary requests slower than ${formatMilliseconds(boundary)} (the bucket above the baseline's ${name}): ` +
+    `${formatShare(canarySlow, canaryTotal)} vs baseline ${formatShare(baselineSlow, baselineTotal)}`;
+  const message =
+    status === 'fail'
+      ? `${head}: ${formatConfidence(confidenceOf(evidence.failEvidence))} sure it is worse than the tolerance (${tolerance})`
+      : status === 'pass'
+        ? `${head}: ${formatConfidence(confidenceOf(evidence.passEvidence))} sure it is within the tolerance (${tolerance})`
+        : `${head}: not enough data yet to tell whether it is within the tolerance (${tolerance})${leaning(evidence, config, 'worse', 'within')}`;
+  return {
+    check: 'latency-vs-baseline',
+    status,
+    message,
+    figures: {
+      ...figures,
+      boundaryMs: boundary,
+      canarySlow,
+      canaryRequests: canaryTotal,
+      baselineSlow,
+      baselineRequests: baselineTotal,
+      toleranceFloor: floor,
+      toleranceRatio: ratio,
+      ...evidenceFigures(evidence),
+    },
+  };
+}
+
+function p99Limit(canary: CleanTraffic, config: JudgeConfig): Reason {
+  const limitText = `the ${formatMilliseconds(config.maxP99Ms)} limit`;
+  if (canary.latency === undefined) {
+    return {
+      check: 'p99-limit',
+      status: 'skipped',
+      message: `no latency histogram for the canary: p99 not checked against ${limitText}`,
+      figures: { maxP99Ms: config.maxP99Ms },
+    };
+  }
+  const total = histogramTotal(canary.latency);
+  // Requests above the boundary at or above the limit surely exceed it; those above the one below may.
+  const upper = boundaryAtOrAbove(canary.latency, config.maxP99Ms);
+  const lower = boundaryAtOrBelow(canary.latency, config.maxP99Ms);
+  const surelySlow = upper === Number.POSITIVE_INFINITY ? 0 : countSlowerThanBoundary(canary.latency, upper);
+  const maybeSlow = lower === 0 ? total : countSlowerThanBoundary(canary.latency, lower);
+  const evidence: Evidence = {
+    failEvidence: upperEvidence(surelySlow, total, 0.01),
+    passEvidence: lowerEvidence(maybeSlow, total, 0.01),
+    badRequests: surelySlow,
+    requests: total,
+  };
+  const status = total > 0 ? statusOf(evidence, config) : 'pending';
+  const p99 = histogramQuantile(0.99, canary.latency);
+  const head = `canary p99 ≈ ${formatMilliseconds(p99)} over ${formatCount(total)} requests`;
+  const boundaryNote = upper === config.maxP99Ms ? '' : ` (the first bucket boundary above the limit)`;
+  const message =
+    status === 'fail'
+      ? `${head} is above ${limitText}: ${formatShare(surelySlow, total)} took longer than ${formatMilliseconds(upper)}${boundaryNote}; ${formatConfidence(confidenceOf(evidence.failEvidence))} sure more than 1% do`
+      : status === 'pass'
+        ? `${head} is within ${limitText}: ${formatConfidence(confidenceOf(evidence.passEvidence))} sure at most 1% of requests take longer`
+        : `${head}: not enough data yet to tell whether it is within ${limitText}${leaning(evidence, config, 'above', 'within')}`;
+  return {
+    check: 'p99-limit',
+    status,
+    message,
+    figures: {
+      canaryP99Ms: p99,
+      maxP99Ms: config.maxP99Ms,
+      canarySlow: surelySlow,
+      canaryRequests: total,
+      ...evidenceFigures(evidence),
+    },
+  };
+}
+
+function evidenceFigures(evidence: Evidence): Record<string, number> {
+  return {
+    failConfidence: confidenceOf(evidence.failEvidence),
+    passConfidence: confidenceOf(evidence.passEvidence),
+  };
+}
+
+function cleanTraffic(traffic: VersionTraffic, version: string): CleanTraffic {
+  const requests = nonNegative(traffic.requests, `${version}.requests`);
+  const errors = Math.min(nonNegative(traffic.errors, `${version}.errors`), requests);
+  if (traffic.latency === undefined) return { requests, errors, latency: undefined };
+  for (const bucket of traffic.latency) nonNegative(bucket.count, `${version}.latency[le=${bucket.le}]`);
+  return { requests, errors, latency: normalizeHistogram(traffic.latency) };
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new InvalidJudgeInputError(`${name} must be a finite number >= 0, got ${value}`);
+  }
+  return value;
+}
+
+function validateConfig(config: JudgeConfig): void {
+  const problems: string[] = [];
+  const within = (value: number, low: number, high: number, name: string) => {
+    if (!(value > low && value < high)) problems.push(`${name} must be in (${low}, ${high}), got ${value}`);
+  };
+  within(config.minSuccessRatePercent, 0, 100, 'minSuccessRatePercent');
+  within(config.maxP99Ms, 0, Number.POSITIVE_INFINITY, 'maxP99Ms');
+  within(config.errorTolerance.floorPercent, 0, 100, 'errorTolerance.floorPercent');
+  within(config.failConfidence, 0, 1, 'failConfidence');
+  within(config.passConfidence, 0, 1, 'passConfidence');
+  within(config.maxIdleSeconds, 0, Number.POSITIVE_INFINITY, 'maxIdleSeconds');
+  for (const q of config.latencyTolerance.quantiles) within(q, 0, 1, 'latencyTolerance.quantiles[]');
+  if (!(config.errorTolerance.ratio >= 1)) problems.push('errorTolerance.ratio must be >= 1');
+  if (!(config.latencyTolerance.ratio >= 1)) problems.push('latencyTolerance.ratio must be >= 1');
+  if (!(config.minBadRequests >= 0)) problems.push('minBadRequests must be >= 0');
+  if (!(config.minBaselineTail >= 0)) problems.push('minBaselineTail must be >= 0');
+  if (!(config.minRequests >= 0)) problems.push('minRequests must be >= 0');
+  if (problems.length > 0) throw new InvalidJudgeConfigError(`invalid judge config: ${problems.join('; ')}`);
+}

@@ -1,0 +1,125 @@
+/**
+ * What the judge reads and what it says. Counts are cumulative since the analysis (or step) started,
+ * for the canary and for the baseline (the stable version serving the rest of the traffic in the same
+ * window), as `increase(...[elapsed])` over Istio's standard metrics gives them.
+ */
+import type { LatencyBucket } from './latency-histogram.js';
+
+/** Traffic one version served during the analysis window. Counts may be fractional (extrapolation). */
+export interface VersionTraffic {
+  /** All requests (`istio_requests_total`). */
+  readonly requests: number;
+  /** Requests answered with a 5xx code. */
+  readonly errors: number;
+  /** Cumulative latency buckets (`istio_request_duration_milliseconds_bucket`), or none if unknown. */
+  readonly latency?: readonly LatencyBucket[];
+}
+
+/** One look at the analysis. */
+export interface JudgeInput {
+  readonly canary: VersionTraffic;
+  readonly baseline: VersionTraffic;
+  /** Seconds since the analysis window started. */
+  readonly elapsedSeconds: number;
+  /** Seconds since the canary last served a request (equal to `elapsedSeconds` if it never did). */
+  readonly canaryIdleSeconds: number;
+}
+
+/** Tunables, with Flagger's thresholds as hard limits. See `DEFAULT_JUDGE_CONFIG`. */
+export interface JudgeConfig {
+  /** Hard limit like Flagger's `request-success-rate` min, in percent (99). */
+  readonly minSuccessRatePercent: number;
+  /** Hard limit like Flagger's `request-duration` max for the p99, in ms (500). */
+  readonly maxP99Ms: number;
+  /**
+   * The canary's error rate is acceptable up to the larger of `floorPercent` and `ratio` x baseline's:
+   * error rates under the floor are never held against it, and above it only a real multiple counts.
+   */
+  readonly errorTolerance: { readonly ratio: number; readonly floorPercent: number };
+  /**
+   * Latency is compared at each quantile q of the baseline: the share of canary requests slower than
+   * the bucket boundary above the baseline's q-quantile is acceptable up to the larger of (1 - q) and
+   * `ratio` x the baseline's share.
+   */
+  readonly latencyTolerance: { readonly ratio: number; readonly quantiles: readonly number[] };
+  /**
+   * Confidence needed to fail a check: a canary within a check's tolerance fails it at most
+   * 1 - failConfidence of the time over the whole analysis, however many looks (e.g. 0.99).
+   */
+  readonly failConfidence: number;
+  /** Confidence needed to pass a check, e.g. 0.95. */
+  readonly passConfidence: number;
+  /** A check never fails on fewer failing (or slow) canary requests than this. */
+  readonly minBadRequests: number;
+  /**
+   * Below this many canary requests a check fails only on overwhelming evidence: the square of the
+   * usual bar (99.99% instead of 99%), so a handful of unlucky requests never rolls back.
+   */
+  readonly minRequests: number;
+  /** Baseline requests needed above its q-quantile (n * (1 - q)) before latency is compared at q. */
+  readonly minBaselineTail: number;
+  /** Report `no-data` when the canary has served nothing for this long. */
+  readonly maxIdleSeconds: number;
+}
+
+/** Defaults: Flagger's usual limits (99%, 500 ms) plus the comparison with the baseline. */
+export const DEFAULT_JUDGE_CONFIG: JudgeConfig = {
+  minSuccessRatePercent: 99,
+  maxP99Ms: 500,
+  errorTolerance: { ratio: 1.5, floorPercent: 0.25 },
+  latencyTolerance: { ratio: 2, quantiles: [0.9, 0.99] },
+  failConfidence: 0.99,
+  passConfidence: 0.95,
+  minBadRequests: 3,
+  minRequests: 20,
+  minBaselineTail: 10,
+  maxIdleSeconds: 300,
+};
+
+/**
+ * `pass`: every check is confidently within its limits; `fail`: at least one check is confidently
+ * outside (roll back); `inconclusive`: not enough data yet either way; `no-data`: the canary served no
+ * request (or none for too long): never promote on it.
+ */
+export type VerdictKind = 'pass' | 'fail' | 'inconclusive' | 'no-data';
+
+/** The checks the judge runs. */
+export type CheckName =
+  | 'traffic'
+  | 'errors-vs-baseline'
+  | 'success-rate'
+  | 'latency-vs-baseline'
+  | 'p99-limit';
+
+/** Outcome of one check: `pending` = not enough data yet; `skipped` = could not run; `no-data` = no canary traffic. */
+export type CheckStatus = 'pass' | 'fail' | 'pending' | 'skipped' | 'no-data';
+
+/** One reason, a plain sentence and the numbers behind it. */
+export interface Reason {
+  readonly check: CheckName;
+  readonly status: CheckStatus;
+  readonly message: string;
+  readonly figures: Readonly<Record<string, number>>;
+}
+
+/** The judge's answer: a verdict and every reason, failing ones first. */
+export interface Verdict {
+  readonly verdict: VerdictKind;
+  readonly reasons: readonly Reason[];
+}
+
+/** A configuration value is out of range; the message says which one. */
+export class InvalidJudgeConfigError extends Error {
+  override readonly name = 'InvalidJudgeConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A count is negative or not a number; the message says which one. */
+export class InvalidJudgeInputError extends Error {
+  override readonly name = 'InvalidJudgeInputError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
