@@ -29,6 +29,8 @@ export async function botKubeConfig(
   role: k8s.V1ClusterRole,
 ): Promise<k8s.KubeConfig> {
   const name = role.metadata?.name ?? 'canary-bot-mesh';
+  // Each identity gets its own ClusterRole copy so variants of the role never overwrite each other.
+  role = { ...role, metadata: { name: `${name}-${home}` } };
   await applyObjects(admin, [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: home } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'canary-bot', namespace: home } },
@@ -36,7 +38,6 @@ export async function botKubeConfig(
       ...role,
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
-      metadata: { name },
     } as k8s.KubernetesObject,
     ...namespaces.map(
       (namespace) =>
@@ -44,11 +45,42 @@ export async function botKubeConfig(
           apiVersion: 'rbac.authorization.k8s.io/v1',
           kind: 'RoleBinding',
           metadata: { name: `canary-bot-${home}`, namespace },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata?.name },
           subjects: [{ kind: 'ServiceAccount', name: 'canary-bot', namespace: home }],
         }) as k8s.KubernetesObject,
     ),
   ]);
+  await waitForBinding(admin, home, namespaces[0] ?? home, role);
   const token = await mintServiceAccountToken(admin, home, 'canary-bot', 3600);
   return kubeConfigForToken(bed.kube, token, 'canary-bot');
+}
+
+/** RBAC is served from an informer cache: wait until the new binding answers for the role's first verb. */
+async function waitForBinding(
+  admin: k8s.KubeConfig,
+  home: string,
+  namespace: string,
+  role: k8s.V1ClusterRole,
+) {
+  const rule = role.rules?.find((r) => (r.verbs ?? []).length > 0);
+  if (!rule) return;
+  const authz = admin.makeApiClient(k8s.AuthorizationV1Api);
+  for (let i = 0; i < 100; i++) {
+    const review = await authz.createSubjectAccessReview({
+      body: {
+        spec: {
+          user: `system:serviceaccount:${home}:canary-bot`,
+          resourceAttributes: {
+            namespace,
+            group: rule.apiGroups?.[0] ?? '',
+            resource: rule.resources?.[0] ?? '',
+            verb: rule.verbs[0],
+          },
+        },
+      },
+    });
+    if (review.status?.allowed) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the RoleBinding for ${home}/canary-bot never took effect`);
 }
