@@ -22,6 +22,7 @@ let bed: BedState;
 let admin: k8s.KubeConfig;
 let custom: k8s.CustomObjectsApi;
 let router: IstioTrafficRouter;
+let botConfig: k8s.KubeConfig;
 
 const reviews: RouteRef = { namespace: bookinfo, name: 'reviews', route: { kind: 'default' } };
 const v = (subset: string, weight: number): WeightedDestination => ({
@@ -94,7 +95,7 @@ beforeAll(async () => {
     deploySample(admin, 'weather', weather),
     deploySample(admin, 'two-host', apps),
   ]);
-  const botConfig = await botKubeConfig(bed, admin, home, [bookinfo, weather, apps], await botClusterRole());
+  botConfig = await botKubeConfig(bed, admin, home, [bookinfo, weather, apps], await botClusterRole());
   router = new IstioTrafficRouter(botConfig);
 });
 
@@ -338,7 +339,7 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
   });
 
   it('reports a hand edit of the owned route made between its read and its write as drift', async () => {
-    const racing = new IstioTrafficRouter((router as unknown as { kubeConfig: k8s.KubeConfig }).kubeConfig, {
+    const racing = new IstioTrafficRouter(botConfig, {
       beforeWrite: async (attempt) => {
         if (attempt === 1) {
           await replaceVsSpec(bookinfo, 'reviews', (spec) => ({

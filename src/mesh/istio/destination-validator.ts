@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { describeDestination } from '../../domain/routing/route-math.js';
 import type { Destination } from '../../domain/routing/virtual-service.js';
 import { MeshError } from '../mesh-errors.js';
-import { toMeshError } from './kube-errors.js';
+import { readWithRetries } from './kube-errors.js';
 
 interface DestinationRuleObject {
   metadata: k8s.V1ObjectMeta;
@@ -99,41 +99,44 @@ export class DestinationValidator {
     destination: Destination,
   ): Promise<Record<string, string>> {
     try {
-      const service = await this.core.readNamespacedService({ name, namespace });
+      const service = await readWithRetries(
+        () => this.core.readNamespacedService({ name, namespace }),
+        `read Service ${namespace}/${name}`,
+      );
       return service.spec?.selector ?? {};
     } catch (error) {
-      const failure = toMeshError(error, `read Service ${namespace}/${name}`);
-      if (failure.code === 'not-found') {
+      if (error instanceof MeshError && error.code === 'not-found') {
         throw new MeshError(
           'unknown-host',
           `${describeDestination(destination)}: there is no Service "${name}" in namespace ${namespace}.`,
           { cause: error },
         );
       }
-      throw failure;
+      throw error;
     }
   }
 
   private async destinationRules(namespace: string): Promise<DestinationRuleObject[]> {
-    try {
-      const list = (await this.custom.listNamespacedCustomObject({
-        group: 'networking.istio.io',
-        version: await this.istioVersion(),
-        namespace,
-        plural: 'destinationrules',
-      })) as { items: DestinationRuleObject[] };
-      return list.items;
-    } catch (error) {
-      throw toMeshError(error, `list DestinationRules in ${namespace}`);
-    }
+    const version = await this.istioVersion();
+    const list = (await readWithRetries(
+      () =>
+        this.custom.listNamespacedCustomObject({
+          group: 'networking.istio.io',
+          version,
+          namespace,
+          plural: 'destinationrules',
+        }),
+      `list DestinationRules in ${namespace}`,
+    )) as { items: DestinationRuleObject[] };
+    return list.items;
   }
 
   private async deployments(namespace: string): Promise<k8s.V1Deployment[]> {
-    try {
-      return (await this.apps.listNamespacedDeployment({ namespace })).items;
-    } catch (error) {
-      throw toMeshError(error, `list Deployments in ${namespace}`);
-    }
+    const list = await readWithRetries(
+      () => this.apps.listNamespacedDeployment({ namespace }),
+      `list Deployments in ${namespace}`,
+    );
+    return list.items;
   }
 }
 

@@ -35,7 +35,7 @@ import type {
   TrafficRouter,
 } from '../traffic-router.js';
 import { DestinationValidator } from './destination-validator.js';
-import { toMeshError } from './kube-errors.js';
+import { readWithRetries, toMeshError } from './kube-errors.js';
 
 const group = 'networking.istio.io';
 
@@ -81,10 +81,7 @@ export class IstioTrafficRouter implements TrafficRouter {
   private readonly options: Required<Omit<IstioRouterOptions, 'apiVersion' | 'beforeWrite'>>;
   private readonly beforeWrite: (attempt: number) => Promise<void>;
 
-  constructor(
-    private readonly kubeConfig: k8s.KubeConfig,
-    options: IstioRouterOptions = {},
-  ) {
+  constructor(kubeConfig: k8s.KubeConfig, options: IstioRouterOptions = {}) {
     this.custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.validator = new DestinationValidator(kubeConfig, () => this.apiVersion());
@@ -98,17 +95,27 @@ export class IstioTrafficRouter implements TrafficRouter {
     this.beforeWrite = options.beforeWrite ?? (async () => {});
   }
 
-  /** `v1` where the cluster serves it (Istio 1.22+), otherwise `v1beta1`. Discovered once. */
+  /**
+   * `v1` where the cluster serves VirtualServices in it (Istio 1.22+), otherwise `v1beta1`. Discovered once,
+   * per resource: other kinds of the group may serve a version that VirtualService does not.
+   */
   apiVersion(): Promise<string> {
     this.version ??= (async () => {
       try {
-        const groups = await this.kubeConfig.makeApiClient(k8s.ApisApi).getAPIVersions();
-        const served = groups.groups.find((g) => g.name === group)?.versions.map((v) => v.version) ?? [];
-        if (served.includes('v1')) return 'v1';
-        if (served.includes('v1beta1')) return 'v1beta1';
+        for (const version of ['v1', 'v1beta1']) {
+          const served = await readWithRetries(
+            () => this.custom.getAPIResources({ group, version }),
+            'discover the Istio API version',
+          ).catch((error: unknown) => {
+            if (error instanceof MeshError && error.code === 'not-found') return undefined;
+            throw error;
+          });
+          const names = served?.resources.map((r) => r.name) ?? [];
+          if (names.includes('virtualservices') && names.includes('destinationrules')) return version;
+        }
         throw new MeshError(
           'not-found',
-          'This cluster does not serve Istio networking v1 or v1beta1: is Istio installed?',
+          'This cluster serves Istio VirtualServices neither in v1 nor in v1beta1: is Istio installed?',
         );
       } catch (error) {
         this.version = undefined;
@@ -363,17 +370,17 @@ export class IstioTrafficRouter implements TrafficRouter {
 
   private async get(ref: Pick<RouteRef, 'namespace' | 'name'>): Promise<VirtualServiceObject> {
     const version = await this.apiVersion();
-    try {
-      return (await this.custom.getNamespacedCustomObject({
-        group,
-        version,
-        namespace: ref.namespace,
-        plural: 'virtualservices',
-        name: ref.name,
-      })) as VirtualServiceObject;
-    } catch (error) {
-      throw toMeshError(error, `read VirtualService ${ref.namespace}/${ref.name}`);
-    }
+    return await readWithRetries(
+      async () =>
+        (await this.custom.getNamespacedCustomObject({
+          group,
+          version,
+          namespace: ref.namespace,
+          plural: 'virtualservices',
+          name: ref.name,
+        })) as VirtualServiceObject,
+      `read VirtualService ${ref.namespace}/${ref.name}`,
+    );
   }
 
   private async replace(ref: RouteRef, body: VirtualServiceObject): Promise<VirtualServiceObject> {

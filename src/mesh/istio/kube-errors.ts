@@ -55,3 +55,24 @@ function apiMessage(error: unknown): string | undefined {
   }
   return (body as { message?: string } | undefined)?.message;
 }
+
+/**
+ * Runs an idempotent read, retrying what is transient (429, 5xx, no answer) with jittered back-off and
+ * honouring Retry-After up to a cap. Writes are never retried here: their outcome must be settled by reading.
+ */
+export async function readWithRetries<T>(read: () => Promise<T>, doing: string, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      const failure = toMeshError(error, doing);
+      if (failure.code !== 'unavailable' || attempt >= attempts) throw failure;
+      const retryAfter = Number((error as { headers?: Record<string, string> }).headers?.['retry-after']);
+      const backoff =
+        Number.isFinite(retryAfter) && retryAfter > 0
+          ? Math.min(retryAfter * 1000, 2000)
+          : Math.random() * 100 * 2 ** attempt;
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+    }
+  }
+}
