@@ -11,7 +11,7 @@ import {
   type BedProcess,
   BedStartError,
   freePort,
-  isAlive,
+  isOurs,
   startDetached,
   stopProcess,
   waitUntil,
@@ -45,7 +45,7 @@ export async function readBedState(): Promise<BedState | undefined> {
 export async function requireBed(): Promise<BedState> {
   const state = await readBedState();
   if (!state) throw new BedStartError('the test bed is not running: start it with `npm run bed -- up`');
-  const dead = state.processes.filter((p) => !isAlive(p.pid)).map((p) => p.name);
+  const dead = state.processes.filter((p) => !isOurs(p)).map((p) => p.name);
   if (dead.length > 0)
     throw new BedStartError(
       `test bed components are down: ${dead.join(', ')}; run \`npm run bed -- down\` then \`up\``,
@@ -126,7 +126,7 @@ export async function bedUp(
 ): Promise<{ state: BedState; started: boolean }> {
   return await withLock(async () => {
     const existing = await readBedState();
-    if (existing?.processes.every((p) => isAlive(p.pid))) return { state: existing, started: false };
+    if (existing && (await isHealthy(existing))) return { state: existing, started: false };
     if (existing) await stopAll(existing);
 
     await checkSystemTools();
@@ -193,9 +193,23 @@ async function startSlackEmulator(started: (p: BedProcess) => void): Promise<Bed
   return { url, ...bedSlackCredentials };
 }
 
+/** Alive by PID and answering: a stale state file whose PIDs were reused by other processes is not a bed. */
+async function isHealthy(state: BedState): Promise<boolean> {
+  if (!state.processes.every(isOurs)) return false;
+  try {
+    const answers = await Promise.all([
+      fetch(`${state.prometheus.url}/-/ready`, { signal: AbortSignal.timeout(2000) }),
+      fetch(`${state.slack.url}/api/api.test`, { method: 'POST', signal: AbortSignal.timeout(2000) }),
+    ]);
+    return answers.every((a) => a.ok);
+  } catch {
+    return false;
+  }
+}
+
 async function stopAll(state: Pick<BedState, 'processes'>): Promise<void> {
   // Reverse start order: clients of the API server before the API server, etcd last.
-  for (const p of [...state.processes].reverse()) await stopProcess(p.pid);
+  for (const p of [...state.processes].reverse()) if (isOurs(p)) await stopProcess(p.pid);
 }
 
 /** Stops every process of the bed by PID and removes its data. */
@@ -215,7 +229,7 @@ export async function bedStatus(): Promise<string[]> {
   return [
     `started ${state.startedAt}, data in ${state.dir}`,
     ...state.processes.map(
-      (p) => `${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isAlive(p.pid) ? 'up' : 'DOWN'}`,
+      (p) => `${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isOurs(p) ? 'up' : 'DOWN'}`,
     ),
     `kube-apiserver ${state.kube.server} (admin kubeconfig ${state.kube.kubeconfigs.admin})`,
     `prometheus     ${state.prometheus.url}`,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -8,6 +8,8 @@ export interface BedProcess {
   name: string;
   pid: number;
   log: string;
+  /** The executable, checked against /proc before the PID is trusted or signalled. */
+  command: string;
 }
 
 /** Error raised when a bed component does not become ready; it points at the component's log. */
@@ -35,9 +37,19 @@ export function startDetached(
     const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], env, cwd });
     if (child.pid === undefined) throw new BedStartError(`${name}: could not start ${command}`);
     child.unref();
-    return { name, pid: child.pid, log };
+    return { name, pid: child.pid, log, command };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** True if the PID still runs the bed's process (not a stranger that reused the PID after a reboot). */
+export function isOurs(p: BedProcess): boolean {
+  if (!isAlive(p.pid)) return false;
+  try {
+    return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ').includes(p.command);
+  } catch {
+    return false;
   }
 }
 
