@@ -1,0 +1,88 @@
+/** The release state machine: data, one pure total `decide`, step plans, approval policy, views. */
+export {
+  type Actor,
+  type ApprovalPolicy,
+  type Authorization,
+  authorize,
+  DEFAULT_APPROVAL_POLICY,
+  type NamespacePolicy,
+  type Principal,
+  type ReleaseAction,
+  validateApprovalPolicy,
+} from './approval-policy.js';
+export { type Decision, decide, MESH_RETRY_SECONDS } from './decide.js';
+export type {
+  Effect,
+  MeshChange,
+  Outcome,
+  RefusalReason,
+  ReleaseAuditAction,
+  ReleaseEvent,
+} from './effects.js';
+export { type ApplyFailureCode, OBSERVATION_TYPES, type Observation } from './observations.js';
+export {
+  type ActivePhase,
+  FINAL_PHASES,
+  type FinalPhase,
+  type InterruptiblePhase,
+  isFinal,
+  PHASE_WORDS,
+  PHASES,
+  type Phase,
+} from './phases.js';
+export {
+  type AnalysisWindow,
+  type ApplyError,
+  type Approval,
+  type ApprovalRequest,
+  BOT_ACTOR,
+  DEFAULT_RELEASE_OPTIONS,
+  type DesiredMesh,
+  type MatchRoute,
+  type MirrorTarget,
+  type OriginalRoute,
+  type PauseInfo,
+  type PauseReason,
+  type Release,
+  type ReleaseOptions,
+  type ReleasePlan,
+  type ReleaseTarget,
+  type ReleaseVersion,
+  type RollbackInfo,
+  releaseRoutePrefix,
+  type SourcePin,
+  targetName,
+} from './release.js';
+export {
+  InvalidApprovalPolicyError,
+  type InvalidReleaseCode,
+  InvalidReleaseError,
+} from './release-errors.js';
+export { describePlan, releaseEvents } from './release-events.js';
+export { describeStep, stepLabel, stepName } from './release-steps.js';
+export {
+  availableActions,
+  currentWeights,
+  nextWeights,
+  type ProgressSummary,
+  summarizeProgress,
+  weightsAfterStep,
+} from './release-summary.js';
+export { type ReleaseRequest, releaseOptions, startRelease } from './start-release.js';
+export {
+  buildPlan,
+  canaryWeights,
+  DEFAULT_CANARY_STEPS,
+  describeMatch,
+  describeWeightList,
+  destinationName,
+  MAX_CANARY_STEPS,
+  type MeshShape,
+  type PlanKind,
+  type PlanRequest,
+  parseCanarySteps,
+  type Step,
+  type StepFacts,
+  stepFacts,
+  successPhaseOf,
+} from './step-plan.js';

@@ -1,0 +1,223 @@
+/**
+ * A release as data: everything `decide` needs, JSON-serialisable, so the store can keep it as is.
+ * Times are ISO 8601 strings that come in through observations; the domain never reads a clock.
+ */
+import type { Verdict } from '../judge/verdict.js';
+import type { RequestMatch } from '../routing/route-math.js';
+import type { Destination, RouteSelector, WeightedDestination } from '../routing/virtual-service.js';
+import type { MeshChange } from './effects.js';
+import type { InterruptiblePhase, Phase } from './phases.js';
+import type { PlanKind, Step } from './step-plan.js';
+
+/** The VirtualService route a release drives. */
+export interface ReleaseTarget {
+  readonly namespace: string;
+  /** The service being released (`reviews`); with the namespace it names the release: `reviews.bookinfo`. */
+  readonly service: string;
+  /** Name of the VirtualService. */
+  readonly virtualService: string;
+  /** The route of it the release owns. */
+  readonly route: RouteSelector;
+}
+
+/** A version and where its traffic goes: `{host:'reviews', subset:'v2'}` or `{host:'apps-svc-v2'}`. */
+export interface ReleaseVersion {
+  readonly version: string;
+  readonly destination: Destination;
+}
+
+/** `--with frontend=v2`: requests from `frontend` pods labelled `version: v2` go to the canary. */
+export interface SourcePin {
+  readonly service: string;
+  readonly version: string;
+}
+
+/** How a release behaves; see {@link DEFAULT_RELEASE_OPTIONS}. */
+export interface ReleaseOptions {
+  /** What a failing verdict does: restore the original route, or halt for a person. */
+  readonly onFailure: 'rollback' | 'pause';
+  /** A step passes no sooner than this after it went live, however good the verdict. */
+  readonly minAnalysisSeconds: number;
+  /** After this, an inconclusive (or no-data) analysis stops waiting and asks a person. */
+  readonly maxAnalysisSeconds: number;
+  /** An approval request expires after this; a click on an expired one asks again. */
+  readonly approvalExpirySeconds: number;
+  /** No-data verdicts for this long raise one Warning per step. */
+  readonly noTrafficAlertSeconds: number;
+}
+
+/** Defaults: roll back on failure, analyse each step 5 to 30 minutes, approvals valid for an hour. */
+export const DEFAULT_RELEASE_OPTIONS: ReleaseOptions = {
+  onFailure: 'rollback',
+  minAnalysisSeconds: 300,
+  maxAnalysisSeconds: 1800,
+  approvalExpirySeconds: 3600,
+  noTrafficAlertSeconds: 300,
+};
+
+/** The owned route as it was before the release changed anything: restored exactly on rollback. */
+export interface OriginalRoute {
+  /** The `spec.http[]` entry as read (opaque to the domain), e.g. `RouteSnapshot.route`. */
+  readonly route: unknown;
+  /** Its weights, as read (`RouteSnapshot.weights`): the reference the first change is checked against. */
+  readonly weights: readonly WeightedDestination[];
+}
+
+/** A route the release adds in front of its owned route (A/B match or source pin). */
+export interface MatchRoute {
+  /** Starts with `canary-bot-<releaseId>-`, so that restore can find and remove it. */
+  readonly name: string;
+  readonly matches: readonly RequestMatch[];
+  readonly destination: Destination;
+}
+
+/** Mirroring of the owned route. */
+export interface MirrorTarget {
+  readonly destination: Destination;
+  readonly percent: number;
+}
+
+/** The mesh as the release wants it now, and the changes that get it there. */
+export interface DesiredMesh {
+  /** +1 each time new changes are requested; mesh effects, `applied` and `apply-failed` name it. */
+  readonly revision: number;
+  /** Weights of the owned route. */
+  readonly weights: readonly WeightedDestination[];
+  /** The release's own routes in front of the owned route. */
+  readonly routes: readonly MatchRoute[];
+  readonly mirror?: MirrorTarget;
+  /** The ordered changes of this revision; re-emitted unchanged on ticks until `applied` (crash repair). */
+  readonly changes: readonly MeshChange[];
+  /** When these changes were first requested. */
+  readonly requestedAt: string;
+}
+
+/** An approval as given: explicit, attributed, tied to one step and one state version. */
+export interface Approval {
+  /** Slack user id. */
+  readonly actor: string;
+  readonly at: string;
+  /** Index of the approved step (`plan.steps.length` = the completion). */
+  readonly step: number;
+  /** The `version` of the release the person saw. */
+  readonly stateVersion: number;
+  /** What the person saw: the verdict on the card (or the last verdict recorded). */
+  readonly seen?: Verdict;
+}
+
+/** An open approval request. */
+export interface ApprovalRequest {
+  readonly step: number;
+  readonly stateVersion: number;
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  /** Set when the analysis ran out of time without a verdict: the person approves without evidence. */
+  readonly unjudged?: 'inconclusive' | 'no-data';
+}
+
+/** The analysis of the step that is live. */
+export interface AnalysisWindow {
+  readonly step: number;
+  /** Start of the window: the judge counts requests since then. */
+  readonly startedAt: string;
+  /** Start of the current run of no-data verdicts. */
+  readonly noDataSince?: string;
+  /** The no-traffic Warning was raised in this window (once per window). */
+  readonly noTrafficWarned: boolean;
+}
+
+/** Why a release is paused. */
+export type PauseReason = 'manual' | 'drift' | 'failed-analysis' | 'apply-failed';
+
+/** A halt: who or what, why, and the phase a resume returns to. */
+export interface PauseInfo {
+  readonly reason: PauseReason;
+  readonly from: InterruptiblePhase;
+  readonly at: string;
+  /** Slack user id, or `canary-bot`. */
+  readonly actor: string;
+  /** A sentence: what happened. */
+  readonly detail: string;
+}
+
+/** A rollback under way and what the release ends as once the original route is back. */
+export interface RollbackInfo {
+  readonly endAs: 'rolled-back' | 'cancelled' | 'failed';
+  readonly actor: string;
+  readonly at: string;
+  readonly reason: string;
+}
+
+/** The last failure of a mesh change. */
+export interface ApplyError {
+  readonly at: string;
+  readonly revision: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The plan: a list of steps, each exactly one kind; progress is `Release.currentStep`. */
+export interface ReleasePlan {
+  readonly steps: readonly Step[];
+}
+
+/** A release. Change it only through `decide`. */
+export interface Release {
+  /** 1 to 40 letters and digits (it is part of route names). */
+  readonly id: string;
+  readonly kind: PlanKind;
+  readonly target: ReleaseTarget;
+  readonly baseline: ReleaseVersion;
+  readonly canary: ReleaseVersion;
+  readonly plan: ReleasePlan;
+  readonly phase: Phase;
+  /** Index into `plan.steps`; `plan.steps.length` while waiting for approval of the completion. */
+  readonly currentStep: number;
+  /** State version: 1 at start, +1 on every change; approvals name it. */
+  readonly version: number;
+  /** Slack user id of the person who started the release. */
+  readonly requestedBy: string;
+  /** The app's own references (channel, thread...), never read by the domain. */
+  readonly meta: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** When the current phase began. */
+  readonly phaseSince: string;
+  readonly finishedAt?: string;
+  readonly original: OriginalRoute;
+  readonly desired: DesiredMesh;
+  /** True when `desired` is confirmed in the mesh. */
+  readonly applied: boolean;
+  /** Weights last confirmed in the mesh: what automatic changes expect to find (drift check). */
+  readonly confirmedWeights: readonly WeightedDestination[];
+  /** True once a mesh change was requested: from then on, stopping means restoring the original route. */
+  readonly meshChanged: boolean;
+  readonly lastVerdict?: Verdict;
+  readonly options: ReleaseOptions;
+  readonly approvals: readonly Approval[];
+  readonly withSources?: readonly SourcePin[];
+  readonly approvalRequest?: ApprovalRequest;
+  readonly analysis?: AnalysisWindow;
+  readonly pause?: PauseInfo;
+  readonly rollback?: RollbackInfo;
+  readonly applyError?: ApplyError;
+  /** A sentence saying how the release ended (set in final phases). */
+  readonly summary?: string;
+}
+
+/** Actor of automatic decisions in events and the audit trail. */
+export const BOT_ACTOR = 'canary-bot';
+
+/**
+ * Prefix of the names of every route a release adds; restore removes routes by it.
+ *
+ * @example releaseRoutePrefix('01J2ABC') // 'canary-bot-01J2ABC-'
+ */
+export function releaseRoutePrefix(releaseId: string): string {
+  return `canary-bot-${releaseId}-`;
+}
+
+/** `reviews.bookinfo`: Flagger's `name.namespace`. */
+export function targetName(release: Pick<Release, 'target'>): string {
+  return `${release.target.service}.${release.target.namespace}`;
+}
