@@ -1,0 +1,209 @@
+import {
+  type Actor,
+  authorize,
+  InvalidReleaseError,
+  type PlanRequest,
+  type Release,
+  type ReleaseOptions,
+  type ReleaseVersion,
+  type SourcePin,
+  startRelease as startDomainRelease,
+  targetName,
+} from '../domain/release/index.js';
+import type { RequestMatch } from '../domain/routing/route-math.js';
+import type { Destination, WeightedDestination } from '../domain/routing/virtual-service.js';
+import { MeshError } from '../mesh/mesh-errors.js';
+import type { RouteRef, RouteSnapshot } from '../mesh/traffic-router.js';
+import { routeKeyOf } from '../store/release-store.js';
+import { RouteBusyError } from '../store/store-errors.js';
+import type { ReleaseDependencies } from './dependencies.js';
+import { carryOut } from './release-runner.js';
+import { done, refused, type UseCaseResult } from './use-case-result.js';
+
+/** A request to start a release, as the command grammar produces it. */
+export interface StartInput {
+  kind: PlanRequest['kind'];
+  service: string;
+  /** The canary version (`v2`). */
+  version: string;
+  namespace?: string;
+  /** The stable version; by default the one that has most of the traffic now. */
+  baselineVersion?: string;
+  /** Name of the VirtualService; default the service's name. */
+  virtualService?: string;
+  /** A named route to own; default the VirtualService's default route. */
+  route?: string;
+  steps?: number[];
+  matches?: RequestMatch[];
+  mirrorPercent?: number;
+  /** Manual weights by version: `{ v1: 90, v2: 10 }`. */
+  weights?: Record<string, number>;
+  /** Host of a version when destinations differ by host: `{ v2: 'apps-svc-v2' }`. */
+  hosts?: Record<string, string>;
+  withSources?: SourcePin[];
+  options?: Partial<ReleaseOptions>;
+  cluster?: string;
+  /** The app's references (channel...). */
+  meta?: Record<string, string>;
+}
+
+/**
+ * Starts a release: checks the policy, that the canary exists and is ready, reads the owned route (kept for
+ * an exact restore), and records the release waiting for its first approval. Changes no traffic.
+ *
+ * @example await startRelease(deps, { kind: 'canary', service: 'reviews', version: 'v2', namespace: 'bookinfo' }, actor);
+ */
+export async function startRelease(
+  deps: ReleaseDependencies,
+  input: StartInput,
+  actor: Actor,
+): Promise<UseCaseResult<Release>> {
+  const namespace = input.namespace ?? deps.defaultNamespace;
+  const permission = authorize('start', actor, { namespace }, deps.policy);
+  if (!permission.allowed) {
+    await recordRefusal(deps, `start:${namespace}/${input.service}`, actor, 'start', permission.reason);
+    return refused(permission.reason);
+  }
+  const ref: RouteRef = {
+    namespace,
+    name: input.virtualService ?? input.service,
+    route: input.route ? { kind: 'named', name: input.route } : { kind: 'default' },
+  };
+  try {
+    const router = await deps.routers(input.cluster);
+    const snapshot = await router.readRoute(ref);
+    const versions = resolveVersions(input, snapshot);
+    if (typeof versions === 'string') return refused(versions);
+    const { baseline, canary } = versions;
+    await router.validateDestinations(namespace, [canary.destination]);
+    const id = deps.newId();
+    const at = deps.clock().toISOString();
+    const { release, effects } = startDomainRelease(
+      {
+        target: { namespace, service: input.service, virtualService: ref.name, route: ref.route },
+        baseline,
+        canary,
+        plan: planOf(input, baseline, canary),
+        requestedBy: actor.userId,
+        original: { route: snapshot.route, weights: snapshot.weights },
+        ...(input.options ? { options: input.options } : {}),
+        ...(input.withSources ? { withSources: input.withSources } : {}),
+        meta: { ...input.meta, ...(input.cluster ? { cluster: input.cluster } : {}) },
+      },
+      at,
+      id,
+    );
+    const stored = await deps.store.create({
+      id,
+      routeKey: routeKeyOf(namespace, ref.name, input.route ?? '(default)'),
+      namespace,
+      service: input.service,
+      active: true,
+      state: release,
+    });
+    // The announcing effects (event, audit, card) run through the same path as every later decision.
+    const shown = await carryOut(deps, stored, effects);
+    return done(
+      shown,
+      `Started ${input.kind} of ${targetName(release)}: ${baseline.version} -> ${canary.version}.`,
+    );
+  } catch (error) {
+    if (error instanceof RouteBusyError) {
+      return refused(
+        `${input.service}.${namespace} already has an active release (${error.activeReleaseId}); finish or cancel it first.`,
+      );
+    }
+    if (error instanceof MeshError && error.code !== 'unavailable') return refused(error.message);
+    if (error instanceof InvalidReleaseError) return refused(error.message);
+    throw error;
+  }
+}
+
+function planOf(input: StartInput, baseline: ReleaseVersion, canary: ReleaseVersion): PlanRequest {
+  switch (input.kind) {
+    case 'canary':
+      return { kind: 'canary', ...(input.steps ? { steps: input.steps } : {}) };
+    case 'blue-green':
+      return { kind: 'blue-green' };
+    case 'ab':
+      return { kind: 'ab', matches: input.matches ?? [] };
+    case 'mirror':
+      return {
+        kind: 'mirror',
+        ...(input.mirrorPercent !== undefined ? { percent: input.mirrorPercent } : {}),
+      };
+    case 'weights': {
+      const weights: WeightedDestination[] = Object.entries(input.weights ?? {}).map(([version, weight]) => ({
+        destination:
+          version === canary.version
+            ? canary.destination
+            : version === baseline.version
+              ? baseline.destination
+              : { host: baseline.destination.host, subset: version },
+        weight,
+      }));
+      return { kind: 'weights', weights };
+    }
+  }
+}
+
+/**
+ * Which destinations the baseline and canary versions are. Subset-based routes keep their host and switch
+ * subsets; host-based routes use `--host`, or the baseline host with its version suffix replaced
+ * (`apps-svc-v1` -> `apps-svc-v2`).
+ */
+export function resolveVersions(
+  input: Pick<StartInput, 'version' | 'baselineVersion' | 'hosts' | 'service'>,
+  snapshot: Pick<RouteSnapshot, 'weights'>,
+): { baseline: ReleaseVersion; canary: ReleaseVersion } | string {
+  const live = [...snapshot.weights].sort((a, b) => b.weight - a.weight);
+  const main = live[0]?.destination;
+  if (!main) return `The route of ${input.service} sends traffic nowhere; nothing to release against.`;
+  const bySubset = live.some((w) => w.destination.subset);
+  const versionOf = (d: Destination): string | undefined =>
+    d.subset ??
+    Object.entries(input.hosts ?? {}).find(([, host]) => host === d.host)?.[0] ??
+    d.host.match(/-(v[0-9][a-z0-9]*)$/)?.[1];
+  const baselineVersion = input.baselineVersion ?? versionOf(main);
+  if (!baselineVersion) {
+    return `Cannot tell which version ${main.host} is; name it with --from <version> or --host <version>=<host>.`;
+  }
+  if (baselineVersion === input.version)
+    return `${input.version} already has most of the traffic of ${input.service}.`;
+  const destinationOf = (version: string): Destination | string => {
+    if (bySubset) return { host: main.host, subset: version };
+    const host =
+      input.hosts?.[version] ??
+      (main.host.endsWith(`-${baselineVersion}`)
+        ? `${main.host.slice(0, -baselineVersion.length)}${version}`
+        : undefined);
+    return host ? { host } : `Cannot tell the host of ${version}; name it with --host ${version}=<host>.`;
+  };
+  const baselineDestination =
+    live.find((w) => versionOf(w.destination) === baselineVersion)?.destination ??
+    destinationOf(baselineVersion);
+  const canaryDestination = destinationOf(input.version);
+  if (typeof baselineDestination === 'string') return baselineDestination;
+  if (typeof canaryDestination === 'string') return canaryDestination;
+  return {
+    baseline: { version: baselineVersion, destination: baselineDestination },
+    canary: { version: input.version, destination: canaryDestination },
+  };
+}
+
+/** A refused action is recorded too: who tried what, and why it was refused. */
+export async function recordRefusal(
+  deps: ReleaseDependencies,
+  releaseId: string,
+  actor: Actor,
+  action: string,
+  reason: string,
+): Promise<void> {
+  await deps.store.appendAudit({
+    releaseId,
+    at: deps.clock().toISOString(),
+    actor: actor.userId,
+    action: `refused-${action}`,
+    detail: { reason },
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * A release engine on the bed: the real API server (as the least-privilege bot), the bed's Prometheus fed by
+ * the traffic simulator in compressed time, DynamoDB Local, and a memory notifier (Slack is not under test
+ * here). Time is simulated: it starts 45 minutes in the past and moves one tick at a time, never past now.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as k8s from '@kubernetes/client-node';
+import type { ReleaseDependencies } from '../../../src/app/dependencies.js';
+import { silentLogger } from '../../../src/app/logger.js';
+import { tick } from '../../../src/app/tick.js';
+import { MemoryNotifier } from '../../../src/chat/release-notifier.js';
+import { DEFAULT_APPROVAL_POLICY, type Release } from '../../../src/domain/release/index.js';
+import { type IstioRouterOptions, IstioTrafficRouter } from '../../../src/mesh/istio/istio-router.js';
+import { PrometheusMetricsReader } from '../../../src/metrics/index.js';
+import { DynamoDbStore } from '../../../src/store/dynamodb/dynamodb-store.js';
+import { createStoreTable, deleteStoreTable } from '../../../src/store/dynamodb/store-table.js';
+import { type BedState, requireBed } from '../../bed/bed.js';
+import { kubeConfigFrom } from '../../bed/kube.js';
+import { deploySample, uniqueNamespace } from '../../bed/manifests.js';
+import { KubernetesMeshReader } from '../../bed/traffic/mesh-reader.js';
+import { PrometheusRemoteWriter } from '../../bed/traffic/remote-write.js';
+import { loadSampleProfiles } from '../../bed/traffic/samples.js';
+import { MeshTrafficSimulator } from '../../bed/traffic/simulator.js';
+import { botClusterRole, botKubeConfig } from './bot-identity.js';
+
+export interface EngineHarness {
+  bed: BedState;
+  admin: k8s.KubeConfig;
+  namespace: string;
+  deps: ReleaseDependencies;
+  notifier: MemoryNotifier;
+  simulator: MeshTrafficSimulator;
+  /** Counts write attempts on the VirtualService (409 retries included). */
+  writes: () => number;
+  now: () => Date;
+  /** Moves simulated time on by `minutes`, writing the traffic of that time, then ticks once. */
+  advance: (minutes?: number) => Promise<void>;
+  /** Reads the live reviews VirtualService. */
+  reviews: () => Promise<{
+    metadata: k8s.V1ObjectMeta;
+    spec: { http: { route?: { destination: { subset?: string }; weight?: number }[] }[] };
+  }>;
+  release: (id: string) => Promise<Release>;
+  close: () => Promise<void>;
+}
+
+/** Starts an engine around a private copy of Bookinfo; reviews gets `rps` requests a second. */
+export async function startEngine(
+  options: { rps?: number; router?: IstioRouterOptions } = {},
+): Promise<EngineHarness> {
+  const bed = await requireBed();
+  const admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
+  const namespace = uniqueNamespace('engine');
+  const home = uniqueNamespace('engine-bot');
+  await deploySample(admin, 'bookinfo', namespace);
+  const bot = await botKubeConfig(bed, admin, home, [namespace], await botClusterRole());
+  let writes = 0;
+  const router = new IstioTrafficRouter(bot, {
+    ...options.router,
+    beforeWrite: async (attempt) => {
+      writes++;
+      await options.router?.beforeWrite?.(attempt);
+    },
+  });
+
+  const client = new DynamoDBClient({
+    endpoint: bed.dynamodb.endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'bed', secretAccessKey: 'bed' },
+  });
+  const tableName = `engine-${Date.now().toString(36)}`;
+  await createStoreTable(client, tableName);
+  const store = new DynamoDbStore<Release>({ client, tableName });
+
+  let clock = Math.floor(Date.now() / 60_000) * 60_000 - 45 * 60_000;
+  const notifier = new MemoryNotifier();
+  let ids = 0;
+  const deps: ReleaseDependencies = {
+    store,
+    routers: async () => router,
+    metrics: PrometheusMetricsReader.fromConfig({ url: bed.prometheus.url }),
+    notifier,
+    policy: DEFAULT_APPROVAL_POLICY,
+    groupsOf: async () => [],
+    clock: () => new Date(clock),
+    newId: () => `e${Date.now().toString(36)}${ids++}`,
+    log: silentLogger,
+    defaultNamespace: namespace,
+  };
+
+  const profiles = (await loadSampleProfiles(['bookinfo'], { bookinfo: namespace }))
+    .filter((p) => p.name === 'reviews')
+    .map((p) => ({
+      ...p,
+      rps: options.rps ?? 400,
+      calls: [],
+      versions: p.versions.map((v) => ({
+        ...v,
+        calls: [],
+        errorRate: 0,
+        latency: { kind: 'lognormal' as const, medianMs: 20, p99Ms: 80 },
+      })),
+    }));
+  const simulator = new MeshTrafficSimulator({
+    services: profiles,
+    reader: KubernetesMeshReader.fromKubeConfig(admin),
+    writer: new PrometheusRemoteWriter({ prometheusUrl: bed.prometheus.url }),
+  });
+  let simulated = clock;
+  await simulator.simulate({ from: simulated - 60_000, to: simulated, stepSeconds: 15 });
+
+  const custom = admin.makeApiClient(k8s.CustomObjectsApi);
+  return {
+    bed,
+    admin,
+    namespace,
+    deps,
+    notifier,
+    simulator,
+    writes: () => writes,
+    now: () => new Date(clock),
+    advance: async (minutes = 1) => {
+      clock += minutes * 60_000;
+      if (clock > Date.now())
+        throw new Error('simulated time caught up with the wall clock: the scenario is too long');
+      await simulator.simulate({ from: simulated + 15_000, to: clock, stepSeconds: 15 });
+      simulated = clock;
+      await tick(deps, new Date(clock));
+    },
+    reviews: async () =>
+      (await custom.getNamespacedCustomObject({
+        group: 'networking.istio.io',
+        version: 'v1',
+        namespace,
+        plural: 'virtualservices',
+        name: 'reviews',
+      })) as never,
+    release: async (id) => {
+      const stored = await store.get(id);
+      if (!stored) throw new Error(`no release ${id}`);
+      return stored.state;
+    },
+    close: async () => {
+      await deleteStoreTable(client, tableName).catch(() => undefined);
+      client.destroy();
+      const core = admin.makeApiClient(k8s.CoreV1Api);
+      await Promise.all(
+        [namespace, home].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
+      );
+    },
+  };
+}
