@@ -1,0 +1,224 @@
+/**
+ * One tick over 500 active releases on the bed: list from DynamoDB Local, batched RED reads from
+ * Prometheus, one judgement per release, a drift check against the real API server, the decision and its
+ * write. Traffic for 500 services x 2 versions is written first by the simulator.
+ *
+ *   tsx bench/tick/run.ts [--releases 500] [--out bench/results/tick.json]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as k8s from '@kubernetes/client-node';
+import type { ReleaseDependencies } from '../../src/app/dependencies.js';
+import { silentLogger } from '../../src/app/logger.js';
+import { tick } from '../../src/app/tick.js';
+import { MemoryNotifier } from '../../src/chat/release-notifier.js';
+import {
+  DEFAULT_APPROVAL_POLICY,
+  decide,
+  type Release,
+  startRelease,
+} from '../../src/domain/release/index.js';
+import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
+import { PrometheusMetricsReader } from '../../src/metrics/index.js';
+import { DynamoDbStore } from '../../src/store/dynamodb/dynamodb-store.js';
+import { createStoreTable, deleteStoreTable } from '../../src/store/dynamodb/store-table.js';
+import { routeKeyOf } from '../../src/store/release-store.js';
+import { bedDown, bedUp } from '../../test/bed/bed.js';
+import { kubeConfigFrom } from '../../test/bed/kube.js';
+import { applyObjects, uniqueNamespace } from '../../test/bed/manifests.js';
+import { StaticMeshReader } from '../../test/bed/traffic/mesh-reader.js';
+import type { ServiceProfile } from '../../test/bed/traffic/profile.js';
+import { PrometheusRemoteWriter } from '../../test/bed/traffic/remote-write.js';
+import { MeshTrafficSimulator } from '../../test/bed/traffic/simulator.js';
+
+const { values } = parseArgs({
+  options: {
+    releases: { type: 'string', default: '500' },
+    out: {
+      type: 'string',
+      default: resolve(dirname(fileURLToPath(import.meta.url)), '../results/tick.json'),
+    },
+  },
+});
+const count = Number(values.releases);
+
+const { state, started } = await bedUp();
+const admin = kubeConfigFrom(state.kube.kubeconfigs.admin);
+const namespace = uniqueNamespace('bench-tick');
+const client = new DynamoDBClient({
+  endpoint: state.dynamodb.endpoint,
+  region: 'local',
+  credentials: { accessKeyId: 'bed', secretAccessKey: 'bed' },
+});
+const tableName = `bench-tick-${Date.now().toString(36)}`;
+try {
+  const names = Array.from({ length: count }, (_, i) => `svc-${i}`);
+  const dest = (name: string, subset: string) => ({ host: name, subset });
+  const virtualService = (name: string) => ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name, namespace },
+    spec: {
+      hosts: [name],
+      http: [
+        {
+          route: [
+            { destination: dest(name, 'v1'), weight: 90 },
+            { destination: dest(name, 'v2'), weight: 10 },
+          ],
+        },
+      ],
+    },
+  });
+  const rule = (name: string) => ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name, namespace },
+    spec: { host: name, subsets: ['v1', 'v2'].map((v) => ({ name: v, labels: { version: v } })) },
+  });
+  await applyObjects(admin, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }]);
+  const objects = names.flatMap((n) => [virtualService(n), rule(n)]);
+  for (let i = 0; i < objects.length; i += 50)
+    await Promise.all(objects.slice(i, i + 50).map((o) => applyObjects(admin, [o as never])));
+
+  // Ten minutes of traffic for every service, healthy, written in compressed time.
+  const to = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
+  const from = to - 12 * 60_000;
+  const profiles: ServiceProfile[] = names.map((name) => ({
+    name,
+    namespace,
+    rps: 50,
+    versions: ['v1', 'v2'].map((version) => ({
+      version,
+      workload: `${name}-${version}`,
+      labels: { app: name, version },
+      errorRate: 0,
+    })),
+  }));
+  const simulator = new MeshTrafficSimulator({
+    services: profiles,
+    reader: new StaticMeshReader(objects),
+    writer: new PrometheusRemoteWriter({ prometheusUrl: state.prometheus.url }),
+  });
+  await simulator.simulate({ from, to, stepSeconds: 30 });
+
+  // 500 releases analysing their first step (10%), applied 10 minutes before the tick.
+  await createStoreTable(client, tableName);
+  const store = new DynamoDbStore<Release>({ client, tableName });
+  const appliedAt = new Date(to - 10 * 60_000).toISOString();
+  for (let i = 0; i < names.length; i += 25) {
+    await Promise.all(
+      names.slice(i, i + 25).map(async (name, j) => {
+        const id = `b${i + j}`;
+        const { release } = startRelease(
+          {
+            target: { namespace, service: name, virtualService: name, route: { kind: 'default' } },
+            baseline: { version: 'v1', destination: dest(name, 'v1') },
+            canary: { version: 'v2', destination: dest(name, 'v2') },
+            plan: { kind: 'canary', steps: [10, 50, 100] },
+            requestedBy: 'U0ALICE001',
+            original: {
+              route: { route: [{ destination: dest(name, 'v1') }] },
+              weights: [{ destination: dest(name, 'v1'), weight: 100 }],
+            },
+            options: { minAnalysisSeconds: 300 },
+          },
+          appliedAt,
+          id,
+        );
+        const request = release.approvalRequest!;
+        const approved = decide(release, {
+          type: 'approve',
+          actor: 'U0BOB00002',
+          at: appliedAt,
+          step: request.step,
+          stateVersion: request.stateVersion,
+        }).next;
+        const analysing = decide(approved, {
+          type: 'applied',
+          at: appliedAt,
+          revision: approved.desired.revision,
+        }).next;
+        await store.create({
+          id,
+          routeKey: routeKeyOf(namespace, name, '(default)'),
+          namespace,
+          service: name,
+          active: true,
+          state: analysing,
+        });
+      }),
+    );
+  }
+
+  let queries = 0;
+  const prometheus = PrometheusMetricsReader.fromConfig({ url: state.prometheus.url });
+  const deps: ReleaseDependencies = {
+    store,
+    routers: async () => router,
+    metrics: {
+      red: async (...args) => {
+        const report = await prometheus.red(...args);
+        queries += report.queries;
+        return report;
+      },
+      redRange: (...args) => prometheus.redRange(...args),
+      flaggerChecks: (...args) => prometheus.flaggerChecks(...args),
+    },
+    notifier: new MemoryNotifier(),
+    policy: DEFAULT_APPROVAL_POLICY,
+    groupsOf: async () => [],
+    clock: () => new Date(to),
+    newId: () => 'unused',
+    log: silentLogger,
+    defaultNamespace: namespace,
+  };
+  const router = new IstioTrafficRouter(admin);
+
+  const rounds: {
+    seconds: number;
+    queries: number;
+    judged: number;
+    failed: number;
+    phases: Record<string, number>;
+  }[] = [];
+  for (const at of [to, to + 30_000]) {
+    queries = 0;
+    const t0 = performance.now();
+    const report = await tick(deps, new Date(at));
+    const seconds = (performance.now() - t0) / 1000;
+    const phases: Record<string, number> = {};
+    for (const s of await store.listActive()) phases[s.state.phase] = (phases[s.state.phase] ?? 0) + 1;
+    rounds.push({ seconds, queries, judged: report.judged, failed: report.failed.length, phases });
+  }
+
+  const result = { date: new Date().toISOString(), releases: count, rounds };
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(
+    [
+      `| tick over ${count} active releases | time | PromQL queries | judged | failed | phases after |`,
+      '|---|---:|---:|---:|---:|---|',
+      ...rounds.map(
+        (r, i) =>
+          `| ${i === 0 ? 'first (all analysing, all pass)' : 'second (all awaiting approval)'} | ${r.seconds.toFixed(2)} s | ${r.queries} | ${r.judged} | ${r.failed} | ${Object.entries(
+            r.phases,
+          )
+            .map(([p, n]) => `${p} ${n}`)
+            .join(', ')} |`,
+      ),
+      '',
+    ].join('\n'),
+  );
+} finally {
+  await deleteStoreTable(client, tableName).catch(() => undefined);
+  client.destroy();
+  await admin
+    .makeApiClient(k8s.CoreV1Api)
+    .deleteNamespace({ name: namespace })
+    .catch(() => undefined);
+  if (started) await bedDown();
+}
