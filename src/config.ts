@@ -1,0 +1,238 @@
+/**
+ * All configuration in one zod schema, read from the environment once per container. A wrong or missing
+ * setting fails at cold start with a message naming the variable (never its value). Secrets are never
+ * plain environment variables in AWS: a value `ssm:/path` is read from SSM Parameter Store (decrypted).
+ */
+import { z } from 'zod';
+import {
+  type ApprovalPolicy,
+  DEFAULT_APPROVAL_POLICY,
+  validateApprovalPolicy,
+} from './domain/release/index.js';
+import { prometheusConfigSchema } from './metrics/prometheus-config.js';
+
+/** A setting that cannot work; names the environment variable and what is wrong with it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const kubeAuthSchema = z.discriminatedUnion('mode', [
+  z.object({
+    mode: z.literal('kubeconfig'),
+    path: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
+  }),
+  z.object({ mode: z.literal('in-cluster') }),
+  z.object({
+    mode: z.literal('eks'),
+    clusterName: z.string().min(1),
+    region: z.string().min(1),
+    endpoint: z.url({ protocol: /^https$/ }),
+    certificateAuthorityData: z.string().min(1),
+  }),
+]);
+
+const clusterSchema = z.object({ kube: kubeAuthSchema, prometheus: prometheusConfigSchema.optional() });
+
+const principal = z
+  .string()
+  .regex(/^(\*|[UWS][A-Z0-9]{2,})$/, 'must be a Slack user id (U…/W…), a user group id (S…) or *');
+const namespacePolicy = z.object({
+  starters: z.array(principal),
+  approvers: z.array(principal),
+  fourEyes: z.boolean(),
+});
+const policySchema = z.object({
+  default: namespacePolicy,
+  namespaces: z.record(z.string(), namespacePolicy).optional(),
+});
+
+const releaseOptionsSchema = z
+  .object({
+    onFailure: z.enum(['rollback', 'pause']),
+    minAnalysisSeconds: z.number().int().min(0),
+    maxAnalysisSeconds: z.number().int().min(60),
+    approvalExpirySeconds: z.number().int().min(60),
+    noTrafficAlertSeconds: z.number().int().min(60),
+  })
+  .partial();
+
+/** The environment variables, as the schema reads them (secrets already resolved). */
+const environmentSchema = z.object({
+  CANARY_BOT_SLACK_SIGNING_SECRET: z.string().min(16, "must be the app's signing secret"),
+  CANARY_BOT_SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-…)'),
+  CANARY_BOT_SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'must be an app-level token (xapp-…)')
+    .optional(),
+  CANARY_BOT_SLACK_API_URL: z.url().default('https://slack.com/api/'),
+  CANARY_BOT_SLACK_CHANNEL: z
+    .string()
+    .regex(/^[CGD][A-Z0-9]+$/, 'must be a channel id (C…)')
+    .optional(),
+  CANARY_BOT_CLUSTERS: json(
+    z.record(z.string().regex(/^[a-z0-9-]{1,40}$/, 'cluster names are lowercase'), clusterSchema),
+  ).optional(),
+  CANARY_BOT_DEFAULT_CLUSTER: z.string().optional(),
+  CANARY_BOT_KUBECONFIG: z.string().min(1).optional(),
+  CANARY_BOT_PROMETHEUS_URL: z.url().optional(),
+  CANARY_BOT_PROMETHEUS: json(prometheusConfigSchema).optional(),
+  CANARY_BOT_STORE: z.enum(['dynamodb', 'embedded']).default('embedded'),
+  CANARY_BOT_TABLE: z.string().min(3).optional(),
+  CANARY_BOT_DYNAMODB_ENDPOINT: z.url().optional(),
+  CANARY_BOT_STORE_FILE: z.string().min(1).optional(),
+  CANARY_BOT_POLICY: json(policySchema).optional(),
+  CANARY_BOT_DEFAULT_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+    .max(63)
+    .default('default'),
+  CANARY_BOT_RELEASE_OPTIONS: json(releaseOptionsSchema).optional(),
+  CANARY_BOT_FLAGGER_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
+  CANARY_BOT_WORKER_FUNCTION: z.string().min(1).optional(),
+  AWS_REGION: z.string().optional(),
+});
+
+/** Rules between variables, checked on the raw values so they are reported with every other problem. */
+function crossChecks(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (env.CANARY_BOT_STORE === 'dynamodb' && !env.CANARY_BOT_TABLE) {
+    problems.push('CANARY_BOT_TABLE: is required when CANARY_BOT_STORE=dynamodb');
+  }
+  if (!env.CANARY_BOT_PROMETHEUS && !env.CANARY_BOT_PROMETHEUS_URL && !env.CANARY_BOT_CLUSTERS) {
+    problems.push('CANARY_BOT_PROMETHEUS_URL: is required (or CANARY_BOT_PROMETHEUS)');
+  }
+  if (env.CANARY_BOT_DEFAULT_CLUSTER && env.CANARY_BOT_CLUSTERS) {
+    try {
+      const clusters = Object.keys(JSON.parse(env.CANARY_BOT_CLUSTERS) as object);
+      if (!clusters.includes(env.CANARY_BOT_DEFAULT_CLUSTER)) {
+        problems.push(
+          `CANARY_BOT_DEFAULT_CLUSTER: names no cluster of CANARY_BOT_CLUSTERS (${clusters.join(', ')})`,
+        );
+      }
+    } catch {
+      // reported by the schema
+    }
+  }
+  return problems;
+}
+
+/** The bot's configuration, defaults filled in. */
+export interface BotConfig {
+  slack: { signingSecret: string; botToken: string; appToken?: string; apiUrl: string; channel?: string };
+  /** Clusters by name (`--cluster prod`); `defaultCluster` is used when a command names none. */
+  clusters: Record<string, z.output<typeof clusterSchema>>;
+  defaultCluster: string;
+  prometheus: z.output<typeof prometheusConfigSchema>;
+  store:
+    | { kind: 'dynamodb'; tableName: string; endpoint?: string; region?: string }
+    | { kind: 'embedded'; file?: string };
+  policy: ApprovalPolicy;
+  defaultNamespace: string;
+  releaseOptions: z.output<typeof releaseOptionsSchema>;
+  flaggerSecret?: string;
+  workerFunction?: string;
+}
+
+/** Reads a secret reference such as `ssm:/canary-bot/slack-bot-token`. */
+export type SecretResolver = (reference: string) => Promise<string>;
+
+/** Resolves `ssm:` references with SSM Parameter Store (decrypted), loading the SDK only when needed. */
+export const ssmSecretResolver: SecretResolver = async (reference) => {
+  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  const answer = await new SSMClient({}).send(
+    new GetParameterCommand({ Name: reference.slice('ssm:'.length), WithDecryption: true }),
+  );
+  const value = answer.Parameter?.Value;
+  if (!value) throw new ConfigError(`SSM parameter ${reference.slice('ssm:'.length)} is empty`);
+  return value;
+};
+
+/**
+ * Loads and checks the configuration. Call once per container, outside the handler.
+ *
+ * @example const config = await loadConfig(process.env);
+ * @throws ConfigError naming every wrong or missing variable
+ */
+export async function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  secrets: SecretResolver = ssmSecretResolver,
+): Promise<BotConfig> {
+  const resolved: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('CANARY_BOT_') && key !== 'AWS_REGION') continue;
+    try {
+      resolved[key] = value?.startsWith('ssm:') ? await secrets(value) : value;
+    } catch (error) {
+      throw new ConfigError(
+        `${key}: could not read ${value}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+  }
+  const parsed = environmentSchema.safeParse(resolved);
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`)),
+    ...crossChecks(resolved),
+  ];
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const prometheus =
+    e.CANARY_BOT_PROMETHEUS ??
+    prometheusConfigSchema.parse({ url: e.CANARY_BOT_PROMETHEUS_URL ?? 'http://127.0.0.1:9090' });
+  const clusters = e.CANARY_BOT_CLUSTERS ?? {
+    default: {
+      kube: e.CANARY_BOT_KUBECONFIG
+        ? { mode: 'kubeconfig' as const, path: e.CANARY_BOT_KUBECONFIG }
+        : { mode: 'kubeconfig' as const },
+    },
+  };
+  const policy: ApprovalPolicy = e.CANARY_BOT_POLICY ?? DEFAULT_APPROVAL_POLICY;
+  validateApprovalPolicy(policy);
+  return {
+    slack: {
+      signingSecret: e.CANARY_BOT_SLACK_SIGNING_SECRET,
+      botToken: e.CANARY_BOT_SLACK_BOT_TOKEN,
+      apiUrl: e.CANARY_BOT_SLACK_API_URL,
+      ...(e.CANARY_BOT_SLACK_APP_TOKEN ? { appToken: e.CANARY_BOT_SLACK_APP_TOKEN } : {}),
+      ...(e.CANARY_BOT_SLACK_CHANNEL ? { channel: e.CANARY_BOT_SLACK_CHANNEL } : {}),
+    },
+    clusters,
+    defaultCluster: e.CANARY_BOT_DEFAULT_CLUSTER ?? Object.keys(clusters)[0] ?? 'default',
+    prometheus,
+    store:
+      e.CANARY_BOT_STORE === 'dynamodb'
+        ? {
+            kind: 'dynamodb',
+            tableName: e.CANARY_BOT_TABLE ?? '',
+            ...(e.CANARY_BOT_DYNAMODB_ENDPOINT ? { endpoint: e.CANARY_BOT_DYNAMODB_ENDPOINT } : {}),
+            ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
+          }
+        : { kind: 'embedded', ...(e.CANARY_BOT_STORE_FILE ? { file: e.CANARY_BOT_STORE_FILE } : {}) },
+    policy,
+    defaultNamespace: e.CANARY_BOT_DEFAULT_NAMESPACE,
+    releaseOptions: e.CANARY_BOT_RELEASE_OPTIONS ?? {},
+    ...(e.CANARY_BOT_FLAGGER_SECRET ? { flaggerSecret: e.CANARY_BOT_FLAGGER_SECRET } : {}),
+    ...(e.CANARY_BOT_WORKER_FUNCTION ? { workerFunction: e.CANARY_BOT_WORKER_FUNCTION } : {}),
+  };
+}
