@@ -1,0 +1,26 @@
+/** Slack views: pure functions from state to `{ text, blocks }` that always fit Slack's limits. */
+export {
+  BLOCK_KIT_LIMITS,
+  type Block,
+  type Button,
+  type ConfirmDialog,
+  type Mrkdwn,
+  type PlainText,
+  type SlackMessage,
+  type TextObject,
+} from './block-kit.js';
+export {
+  type ButtonValue,
+  CARD_ACTION_IDS,
+  type CardAction,
+  cardActionOf,
+  encodeButtonValue,
+  parseButtonValue,
+} from './button-value.js';
+export { helpMessage } from './help-message.js';
+export { commandErrorMessage, errorMessage, policyRefusalMessage, refusalMessage } from './notices.js';
+export type { RedFigures, VersionFigures } from './red-figures.js';
+export { CARD_APPROVALS_SHOWN, type ReleaseCardExtras, releaseCard } from './release-card.js';
+export { releaseEventLine } from './release-event.js';
+export { type AuditLine, auditTrail, historyList, type ListScope, statusList } from './release-lists.js';
+export { type WeightRow, weightBars } from './weight-bar.js';

@@ -1,0 +1,329 @@
+/**
+ * The release card: one message per release, updated in place on every change. A pure function of the
+ * release (and the latest RED figures, if the app has them).
+ */
+import type { CheckStatus, Verdict } from '../../domain/judge/verdict.js';
+import {
+  type Approval,
+  availableActions,
+  describeMatch,
+  describePlan,
+  describeStep,
+  destinationName,
+  isFinal,
+  type PauseInfo,
+  type Release,
+  stepLabel,
+  summarizeProgress,
+  targetName,
+} from '../../domain/release/index.js';
+import {
+  actions,
+  type Block,
+  type Button,
+  button,
+  code,
+  confirmDialog,
+  context,
+  escaped,
+  escapeMrkdwn,
+  fitMessage,
+  header,
+  mention,
+  type SlackMessage,
+  section,
+  slackDate,
+} from './block-kit.js';
+import { CARD_ACTION_IDS, type CardAction, encodeButtonValue } from './button-value.js';
+import { type RedFigures, redTable } from './red-figures.js';
+import { destinationLabel, KIND_WORDS, phaseLine, VERDICT_WORDS } from './release-words.js';
+import { weightBars } from './weight-bar.js';
+
+/** What the card shows besides the release. */
+export interface ReleaseCardExtras {
+  /** The latest RED of baseline and canary, if read. */
+  readonly red?: RedFigures;
+}
+
+/** Approvals listed on the card; older ones are counted. */
+export const CARD_APPROVALS_SHOWN = 5;
+
+/** Reasons of a verdict listed on the card, each clipped. */
+const REASONS_SHOWN = 8;
+const REASON_LENGTH = 300;
+
+/**
+ * The card of a release: header, phase, traffic bars, plan with the current step, RED of baseline vs
+ * canary, verdict and its reasons, halts and errors, the last approvals, and the buttons the release
+ * accepts now (none once it is final).
+ *
+ * @example
+ * const { text, blocks } = releaseCard(release, { red });
+ * await client.chat.update({ channel, ts, text, blocks });
+ */
+export function releaseCard(release: Release, extras: ReleaseCardExtras = {}): SlackMessage {
+  const blocks: Block[] = [
+    header(
+      `${targetName(release)} · ${KIND_WORDS[release.kind]} ${release.baseline.version} → ${release.canary.version}`,
+    ),
+    section(statusText(release)),
+    context(aboutText(release)),
+    section(trafficText(release)),
+    section(planText(release)),
+  ];
+  if (extras.red) blocks.push(redTable(extras.red, release.baseline.version, release.canary.version));
+  if (release.lastVerdict) blocks.push(section(verdictText(release.lastVerdict)));
+  const trouble = troubleText(release);
+  if (trouble) blocks.push(section(trouble));
+  if (release.approvals.length > 0) blocks.push(section(approvalsText(release)));
+  const buttons = cardButtons(release);
+  if (buttons.length > 0) blocks.push(actions(`release-${release.id}`, buttons));
+  return fitMessage(summarizeProgress(release).headline, blocks);
+}
+
+function statusText(release: Release): string {
+  const lines = [phaseLine(release)];
+  const request = release.approvalRequest;
+  if (release.phase === 'awaiting-approval' && request) {
+    if (request.unjudged)
+      lines.push(
+        request.unjudged === 'no-data'
+          ? ':warning: No verdict: the canary received no traffic. Approving goes ahead without evidence.'
+          : ':warning: No verdict: the analysis stayed inconclusive. Approving goes ahead without evidence.',
+      );
+    lines.push(
+      `Approval requested ${slackDate(request.requestedAt)}, expires ${slackDate(request.expiresAt)}.`,
+    );
+  }
+  if (release.phase === 'analysing' && release.analysis)
+    lines.push(`Analysis since ${slackDate(release.analysis.startedAt)}.`);
+  if (isFinal(release) && release.finishedAt) lines.push(`Finished ${slackDate(release.finishedAt)}.`);
+  return lines.join('\n');
+}
+
+function aboutText(release: Release): string {
+  const route =
+    release.target.route.kind === 'named' ? `route ${code(release.target.route.name)}` : 'default route';
+  const parts = [
+    `Release ${code(release.id)}`,
+    `requested by ${mention(release.requestedBy)} ${slackDate(release.createdAt)}`,
+    `VirtualService ${code(release.target.virtualService)}, ${route}`,
+    `on failure: ${release.options.onFailure === 'rollback' ? 'roll back' : 'pause'}`,
+  ];
+  if (release.withSources?.length)
+    parts.push(
+      `with ${release.withSources.map((p) => escapeMrkdwn(`${p.service}=${p.version}`)).join(', ')}`,
+    );
+  return parts.join(' · ');
+}
+
+function trafficText(release: Release): string {
+  const rows = release.confirmedWeights.map((w) => ({
+    label: destinationLabel(release, w.destination),
+    weight: w.weight,
+  }));
+  const lines = [`*Traffic* (${release.applied ? 'confirmed in the mesh' : 'change pending'})`];
+  lines.push(`\`\`\`${escapeMrkdwn(weightBars(rows))}\`\`\``);
+  const desired = release.desired;
+  if (!release.applied && !isFinal(release) && desired.weights.length > 0)
+    lines.push(
+      `Requested: ${escapeMrkdwn(desired.weights.map((w) => `${destinationLabel(release, w.destination)} ${w.weight}%`).join(' · '))}`,
+    );
+  for (const route of desired.routes.slice(0, 5))
+    lines.push(
+      `Requests with ${escaped(route.matches.map(describeMatch).join(' or '), 300)} → ${escapeMrkdwn(destinationLabel(release, route.destination))}`,
+    );
+  if (desired.mirror)
+    lines.push(
+      `Mirroring ${desired.mirror.percent}% of requests to ${escapeMrkdwn(destinationName(desired.mirror.destination))}`,
+    );
+  return lines.join('\n');
+}
+
+const STEP_MARKERS = {
+  done: ':white_check_mark:',
+  current: ':arrow_forward:',
+  stopped: ':x:',
+  pending: ':white_circle:',
+} as const;
+
+function stepState(release: Release, index: number): keyof typeof STEP_MARKERS {
+  if (release.phase === 'promoted' || release.phase === 'completed') return 'done';
+  if (index < release.currentStep) return 'done';
+  if (index > release.currentStep) return 'pending';
+  return isFinal(release) || release.phase === 'rolling-back' ? 'stopped' : 'current';
+}
+
+function planText(release: Release): string {
+  const count = release.plan.steps.length;
+  const lines = [`*Plan*: ${escaped(describePlan(release), 200)}`];
+  for (let i = 0; i < count; i++) {
+    const state = stepState(release, i);
+    const words = `${i + 1}. ${escaped(describeStep(release, i), 150)}`;
+    lines.push(`${STEP_MARKERS[state]} ${state === 'current' ? `*${words}*` : words}`);
+  }
+  if (release.currentStep >= count && !isFinal(release))
+    lines.push(`${STEP_MARKERS.current} *${escapeMrkdwn(describeStep(release, count))}*`);
+  return lines.join('\n');
+}
+
+const REASON_MARKERS: Readonly<Record<CheckStatus, string>> = {
+  pass: ':white_check_mark:',
+  fail: ':x:',
+  pending: ':hourglass:',
+  skipped: ':heavy_minus_sign:',
+  'no-data': ':grey_question:',
+};
+
+function verdictText(verdict: Verdict): string {
+  const reasons = verdict.reasons
+    .slice(0, REASONS_SHOWN)
+    .map((r) => `${REASON_MARKERS[r.status]} ${escaped(r.message, REASON_LENGTH)}`);
+  if (verdict.reasons.length > REASONS_SHOWN)
+    reasons.push(`…and ${verdict.reasons.length - REASONS_SHOWN} more`);
+  return [`*Latest verdict*: ${VERDICT_WORDS[verdict.verdict]}`, ...reasons].join('\n');
+}
+
+function pauseText(pause: PauseInfo): string {
+  const detail = escaped(pause.detail, 500);
+  const when = slackDate(pause.at);
+  switch (pause.reason) {
+    case 'manual':
+      return `:double_vertical_bar: Paused by ${mention(pause.actor)} ${when}.`;
+    case 'drift':
+      return `:warning: *The route was changed outside canary-bot* ${when}: ${detail}\nResume overwrites the change; roll back restores the original route.`;
+    case 'failed-analysis':
+      return `:red_circle: *Halted on a failed analysis* ${when}: ${detail}`;
+    case 'apply-failed':
+      return `:warning: *The mesh refused the change* ${when}: ${detail}`;
+    default:
+      return pause.reason satisfies never;
+  }
+}
+
+function troubleText(release: Release): string | undefined {
+  const lines: string[] = [];
+  if (release.phase === 'paused' && release.pause) lines.push(pauseText(release.pause));
+  if (release.applyError && !isFinal(release)) {
+    const e = release.applyError;
+    lines.push(
+      `:warning: Last mesh error ${slackDate(e.at)} (${escaped(e.code, 40)}): ${escaped(e.message, 500)}`,
+    );
+  }
+  if (release.rollback) {
+    const r = release.rollback;
+    // In a final phase the status line already carries the reason, in the release's summary.
+    lines.push(
+      release.phase === 'rolling-back'
+        ? `:leftwards_arrow_with_hook: Rolling back, asked by ${mention(r.actor)} ${slackDate(r.at)}: ${escaped(r.reason, 500)}`
+        : `:leftwards_arrow_with_hook: Stopped by ${mention(r.actor)} ${slackDate(r.at)}.`,
+    );
+  }
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
+function approvalLine(release: Release, approval: Approval): string {
+  const seen = approval.seen ? `, seeing ${VERDICT_WORDS[approval.seen.verdict]}` : '';
+  return `:ballot_box_with_check: ${mention(approval.actor)} approved ${stepLabel(release, approval.step)} (${escaped(describeStep(release, approval.step), 100)}) ${slackDate(approval.at)}${seen}`;
+}
+
+function approvalsText(release: Release): string {
+  const shown = release.approvals.slice(-CARD_APPROVALS_SHOWN).reverse();
+  const earlier = release.approvals.length - shown.length;
+  return [
+    '*Approvals*',
+    ...shown.map((a) => approvalLine(release, a)),
+    ...(earlier > 0 ? [`…and ${earlier} earlier (see the audit trail)`] : []),
+  ].join('\n');
+}
+
+/** The buttons: approve (with what it does), roll back, pause or resume, cancel; the card's order. */
+const CARD_ORDER: readonly CardAction[] = ['approve', 'pause', 'resume', 'rollback', 'cancel'];
+
+function cardButtons(release: Release): Button[] {
+  const allowed = new Set<string>(availableActions(release));
+  const value = (step: number, version: number) => encodeButtonValue({ r: release.id, s: step, v: version });
+  const here = value(release.currentStep, release.version);
+  const name = targetName(release);
+  const buttons: Button[] = [];
+  for (const action of CARD_ORDER) {
+    if (!allowed.has(action)) continue;
+    switch (action) {
+      case 'approve': {
+        const request = release.approvalRequest;
+        if (!request) break;
+        buttons.push(
+          button(
+            CARD_ACTION_IDS.approve,
+            `Approve: ${describeStep(release, request.step)}`,
+            value(request.step, request.stateVersion),
+            {
+              style: 'primary',
+              ...(request.unjudged
+                ? {
+                    confirm: confirmDialog(
+                      'Approve without a verdict?',
+                      `The analysis of ${name} gave no verdict (${request.unjudged}). Approving ${describeStep(release, request.step)} goes ahead without evidence.`,
+                      'Approve',
+                      'Wait',
+                    ),
+                  }
+                : {}),
+            },
+          ),
+        );
+        break;
+      }
+      case 'pause':
+        buttons.push(button(CARD_ACTION_IDS.pause, 'Pause', here));
+        break;
+      case 'resume':
+        buttons.push(
+          button(CARD_ACTION_IDS.resume, 'Resume', here, {
+            ...(release.pause?.reason === 'drift'
+              ? {
+                  confirm: confirmDialog(
+                    'Overwrite the hand change?',
+                    `The route of ${name} was changed outside canary-bot. Resuming sets the release's weights again.`,
+                    'Resume',
+                    'Keep paused',
+                    true,
+                  ),
+                }
+              : {}),
+          }),
+        );
+        break;
+      case 'rollback':
+        buttons.push(
+          button(CARD_ACTION_IDS.rollback, 'Roll back', here, {
+            style: 'danger',
+            confirm: confirmDialog(
+              `Roll back ${name}?`,
+              `This restores the original route (all traffic to ${release.baseline.version}) and ends the release as rolled back.`,
+              'Roll back',
+              'Keep going',
+              true,
+            ),
+          }),
+        );
+        break;
+      case 'cancel':
+        buttons.push(
+          button(CARD_ACTION_IDS.cancel, 'Cancel release', here, {
+            confirm: confirmDialog(
+              `Cancel the release of ${name}?`,
+              `This restores the original route and ends the release as cancelled.`,
+              'Cancel release',
+              'Keep going',
+              true,
+            ),
+          }),
+        );
+        break;
+      default:
+        action satisfies never;
+    }
+  }
+  return buttons;
+}
