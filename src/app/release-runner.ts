@@ -100,9 +100,10 @@ async function execute(
   stored: StoredRelease<Release>,
   effects: readonly Effect[],
 ): Promise<Observation | undefined> {
-  const release = stored.state;
+  // The card first: events go into its thread, so it must exist (and its place be known) before them.
+  const notify = effects.some((e) => e.kind === 'notify' || e.kind === 'request-approval');
+  const release = notify ? await showRelease(deps, stored) : stored.state;
   let meshResult: Observation | undefined;
-  let notify = false;
   for (const effect of effects) {
     switch (effect.kind) {
       case 'mesh': {
@@ -126,11 +127,9 @@ async function execute(
         break;
       case 'request-approval':
       case 'notify':
-        notify = true;
         break;
     }
   }
-  if (notify) await showRelease(deps, stored);
   return meshResult;
 }
 
@@ -176,26 +175,31 @@ async function postEvent(deps: ReleaseDependencies, release: Release, event: Eff
   }
 }
 
-/** Re-renders the card; the first time, keeps where it was posted in `meta` (not a domain change). */
-async function showRelease(deps: ReleaseDependencies, stored: StoredRelease<Release>): Promise<void> {
+/**
+ * Re-renders the card; the first time, keeps where it was posted in `meta` (not a domain change) and
+ * returns the release with it, so that events can go into the card's thread.
+ */
+async function showRelease(deps: ReleaseDependencies, stored: StoredRelease<Release>): Promise<Release> {
   try {
     const meta = await deps.notifier.showRelease(stored.state);
-    if (!meta) return;
+    if (!meta) return stored.state;
     for (let attempt = 1; attempt <= maxConflicts; attempt++) {
       const latest = attempt === 1 ? stored : await deps.store.get(stored.id);
-      if (!latest) return;
+      if (!latest) break;
+      const state = { ...latest.state, meta: { ...latest.state.meta, ...meta } };
       try {
-        const state = { ...latest.state, meta: { ...latest.state.meta, ...meta } };
         await deps.store.update({ id: stored.id, active: latest.active, state }, latest.version);
-        return;
+        return { ...stored.state, meta: state.meta };
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
       }
     }
+    return { ...stored.state, meta: { ...stored.state.meta, ...meta } };
   } catch (error) {
     deps.log.warn('could not show the release in chat', {
       releaseId: stored.id,
       error: describeError(error),
     });
+    return stored.state;
   }
 }

@@ -1,0 +1,42 @@
+import type { AwsEvent, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
+import type { ClaimStore } from '../../store/release-store.js';
+import { replayKey, replayWindowSeconds, verifySlackRequest } from './request-guard.js';
+
+/** A Bolt receiver's Lambda handler. */
+export type BoltLambdaHandler = (event: AwsEvent, context: unknown) => Promise<AwsResponse>;
+
+/**
+ * Wraps Bolt's AwsLambdaReceiver handler with what Bolt does not do: refuse future-dated and replayed
+ * requests (each signature is usable once), refuse wrong content types and oversized bodies, and decode a
+ * base64 body as UTF-8 (Bolt decodes it as ASCII, which breaks signatures of non-ASCII text).
+ *
+ * @example export const handler = guardedSlackHandler(receiver.toHandler(), { signingSecret, claims });
+ */
+export function guardedSlackHandler(
+  bolt: BoltLambdaHandler,
+  options: { signingSecret: string; claims: ClaimStore; now?: () => number },
+): (event: AwsEvent, context: unknown) => Promise<AwsResponse> {
+  const now = options.now ?? Date.now;
+  return async (event, context) => {
+    const headers = Object.fromEntries(
+      Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    const checked = verifySlackRequest(
+      { headers, body: event.body ?? '', isBase64Encoded: event.isBase64Encoded },
+      options.signingSecret,
+      now(),
+    );
+    if ('status' in checked) return refuse(checked.status, checked.reason);
+    if (!(await options.claims.claim(replayKey(checked), replayWindowSeconds))) {
+      return refuse(401, 'This signed request was already received (replay).');
+    }
+    return await bolt(
+      { ...event, headers, body: checked.rawBody, isBase64Encoded: false } as AwsEvent,
+      context,
+    );
+  };
+}
+
+function refuse(statusCode: number, reason: string): AwsResponse {
+  return { statusCode, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: reason };
+}

@@ -1,0 +1,98 @@
+import type { App } from '@slack/bolt';
+import type { Logger } from '../../app/logger.js';
+import { parseCommand, SLASH_COMMAND } from '../../domain/command/index.js';
+import { type ApprovalPolicy, authorize } from '../../domain/release/index.js';
+import {
+  cardActionOf,
+  commandErrorMessage,
+  errorMessage,
+  helpMessage,
+  parseButtonValue,
+} from '../views/index.js';
+import type { JobQueue } from './slack-job.js';
+
+/** What the listeners need: they parse, check what they can without I/O, and hand the rest to the worker. */
+export interface ListenerDependencies {
+  queue: JobQueue;
+  policy: ApprovalPolicy;
+  defaultNamespace: string;
+  clock: () => Date;
+  log: Logger;
+}
+
+const launches = new Set(['start', 'ab', 'switch', 'mirror', 'weights']);
+
+/**
+ * Registers the `/canary` command and the release card's buttons. Nothing slow happens here: bad input and
+ * `help` are answered at once, everything else becomes a job for the worker and is acknowledged.
+ *
+ * @example registerListeners(app, { queue, policy, defaultNamespace: 'default', clock: () => new Date(), log });
+ */
+export function registerListeners(app: App, deps: ListenerDependencies): void {
+  app.command(SLASH_COMMAND, async ({ command, ack }) => {
+    const parsed = parseCommand(unescapeSlackText(command.text));
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', ...commandErrorMessage(parsed.error, parsed.usage) } as never);
+      return;
+    }
+    if (parsed.command.kind === 'help') {
+      await ack({ response_type: 'ephemeral', ...helpMessage(parsed.command.topic) } as never);
+      return;
+    }
+    if (launches.has(parsed.command.kind)) {
+      // Decidable without I/O when the policy names users only; group rules are checked by the worker.
+      const namespace = ('namespace' in parsed.command && parsed.command.namespace) || deps.defaultNamespace;
+      const permission = authorize(
+        'start',
+        { userId: command.user_id, groupIds: [] },
+        { namespace },
+        deps.policy,
+      );
+      if (!permission.allowed && !mentionsGroups(deps.policy)) {
+        await ack({ response_type: 'ephemeral', ...errorMessage(permission.reason) } as never);
+        return;
+      }
+    }
+    await deps.queue.enqueue({
+      kind: 'command',
+      command: parsed.command,
+      from: { userId: command.user_id, channelId: command.channel_id, responseUrl: command.response_url },
+      receivedAt: deps.clock().toISOString(),
+    });
+    await ack({
+      response_type: 'ephemeral',
+      text: `Working on \`${SLASH_COMMAND} ${command.text.slice(0, 200)}\`…`,
+    } as never);
+  });
+
+  app.action(/^release\./, async ({ ack, body, action, respond }) => {
+    await ack();
+    const which = 'action_id' in action ? cardActionOf(action.action_id) : undefined;
+    const value = parseButtonValue('value' in action && typeof action.value === 'string' ? action.value : '');
+    if (!which || !value.ok || body.type !== 'block_actions') {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        ...errorMessage(value.ok ? 'Unknown button.' : value.error),
+      } as never);
+      return;
+    }
+    await deps.queue.enqueue({
+      kind: 'action',
+      action: which,
+      value: value.value,
+      from: { userId: body.user.id, channelId: body.channel?.id ?? '', responseUrl: body.response_url },
+      receivedAt: deps.clock().toISOString(),
+    });
+  });
+}
+
+/** Slack escapes `&`, `<` and `>` in slash command text; the grammar reads what the person typed. */
+export function unescapeSlackText(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+function mentionsGroups(policy: ApprovalPolicy): boolean {
+  const rules = [policy.default, ...Object.values(policy.namespaces ?? {})];
+  return rules.some((r) => [...r.starters, ...r.approvers].some((p) => p.startsWith('S')));
+}

@@ -1,0 +1,59 @@
+import type { WebClient } from '@slack/web-api';
+import type { Release, ReleaseEvent } from '../../domain/release/index.js';
+import type { ReleaseNotifier } from '../release-notifier.js';
+import { type RedFigures, releaseCard, releaseEventLine } from '../views/index.js';
+
+/** Where a release's card lives, kept in `release.meta`. */
+export const CARD_CHANNEL = 'channel';
+export const CARD_TS = 'ts';
+
+/**
+ * Shows releases in Slack: one card per release in its channel, updated in place with `chat.update`, and
+ * its events in the card's thread. Slack's 429s are waited out by the Web API client (Retry-After).
+ *
+ * @example new SlackReleaseNotifier(new WebClient(token, { slackApiUrl }), { defaultChannel: 'C0RELEASES' });
+ */
+export class SlackReleaseNotifier implements ReleaseNotifier {
+  constructor(
+    private readonly client: WebClient,
+    private readonly options: {
+      /** Channel of releases started without one (Flagger, API). */
+      defaultChannel?: string;
+      /** Latest RED of baseline and canary for the card, when available. */
+      red?: (release: Release) => Promise<RedFigures | undefined>;
+    } = {},
+  ) {}
+
+  async showRelease(release: Release): Promise<Record<string, string> | undefined> {
+    const channel = release.meta[CARD_CHANNEL] ?? this.options.defaultChannel;
+    if (!channel) throw new Error(`release ${release.id} has no channel to post its card in`);
+    const red = await this.options.red?.(release).catch(() => undefined);
+    const { text, blocks } = releaseCard(release, red ? { red } : {});
+    const ts = release.meta[CARD_TS];
+    if (ts) {
+      await this.client.chat.update({ channel, ts, text, blocks: blocks as never });
+      return undefined;
+    }
+    const posted = await this.client.chat.postMessage({
+      channel,
+      text,
+      blocks: blocks as never,
+      unfurl_links: false,
+    });
+    if (!posted.ts) throw new Error('Slack returned no ts for the release card');
+    return { [CARD_CHANNEL]: posted.channel ?? channel, [CARD_TS]: posted.ts };
+  }
+
+  async postEvent(release: Release, event: ReleaseEvent): Promise<void> {
+    const channel = release.meta[CARD_CHANNEL] ?? this.options.defaultChannel;
+    const thread = release.meta[CARD_TS];
+    if (!channel) return;
+    const { text, blocks } = releaseEventLine(event);
+    await this.client.chat.postMessage({
+      channel,
+      text,
+      blocks: blocks as never,
+      ...(thread ? { thread_ts: thread } : {}),
+    });
+  }
+}
