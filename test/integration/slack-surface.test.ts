@@ -1,0 +1,219 @@
+/**
+ * The Slack surface through the real handler: signed requests as Slack sends them, through the local
+ * API Gateway front door, the Bolt ingress, the worker, the use cases, the bed's API server and Prometheus,
+ * and back into the bed's Slack emulator.
+ */
+import { WebClient } from '@slack/web-api';
+import type { ReleaseDependencies } from '../../src/app/dependencies.js';
+import { auditTrail } from '../../src/app/release-queries.js';
+import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
+import { InProcessJobQueue } from '../../src/chat/slack/slack-job.js';
+import { SlackReleaseNotifier } from '../../src/chat/slack/slack-notifier.js';
+import { runSlackJob } from '../../src/chat/slack/slack-worker.js';
+import type { Release } from '../../src/domain/release/index.js';
+import { startFrontDoor } from '../../src/local/front-door.js';
+import { checkMessageContent } from '../bed/slack/block-kit-limits.js';
+import { connectSlackEmulator, type SlackEmulatorControl } from '../bed/slack/emulator-control.js';
+import { replaySlackRequest, sendBlockActions, sendSlashCommand } from '../bed/slack/interaction-client.js';
+import type { RecordedMessage } from '../bed/slack/message-record.js';
+import { type EngineHarness, startEngine } from './support/engine-harness.js';
+
+const alice = { id: 'U0ALICE001', name: 'alice' }; // in the S0APPROVERS user group
+const bob = { id: 'U0BOB00001', name: 'bob' };
+const channel = 'C0RELEASES';
+
+let engine: EngineHarness;
+let emulator: SlackEmulatorControl;
+let queue: InProcessJobQueue;
+let door: Awaited<ReturnType<typeof startFrontDoor>>;
+let target: { url: string; signingSecret: string };
+let deps: ReleaseDependencies;
+
+beforeAll(async () => {
+  engine = await startEngine();
+  const bed = engine.bed;
+  emulator = connectSlackEmulator(bed.slack.url);
+  const slack = new WebClient(bed.slack.botToken, { slackApiUrl: `${bed.slack.url}/api/` });
+  deps = engine.deps;
+  deps.notifier = new SlackReleaseNotifier(slack);
+  deps.policy = { default: { starters: ['*'], approvers: ['S0APPROVERS'], fourEyes: true } };
+  deps.groupsOf = async (userId) => {
+    const members = await slack.usergroups.users.list({ usergroup: 'S0APPROVERS' });
+    return members.users?.includes(userId) ? ['S0APPROVERS'] : [];
+  };
+  queue = new InProcessJobQueue(
+    (job) => runSlackJob(deps, job),
+    (error) => {
+      throw error;
+    },
+  );
+  const ingress = createSlackIngress({
+    signingSecret: bed.slack.signingSecret,
+    botToken: bed.slack.botToken,
+    apiUrl: `${bed.slack.url}/api/`,
+    claims: deps.store,
+    queue,
+    policy: deps.policy,
+    defaultNamespace: engine.namespace,
+    clock: () => new Date(),
+    log: deps.log,
+  });
+  door = await startFrontDoor({ 'POST /slack/events': ingress as never });
+  target = { url: `${door.url}/slack/events`, signingSecret: bed.slack.signingSecret };
+});
+
+afterAll(async () => {
+  await door?.close();
+  await engine?.close();
+});
+
+const slash = (user: { id: string; name: string }, text: string, forge = {}) =>
+  sendSlashCommand(
+    target,
+    { text, userId: user.id, userName: user.name, channelId: channel, teamId: 'T0CANARYBOT', emulator },
+    forge,
+  );
+
+/** The card of the newest release of this test's namespace, and the release. */
+async function card(): Promise<{ message: RecordedMessage; release: Release }> {
+  const releases = await deps.store.history(engine.namespace, 'reviews', 1);
+  const release = releases[0]?.state;
+  if (!release?.meta.ts) throw new Error('no card posted');
+  const [message] = await emulator.messages({ channel, ts: release.meta.ts });
+  if (!message) throw new Error('card not in the emulator');
+  return { message, release };
+}
+
+function buttons(message: RecordedMessage): { action_id: string; value: string; text: string }[] {
+  return (message.blocks ?? []).flatMap((b) => {
+    const block = b as {
+      type: string;
+      elements?: { type: string; action_id: string; value: string; text: { text: string } }[];
+    };
+    return block.type === 'actions'
+      ? (block.elements ?? []).map((e) => ({ action_id: e.action_id, value: e.value, text: e.text.text }))
+      : [];
+  });
+}
+
+async function click(user: { id: string; name: string }, actionId: string) {
+  const { message } = await card();
+  const button = buttons(message).find((b) => b.action_id === actionId);
+  if (!button)
+    throw new Error(`no ${actionId} button on the card: ${buttons(message).map((b) => b.action_id)}`);
+  const response = await sendBlockActions(target, {
+    user: { id: user.id, username: user.name },
+    channel: { id: channel },
+    messageTs: message.ts,
+    actions: [{ action_id: actionId, value: button.value }],
+    teamId: 'T0CANARYBOT',
+    emulator,
+  });
+  await queue.drain();
+  return response;
+}
+
+describe('Slack surface through the real handlers', () => {
+  it('runs a canary from /canary start to promotion with two approvals clicked in Slack', async () => {
+    const started = await slash(bob, `start reviews v2 --ns ${engine.namespace} --steps 50,100`);
+    expect(started.status).toBe(200);
+    await queue.drain();
+    const first = await card();
+    expect(first.release.phase).toBe('awaiting-approval');
+    expect(buttons(first.message).map((b) => b.action_id)).toContain('release.approve');
+
+    // Bob started it and is not an approver: refused, privately, and recorded.
+    await click(bob, 'release.approve');
+    expect((await card()).release.phase).toBe('awaiting-approval');
+    expect(
+      (await auditTrail(deps, first.release.id)).some(
+        (e) => e.action === 'refused-approve' && e.actor === bob.id,
+      ),
+    ).toBe(true);
+
+    await click(alice, 'release.approve');
+    expect((await engine.reviews()).spec.http.at(-1)?.route?.map((r) => r.weight)).toEqual([50, 50]);
+    for (let i = 0; i < 10 && (await card()).release.phase !== 'awaiting-approval'; i++)
+      await engine.advance(1);
+    await click(alice, 'release.approve');
+    for (let i = 0; i < 5 && (await card()).release.phase !== 'promoted'; i++) await engine.advance(1);
+
+    const final = await card();
+    expect(final.release.phase).toBe('promoted');
+    expect(buttons(final.message)).toEqual([]);
+    const thread = await emulator.messages({ channel, threadTs: final.message.ts });
+    expect(thread.map((m) => m.text).join('\n')).toMatch(/Advance reviews\.\S+ canary weight 50/);
+    expect(thread.map((m) => m.text).join('\n')).toMatch(/Promotion completed!/);
+  });
+
+  it('rolls back from the card and restores the original route', async () => {
+    const before = await engine.reviews();
+    await slash(bob, `start reviews v3 --ns ${engine.namespace} --steps 20,100`);
+    await queue.drain();
+    await click(alice, 'release.approve');
+    expect((await engine.reviews()).spec.http.at(-1)?.route?.map((r) => r.weight)).toEqual([80, 20]);
+
+    await click(bob, 'release.rollback');
+
+    expect((await card()).release.phase).toBe('rolled-back');
+    expect(JSON.stringify((await engine.reviews()).spec)).toBe(JSON.stringify(before.spec));
+  });
+
+  it.each([
+    ['a forged signature', { signingSecret: 'not-the-secret-0123456789' }],
+    ['a stale timestamp', { timestampOffsetSeconds: -400 }],
+    ['a future timestamp', { timestampOffsetSeconds: 400 }],
+  ])('refuses %s with 401 and changes nothing', async (_what, forge) => {
+    const releases = (await deps.store.history(engine.namespace, 'reviews', 50)).length;
+
+    const response = await slash(bob, `start reviews v2 --ns ${engine.namespace}`, forge);
+    await queue.drain();
+
+    expect(response.status).toBe(401);
+    expect((await deps.store.history(engine.namespace, 'reviews', 50)).length).toBe(releases);
+  });
+
+  it('refuses a replayed request with 401 and changes nothing', async () => {
+    const first = await slash(bob, `status --ns ${engine.namespace}`);
+    await queue.drain();
+
+    const replay = await replaySlackRequest(first.request);
+
+    expect(first.status).toBe(200);
+    expect(replay.status).toBe(401);
+    expect(replay.body).toMatch(/replay/);
+  });
+
+  it.each([
+    ['', /help|usage/i],
+    ['frobnicate reviews', /frobnicate/],
+    ['start', /service/i],
+    ['start reviews', /version/i],
+    ['start reviews v2 --steps 50,10', /step/i],
+    ['weights reviews v1=90 v2=5', /100/],
+    ['ab frontend v2', /--header|--cookie|--user-agent/],
+    ['mirror reviews v2 --percent 150', /percent/i],
+    ['start Reviews v2', /service|name/i],
+    ['subscribe bookinfo --every 7x', /every|schedule/i],
+  ])('answers bad input %j privately with what was wrong, and does nothing', async (text, why) => {
+    const releases = (await deps.store.listActive()).length;
+
+    const response = await slash(bob, text);
+    await queue.drain();
+
+    expect(response.status).toBe(200);
+    const body = response.json as { response_type: string; text: string };
+    expect(body.response_type).toBe('ephemeral');
+    expect(body.text).toMatch(why);
+    expect((await deps.store.listActive()).length).toBe(releases);
+  });
+
+  it('sends only messages within Slack limits', async () => {
+    const snapshot = await emulator.snapshot();
+    const mine = snapshot.messages.filter((m) => m.text.includes(engine.namespace) || m.threadTs);
+    expect(mine.length).toBeGreaterThan(0);
+    for (const message of mine)
+      expect(checkMessageContent({ text: message.text, blocks: message.blocks as never })).toBeUndefined();
+    expect(snapshot.calls.filter((c) => c.outcome !== 'ok' && c.method.startsWith('chat.'))).toEqual([]);
+  });
+});
