@@ -208,12 +208,30 @@ describe('Slack surface through the real handlers', () => {
     expect((await deps.store.listActive()).length).toBe(releases);
   });
 
+  it("waits out Slack's 429 (Retry-After) and still posts the card", async () => {
+    await emulator.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+
+    await slash(bob, `start reviews v3 --ns ${engine.namespace} --steps 50,100`);
+    await queue.drain();
+
+    const { release, message } = await card();
+    expect(release.phase).toBe('awaiting-approval');
+    expect(message.text).toMatch(/reviews/);
+    const calls = (await emulator.snapshot()).calls.filter((c) => c.method === 'chat.postMessage');
+    expect(calls.some((c) => c.status === 429)).toBe(true);
+    await click(bob, 'release.cancel');
+    expect((await card()).release.phase).toBe('cancelled');
+  });
+
   it('sends only messages within Slack limits', async () => {
     const snapshot = await emulator.snapshot();
     const mine = snapshot.messages.filter((m) => m.text.includes(engine.namespace) || m.threadTs);
     expect(mine.length).toBeGreaterThan(0);
     for (const message of mine)
       expect(checkMessageContent({ text: message.text, blocks: message.blocks as never })).toBeUndefined();
-    expect(snapshot.calls.filter((c) => c.outcome !== 'ok' && c.method.startsWith('chat.'))).toEqual([]);
+    // The only refusal is the 429 injected above (rate limiting is not a content problem).
+    expect(
+      snapshot.calls.filter((c) => c.outcome !== 'ok' && c.status !== 429 && c.method.startsWith('chat.')),
+    ).toEqual([]);
   });
 });
