@@ -5,6 +5,8 @@ need=()
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v openssl >/dev/null || need+=(openssl)
+# Debian's Chromium drives the local Slack page's browser test (playwright-core, no downloaded browser).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq

@@ -1,0 +1,93 @@
+/**
+ * The bot's Slack side as `npm start` wires it locally: a Slack emulator, the Slack ingress behind the local
+ * API Gateway front door, the worker on an in-process queue, the release engine on the bed, and the local
+ * Slack page in front of it all.
+ */
+import { WebClient } from '@slack/web-api';
+import type { ReleaseDependencies } from '../../../src/app/dependencies.js';
+import { createSlackIngress } from '../../../src/chat/slack/slack-ingress.js';
+import { InProcessJobQueue } from '../../../src/chat/slack/slack-job.js';
+import { SlackReleaseNotifier } from '../../../src/chat/slack/slack-notifier.js';
+import { runSlackJob } from '../../../src/chat/slack/slack-worker.js';
+import type { RedFigures } from '../../../src/chat/views/index.js';
+import type { Release } from '../../../src/domain/release/index.js';
+import { startFrontDoor } from '../../../src/local/front-door.js';
+import { startSlackPage } from '../../../src/local/slack-page/slack-page.js';
+import { connectSlackEmulator, type SlackEmulatorControl } from '../../bed/slack/emulator-control.js';
+import { type EngineHarness, startEngine } from './engine-harness.js';
+
+/** Where the emulator is and how the bot talks to it (the bed's `slack` entry has this shape). */
+export interface SlackEndpoint {
+  url: string;
+  botToken: string;
+  signingSecret: string;
+}
+
+export interface SlackStack {
+  engine: EngineHarness;
+  deps: ReleaseDependencies;
+  emulator: SlackEmulatorControl;
+  queue: InProcessJobQueue;
+  /** The local Slack page's address. */
+  pageUrl: string;
+  /** Errors of worker jobs; a test expects none. */
+  jobErrors: unknown[];
+  close: () => Promise<void>;
+}
+
+/**
+ * Starts the stack on the bed; `slack` defaults to the bed's emulator. Approvers are the S0APPROVERS group
+ * (alice), anyone may start.
+ *
+ * @example const stack = await startSlackStack(); // open stack.pageUrl in a browser
+ */
+export async function startSlackStack(
+  options: { slack?: SlackEndpoint; red?: (release: Release) => Promise<RedFigures | undefined> } = {},
+): Promise<SlackStack> {
+  const engine = await startEngine();
+  const slack = options.slack ?? engine.bed.slack;
+  const client = new WebClient(slack.botToken, { slackApiUrl: `${slack.url}/api/` });
+  const deps = engine.deps;
+  deps.notifier = new SlackReleaseNotifier(client, options.red ? { red: options.red } : {});
+  deps.policy = { default: { starters: ['*'], approvers: ['S0APPROVERS'], fourEyes: true } };
+  deps.groupsOf = async (userId) => {
+    const members = await client.usergroups.users.list({ usergroup: 'S0APPROVERS' });
+    return members.users?.includes(userId) ? ['S0APPROVERS'] : [];
+  };
+  const jobErrors: unknown[] = [];
+  const queue = new InProcessJobQueue(
+    (job) => runSlackJob(deps, job),
+    (error) => jobErrors.push(error),
+  );
+  const ingress = createSlackIngress({
+    signingSecret: slack.signingSecret,
+    botToken: slack.botToken,
+    apiUrl: `${slack.url}/api/`,
+    claims: deps.store,
+    queue,
+    policy: deps.policy,
+    defaultNamespace: engine.namespace,
+    clock: () => new Date(),
+    log: deps.log,
+  });
+  const door = await startFrontDoor({ 'POST /slack/events': ingress as never });
+  const page = await startSlackPage({
+    emulatorUrl: slack.url,
+    botUrl: `${door.url}/slack/events`,
+    signingSecret: slack.signingSecret,
+  });
+  return {
+    engine,
+    deps,
+    emulator: connectSlackEmulator(slack.url),
+    queue,
+    pageUrl: page.url,
+    jobErrors,
+    close: async () => {
+      await page.close();
+      await queue.drain();
+      await door.close();
+      await engine.close();
+    },
+  };
+}
