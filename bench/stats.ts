@@ -10,4 +10,4 @@ export function quantile(values: readonly number[], q: number): number {
 export const median = (values: readonly number[]) => quantile(values, 0.5);
 
 /** Milliseconds with one decimal. */
-export const ms = (value: number) => value.toFixed(1);
+export const ms = (value: number) => (value < 1 ? value.toFixed(2) : value.toFixed(1));

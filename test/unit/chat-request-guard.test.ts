@@ -30,7 +30,7 @@ describe('verifySlackRequest', () => {
   });
 
   it('decodes a base64 body as UTF-8, so non-ASCII text keeps its signature', () => {
-    const text = 'command=%2Fcanary&text=' + encodeURIComponent('rollback reviews --reason "ça déraille ✗"');
+    const text = `command=%2Fcanary&text=${encodeURIComponent('rollback reviews --reason "ça déraille ✗"')}`;
     expect(verifySlackRequest(signed({ body: text, base64: true }), secret, now)).toMatchObject({
       rawBody: text,
     });

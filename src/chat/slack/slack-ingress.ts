@@ -28,9 +28,10 @@ export function createSlackIngress(
 ): (event: AwsEvent, context: unknown) => Promise<AwsResponse> {
   const receiver = new AwsLambdaReceiver({ signingSecret: options.signingSecret, logLevel: LogLevel.ERROR });
   const app = new App({
-    token: options.botToken,
+    // Answered locally: with a plain token Bolt calls auth.test for every event, a network round trip the
+    // ingress must not make (and a hang when Slack is unreachable).
+    authorize: async () => ({ botToken: options.botToken }),
     receiver,
-    tokenVerificationEnabled: false,
     logLevel: LogLevel.ERROR,
     clientOptions: { slackApiUrl: options.apiUrl },
   });
