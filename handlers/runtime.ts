@@ -27,9 +27,13 @@ export interface Runtime {
 export async function buildRuntime(
   config: BotConfig,
   overrides: { notifier?: ReleaseNotifier; log?: Logger; clock?: () => Date } = {},
+  local: { createTable?: boolean } = {},
 ): Promise<Runtime> {
   const log = overrides.log ?? jsonLineLogger;
-  const store = await openStore<Release>(config.store);
+  const store = await openStore<Release>({
+    ...config.store,
+    ...(config.store.kind === 'dynamodb' && local.createTable ? { createTable: true } : {}),
+  });
   const slack = new WebClient(config.slack.botToken, {
     slackApiUrl: config.slack.apiUrl,
     // Retry-After is honoured by the client; bounded so that a worker never outlives its timeout.
