@@ -2,10 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import type { BedState } from '../../bed/bed.js';
-import { kubeConfigForToken, mintServiceAccountToken } from '../../bed/kube.js';
-import { applyObjects } from '../../bed/manifests.js';
-import { repoRoot } from '../../bed/paths.js';
+import type { BedState } from './bed.js';
+import { kubeConfigForToken, mintServiceAccountToken } from './kube.js';
+import { applyObjects } from './manifests.js';
+import { repoRoot } from './paths.js';
 
 /** The ClusterRole of infra/k8s/rbac.yaml, as committed. */
 export async function botClusterRole(): Promise<k8s.V1ClusterRole> {

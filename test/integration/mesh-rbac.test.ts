@@ -7,9 +7,9 @@ import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
 import { MeshError } from '../../src/mesh/mesh-errors.js';
 import type { RouteRef } from '../../src/mesh/traffic-router.js';
 import { type BedState, requireBed } from '../bed/bed.js';
+import { botClusterRole, botKubeConfig } from '../bed/bot-identity.js';
 import { kubeConfigFrom } from '../bed/kube.js';
 import { deploySample, uniqueNamespace } from '../bed/manifests.js';
-import { botClusterRole, botKubeConfig } from './support/bot-identity.js';
 
 let bed: BedState;
 let admin: k8s.KubeConfig;

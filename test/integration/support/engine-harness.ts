@@ -15,13 +15,13 @@ import { PrometheusMetricsReader } from '../../../src/metrics/index.js';
 import { DynamoDbStore } from '../../../src/store/dynamodb/dynamodb-store.js';
 import { createStoreTable, deleteStoreTable } from '../../../src/store/dynamodb/store-table.js';
 import { type BedState, requireBed } from '../../bed/bed.js';
+import { botClusterRole, botKubeConfig } from '../../bed/bot-identity.js';
 import { kubeConfigFrom } from '../../bed/kube.js';
 import { deploySample, uniqueNamespace } from '../../bed/manifests.js';
 import { KubernetesMeshReader } from '../../bed/traffic/mesh-reader.js';
 import { PrometheusRemoteWriter } from '../../bed/traffic/remote-write.js';
 import { loadSampleProfiles } from '../../bed/traffic/samples.js';
 import { MeshTrafficSimulator } from '../../bed/traffic/simulator.js';
-import { botClusterRole, botKubeConfig } from './bot-identity.js';
 
 export interface EngineHarness {
   bed: BedState;
