@@ -4,6 +4,7 @@
  */
 
 import { WebClient } from '@slack/web-api';
+import { redFiguresOf } from '../src/app/canary-analysis.js';
 import { newReleaseId, type ReleaseDependencies } from '../src/app/dependencies.js';
 import { jsonLineLogger, type Logger } from '../src/app/logger.js';
 import type { ReleaseNotifier } from '../src/chat/release-notifier.js';
@@ -41,9 +42,14 @@ export async function buildRuntime(
   });
   const routers = routerCache(config);
   const metrics = PrometheusMetricsReader.fromConfig(config.prometheus);
+  const clock = overrides.clock ?? (() => new Date());
   const notifier =
     overrides.notifier ??
-    new SlackReleaseNotifier(slack, config.slack.channel ? { defaultChannel: config.slack.channel } : {});
+    new SlackReleaseNotifier(slack, {
+      ...(config.slack.channel ? { defaultChannel: config.slack.channel } : {}),
+      // The card's RED table: baseline vs canary over the release's analysis window.
+      red: (release) => redFiguresOf({ metrics, clock }, release),
+    });
   const deps: ReleaseDependencies = {
     store,
     routers,
@@ -51,7 +57,7 @@ export async function buildRuntime(
     notifier,
     policy: config.policy,
     groupsOf: groupDirectory(slack, config),
-    clock: overrides.clock ?? (() => new Date()),
+    clock,
     newId: () => newReleaseId(),
     log,
     defaultNamespace: config.defaultNamespace,

@@ -1,4 +1,5 @@
-import { judgeCanary, type Verdict, type VersionTraffic } from '../domain/judge/index.js';
+import type { RedFigures } from '../chat/views/index.js';
+import { histogramQuantile, judgeCanary, type Verdict, type VersionTraffic } from '../domain/judge/index.js';
 import type { Release, ReleaseVersion } from '../domain/release/index.js';
 import { MetricsError, NoDataError, type RedReport, type VersionRed } from '../metrics/index.js';
 import type { ReleaseDependencies } from './dependencies.js';
@@ -109,4 +110,37 @@ function traffic(versions: readonly VersionRed[], release: Release, side: Releas
       ? { latency: [...buckets.entries()].sort(([a], [b]) => a - b).map(([le, count]) => ({ le, count })) }
       : {}),
   };
+}
+
+/**
+ * RED of baseline and canary over the release's analysis window (or the last ten minutes), for its card.
+ * Undefined when Prometheus has nothing or cannot be read: the card then shows no table, never zeros.
+ */
+export async function redFiguresOf(
+  deps: Pick<ReleaseDependencies, 'metrics' | 'clock'>,
+  release: Release,
+): Promise<RedFigures | undefined> {
+  const at = deps.clock();
+  const seconds = release.analysis ? windowSeconds(release, at) : 600;
+  try {
+    const report = await deps.metrics.red(
+      {
+        namespaces: [release.target.namespace],
+        services: [...new Set([release.target.service, ...serviceNames(release)])],
+      },
+      { at, windowSeconds: seconds },
+    );
+    const figures = (side: ReleaseVersion) => {
+      const t = traffic(report.versions, release, side);
+      return {
+        requests: t.requests,
+        requestRate: t.requests / seconds,
+        errorRate: t.requests > 0 ? t.errors / t.requests : undefined,
+        latencyMs: t.latency && t.requests > 0 ? { p99: histogramQuantile(0.99, t.latency) } : undefined,
+      };
+    };
+    return { baseline: figures(release.baseline), canary: figures(release.canary), windowSeconds: seconds };
+  } catch {
+    return undefined;
+  }
 }

@@ -4,6 +4,7 @@
  * Slack page in front of it all.
  */
 import { WebClient } from '@slack/web-api';
+import { redFiguresOf } from '../../../src/app/canary-analysis.js';
 import type { ReleaseDependencies } from '../../../src/app/dependencies.js';
 import { createSlackIngress } from '../../../src/chat/slack/slack-ingress.js';
 import { InProcessJobQueue } from '../../../src/chat/slack/slack-job.js';
@@ -30,6 +31,8 @@ export interface SlackStack {
   queue: InProcessJobQueue;
   /** The local Slack page's address. */
   pageUrl: string;
+  /** The Slack handler (`…/slack/events`) behind the front door. */
+  slackUrl: string;
   /** Errors of worker jobs; a test expects none. */
   jobErrors: unknown[];
   close: () => Promise<void>;
@@ -48,7 +51,9 @@ export async function startSlackStack(
   const slack = options.slack ?? engine.bed.slack;
   const client = new WebClient(slack.botToken, { slackApiUrl: `${slack.url}/api/` });
   const deps = engine.deps;
-  deps.notifier = new SlackReleaseNotifier(client, options.red ? { red: options.red } : {});
+  deps.notifier = new SlackReleaseNotifier(client, {
+    red: options.red ?? ((release) => redFiguresOf(deps, release)),
+  });
   deps.policy = { default: { starters: ['*'], approvers: ['S0APPROVERS'], fourEyes: true } };
   deps.groupsOf = async (userId) => {
     const members = await client.usergroups.users.list({ usergroup: 'S0APPROVERS' });
@@ -82,6 +87,7 @@ export async function startSlackStack(
     emulator: connectSlackEmulator(slack.url),
     queue,
     pageUrl: page.url,
+    slackUrl: `${door.url}/slack/events`,
     jobErrors,
     close: async () => {
       await page.close();
