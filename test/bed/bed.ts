@@ -76,24 +76,25 @@ export async function buildBinaries(): Promise<KubeBinaries> {
   return { kubernetes, etcd, kwok, istioCrds, kwokStages };
 }
 
-/** Fails early, with the fix, when a system package the bed needs is missing. */
+/** Installs the system packages the bed needs when one is missing (install-system.sh), or says how. */
 async function checkSystemTools(): Promise<void> {
-  const missing: string[] = [];
-  for (const [tool, pkg] of [
-    ['prometheus', 'prometheus'],
-    ['java', 'openjdk-17-jre-headless'],
-    ['openssl', 'openssl'],
-    ['go', 'golang (Go >= 1.26)'],
-  ] as const) {
-    const found = await new Promise<boolean>((resolve) => {
+  const has = (tool: string) =>
+    new Promise<boolean>((resolve) => {
       const child = spawn('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
       child.on('close', (code) => resolve(code === 0));
     });
-    if (!found) missing.push(`${tool} (package ${pkg})`);
-  }
-  if (missing.length > 0) {
+  const tools = ['prometheus', 'java', 'openssl', 'go'];
+  if ((await Promise.all(tools.map(has))).every(Boolean)) return;
+  const script = join(repoRoot, 'test', 'bed', 'install-system.sh');
+  const installed = await new Promise<boolean>((resolve) => {
+    const child = spawn('bash', [script], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('close', (code) => resolve(code === 0));
+  });
+  const missing = [];
+  for (const tool of tools) if (!(await has(tool))) missing.push(tool);
+  if (!installed || missing.length > 0) {
     throw new BedStartError(
-      `missing system tools: ${missing.join(', ')}; run \`bash test/bed/install-system.sh\``,
+      `missing system tools: ${missing.join(', ') || 'see above'}; run \`bash test/bed/install-system.sh\` as root (Go 1.26+ must be installed by hand)`,
     );
   }
 }
