@@ -35,6 +35,7 @@ export class DestinationValidator {
   constructor(
     kubeConfig: k8s.KubeConfig,
     private readonly istioVersion: () => Promise<string>,
+    private readonly call: k8s.ConfigurationOptions = {},
   ) {
     this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
@@ -100,7 +101,7 @@ export class DestinationValidator {
   ): Promise<Record<string, string>> {
     try {
       const service = await readWithRetries(
-        () => this.core.readNamespacedService({ name, namespace }),
+        () => this.core.readNamespacedService({ name, namespace }, this.call),
         `read Service ${namespace}/${name}`,
       );
       return service.spec?.selector ?? {};
@@ -120,12 +121,15 @@ export class DestinationValidator {
     const version = await this.istioVersion();
     const list = (await readWithRetries(
       () =>
-        this.custom.listNamespacedCustomObject({
-          group: 'networking.istio.io',
-          version,
-          namespace,
-          plural: 'destinationrules',
-        }),
+        this.custom.listNamespacedCustomObject(
+          {
+            group: 'networking.istio.io',
+            version,
+            namespace,
+            plural: 'destinationrules',
+          },
+          this.call,
+        ),
       `list DestinationRules in ${namespace}`,
     )) as { items: DestinationRuleObject[] };
     return list.items;
@@ -133,7 +137,7 @@ export class DestinationValidator {
 
   private async deployments(namespace: string): Promise<k8s.V1Deployment[]> {
     const list = await readWithRetries(
-      () => this.apps.listNamespacedDeployment({ namespace }),
+      () => this.apps.listNamespacedDeployment({ namespace }, this.call),
       `list Deployments in ${namespace}`,
     );
     return list.items;

@@ -36,6 +36,7 @@ import type {
 } from '../traffic-router.js';
 import { DestinationValidator } from './destination-validator.js';
 import { readWithRetries, toMeshError } from './kube-errors.js';
+import { requestTimeout } from './request-timeout.js';
 
 const group = 'networking.istio.io';
 
@@ -57,6 +58,8 @@ export interface IstioRouterOptions {
   apiVersion?: 'v1' | 'v1beta1';
   /** Name recorded as the reporting component of Kubernetes Events. */
   component?: string;
+  /** Longest wait for one Kubernetes request; default 10 s. A write that times out is settled by reading. */
+  requestTimeoutMs?: number;
   /** Fault-injection point, called after each read and before the write: for tests and chaos drills. */
   beforeWrite?: (attempt: number) => Promise<void>;
 }
@@ -78,13 +81,20 @@ export class IstioTrafficRouter implements TrafficRouter {
   private readonly core: k8s.CoreV1Api;
   private readonly validator: DestinationValidator;
   private version: Promise<string> | undefined;
-  private readonly options: Required<Omit<IstioRouterOptions, 'apiVersion' | 'beforeWrite'>>;
+  private readonly options: Required<
+    Omit<IstioRouterOptions, 'apiVersion' | 'beforeWrite' | 'requestTimeoutMs'>
+  >;
+  private readonly call: k8s.ConfigurationOptions;
   private readonly beforeWrite: (attempt: number) => Promise<void>;
 
   constructor(kubeConfig: k8s.KubeConfig, options: IstioRouterOptions = {}) {
     this.custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
-    this.validator = new DestinationValidator(kubeConfig, () => this.apiVersion());
+    this.validator = new DestinationValidator(
+      kubeConfig,
+      () => this.apiVersion(),
+      requestTimeout(options.requestTimeoutMs ?? 10_000),
+    );
     if (options.apiVersion) this.version = Promise.resolve(options.apiVersion);
     this.options = {
       maxAttempts: options.maxAttempts ?? 12,
@@ -93,6 +103,7 @@ export class IstioTrafficRouter implements TrafficRouter {
       component: options.component ?? 'canary-bot',
     };
     this.beforeWrite = options.beforeWrite ?? (async () => {});
+    this.call = requestTimeout(options.requestTimeoutMs ?? 10_000);
   }
 
   /**
@@ -104,7 +115,7 @@ export class IstioTrafficRouter implements TrafficRouter {
       try {
         for (const version of ['v1', 'v1beta1']) {
           const served = await readWithRetries(
-            () => this.custom.getAPIResources({ group, version }),
+            () => this.custom.getAPIResources({ group, version }, this.call),
             'discover the Istio API version',
           ).catch((error: unknown) => {
             if (error instanceof MeshError && error.code === 'not-found') return undefined;
@@ -225,29 +236,32 @@ export class IstioTrafficRouter implements TrafficRouter {
     const vs = await this.get(ref);
     try {
       const now = new Date();
-      await this.core.createNamespacedEvent({
-        namespace: ref.namespace,
-        body: {
-          metadata: { generateName: `${ref.name}.`, namespace: ref.namespace },
-          involvedObject: {
-            apiVersion: vs.apiVersion,
-            kind: 'VirtualService',
-            name: ref.name,
-            namespace: ref.namespace,
-            uid: vs.metadata.uid,
-            resourceVersion: vs.metadata.resourceVersion,
+      await this.core.createNamespacedEvent(
+        {
+          namespace: ref.namespace,
+          body: {
+            metadata: { generateName: `${ref.name}.`, namespace: ref.namespace },
+            involvedObject: {
+              apiVersion: vs.apiVersion,
+              kind: 'VirtualService',
+              name: ref.name,
+              namespace: ref.namespace,
+              uid: vs.metadata.uid,
+              resourceVersion: vs.metadata.resourceVersion,
+            },
+            type: event.type,
+            reason: event.reason,
+            message: event.message,
+            source: { component: this.options.component },
+            reportingComponent: this.options.component,
+            reportingInstance: hostname(),
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
           },
-          type: event.type,
-          reason: event.reason,
-          message: event.message,
-          source: { component: this.options.component },
-          reportingComponent: this.options.component,
-          reportingInstance: hostname(),
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
         },
-      });
+        this.call,
+      );
     } catch (error) {
       throw toMeshError(error, `record an event on VirtualService ${ref.namespace}/${ref.name}`);
     }
@@ -372,26 +386,32 @@ export class IstioTrafficRouter implements TrafficRouter {
     const version = await this.apiVersion();
     return await readWithRetries(
       async () =>
-        (await this.custom.getNamespacedCustomObject({
-          group,
-          version,
-          namespace: ref.namespace,
-          plural: 'virtualservices',
-          name: ref.name,
-        })) as VirtualServiceObject,
+        (await this.custom.getNamespacedCustomObject(
+          {
+            group,
+            version,
+            namespace: ref.namespace,
+            plural: 'virtualservices',
+            name: ref.name,
+          },
+          this.call,
+        )) as VirtualServiceObject,
       `read VirtualService ${ref.namespace}/${ref.name}`,
     );
   }
 
   private async replace(ref: RouteRef, body: VirtualServiceObject): Promise<VirtualServiceObject> {
-    return (await this.custom.replaceNamespacedCustomObject({
-      group,
-      version: await this.apiVersion(),
-      namespace: ref.namespace,
-      plural: 'virtualservices',
-      name: ref.name,
-      body,
-    })) as VirtualServiceObject;
+    return (await this.custom.replaceNamespacedCustomObject(
+      {
+        group,
+        version: await this.apiVersion(),
+        namespace: ref.namespace,
+        plural: 'virtualservices',
+        name: ref.name,
+        body,
+      },
+      this.call,
+    )) as VirtualServiceObject;
   }
 }
 

@@ -1,9 +1,12 @@
+import { ApiException } from '@kubernetes/client-node';
 import { MeshError } from '../mesh-errors.js';
 
 /** Maps a Kubernetes client failure to a mesh error with a plain sentence; the original stays as `cause`. */
 export function toMeshError(error: unknown, doing: string): MeshError {
   if (error instanceof MeshError) return error;
-  const code = (error as { code?: unknown }).code;
+  // Only the client's ApiException carries an HTTP status; an aborted request (timeout) is a DOMException
+  // whose numeric `code` (23) is not one.
+  const code = error instanceof ApiException ? error.code : undefined;
   if (typeof code === 'number') {
     const reason = apiMessage(error);
     switch (code) {

@@ -44,16 +44,37 @@ export interface EngineHarness {
   close: () => Promise<void>;
 }
 
+/** The same identity, reaching the API server at another address (a fault proxy in front of it). */
+function throughServer(kc: k8s.KubeConfig, server: string): k8s.KubeConfig {
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  if (!cluster || !user) throw new Error('kubeconfig without cluster or user');
+  const moved = new k8s.KubeConfig();
+  moved.loadFromOptions({
+    clusters: [{ ...cluster, server }],
+    users: [user],
+    contexts: [{ name: 'bot', cluster: cluster.name, user: user.name }],
+    currentContext: 'bot',
+  });
+  return moved;
+}
+
 /** Starts an engine around a private copy of Bookinfo; reviews gets `rps` requests a second. */
 export async function startEngine(
-  options: { rps?: number; router?: IstioRouterOptions } = {},
+  options: {
+    rps?: number;
+    router?: IstioRouterOptions;
+    /** Where the bot reaches its components (fault proxies); the bed's own endpoints by default. */
+    via?: { kubeServer?: string; prometheusUrl?: string; dynamodbEndpoint?: string };
+  } = {},
 ): Promise<EngineHarness> {
   const bed = await requireBed();
   const admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
   const namespace = uniqueNamespace('engine');
   const home = uniqueNamespace('engine-bot');
   await deploySample(admin, 'bookinfo', namespace);
-  const bot = await botKubeConfig(bed, admin, home, [namespace], await botClusterRole());
+  const identity = await botKubeConfig(bed, admin, home, [namespace], await botClusterRole());
+  const bot = options.via?.kubeServer ? throughServer(identity, options.via.kubeServer) : identity;
   let writes = 0;
   const router = new IstioTrafficRouter(bot, {
     ...options.router,
@@ -63,14 +84,19 @@ export async function startEngine(
     },
   });
 
-  const client = new DynamoDBClient({
-    endpoint: bed.dynamodb.endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'bed', secretAccessKey: 'bed' },
-  });
+  const credentials = { accessKeyId: 'bed', secretAccessKey: 'bed' };
+  const client = new DynamoDBClient({ endpoint: bed.dynamodb.endpoint, region: 'local', credentials });
   const tableName = `engine-${Date.now().toString(36)}`;
   await createStoreTable(client, tableName);
-  const store = new DynamoDbStore<Release>({ client, tableName });
+  const storeClient = options.via?.dynamodbEndpoint
+    ? new DynamoDBClient({
+        endpoint: options.via.dynamodbEndpoint,
+        region: 'local',
+        credentials,
+        maxAttempts: 2,
+      })
+    : client;
+  const store = new DynamoDbStore<Release>({ client: storeClient, tableName });
 
   let clock = Math.floor(Date.now() / 60_000) * 60_000 - 45 * 60_000;
   const notifier = new MemoryNotifier();
@@ -78,7 +104,11 @@ export async function startEngine(
   const deps: ReleaseDependencies = {
     store,
     routers: async () => router,
-    metrics: PrometheusMetricsReader.fromConfig({ url: bed.prometheus.url }),
+    metrics: PrometheusMetricsReader.fromConfig({
+      url: options.via?.prometheusUrl ?? bed.prometheus.url,
+      retries: 1,
+      retryBaseDelayMs: 50,
+    }),
     notifier,
     policy: DEFAULT_APPROVAL_POLICY,
     groupsOf: async () => [],
