@@ -30,11 +30,27 @@ export function guardedSlackHandler(
     if (!(await options.claims.claim(replayKey(checked), replayWindowSeconds))) {
       return refuse(401, 'This signed request was already received (replay).');
     }
-    return await bolt(
-      { ...event, headers, body: checked.rawBody, isBase64Encoded: false } as AwsEvent,
-      context,
-    );
+    // Bolt throws on a payload it cannot parse (empty, not JSON): a malformed request, not a crash.
+    const payload = new URLSearchParams(checked.rawBody).get('payload');
+    if (payload !== null && !isJsonObject(payload)) return refuse(400, 'The payload is not a JSON object.');
+    try {
+      return await bolt(
+        { ...event, headers, body: checked.rawBody, isBase64Encoded: false } as AwsEvent,
+        context,
+      );
+    } catch {
+      return refuse(400, 'Malformed Slack request.');
+    }
   };
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
 }
 
 function refuse(statusCode: number, reason: string): AwsResponse {

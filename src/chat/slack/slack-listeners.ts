@@ -1,13 +1,15 @@
 import type { App } from '@slack/bolt';
-import type { Logger } from '../../app/logger.js';
+import { describeError, type Logger } from '../../app/logger.js';
 import { parseCommand, SLASH_COMMAND } from '../../domain/command/index.js';
 import { type ApprovalPolicy, authorize } from '../../domain/release/index.js';
 import {
   cardActionOf,
   commandErrorMessage,
   errorMessage,
+  flaggerActionOf,
   helpMessage,
   parseButtonValue,
+  parseFlaggerButtonValue,
 } from '../views/index.js';
 import type { JobQueue } from './slack-job.js';
 
@@ -23,7 +25,7 @@ export interface ListenerDependencies {
 const launches = new Set(['start', 'ab', 'switch', 'mirror', 'weights']);
 
 /**
- * Registers the `/canary` command and the release card's buttons. Nothing slow happens here: bad input and
+ * Registers the `/canary` command, the release card's buttons and the Flagger card's buttons. Nothing slow happens here: bad input and
  * `help` are answered at once, everything else becomes a job for the worker and is acknowledged.
  *
  * @example registerListeners(app, { queue, policy, defaultNamespace: 'default', clock: () => new Date(), log });
@@ -67,23 +69,36 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
 
   app.action(/^release\./, async ({ ack, body, action, respond }) => {
     await ack();
+    // Nothing may throw after the ack: Bolt would answer Slack with a 500 for a request already accepted.
+    const tell = async (text: string) => {
+      try {
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          ...errorMessage(text),
+        } as never);
+      } catch (error) {
+        deps.log.warn('could not answer through the response URL', { error: describeError(error) });
+      }
+    };
     const which = 'action_id' in action ? cardActionOf(action.action_id) : undefined;
     const value = parseButtonValue('value' in action && typeof action.value === 'string' ? action.value : '');
     if (!which || !value.ok || body.type !== 'block_actions') {
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        ...errorMessage(value.ok ? 'Unknown button.' : value.error),
-      } as never);
+      await tell(value.ok ? 'Unknown button.' : value.error);
       return;
     }
-    await deps.queue.enqueue({
-      kind: 'action',
-      action: which,
-      value: value.value,
-      from: { userId: body.user.id, channelId: body.channel?.id ?? '', responseUrl: body.response_url },
-      receivedAt: deps.clock().toISOString(),
-    });
+    try {
+      await deps.queue.enqueue({
+        kind: 'action',
+        action: which,
+        value: value.value,
+        from: { userId: body.user.id, channelId: body.channel?.id ?? '', responseUrl: body.response_url },
+        receivedAt: deps.clock().toISOString(),
+      });
+    } catch (error) {
+      deps.log.error('could not hand a click to the worker', { error: describeError(error) });
+      await tell('The bot could not take this click right now; nothing was changed. Try again in a moment.');
+    }
   });
 }
 

@@ -1,0 +1,183 @@
+/**
+ * Hostile input through the real Slack ingress (in process, signed so that what is behind the signature check
+ * is exercised): thousands of generated commands and payloads. Never a crash, never a change, always an
+ * answer; every job handed to the worker is well formed.
+ */
+import fc from 'fast-check';
+import { silentLogger } from '../../src/app/logger.js';
+import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
+import type { SlackJob } from '../../src/chat/slack/slack-job.js';
+import { unescapeSlackText } from '../../src/chat/slack/slack-listeners.js';
+import { parseButtonValue } from '../../src/chat/views/index.js';
+import { parseCommand } from '../../src/domain/command/index.js';
+import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
+import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
+import { buildSlashCommandBody } from '../bed/slack/interaction-client.js';
+import { signSlackRequest } from '../bed/slack/request-signing.js';
+
+const secret = 'hostile-signing-secret-0123456789';
+const jobs: SlackJob[] = [];
+const store = new EmbeddedStore();
+const handler = createSlackIngress({
+  signingSecret: secret,
+  botToken: 'xoxb-hostile',
+  apiUrl: 'http://127.0.0.1:9/api/',
+  claims: store,
+  queue: { enqueue: async (job) => void jobs.push(job) },
+  policy: DEFAULT_APPROVAL_POLICY,
+  defaultNamespace: 'bookinfo',
+  clock: () => new Date(),
+  log: silentLogger,
+});
+const issued = { responseUrl: 'http://127.0.0.1:9/response/x', triggerId: '1.2.3' };
+export const counts = { commands: 0, payloads: 0, bodies: 0 };
+
+async function send(body: string, contentType = 'application/x-www-form-urlencoded') {
+  const ts = Math.floor(Date.now() / 1000);
+  return await handler(
+    {
+      version: '2.0',
+      rawPath: '/slack/events',
+      headers: {
+        'content-type': contentType,
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': signSlackRequest(secret, ts, body),
+      },
+      body: Buffer.from(body).toString('base64'),
+      isBase64Encoded: true,
+      requestContext: { http: { method: 'POST' } },
+    } as never,
+    {},
+  );
+}
+
+const words = [
+  'start',
+  'ab',
+  'switch',
+  'mirror',
+  'weights',
+  'approve',
+  'rollback',
+  'pause',
+  'resume',
+  'cancel',
+  'status',
+  'metrics',
+  'history',
+  'subscribe',
+  'help',
+  'reviews',
+  'v2',
+  'v1=90',
+  'v2=10',
+  '--ns',
+  'bookinfo',
+  '--steps',
+  '10,50',
+  '--header',
+  'end-user=jason',
+  '--cookie',
+  "'user=tester'",
+  '--percent',
+  '150',
+  '--every',
+  '1h',
+  '"',
+  "'",
+  '--',
+  '<@U123>',
+  '&amp;',
+  '<!channel>',
+  '\u202e',
+  '🦜',
+  '$(reboot)',
+];
+
+describe('hostile input through the Slack ingress', () => {
+  it('answers every generated /canary text, and queues only commands the grammar accepts', async () => {
+    const text = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.array(fc.constantFrom(...words), { maxLength: 12 }).map((w) => w.join(' ')),
+      fc.string({ unit: 'grapheme', maxLength: 200 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(text, async (t) => {
+        counts.commands++;
+        const before = jobs.length;
+        const answer = await send(
+          buildSlashCommandBody(
+            { text: t, userId: 'U0ALICE001', userName: 'alice', channelId: 'C0RELEASES', teamId: 'T0' },
+            issued,
+          ) + `&n=${counts.commands}`,
+        );
+        expect(answer.statusCode).toBe(200);
+        const body = JSON.parse(answer.body) as { response_type?: string; text?: string };
+        expect(body.response_type).toBe('ephemeral');
+        expect(body.text?.length).toBeGreaterThan(0);
+        for (const job of jobs.slice(before))
+          if (job.kind === 'command') expect(job.command.kind).toBeDefined();
+      }),
+      { numRuns: 2000 },
+    );
+    for (const job of jobs)
+      if (job.kind === 'command')
+        expect(parseCommand(JSON.stringify(job.command)).ok !== undefined).toBe(true);
+  });
+
+  it('acknowledges every generated button payload and queues only well-formed release references', async () => {
+    const value = fc.oneof(
+      fc.string({ maxLength: 100 }),
+      fc.json(),
+      fc.record({ r: fc.string(), s: fc.integer(), v: fc.integer() }).map((v) => JSON.stringify(v)),
+    );
+    const payload = fc.record({
+      type: fc.constantFrom('block_actions', 'view_submission', 'shortcut', 'nonsense'),
+      user: fc.record({ id: fc.string({ maxLength: 20 }) }),
+      response_url: fc.constant(issued.responseUrl),
+      channel: fc.option(fc.record({ id: fc.string({ maxLength: 12 }) }), { nil: undefined }),
+      actions: fc.array(
+        fc.record({
+          action_id: fc.constantFrom('release.approve', 'release.rollback', 'release.nope', 'x'),
+          block_id: fc.string({ maxLength: 10 }),
+          value,
+          type: fc.constant('button'),
+          action_ts: fc.constant('1.2'),
+        }),
+        { maxLength: 2 },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          payload.map((p) => JSON.stringify(p)),
+          fc.string({ maxLength: 200 }),
+        ),
+        async (json) => {
+          counts.payloads++;
+          const answer = await send(`payload=${encodeURIComponent(json)}&n=${counts.payloads}`);
+          // 404: Bolt's answer to an interaction no listener handles (Slack never sends block_actions without actions).
+          expect([200, 400, 404]).toContain(answer.statusCode);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    for (const job of jobs.filter((j) => j.kind === 'action')) {
+      expect(parseButtonValue(JSON.stringify(job.kind === 'action' ? job.value : {})).ok).toBe(true);
+    }
+  });
+
+  it.each([
+    ['a JSON body', '{"command":"/canary"}', 'application/json', 415],
+    ['a multipart body', 'text=status', 'multipart/form-data; boundary=x', 415],
+    ['an oversized body', `text=${'a'.repeat(100_000)}`, 'application/x-www-form-urlencoded', 413],
+  ])('refuses %s before parsing it', async (_what, body, type, status) => {
+    counts.bodies++;
+    const before = jobs.length;
+
+    const answer = await send(body, type);
+
+    expect(answer.statusCode).toBe(status);
+    expect(jobs.length).toBe(before);
+  });
+});
