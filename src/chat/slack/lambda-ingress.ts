@@ -1,4 +1,5 @@
 import type { AwsEvent, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
+import type { Logger } from '../../app/logger.js';
 import type { ClaimStore } from '../../store/release-store.js';
 import { replayKey, replayWindowSeconds, verifySlackRequest } from './request-guard.js';
 
@@ -14,7 +15,7 @@ export type BoltLambdaHandler = (event: AwsEvent, context: unknown) => Promise<A
  */
 export function guardedSlackHandler(
   bolt: BoltLambdaHandler,
-  options: { signingSecret: string; claims: ClaimStore; now?: () => number },
+  options: { signingSecret: string; claims: ClaimStore; now?: () => number; log?: Logger },
 ): (event: AwsEvent, context: unknown) => Promise<AwsResponse> {
   const now = options.now ?? Date.now;
   return async (event, context) => {
@@ -26,8 +27,13 @@ export function guardedSlackHandler(
       options.signingSecret,
       now(),
     );
-    if ('status' in checked) return refuse(checked.status, checked.reason);
+    if ('status' in checked) {
+      // A trail of refused requests (status and reason only: never headers, body or signature).
+      options.log?.warn('refused a Slack request', { status: checked.status, reason: checked.reason });
+      return refuse(checked.status, checked.reason);
+    }
     if (!(await options.claims.claim(replayKey(checked), replayWindowSeconds))) {
+      options.log?.warn('refused a replayed Slack request', { status: 401 });
       return refuse(401, 'This signed request was already received (replay).');
     }
     // Bolt throws on a payload it cannot parse (empty, not JSON): a malformed request, not a crash.

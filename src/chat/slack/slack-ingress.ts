@@ -40,6 +40,7 @@ export function createSlackIngress(
   return guardedSlackHandler(boltHandler as never, {
     signingSecret: options.signingSecret,
     claims: options.claims,
+    log: options.log,
     ...(options.now ? { now: options.now } : {}),
   });
 }

@@ -1,5 +1,6 @@
 import type { Command } from '../../domain/command/index.js';
-import type { ButtonValue, CardAction } from '../views/index.js';
+import type { PersonGateAction } from '../../domain/flagger/index.js';
+import type { ButtonValue, CardAction, FlaggerButtonValue } from '../views/index.js';
 
 /** Who asked, in which channel, and where to answer them privately. */
 export interface SlackRequester {
@@ -15,7 +16,14 @@ export interface SlackRequester {
  */
 export type SlackJob =
   | { kind: 'command'; command: Command; from: SlackRequester; receivedAt: string }
-  | { kind: 'action'; action: CardAction; value: ButtonValue; from: SlackRequester; receivedAt: string };
+  | { kind: 'action'; action: CardAction; value: ButtonValue; from: SlackRequester; receivedAt: string }
+  | {
+      kind: 'flagger-action';
+      action: PersonGateAction;
+      value: FlaggerButtonValue;
+      from: SlackRequester;
+      receivedAt: string;
+    };
 
 /** Hands jobs to the worker. */
 export interface JobQueue {

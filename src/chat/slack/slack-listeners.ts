@@ -100,6 +100,37 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
       await tell('The bot could not take this click right now; nothing was changed. Try again in a moment.');
     }
   });
+
+  app.action(/^flagger\./, async ({ ack, body, action, respond }) => {
+    await ack();
+    const tell = async (text: string) => {
+      try {
+        await respond({ response_type: 'ephemeral', replace_original: false, ...errorMessage(text) } as never);
+      } catch (error) {
+        deps.log.warn('could not answer through the response URL', { error: describeError(error) });
+      }
+    };
+    const which = 'action_id' in action ? flaggerActionOf(action.action_id) : undefined;
+    const value = parseFlaggerButtonValue(
+      'value' in action && typeof action.value === 'string' ? action.value : '',
+    );
+    if (!which || !value.ok || body.type !== 'block_actions') {
+      await tell(value.ok ? 'Unknown button.' : value.error);
+      return;
+    }
+    try {
+      await deps.queue.enqueue({
+        kind: 'flagger-action',
+        action: which,
+        value: value.value,
+        from: { userId: body.user.id, channelId: body.channel?.id ?? '', responseUrl: body.response_url },
+        receivedAt: deps.clock().toISOString(),
+      });
+    } catch (error) {
+      deps.log.error('could not hand a click to the worker', { error: describeError(error) });
+      await tell('The bot could not take this click right now; nothing was changed. Try again in a moment.');
+    }
+  });
 }
 
 /** Slack escapes `&`, `<` and `>` in slash command text; the grammar reads what the person typed. */

@@ -1,13 +1,28 @@
 import type { ReleaseDependencies } from '../../app/dependencies.js';
+import { actOnFlaggerGate } from '../../app/flagger-actions.js';
 import { describeError } from '../../app/logger.js';
 import { actOnRelease, type PersonAction } from '../../app/release-actions.js';
 import { activeReleases, findRelease, releaseHistory } from '../../app/release-queries.js';
 import { type StartInput, startRelease } from '../../app/start-release.js';
+import { channelSubscriptions, subscribe, unsubscribe } from '../../app/subscriptions.js';
+import { chartStepSeconds } from '../../app/summaries.js';
 import type { Command, ReleaseActionCommand } from '../../domain/command/index.js';
 import type { Actor, Release } from '../../domain/release/index.js';
-import type { MetricsReader } from '../../metrics/index.js';
+import { describePeriod } from '../../domain/summary/index.js';
+import { type MetricsReader, NoDataError } from '../../metrics/index.js';
+import type { FlaggerNotifier } from '../flagger-notifier.js';
+import type { ChartPoster } from '../summary-publisher.js';
 import { fitMessage, section } from '../views/block-kit.js';
-import { errorMessage, helpMessage, historyList, type SlackMessage, statusList } from '../views/index.js';
+import {
+  errorMessage,
+  helpMessage,
+  historyList,
+  type SlackMessage,
+  statusList,
+  subscribedNote,
+  subscriptionList,
+  unsubscribedNote,
+} from '../views/index.js';
 import { answer } from './response-url.js';
 import type { SlackJob } from './slack-job.js';
 import { CARD_CHANNEL } from './slack-notifier.js';
@@ -15,8 +30,22 @@ import { CARD_CHANNEL } from './slack-notifier.js';
 /** What the worker needs besides the use cases' dependencies. */
 export interface SlackWorkerDependencies extends ReleaseDependencies {
   metrics: MetricsReader;
-  /** Answers the person who asked (ephemeral by default); `answer` through the response URL in Slack. */
-  reply?: (responseUrl: string, message: SlackMessage) => Promise<void>;
+  /**
+   * Answers the person who asked (ephemeral; in the channel for announcements); `answer` through the
+   * response URL in Slack.
+   */
+  reply?: (responseUrl: string, message: SlackMessage, inChannel?: boolean) => Promise<void>;
+  /** Shares RED charts in the channel (`/canary metrics`); without it, answers have no chart. */
+  charts?: ChartPoster;
+  /** Time zone of daily summaries (`--every daily 09:00`); default UTC. */
+  summaryTimeZone?: string;
+  /** Shows Flagger revisions; without it the Flagger card's buttons answer that gates are not set up here. */
+  flaggerNotifier?: FlaggerNotifier;
+}
+
+/** An answer everyone in the channel sees (a change to the channel's subscriptions). */
+interface Announcement {
+  announce: SlackMessage;
 }
 
 /**
@@ -28,12 +57,14 @@ export interface SlackWorkerDependencies extends ReleaseDependencies {
 export async function runSlackJob(deps: SlackWorkerDependencies, job: SlackJob): Promise<void> {
   const reply = deps.reply ?? answer;
   const actor: Actor = { userId: job.from.userId, groupIds: await deps.groupsOf(job.from.userId) };
-  let message: SlackMessage;
+  let message: SlackMessage | Announcement;
   try {
     message =
       job.kind === 'action'
         ? await onButton(deps, job, actor)
-        : await onCommand(deps, job.command, job.from.channelId, actor);
+        : job.kind === 'flagger-action'
+          ? await onFlaggerButton(deps, job, actor)
+          : await onCommand(deps, job.command, job.from.channelId, actor);
   } catch (error) {
     deps.log.error('a Slack job failed', {
       kind: job.kind,
@@ -45,7 +76,8 @@ export async function runSlackJob(deps: SlackWorkerDependencies, job: SlackJob):
       describeError(error),
     );
   }
-  await reply(job.from.responseUrl, message);
+  if ('announce' in message) await reply(job.from.responseUrl, message.announce, true);
+  else await reply(job.from.responseUrl, message);
 }
 
 async function onButton(
@@ -61,12 +93,26 @@ async function onButton(
   return note(result.ok ? `:white_check_mark: ${result.message}` : `:no_entry: ${result.message}`);
 }
 
+async function onFlaggerButton(
+  deps: SlackWorkerDependencies,
+  job: Extract<SlackJob, { kind: 'flagger-action' }>,
+  actor: Actor,
+): Promise<SlackMessage> {
+  if (!deps.flaggerNotifier) return note(':no_entry: Flagger gates are not set up for this bot.');
+  const result = await actOnFlaggerGate(
+    { ...deps, notifier: deps.flaggerNotifier },
+    { gateId: job.value.g, seenVersion: job.value.v, action: job.action },
+    actor,
+  );
+  return note(result.ok ? `:white_check_mark: ${result.message}` : `:no_entry: ${result.message}`);
+}
+
 async function onCommand(
   deps: SlackWorkerDependencies,
   command: Command,
   channelId: string,
   actor: Actor,
-): Promise<SlackMessage> {
+): Promise<SlackMessage | Announcement> {
   switch (command.kind) {
     case 'start':
     case 'ab':
@@ -110,11 +156,44 @@ async function onCommand(
         command.service,
         command.namespace ?? deps.defaultNamespace,
         command.windowSeconds ?? 600,
+        { channelId, userId: actor.userId },
       );
-    case 'subscribe':
-    case 'unsubscribe':
+    case 'subscribe': {
+      const result = await subscribe(
+        deps,
+        {
+          channelId,
+          subject: command.subject,
+          ...(command.namespace ? { namespace: command.namespace } : {}),
+          schedule: command.schedule,
+        },
+        actor.userId,
+      );
+      if (!result.ok) return note(`:no_entry: ${result.message}`);
+      return {
+        announce: subscribedNote(
+          result.value.subscription,
+          result.value.replaced,
+          deps.summaryTimeZone ?? 'UTC',
+          deps.clock(),
+        ),
+      };
+    }
+    case 'unsubscribe': {
+      const result = await unsubscribe(deps, {
+        channelId,
+        subject: command.subject,
+        ...(command.namespace ? { namespace: command.namespace } : {}),
+      });
+      if (!result.ok) return note(`:question: ${result.message}`);
+      return { announce: unsubscribedNote(result.value, actor.userId) };
+    }
     case 'subscriptions':
-      return note(':hourglass: Scheduled summaries are not available in this version yet.');
+      return subscriptionList(
+        await channelSubscriptions(deps, channelId),
+        deps.summaryTimeZone ?? 'UTC',
+        deps.clock(),
+      );
     case 'help':
       return helpMessage(command.topic);
   }
@@ -197,25 +276,70 @@ async function metricsMessage(
   service: string,
   namespace: string,
   windowSeconds: number,
+  asker: { channelId: string; userId: string },
 ): Promise<SlackMessage> {
   try {
+    const at = deps.clock();
     const report = await deps.metrics.red(
       { namespaces: [namespace], services: [service] },
-      { at: deps.clock(), windowSeconds },
+      { at, windowSeconds },
     );
+    const chart = await shareChart(deps, service, namespace, windowSeconds, at, asker);
     const lines = report.versions.map(
       (v) =>
         `*${v.version}* (${v.workload}): ${v.requestRate.toFixed(2)} req/s, errors ${v.errorRate === undefined ? 'n/a' : `${(v.errorRate * 100).toFixed(2)}%`}, p99 ${v.latencyMs ? `${v.latencyMs.p99.toFixed(0)} ms` : 'n/a'}`,
     );
     return fitMessage(`RED of ${service}.${namespace}`, [
       section(
-        `*RED of ${service}.${namespace}, last ${Math.round(windowSeconds / 60)} min*\n${lines.join('\n')}`,
+        `*RED of ${service}.${namespace}, last ${Math.round(windowSeconds / 60)} min*\n${lines.join('\n')}${chart ? `\n${chart}` : ''}`,
       ),
     ]);
   } catch (error) {
     return errorMessage(
       `No RED for ${service}.${namespace}: ${error instanceof Error ? error.message : String(error)}`,
     );
+  }
+}
+
+/**
+ * Shares the RED chart of a service in the channel (a file cannot be shown to one person only); returns a
+ * line for the private answer when there is something to say (no chart, and why).
+ */
+async function shareChart(
+  deps: SlackWorkerDependencies,
+  service: string,
+  namespace: string,
+  windowSeconds: number,
+  at: Date,
+  asker: { channelId: string; userId: string },
+): Promise<string | undefined> {
+  if (!deps.charts) return undefined;
+  try {
+    const range = await deps.metrics.redRange(
+      { namespaces: [namespace], services: [service] },
+      {
+        start: at.getTime() - windowSeconds * 1000,
+        end: at,
+        stepSeconds: chartStepSeconds(windowSeconds),
+      },
+    );
+    const name = `${service}.${namespace}`;
+    await deps.charts.postChart(
+      asker.channelId,
+      {
+        title: `RED of ${name}, last ${describePeriod(windowSeconds)}`,
+        from: new Date(at.getTime() - windowSeconds * 1000),
+        to: at,
+        timeZone: deps.summaryTimeZone ?? 'UTC',
+        series: range.series.map((s) => ({ label: s.version, points: s.points })),
+      },
+      { comment: `<@${asker.userId}> asked for the RED of ${name}, last ${describePeriod(windowSeconds)}.` },
+    );
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof NoDataError))
+      deps.log.warn('metrics chart failed', { service, namespace, error: describeError(error) });
+    return `_No chart: ${error instanceof NoDataError ? 'no data over time' : 'it could not be drawn or shared'}._`;
   }
 }
 

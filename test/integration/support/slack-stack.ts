@@ -73,7 +73,12 @@ export async function startSlackStack(
     policy: deps.policy,
     defaultNamespace: engine.namespace,
     clock: () => new Date(),
-    log: deps.log,
+    // Follows deps.log, so a test can swap the logger after the stack is built.
+    log: {
+      info: (m, f) => deps.log.info(m, f),
+      warn: (m, f) => deps.log.warn(m, f),
+      error: (m, f) => deps.log.error(m, f),
+    },
   });
   const door = await startFrontDoor({ 'POST /slack/events': ingress as never });
   const page = await startSlackPage({
