@@ -1,0 +1,255 @@
+/**
+ * Load on loopback, bounded: 200 releases active at once on 200 services, then a burst of 1000 approval clicks
+ * (five identical clicks per release, as impatient people send them) through the real Slack ingress. Every
+ * approval is applied exactly once, every release then ends correctly, and nothing is lost.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as k8s from '@kubernetes/client-node';
+import { WebClient } from '@slack/web-api';
+import type { ReleaseDependencies } from '../../src/app/dependencies.js';
+import { silentLogger } from '../../src/app/logger.js';
+import { actOnRelease } from '../../src/app/release-actions.js';
+import { startRelease } from '../../src/app/start-release.js';
+import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
+import { InProcessJobQueue } from '../../src/chat/slack/slack-job.js';
+import { SlackReleaseNotifier } from '../../src/chat/slack/slack-notifier.js';
+import { runSlackJob } from '../../src/chat/slack/slack-worker.js';
+import { encodeButtonValue } from '../../src/chat/views/index.js';
+import { DEFAULT_APPROVAL_POLICY, type Release } from '../../src/domain/release/index.js';
+import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
+import { PrometheusMetricsReader } from '../../src/metrics/index.js';
+import { DynamoDbStore } from '../../src/store/dynamodb/dynamodb-store.js';
+import { createStoreTable, deleteStoreTable } from '../../src/store/dynamodb/store-table.js';
+import { requireBed } from '../bed/bed.js';
+import { botClusterRole, botKubeConfig } from '../bed/bot-identity.js';
+import { kubeConfigFrom } from '../bed/kube.js';
+import { applyObjects, uniqueNamespace, waitForDeployments } from '../bed/manifests.js';
+import { buildBlockActionsPayload } from '../bed/slack/interaction-client.js';
+import { signSlackRequest } from '../bed/slack/request-signing.js';
+
+const services = 200;
+const clicksPerRelease = 5;
+
+/** Runs `work` over `items`, `width` at a time. */
+async function inBatches<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(work));
+}
+
+describe('load', () => {
+  it(`${services} concurrent releases and ${services * clicksPerRelease} clicks: each approval applied exactly once, every release ends correctly`, async () => {
+    const bed = await requireBed();
+    const admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
+    const namespace = uniqueNamespace('load');
+    const names = Array.from({ length: services }, (_, i) => `svc-${i}`);
+    const dynamo = new DynamoDBClient({
+      endpoint: bed.dynamodb.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'bed', secretAccessKey: 'bed' },
+    });
+    const tableName = `load-${Date.now().toString(36)}`;
+    try {
+      // Two Deployments serve every service (its selector is app=load; subsets pick the version).
+      const deployment = (version: string) => ({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: `load-${version}`, namespace },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'load', version } },
+          template: {
+            metadata: { labels: { app: 'load', version } },
+            spec: { containers: [{ name: 'app', image: 'example.com/load:1' }] },
+          },
+        },
+      });
+      await applyObjects(admin, [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+        deployment('v1'),
+        deployment('v2'),
+      ] as never);
+      const perService = names.flatMap((name) => [
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name, namespace },
+          spec: { selector: { app: 'load' }, ports: [{ port: 80 }] },
+        },
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name, namespace },
+          spec: { host: name, subsets: ['v1', 'v2'].map((v) => ({ name: v, labels: { version: v } })) },
+        },
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          metadata: { name, namespace },
+          spec: { hosts: [name], http: [{ route: [{ destination: { host: name, subset: 'v1' } }] }] },
+        },
+      ]);
+      await inBatches(perService, 50, (o) => applyObjects(admin, [o as never]));
+      await waitForDeployments(admin, namespace);
+
+      await createStoreTable(dynamo, tableName);
+      const slack = new WebClient(bed.slack.botToken, { slackApiUrl: `${bed.slack.url}/api/` });
+      const bot = await botKubeConfig(bed, admin, `${namespace}-bot`, [namespace], await botClusterRole());
+      const router = new IstioTrafficRouter(bot);
+      const deps: ReleaseDependencies = {
+        store: new DynamoDbStore<Release>({ client: dynamo, tableName }),
+        routers: async () => router,
+        metrics: PrometheusMetricsReader.fromConfig({ url: bed.prometheus.url }),
+        notifier: new SlackReleaseNotifier(slack, { defaultChannel: 'C0RELEASES' }),
+        policy: DEFAULT_APPROVAL_POLICY,
+        groupsOf: async () => [],
+        clock: () => new Date(),
+        newId: (() => {
+          let n = 0;
+          return () => `l${Date.now().toString(36)}${n++}`;
+        })(),
+        log: silentLogger,
+        defaultNamespace: namespace,
+      };
+      const jobErrors: unknown[] = [];
+      const queue = new InProcessJobQueue(
+        (job) => runSlackJob({ ...deps, reply: async () => {} }, job),
+        (error) => jobErrors.push(error),
+      );
+      const ingress = createSlackIngress({
+        signingSecret: bed.slack.signingSecret,
+        botToken: bed.slack.botToken,
+        apiUrl: `${bed.slack.url}/api/`,
+        claims: deps.store,
+        queue,
+        policy: deps.policy,
+        defaultNamespace: namespace,
+        clock: deps.clock,
+        log: silentLogger,
+      });
+
+      // Prepare: 200 releases active at once.
+      const started = performance.now();
+      const releases: Release[] = [];
+      await inBatches(names, 25, async (service) => {
+        const result = await startRelease(
+          deps,
+          { kind: 'canary', service, version: 'v2', namespace, steps: [10, 100] },
+          { userId: 'U0ALICE001', groupIds: [] },
+        );
+        if (!result.ok) throw new Error(result.message);
+        releases.push(result.value);
+      });
+      expect((await deps.store.listActive()).filter((r) => r.namespace === namespace)).toHaveLength(services);
+
+      // Act: 1000 signed clicks through the ingress, 100 in flight.
+      const clicks = releases.flatMap((release) =>
+        Array.from({ length: clicksPerRelease }, (_, n) => ({ release, n })),
+      );
+      const statuses: number[] = [];
+      await inBatches(clicks, 100, async ({ release, n }) => {
+        const request = release.approvalRequest!;
+        const payload = buildBlockActionsPayload(
+          {
+            user: { id: 'U0BOB00001', username: 'bob' },
+            channel: { id: 'C0RELEASES' },
+            messageTs: `1.${n}`,
+            actions: [
+              {
+                action_id: 'release.approve',
+                block_id: 'b',
+                value: encodeButtonValue({ r: release.id, s: request.step, v: request.stateVersion }),
+              },
+            ],
+            teamId: 'T0',
+          },
+          undefined,
+          { responseUrl: 'http://127.0.0.1:9/r', triggerId: `${release.id}.${n}` },
+        );
+        const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+        const ts = Math.floor(Date.now() / 1000);
+        const answer = await ingress(
+          {
+            version: '2.0',
+            rawPath: '/slack/events',
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              'x-slack-request-timestamp': String(ts),
+              'x-slack-signature': signSlackRequest(bed.slack.signingSecret, ts, body),
+            },
+            body,
+            isBase64Encoded: false,
+            requestContext: { http: { method: 'POST' } },
+          } as never,
+          {},
+        );
+        statuses.push(answer.statusCode);
+      });
+      await queue.drain();
+      const burstSeconds = (performance.now() - started) / 1000;
+
+      // Assess: every click acknowledged, every release approved exactly once and shifted to 90/10.
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+      expect(jobErrors).toEqual([]);
+      const custom = admin.makeApiClient(k8s.CustomObjectsApi);
+      for (const release of releases) {
+        const audit = await deps.store.listAudit(release.id);
+        expect([release.target.service, audit.filter((e) => e.action === 'approve').length]).toEqual([
+          release.target.service,
+          1,
+        ]);
+        expect((await deps.store.get(release.id))?.state.phase).toBe('analysing');
+      }
+      const live = await Promise.all(
+        names.map(
+          (name) =>
+            custom.getNamespacedCustomObject({
+              group: 'networking.istio.io',
+              version: 'v1',
+              namespace,
+              plural: 'virtualservices',
+              name,
+            }) as Promise<{ spec: { http: { route: { weight?: number }[] }[] } }>,
+        ),
+      );
+      expect(live.map((vs) => vs.spec.http[0]?.route.map((r) => r.weight))).toEqual(
+        names.map(() => [90, 10]),
+      );
+
+      // And every release ends correctly: cancelled, original route back, no release left active.
+      await inBatches(releases, 50, async (release) => {
+        const result = await actOnRelease(
+          deps,
+          release.id,
+          { action: 'cancel' },
+          { userId: 'U0ALICE001', groupIds: [] },
+        );
+        if (!result.ok) throw new Error(result.message);
+      });
+      const after = await Promise.all(
+        names.map(
+          (name) =>
+            custom.getNamespacedCustomObject({
+              group: 'networking.istio.io',
+              version: 'v1',
+              namespace,
+              plural: 'virtualservices',
+              name,
+            }) as Promise<{ spec: { http: unknown[] } }>,
+        ),
+      );
+      expect(after.map((vs) => JSON.stringify(vs.spec.http))).toEqual(
+        names.map((name) => JSON.stringify([{ route: [{ destination: { host: name, subset: 'v1' } }] }])),
+      );
+      expect((await deps.store.listActive()).filter((r) => r.namespace === namespace)).toHaveLength(0);
+      process.stderr.write(
+        `[load] ${services} releases started and ${clicks.length} clicks applied in ${burstSeconds.toFixed(1)} s\n`,
+      );
+    } finally {
+      await deleteStoreTable(dynamo, tableName).catch(() => undefined);
+      dynamo.destroy();
+      const core = admin.makeApiClient(k8s.CoreV1Api);
+      await Promise.all(
+        [namespace, `${namespace}-bot`].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
+      );
+    }
+  }, 600_000);
+});
