@@ -4,7 +4,8 @@
  * in a fresh Node 22 process: the import of the bundle (Lambda's init phase) and the first invocation.
  * slack gets a signed `/canary help`, answered without I/O (the replay claim goes to the embedded store; Slack's
  * API URL points at a closed local port, so a Web API call would fail the run); tick runs over an empty
- * embedded store; summary and flagger are placeholders; the worker's first job
+ * embedded store; summary is a placeholder; flagger gets an authenticated payload without a checksum (400, no
+ * I/O); the worker's first job
  * would post to Slack, so only its import is measured.
  *
  *   tsx bench/deploy/run.ts [--runs 5] [--out bench/results/deploy.json]
@@ -17,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { HttpApiEvent } from '../../src/local/front-door.js';
+import { type HttpApiEvent, httpApiEvent } from '../../src/local/front-door.js';
 import { buildSlashCommandBody } from '../../test/bed/slack/interaction-client.js';
-import { signSlackRequest } from '../../test/bed/slack/request-signing.js';
+import { slackSignatureHeaders } from '../../test/bed/slack/request-signing.js';
 import { median, ms } from '../stats.js';
 import {
   buildLambdaBundle,
@@ -78,6 +79,7 @@ const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim
 if (!nodeVersion.startsWith('v22.')) throw new ColdStartError(`${node} is ${nodeVersion}, not Node 22`);
 
 const signingSecret = 'bench-deploy-signing-secret-0123456789';
+const flaggerSecret = 'bench-flagger-secret-0123456789abcdef';
 
 /** The environment of a function in the benchmark: embedded store, nothing reachable, secrets inline. */
 function functionEnvironment(name: LambdaFunctionName): Record<string, string> {
@@ -95,7 +97,8 @@ function functionEnvironment(name: LambdaFunctionName): Record<string, string> {
     CANARY_BOT_SLACK_SIGNING_SECRET: signingSecret,
     CANARY_BOT_SLACK_BOT_TOKEN: 'xoxb-bench',
     CANARY_BOT_WORKER_FUNCTION: 'canary-bot-bench-worker',
-    CANARY_BOT_FLAGGER_SECRET: 'bench-flagger-secret-0123456789abcdef',
+    CANARY_BOT_FLAGGER_SECRET: flaggerSecret,
+    CANARY_BOT_SLACK_CHANNEL: 'C0BENCH01',
   };
 }
 
@@ -106,37 +109,13 @@ function slashHelpEvent(): HttpApiEvent {
     { responseUrl: 'http://127.0.0.1:9/response/bench', triggerId: '1.2.3' },
   );
   const ts = Math.floor(Date.now() / 1000);
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: 'POST /slack/events',
-    rawPath: '/slack/events',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(ts),
-      'x-slack-signature': signSlackRequest(signingSecret, ts, body),
-    },
-    requestContext: {
-      http: {
-        method: 'POST',
-        path: '/slack/events',
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 'Slackbot',
-      },
-      requestId: 'bench',
-      routeKey: 'POST /slack/events',
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    body: Buffer.from(body).toString('base64'),
-    isBase64Encoded: true,
+  const headers = {
+    'content-type': 'application/x-www-form-urlencoded',
+    ...slackSignatureHeaders(signingSecret, ts, body),
   };
+  return httpApiEvent('POST', '/slack/events', headers, body);
 }
 
-/** The first invocation of each function, or none when it would need the network. */
 function firstEvent(name: LambdaFunctionName): unknown {
   switch (name) {
     case 'slack':
@@ -145,7 +124,13 @@ function firstEvent(name: LambdaFunctionName): unknown {
     case 'summary':
       return {};
     case 'flagger':
-      return { rawPath: '/flagger/gate', body: '{}' };
+      // Authenticated, but no checksum: answered 400 without any I/O after the cold start.
+      return httpApiEvent(
+        'POST',
+        `/flagger/${flaggerSecret}/confirm-promotion`,
+        { 'content-type': 'application/json' },
+        '{"name":"podinfo","namespace":"bench","phase":"Progressing"}',
+      );
     case 'worker':
       return undefined;
   }
@@ -217,7 +202,7 @@ function checkAnswer(name: LambdaFunctionName, answer: string | null): void {
     slack: /^200 .*canary/i,
     tick: /"releases":0/,
     summary: /not-implemented/,
-    flagger: /^501 /,
+    flagger: /^400 .*refused/,
     worker: null,
   };
   const pattern = expected[name];

@@ -14,10 +14,10 @@ import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { encodeButtonValue } from '../../src/chat/views/index.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
-import type { HttpApiEvent } from '../../src/local/front-door.js';
+import { type HttpApiEvent, httpApiEvent } from '../../src/local/front-door.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { buildBlockActionsPayload, buildSlashCommandBody } from '../../test/bed/slack/interaction-client.js';
-import { signSlackRequest } from '../../test/bed/slack/request-signing.js';
+import { slackSignatureHeaders } from '../../test/bed/slack/request-signing.js';
 import { median, ms, quantile } from '../stats.js';
 
 const { values } = parseArgs({
@@ -45,36 +45,14 @@ const handler = createSlackIngress({
 });
 const issued = { responseUrl: 'http://127.0.0.1:9/response/x', triggerId: '1.2.3' };
 
+/** A signed Slack request as the HTTP API hands it to the Lambda. */
 function event(body: string): HttpApiEvent {
   const ts = Math.floor(Date.now() / 1000);
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: 'POST /slack/events',
-    rawPath: '/slack/events',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(ts),
-      'x-slack-signature': signSlackRequest(signingSecret, ts, body),
-    },
-    requestContext: {
-      http: {
-        method: 'POST',
-        path: '/slack/events',
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 'Slackbot',
-      },
-      requestId: 'bench',
-      routeKey: 'POST /slack/events',
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    body: Buffer.from(body).toString('base64'),
-    isBase64Encoded: true,
+  const headers = {
+    'content-type': 'application/x-www-form-urlencoded',
+    ...slackSignatureHeaders(signingSecret, ts, body),
   };
+  return httpApiEvent('POST', '/slack/events', headers, body);
 }
 
 async function measure(kind: 'command' | 'button'): Promise<number[]> {

@@ -30,6 +30,46 @@ export interface HttpApiResult {
 
 export type HttpApiHandler = (event: HttpApiEvent, context: unknown) => Promise<HttpApiResult>;
 
+/**
+ * The event an HTTP API gives a Lambda for one request (body base64-encoded, as HTTP APIs do for form posts).
+ *
+ * @example await handler(httpApiEvent('POST', '/slack/events', headers, body), {});
+ */
+export function httpApiEvent(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer | string,
+  routeKey = `${method} ${path}`,
+): HttpApiEvent {
+  const url = new URL(path, 'http://127.0.0.1');
+  const now = new Date();
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers: lower,
+    requestContext: {
+      http: {
+        method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: lower['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: Buffer.from(body).toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
 /** Largest body the front door passes on (API Gateway's own limit is 10 MB; Slack's payloads are tiny). */
 const maxBody = 1024 * 1024;
 
@@ -61,36 +101,10 @@ export async function startFrontDoor(
         response.end(other?.body ?? 'no route');
         return;
       }
-      const now = new Date();
       const headers = Object.fromEntries(
-        Object.entries(request.headers).map(([k, v]) => [
-          k.toLowerCase(),
-          Array.isArray(v) ? v.join(',') : (v ?? ''),
-        ]),
+        Object.entries(request.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
       );
-      const event: HttpApiEvent = {
-        version: '2.0',
-        routeKey: route.key,
-        rawPath: url.pathname,
-        rawQueryString: url.search.slice(1),
-        headers,
-        requestContext: {
-          http: {
-            method: request.method ?? 'GET',
-            path: url.pathname,
-            protocol: 'HTTP/1.1',
-            sourceIp: '127.0.0.1',
-            userAgent: headers['user-agent'] ?? '',
-          },
-          requestId: randomUUID(),
-          routeKey: route.key,
-          stage: '$default',
-          time: now.toUTCString(),
-          timeEpoch: now.getTime(),
-        },
-        body: body.toString('base64'),
-        isBase64Encoded: true,
-      };
+      const event = httpApiEvent(request.method ?? 'GET', request.url ?? '/', headers, body, route.key);
       const result = await route.handler(event, { awsRequestId: event.requestContext.requestId });
       const out = result.isBase64Encoded
         ? Buffer.from(result.body ?? '', 'base64')

@@ -11,9 +11,10 @@ import { unescapeSlackText } from '../../src/chat/slack/slack-listeners.js';
 import { parseButtonValue } from '../../src/chat/views/index.js';
 import { parseCommand } from '../../src/domain/command/index.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
+import { httpApiEvent } from '../../src/local/front-door.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { buildSlashCommandBody } from '../bed/slack/interaction-client.js';
-import { signSlackRequest } from '../bed/slack/request-signing.js';
+import { slackSignatureHeaders } from '../bed/slack/request-signing.js';
 
 const secret = 'hostile-signing-secret-0123456789';
 const jobs: SlackJob[] = [];
@@ -34,21 +35,8 @@ export const counts = { commands: 0, payloads: 0, bodies: 0 };
 
 async function send(body: string, contentType = 'application/x-www-form-urlencoded') {
   const ts = Math.floor(Date.now() / 1000);
-  return await handler(
-    {
-      version: '2.0',
-      rawPath: '/slack/events',
-      headers: {
-        'content-type': contentType,
-        'x-slack-request-timestamp': String(ts),
-        'x-slack-signature': signSlackRequest(secret, ts, body),
-      },
-      body: Buffer.from(body).toString('base64'),
-      isBase64Encoded: true,
-      requestContext: { http: { method: 'POST' } },
-    } as never,
-    {},
-  );
+  const headers = { 'content-type': contentType, ...slackSignatureHeaders(secret, ts, body) };
+  return await handler(httpApiEvent('POST', '/slack/events', headers, body) as never, {});
 }
 
 const words = [

@@ -16,6 +16,7 @@ import { SlackReleaseNotifier } from '../../src/chat/slack/slack-notifier.js';
 import { runSlackJob } from '../../src/chat/slack/slack-worker.js';
 import { encodeButtonValue } from '../../src/chat/views/index.js';
 import { DEFAULT_APPROVAL_POLICY, type Release } from '../../src/domain/release/index.js';
+import { httpApiEvent } from '../../src/local/front-door.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
 import { PrometheusMetricsReader } from '../../src/metrics/index.js';
 import { DynamoDbStore } from '../../src/store/dynamodb/dynamodb-store.js';
@@ -25,7 +26,7 @@ import { botClusterRole, botKubeConfig } from '../bed/bot-identity.js';
 import { kubeConfigFrom } from '../bed/kube.js';
 import { applyObjects, uniqueNamespace, waitForDeployments } from '../bed/manifests.js';
 import { buildBlockActionsPayload } from '../bed/slack/interaction-client.js';
-import { signSlackRequest } from '../bed/slack/request-signing.js';
+import { slackSignatureHeaders } from '../bed/slack/request-signing.js';
 
 const services = 200;
 const clicksPerRelease = 5;
@@ -166,21 +167,11 @@ describe('load', () => {
         );
         const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
         const ts = Math.floor(Date.now() / 1000);
-        const answer = await ingress(
-          {
-            version: '2.0',
-            rawPath: '/slack/events',
-            headers: {
-              'content-type': 'application/x-www-form-urlencoded',
-              'x-slack-request-timestamp': String(ts),
-              'x-slack-signature': signSlackRequest(bed.slack.signingSecret, ts, body),
-            },
-            body,
-            isBase64Encoded: false,
-            requestContext: { http: { method: 'POST' } },
-          } as never,
-          {},
-        );
+        const headers = {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...slackSignatureHeaders(bed.slack.signingSecret, ts, body),
+        };
+        const answer = await ingress(httpApiEvent('POST', '/slack/events', headers, body) as never, {});
         statuses.push(answer.statusCode);
       });
       await queue.drain();
