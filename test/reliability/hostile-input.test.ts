@@ -7,7 +7,6 @@ import fc from 'fast-check';
 import { silentLogger } from '../../src/app/logger.js';
 import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
-import { unescapeSlackText } from '../../src/chat/slack/slack-listeners.js';
 import { parseButtonValue } from '../../src/chat/views/index.js';
 import { parseCommand } from '../../src/domain/command/index.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
@@ -31,7 +30,7 @@ const handler = createSlackIngress({
   log: silentLogger,
 });
 const issued = { responseUrl: 'http://127.0.0.1:9/response/x', triggerId: '1.2.3' };
-export const counts = { commands: 0, payloads: 0, bodies: 0 };
+const counts = { commands: 0, payloads: 0, bodies: 0 };
 
 async function send(body: string, contentType = 'application/x-www-form-urlencoded') {
   const ts = Math.floor(Date.now() / 1000);
@@ -94,10 +93,10 @@ describe('hostile input through the Slack ingress', () => {
         counts.commands++;
         const before = jobs.length;
         const answer = await send(
-          buildSlashCommandBody(
+          `${buildSlashCommandBody(
             { text: t, userId: 'U0ALICE001', userName: 'alice', channelId: 'C0RELEASES', teamId: 'T0' },
             issued,
-          ) + `&n=${counts.commands}`,
+          )}&n=${counts.commands}`,
         );
         expect(answer.statusCode).toBe(200);
         const body = JSON.parse(answer.body) as { response_type?: string; text?: string };
