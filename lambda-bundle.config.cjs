@@ -6,6 +6,34 @@
 const requireBanner =
   "import { createRequire as createRequireOfBundle } from 'node:module'; const require = createRequireOfBundle(import.meta.url);";
 
+/**
+ * The chart renderer's files inside the bundle: src/chat/charts/chart-assets.ts reads resvg's WebAssembly
+ * module and the font from node_modules; in a bundle it is replaced by a module that embeds both (esbuild's
+ * binary loader), so a function needs no file beside its bundle. Keep the paths equal to CHART_ASSET_FILES
+ * (test/integration/chart-bundle.test.ts renders a chart from a bundle with no node_modules around it).
+ */
+const chartAssetFiles = {
+  wasm: '@resvg/resvg-wasm/index_bg.wasm',
+  font: '@expo-google-fonts/inter/400Regular/Inter_400Regular.ttf',
+};
+const embedChartAssets = {
+  name: 'embed-chart-assets',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]chat[\\/]charts[\\/]chart-assets\.ts$/ }, (args) => ({
+      resolveDir: require('node:path').dirname(args.path),
+      loader: 'ts',
+      contents: [
+        `export const CHART_ASSET_FILES = ${JSON.stringify(chartAssetFiles)} as const;`,
+        // Dynamic imports: the files are decoded on the first chart, not at every cold start.
+        'export async function loadChartAssets() {',
+        `  const [wasm, font] = await Promise.all([import('${chartAssetFiles.wasm}'), import('${chartAssetFiles.font}')]);`,
+        '  return { wasm: wasm.default, font: font.default };',
+        '}',
+      ].join('\n'),
+    }));
+  },
+};
+
 /** serverless-esbuild's own options (not esbuild's): bench/deploy/run.ts leaves these out. */
 const pluginOnlyOptions = [
   'exclude',
@@ -34,6 +62,8 @@ function lambdaBundleOptions() {
     minify: true,
     sourcemap: false,
     legalComments: 'none',
+    loader: { '.wasm': 'binary', '.ttf': 'binary' },
+    plugins: [embedChartAssets],
     // Nothing external: the Lambda runtime's own AWS SDK is not used, so the bundle pins its versions,
     // and no node_modules folder is installed into the zip (packaging needs no registry).
     exclude: ['*'],

@@ -1,26 +1,36 @@
-// Lambda: Flagger webhooks (API Gateway HTTP API, ANY /flagger/{proxy+}). Placeholder until the Flagger gate
-// lands: it loads the configuration (so a wrong deployment fails at cold start) and answers 501, which Flagger
-// reads as "halt" for confirm-* gates: nothing advances through a bot that cannot decide yet.
-import type { AwsEventV2 } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
+// Lambda: Flagger webhooks (API Gateway HTTP API, ANY /flagger/{proxy+}): confirm-* gates answered from Slack
+// approvals, the rollback hook from the Roll back button, events relayed into the revision's thread.
+import { WebClient } from '@slack/web-api';
 import { jsonLineLogger } from '../src/app/logger.js';
-import { loadConfig } from '../src/config.js';
+import { SlackFlaggerNotifier } from '../src/chat/slack/flagger-slack-notifier.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { createFlaggerWebhook } from '../src/flagger/webhook-handler.js';
+import type { WebhookHttpRequest } from '../src/flagger/webhook-request.js';
+import { openStore } from '../src/store/open-store.js';
 import { once } from './lazy.js';
 
-const config = once(() => loadConfig());
+// Not buildRuntime(): the gate needs the store and Slack only, so its bundle leaves out the Kubernetes client.
+const webhook = once(async () => {
+  const config = await loadConfig();
+  if (!config.flaggerSecret)
+    throw new ConfigError('CANARY_BOT_FLAGGER_SECRET: is required for the Flagger webhooks');
+  if (!config.slack.channel)
+    throw new ConfigError(
+      'CANARY_BOT_SLACK_CHANNEL: is required for the Flagger webhooks (their cards go there)',
+    );
+  const slack = new WebClient(config.slack.botToken, {
+    slackApiUrl: config.slack.apiUrl,
+    // Flagger waits 10 s for an answer and the function 8 s: a Slack hiccup must not use them up.
+    retryConfig: { retries: 2, maxRetryTime: 3000 },
+    timeout: 3000,
+  });
+  return createFlaggerWebhook({
+    secret: config.flaggerSecret,
+    store: await openStore(config.store),
+    notifier: new SlackFlaggerNotifier(slack, { channel: config.slack.channel }),
+    clock: () => new Date(),
+    log: jsonLineLogger,
+  });
+});
 
-/** An API Gateway HTTP API (payload 2.0) response. */
-export interface HttpApiResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-export const handler = async (event: Pick<AwsEventV2, 'rawPath'>): Promise<HttpApiResponse> => {
-  await config();
-  jsonLineLogger.warn('flagger: webhooks are not implemented yet; answered 501', { path: event.rawPath });
-  return {
-    statusCode: 501,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ error: 'Flagger webhooks are not implemented yet by canary-bot.' }),
-  };
-};
+export const handler = async (event: WebhookHttpRequest) => (await webhook())(event);

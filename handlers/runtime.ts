@@ -7,7 +7,9 @@ import { WebClient } from '@slack/web-api';
 import { redFiguresOf } from '../src/app/canary-analysis.js';
 import { newReleaseId, type ReleaseDependencies } from '../src/app/dependencies.js';
 import { jsonLineLogger, type Logger } from '../src/app/logger.js';
+import type { FlaggerNotifier } from '../src/chat/flagger-notifier.js';
 import type { ReleaseNotifier } from '../src/chat/release-notifier.js';
+import { SlackFlaggerNotifier } from '../src/chat/slack/flagger-slack-notifier.js';
 import { SlackReleaseNotifier } from '../src/chat/slack/slack-notifier.js';
 import type { BotConfig } from '../src/config.js';
 import type { Release } from '../src/domain/release/index.js';
@@ -22,6 +24,8 @@ export interface Runtime {
   config: BotConfig;
   deps: ReleaseDependencies;
   slack: WebClient;
+  /** Flagger cards: the worker redraws them after a click. */
+  flaggerNotifier: FlaggerNotifier;
 }
 
 /** Builds the runtime from a configuration; `overrides` let a local run swap the notifier or the logger. */
@@ -62,7 +66,10 @@ export async function buildRuntime(
     log,
     defaultNamespace: config.defaultNamespace,
   };
-  return { config, deps, slack };
+  const flaggerNotifier = new SlackFlaggerNotifier(slack, {
+    ...(config.slack.channel ? { channel: config.slack.channel } : {}),
+  });
+  return { config, deps, slack, flaggerNotifier };
 }
 
 /** One router per cluster, rebuilt when its credentials are renewed (EKS tokens last 15 minutes). */

@@ -1,19 +1,34 @@
-// Lambda: scheduled RED summaries per subscription (EventBridge schedule). Placeholder until the
-// summarize use case lands: it proves the deployment wiring (configuration, secrets, role) and does nothing.
-import { jsonLineLogger } from '../src/app/logger.js';
+// Lambda: scheduled RED summaries (EventBridge, every 5 minutes): posts the digest of every subscription
+// whose slot is due. The slot comes from the event's scheduled time, so a retried invocation computes the
+// same slots, and each digest is claimed before it is posted: a retry or an overlapping run posts it once.
+import { runDueSummaries, type SummaryRunReport } from '../src/app/summaries.js';
 import { loadConfig } from '../src/config.js';
 import { once } from './lazy.js';
+import { buildSummaryRuntime } from './summary-runtime.js';
 
-const config = once(() => loadConfig());
+/** The schedule's period: a slot that ended up to two runs ago is still posted (a late or missed run). */
+export const SUMMARY_RUN_SECONDS = 300;
 
-/** What one scheduled run did. */
-export interface SummaryRunReport {
-  posted: number;
-  skipped: 'not-implemented';
+/** What EventBridge sends; `time` is when the run was scheduled. */
+export interface ScheduledEvent {
+  time?: string;
 }
 
-export const handler = async (): Promise<SummaryRunReport> => {
-  await config();
-  jsonLineLogger.warn('summary: scheduled summaries are not implemented yet; nothing posted');
-  return { posted: 0, skipped: 'not-implemented' };
+/** Some summaries failed before they were claimed: the invocation's retry will post them. */
+export class SummaryRunError extends Error {
+  override readonly name = 'SummaryRunError';
+}
+
+const deps = once(async () => buildSummaryRuntime(await loadConfig()));
+
+export const handler = async (event: ScheduledEvent = {}): Promise<SummaryRunReport> => {
+  const summaries = await deps();
+  const scheduled = event.time ? new Date(event.time) : undefined;
+  const now = scheduled && Number.isFinite(scheduled.getTime()) ? scheduled : summaries.clock();
+  const report = await runDueSummaries(summaries, { now, lookbackSeconds: 2 * SUMMARY_RUN_SECONDS });
+  summaries.log.info('summary run', { ...report, failed: report.failed.length });
+  const retriable = report.failed.filter((f) => !f.claimed);
+  if (retriable.length > 0)
+    throw new SummaryRunError(`${retriable.length} summary(ies) failed before posting; the retry posts them`);
+  return report;
 };

@@ -9,6 +9,7 @@ import {
   DEFAULT_APPROVAL_POLICY,
   validateApprovalPolicy,
 } from './domain/release/index.js';
+import { isTimeZone } from './domain/summary/time-zone.js';
 import { prometheusConfigSchema } from './metrics/prometheus-config.js';
 
 /** A setting that cannot work; names the environment variable and what is wrong with it. */
@@ -106,6 +107,10 @@ const environmentSchema = z.object({
   CANARY_BOT_RELEASE_OPTIONS: json(releaseOptionsSchema).optional(),
   CANARY_BOT_FLAGGER_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
   CANARY_BOT_WORKER_FUNCTION: z.string().min(1).optional(),
+  CANARY_BOT_SUMMARY_TIME_ZONE: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris')
+    .default('UTC'),
   AWS_REGION: z.string().optional(),
 });
 
@@ -148,6 +153,8 @@ export interface BotConfig {
   releaseOptions: z.output<typeof releaseOptionsSchema>;
   flaggerSecret?: string;
   workerFunction?: string;
+  /** Time zone of daily summaries (`--every daily 09:00`) and of chart axes; UTC when left out. */
+  summaryTimeZone?: string;
 }
 
 /** Reads a secret reference such as `ssm:/canary-bot/slack-bot-token`. */
@@ -234,5 +241,6 @@ export async function loadConfig(
     releaseOptions: e.CANARY_BOT_RELEASE_OPTIONS ?? {},
     ...(e.CANARY_BOT_FLAGGER_SECRET ? { flaggerSecret: e.CANARY_BOT_FLAGGER_SECRET } : {}),
     ...(e.CANARY_BOT_WORKER_FUNCTION ? { workerFunction: e.CANARY_BOT_WORKER_FUNCTION } : {}),
+    summaryTimeZone: e.CANARY_BOT_SUMMARY_TIME_ZONE,
   };
 }

@@ -4,9 +4,9 @@
  * in a fresh Node 22 process: the import of the bundle (Lambda's init phase) and the first invocation.
  * slack gets a signed `/canary help`, answered without I/O (the replay claim goes to the embedded store; Slack's
  * API URL points at a closed local port, so a Web API call would fail the run); tick runs over an empty
- * embedded store; summary is a placeholder; flagger gets an authenticated payload without a checksum (400, no
- * I/O); the worker's first job
- * would post to Slack, so only its import is measured.
+ * embedded store; summary runs over an empty embedded store (no subscription, so no query and no chart);
+ * flagger gets an authenticated payload without a checksum (400, no I/O); the worker's first job would post
+ * to Slack, so only its import is measured.
  *
  *   tsx bench/deploy/run.ts [--runs 5] [--out bench/results/deploy.json]
  *
@@ -201,7 +201,7 @@ function checkAnswer(name: LambdaFunctionName, answer: string | null): void {
   const expected: Record<LambdaFunctionName, RegExp | null> = {
     slack: /^200 .*canary/i,
     tick: /"releases":0/,
-    summary: /not-implemented/,
+    summary: /"subscriptions":0/,
     flagger: /^400 .*refused/,
     worker: null,
   };

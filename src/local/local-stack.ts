@@ -20,9 +20,11 @@ import { loadSampleProfiles, SAMPLE_TRAFFIC, type SampleAppName } from '../../te
 import { MeshTrafficSimulator } from '../../test/bed/traffic/simulator.js';
 import type { ReleaseDependencies } from '../app/dependencies.js';
 import { describeError, type Logger } from '../app/logger.js';
+import { runDueSummaries, type SummaryDependencies } from '../app/summaries.js';
 import { type TickReport, tick } from '../app/tick.js';
 import { createSlackIngress } from '../chat/slack/slack-ingress.js';
 import { InProcessJobQueue } from '../chat/slack/slack-job.js';
+import { SlackSummaryPublisher } from '../chat/slack/slack-summary-publisher.js';
 import { runSlackJob } from '../chat/slack/slack-worker.js';
 import type { BotConfig } from '../config.js';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/release/index.js';
@@ -110,14 +112,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     defaultNamespace: namespaces.bookinfo,
     releaseOptions: {},
   };
-  const { deps } = await buildRuntime(
+  const { deps, slack } = await buildRuntime(
     config,
     { log: options.log, ...(options.clock ? { clock: options.clock } : {}) },
     { createTable: true },
   );
 
+  // Scheduled summaries and the charts of /canary metrics post into the local Slack like the bot's Lambdas.
+  const summaryPublisher = new SlackSummaryPublisher(slack, { timeZone: 'UTC' });
+  const summaries: SummaryDependencies = {
+    store: deps.store,
+    metrics: deps.metrics,
+    publisher: summaryPublisher,
+    clock: deps.clock,
+    log: options.log,
+    timeZone: 'UTC',
+  };
   const queue = new InProcessJobQueue(
-    (job) => runSlackJob(deps, job),
+    (job) => runSlackJob({ ...deps, charts: summaryPublisher, summaryTimeZone: 'UTC' }, job),
     (error, job) => options.log.error('a Slack job failed', { kind: job.kind, error: describeError(error) }),
   );
   const ingress = createSlackIngress({
@@ -167,6 +179,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         });
     }, 60_000);
     stoppers.push(async () => clearInterval(timer));
+    // Summaries every minute (the Lambda runs every 5): a slot is posted once, whichever run finds it.
+    const summaryTimer = setInterval(() => {
+      runDueSummaries(summaries, { lookbackSeconds: 300 })
+        .then((report) => report.posted > 0 && options.log.info('summaries', { ...report }))
+        .catch((error: unknown) => options.log.error('summaries failed', { error: describeError(error) }));
+    }, 60_000);
+    stoppers.push(async () => clearInterval(summaryTimer));
   } else {
     simulator = new MeshTrafficSimulator({
       services: await loadSampleProfiles(apps, namespaces),

@@ -2,6 +2,7 @@
 # Builds the test bed's Go binaries from the wrapper modules beside this script.
 # Binaries are cached outside the repository, keyed by version, and reused when present.
 # Usage: build-go.sh [kubernetes|etcd|kwok|istio-crds|kwok-stages|all]   (prints the directory of each part)
+#        build-go.sh [flagger|flagger-crds]   (not in `all`: built on first use by the Flagger interop test)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${CANARY_BOT_CACHE:-$HOME/.cache/canary-bot}"
@@ -11,6 +12,7 @@ k8s_version=v1.36.3
 etcd_version=v3.6.16
 kwok_version=v0.8.0
 istio_api_version=v1.31.1
+flagger_version=v1.44.0
 
 build() { # name version module-dir ldflags packages...
   local name=$1 version=$2 dir=$3 ldflags=$4; shift 4
@@ -54,6 +56,10 @@ case "$part" in
   kwok-stages|all) module_files kwok-stages "$kwok_version" sigs.k8s.io/kwok kustomize/stage/node/fast/node-initialize.yaml \
     kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml kustomize/stage/pod/fast/pod-ready.yaml \
     kustomize/stage/pod/fast/pod-complete.yaml kustomize/stage/pod/fast/pod-delete.yaml ;;&
+  # Flagger's own version.VERSION is already 1.44.0 in that release; REVISION is stamped so logs name it.
+  flagger) build flagger "$flagger_version" flagger "-X github.com/fluxcd/flagger/pkg/version.REVISION=$flagger_version" \
+    github.com/fluxcd/flagger/cmd/flagger ;;
+  flagger-crds) module_files flagger-crds "$flagger_version" github.com/fluxcd/flagger artifacts/flagger/crd.yaml ;;
   kubernetes|etcd|kwok|istio-crds|kwok-stages|all) ;;
-  *) echo "unknown part: $part (kubernetes|etcd|kwok|istio-crds|kwok-stages|all)" >&2; exit 2 ;;
+  *) echo "unknown part: $part (kubernetes|etcd|kwok|istio-crds|kwok-stages|flagger|flagger-crds|all)" >&2; exit 2 ;;
 esac

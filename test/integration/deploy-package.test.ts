@@ -33,9 +33,11 @@ interface Statement {
 /** Zip budgets (bytes): a bundle that outgrows its budget slows every cold start. */
 const ZIP_BUDGET: Record<LambdaFunctionName, number> = {
   slack: 1.25 * 1024 * 1024,
-  worker: 1.25 * 1024 * 1024,
+  // The worker draws RED charts for /canary metrics: the same embedded renderer.
+  worker: 2.75 * 1024 * 1024,
   tick: 1.25 * 1024 * 1024,
-  summary: 1024 * 1024,
+  // The chart renderer (resvg as WebAssembly, 3.3 MB) and its font are embedded, decoded on the first chart only.
+  summary: 2.25 * 1024 * 1024,
   flagger: 1024 * 1024,
 };
 
@@ -283,7 +285,7 @@ describe('osls package (offline)', () => {
     expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
   });
 
-  test('schedules: tick every minute, summary every 15 minutes; nothing else is scheduled', () => {
+  test('schedules: tick every minute, summary every 5 minutes; nothing else is scheduled', () => {
     const rules = Object.values(template.Resources)
       .filter((r) => r.Type === 'AWS::Events::Rule')
       .map((r) => {
@@ -294,7 +296,7 @@ describe('osls package (offline)', () => {
     expect(rules).toEqual(
       expect.arrayContaining([
         { schedule: 'rate(1 minute)', target: { 'Fn::GetAtt': ['TickLambdaFunction', 'Arn'] } },
-        { schedule: 'rate(15 minutes)', target: { 'Fn::GetAtt': ['SummaryLambdaFunction', 'Arn'] } },
+        { schedule: 'rate(5 minutes)', target: { 'Fn::GetAtt': ['SummaryLambdaFunction', 'Arn'] } },
       ]),
     );
     expect(rules).toHaveLength(2);
@@ -399,15 +401,8 @@ describe('osls package (offline)', () => {
         'dynamodb:Query',
         'aps:QueryMetrics',
       ],
-      summary: [
-        ...common,
-        'dynamodb:GetItem',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'aps:QueryMetrics',
-      ],
-      flagger: [...common, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      summary: [...common, 'dynamodb:Query', 'dynamodb:PutItem', 'aps:QueryMetrics'],
+      flagger: [...common, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     };
     for (const fn of LAMBDA_FUNCTIONS) {
       expect({ fn, actions: allActions(fn) }).toEqual({ fn, actions: [...expected[fn]].sort() });
@@ -447,7 +442,40 @@ describe('osls package (offline)', () => {
     });
     expect(grantsOf('tick', 'dynamodb:Query').flatMap(resourcesOf)).toEqual([indexArn('active')]);
     expect(grantsOf('summary', 'dynamodb:DeleteItem')).toEqual([]);
+    // summary: one Query of the subscription records, the active index, and claims of its own slots only.
+    expect(grantsOf('summary', 'dynamodb:PutItem')).toEqual([
+      expect.objectContaining({
+        Resource: tableArn,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CLAIM#summary:*'] } },
+      }),
+    ]);
+    expect(grantsOf('summary', 'dynamodb:Query')).toEqual([
+      expect.objectContaining({
+        Resource: tableArn,
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['REC#subscription'] } },
+      }),
+      expect.objectContaining({ Resource: indexArn('active') }),
+    ]);
+    // Retried safely (slots from the event's time, digests claimed), never hours late.
+    expect(props('SummaryLambdaEvConf')).toMatchObject({
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 900,
+    });
     expect(grantsOf('flagger', 'dynamodb:DeleteItem')).toEqual([]);
+    // flagger: its revision records, audit entries and claims only; never a release or a route lock.
+    const flaggerStatements = statementsOf('flagger').filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(flaggerStatements).toEqual([
+      expect.objectContaining({
+        Resource: tableArn,
+        Condition: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': ['REC#flagger-revision', 'REL#flagger:*', 'CLAIM#flagger-*'],
+          },
+        },
+      }),
+    ]);
   });
 
   test('secrets: ssm: references in the environment, GetParameter on exactly those parameters', () => {
@@ -558,15 +586,20 @@ describe('osls package (offline)', () => {
     }
   });
 
-  test('the Kubernetes client is bundled only where it is used (not in slack)', async () => {
+  test('the Kubernetes client is bundled only where it is used (not in slack, not in flagger)', async () => {
     // Prepare
     const out = join(work, 'metafile');
     // Act
     const slack = await buildLambdaBundle('slack', out);
     const worker = await buildLambdaBundle('worker', out);
+    const flagger = await buildLambdaBundle('flagger', out);
     // Assess
     expect(bundleIncludes(slack, '@kubernetes/client-node')).toBe(false);
     expect(bundleIncludes(worker, '@kubernetes/client-node')).toBe(true);
     expect(bundleIncludes(slack, '@slack/bolt')).toBe(true);
+    // The Flagger gate needs the store and Slack's Web API only: no Kubernetes client, no Bolt.
+    expect(bundleIncludes(flagger, '@kubernetes/client-node')).toBe(false);
+    expect(bundleIncludes(flagger, '@slack/bolt')).toBe(false);
+    expect(bundleIncludes(flagger, '@slack/web-api')).toBe(true);
   });
 });

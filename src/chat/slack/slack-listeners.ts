@@ -11,7 +11,7 @@ import {
   parseButtonValue,
   parseFlaggerButtonValue,
 } from '../views/index.js';
-import type { JobQueue } from './slack-job.js';
+import type { JobQueue, SlackJob, SlackRequester } from './slack-job.js';
 
 /** What the listeners need: they parse, check what they can without I/O, and hand the rest to the worker. */
 export interface ListenerDependencies {
@@ -67,9 +67,43 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
     } as never);
   });
 
-  app.action(/^release\./, async ({ ack, body, action, respond }) => {
+  onButton(app, deps, /^release\./, cardActionOf, parseButtonValue, (action, value, from, receivedAt) => ({
+    kind: 'action',
+    action,
+    value,
+    from,
+    receivedAt,
+  }));
+  onButton(
+    app,
+    deps,
+    /^flagger\./,
+    flaggerActionOf,
+    parseFlaggerButtonValue,
+    (action, value, from, receivedAt) => ({
+      kind: 'flagger-action',
+      action,
+      value,
+      from,
+      receivedAt,
+    }),
+  );
+}
+
+/**
+ * A family of card buttons: acknowledge, check the action and its value, hand the click to the worker.
+ * Nothing may throw after the ack: Bolt would answer Slack with a 500 for a request already accepted.
+ */
+function onButton<A, V>(
+  app: App,
+  deps: ListenerDependencies,
+  pattern: RegExp,
+  actionOf: (actionId: string) => A | undefined,
+  parseValue: (value: string) => { ok: true; value: V } | { ok: false; error: string },
+  toJob: (action: A, value: V, from: SlackRequester, receivedAt: string) => SlackJob,
+): void {
+  app.action(pattern, async ({ ack, body, action, respond }) => {
     await ack();
-    // Nothing may throw after the ack: Bolt would answer Slack with a 500 for a request already accepted.
     const tell = async (text: string) => {
       try {
         await respond({
@@ -81,51 +115,15 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
         deps.log.warn('could not answer through the response URL', { error: describeError(error) });
       }
     };
-    const which = 'action_id' in action ? cardActionOf(action.action_id) : undefined;
-    const value = parseButtonValue('value' in action && typeof action.value === 'string' ? action.value : '');
-    if (!which || !value.ok || body.type !== 'block_actions') {
+    const which = 'action_id' in action ? actionOf(action.action_id) : undefined;
+    const value = parseValue('value' in action && typeof action.value === 'string' ? action.value : '');
+    if (which === undefined || !value.ok || body.type !== 'block_actions') {
       await tell(value.ok ? 'Unknown button.' : value.error);
       return;
     }
+    const from = { userId: body.user.id, channelId: body.channel?.id ?? '', responseUrl: body.response_url };
     try {
-      await deps.queue.enqueue({
-        kind: 'action',
-        action: which,
-        value: value.value,
-        from: { userId: body.user.id, channelId: body.channel?.id ?? '', responseUrl: body.response_url },
-        receivedAt: deps.clock().toISOString(),
-      });
-    } catch (error) {
-      deps.log.error('could not hand a click to the worker', { error: describeError(error) });
-      await tell('The bot could not take this click right now; nothing was changed. Try again in a moment.');
-    }
-  });
-
-  app.action(/^flagger\./, async ({ ack, body, action, respond }) => {
-    await ack();
-    const tell = async (text: string) => {
-      try {
-        await respond({ response_type: 'ephemeral', replace_original: false, ...errorMessage(text) } as never);
-      } catch (error) {
-        deps.log.warn('could not answer through the response URL', { error: describeError(error) });
-      }
-    };
-    const which = 'action_id' in action ? flaggerActionOf(action.action_id) : undefined;
-    const value = parseFlaggerButtonValue(
-      'value' in action && typeof action.value === 'string' ? action.value : '',
-    );
-    if (!which || !value.ok || body.type !== 'block_actions') {
-      await tell(value.ok ? 'Unknown button.' : value.error);
-      return;
-    }
-    try {
-      await deps.queue.enqueue({
-        kind: 'flagger-action',
-        action: which,
-        value: value.value,
-        from: { userId: body.user.id, channelId: body.channel?.id ?? '', responseUrl: body.response_url },
-        receivedAt: deps.clock().toISOString(),
-      });
+      await deps.queue.enqueue(toJob(which, value.value, from, deps.clock().toISOString()));
     } catch (error) {
       deps.log.error('could not hand a click to the worker', { error: describeError(error) });
       await tell('The bot could not take this click right now; nothing was changed. Try again in a moment.');

@@ -17,10 +17,30 @@ export {
   encodeButtonValue,
   parseButtonValue,
 } from './button-value.js';
+export {
+  encodeFlaggerButtonValue,
+  FLAGGER_ACTION_IDS,
+  type FlaggerButtonValue,
+  flaggerActionOf,
+  parseFlaggerButtonValue,
+} from './flagger-button-value.js';
+export { flaggerCard, flaggerDecisionLine, flaggerEventLine, flaggerWaitingLine } from './flagger-card.js';
 export { helpMessage } from './help-message.js';
 export { commandErrorMessage, errorMessage, policyRefusalMessage, refusalMessage } from './notices.js';
 export type { RedFigures, VersionFigures } from './red-figures.js';
 export { CARD_APPROVALS_SHOWN, type ReleaseCardExtras, releaseCard } from './release-card.js';
 export { releaseEventLine } from './release-event.js';
 export { type AuditLine, auditTrail, historyList, type ListScope, statusList } from './release-lists.js';
+export { subscribedNote, subscriptionList, unsubscribedNote } from './subscription-views.js';
+export {
+  compactServiceText,
+  type DigestLayout,
+  digestMessages,
+  pointsChange,
+  rateText,
+  relativeChange,
+  releaseLine,
+  serviceText,
+  versionLine,
+} from './summary-digest.js';
 export { type WeightRow, weightBars } from './weight-bar.js';

@@ -9,6 +9,7 @@ import type { ReleaseDependencies } from '../../../src/app/dependencies.js';
 import { createSlackIngress } from '../../../src/chat/slack/slack-ingress.js';
 import { InProcessJobQueue } from '../../../src/chat/slack/slack-job.js';
 import { SlackReleaseNotifier } from '../../../src/chat/slack/slack-notifier.js';
+import { SlackSummaryPublisher } from '../../../src/chat/slack/slack-summary-publisher.js';
 import { runSlackJob } from '../../../src/chat/slack/slack-worker.js';
 import type { RedFigures } from '../../../src/chat/views/index.js';
 import type { Release } from '../../../src/domain/release/index.js';
@@ -59,9 +60,11 @@ export async function startSlackStack(
     const members = await client.usergroups.users.list({ usergroup: 'S0APPROVERS' });
     return members.users?.includes(userId) ? ['S0APPROVERS'] : [];
   };
+  const charts = new SlackSummaryPublisher(client, { timeZone: 'UTC' });
   const jobErrors: unknown[] = [];
   const queue = new InProcessJobQueue(
-    (job) => runSlackJob(deps, job),
+    // Charts of /canary metrics go to the same emulator.
+    (job) => runSlackJob({ ...deps, charts }, job),
     (error) => jobErrors.push(error),
   );
   const ingress = createSlackIngress({
