@@ -132,39 +132,58 @@ export async function bedUp(
 
     await checkSystemTools();
     const bin = await buildBinaries();
-    await rm(bedDir, { recursive: true, force: true });
-    await mkdir(join(bedDir, 'logs'), { recursive: true });
-    const processes: BedProcess[] = [];
-    const started = (p: BedProcess) => {
-      processes.push(p);
-      log(`started ${p.name} (pid ${p.pid})`);
-    };
-    try {
-      const t0 = Date.now();
-      const pki = await createPki(join(bedDir, 'pki'));
-      const [kube, prometheus, dynamodb, slack] = await Promise.all([
-        startKube(bedDir, pki, bin, started),
-        startPrometheus(bedDir, started),
-        startDynamoDb(bedDir, started),
-        startSlackEmulator(started),
-      ]);
-      const state: BedState = {
-        dir: bedDir,
-        startedAt: new Date().toISOString(),
-        kube,
-        prometheus,
-        dynamodb,
-        slack,
-        processes,
-      };
-      await writeFile(bedStateFile, `${JSON.stringify(state, null, 2)}\n`);
-      log(`bed ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      return { state, started: true };
-    } catch (error) {
-      await stopAll({ processes } as BedState);
-      throw error;
+    // One retry: a port handed out as free can still be taken by another program before a component binds it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { state: await startAll(bin, log), started: true };
+      } catch (error) {
+        if (attempt >= 2 || !(error instanceof BedStartError)) throw error;
+        log(`bed start failed (${error.message.split('\n')[0]}); trying once more`);
+      }
     }
   });
+}
+
+/** Starts every component in a clean data directory; on failure, stops what it started and throws. */
+async function startAll(bin: KubeBinaries, log: (line: string) => void): Promise<BedState> {
+  await rm(bedDir, { recursive: true, force: true });
+  await mkdir(join(bedDir, 'logs'), { recursive: true });
+  const processes: BedProcess[] = [];
+  const started = (p: BedProcess) => {
+    processes.push(p);
+    log(`started ${p.name} (pid ${p.pid})`);
+  };
+  try {
+    const t0 = Date.now();
+    const pki = await createPki(join(bedDir, 'pki'));
+    // Settle every start before judging: a failure must not leave components that were still starting.
+    const results = await Promise.allSettled([
+      startKube(bedDir, pki, bin, started),
+      startPrometheus(bedDir, started),
+      startDynamoDb(bedDir, started),
+      startSlackEmulator(started),
+    ] as const);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [kube, prometheus, dynamodb, slack] = results.map(
+      (r) => (r as PromiseFulfilledResult<unknown>).value,
+    ) as [KubeEndpoints, BedState['prometheus'], BedState['dynamodb'], BedState['slack']];
+    const state: BedState = {
+      dir: bedDir,
+      startedAt: new Date().toISOString(),
+      kube,
+      prometheus,
+      dynamodb,
+      slack,
+      processes,
+    };
+    await writeFile(bedStateFile, `${JSON.stringify(state, null, 2)}\n`);
+    log(`bed ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return state;
+  } catch (error) {
+    await stopAll({ processes });
+    throw error;
+  }
 }
 
 async function startSlackEmulator(started: (p: BedProcess) => void): Promise<BedState['slack']> {
@@ -186,9 +205,12 @@ async function startSlackEmulator(started: (p: BedProcess) => void): Promise<Bed
     join(bedDir, 'logs', 'slack-emulator.log'),
   );
   started(slack);
+  // The emulator's own answer, not just any server on the port.
   await waitUntil(
     slack,
-    async () => (await fetch(`${url}/api/api.test`, { method: 'POST' })).status > 0,
+    async () =>
+      ((await (await fetch(`${url}/api/api.test`, { method: 'POST' })).json()) as { ok?: boolean }).ok ===
+      true,
     30_000,
   );
   return { url, ...bedSlackCredentials };

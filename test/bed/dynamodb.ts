@@ -38,7 +38,12 @@ export async function startDynamoDb(
     home,
   );
   started(dynamo);
-  // Any HTTP answer means it is serving (an unsigned GET gets a 400).
-  await waitUntil(dynamo, async () => (await fetch(endpoint)).status > 0, 60_000, 200);
+  // An unsigned GET gets DynamoDB's own 400 (an AWS error type), which no other server would answer.
+  await waitUntil(
+    dynamo,
+    async () => /amazon|dynamodb|MissingAuthenticationToken/i.test(await (await fetch(endpoint)).text()),
+    60_000,
+    200,
+  );
   return { endpoint };
 }

@@ -87,7 +87,11 @@ export async function startKube(
     log('etcd'),
   );
   started(etcd);
-  await waitUntil(etcd, async () => (await fetch(`${etcdUrl}/health`)).ok, 30_000);
+  await waitUntil(
+    etcd,
+    async () => ((await (await fetch(`${etcdUrl}/health`)).json()) as { health?: string }).health === 'true',
+    30_000,
+  );
 
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfigs = {

@@ -83,17 +83,29 @@ export async function stopProcess(pid: number, graceMs = 5000): Promise<void> {
   while (isAlive(pid)) await sleep(20);
 }
 
-/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
+/** Ports this process has handed out: the kernel may offer a just-released port again to the next caller. */
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on 127.0.0.1 (asked from the kernel, then released), never one already handed out by this
+ * process, so that components started in parallel cannot be given the same port.
+ */
 export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        const port = typeof address === 'object' && address ? address.port : 0;
+        server.close(() => resolve(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /**

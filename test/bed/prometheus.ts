@@ -27,6 +27,10 @@ export async function startPrometheus(
     join(dir, 'logs', 'prometheus.log'),
   );
   started(prometheus);
-  await waitUntil(prometheus, async () => (await fetch(`${url}/-/ready`)).ok, 60_000);
+  await waitUntil(
+    prometheus,
+    async () => (await (await fetch(`${url}/-/ready`)).text()).includes('Prometheus'),
+    60_000,
+  );
   return { url };
 }
