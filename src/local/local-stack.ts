@@ -28,6 +28,7 @@ import { SlackSummaryPublisher } from '../chat/slack/slack-summary-publisher.js'
 import { runSlackJob } from '../chat/slack/slack-worker.js';
 import type { BotConfig } from '../config.js';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/release/index.js';
+import { resolvePrometheusConfig } from '../metrics/index.js';
 import { startFrontDoor } from './front-door.js';
 import { startSlackPage } from './slack-page/slack-page.js';
 
@@ -93,15 +94,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     clusters: { local: { kube: { mode: 'kubeconfig', path: kubeconfigFile } } },
     defaultCluster: 'local',
-    prometheus: {
-      url: bed.prometheus.url,
-      auth: { kind: 'none' },
-      timeoutMs: 10_000,
-      retries: 2,
-      retryBaseDelayMs: 200,
-      retryMaxDelayMs: 2_000,
-      headers: {},
-    },
+    prometheus: resolvePrometheusConfig({ url: bed.prometheus.url }),
     store: {
       kind: 'dynamodb',
       tableName: `canary-bot-${home}`,

@@ -21,6 +21,7 @@ import type { BotConfig } from '../../src/config.js';
 import { formatMilliseconds } from '../../src/domain/judge/wording.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
 import { startFrontDoor } from '../../src/local/front-door.js';
+import { resolvePrometheusConfig } from '../../src/metrics/index.js';
 import { ISTIO_QUERIES } from '../../src/metrics/istio-queries.js';
 import { PrometheusClient } from '../../src/metrics/prometheus-client.js';
 import { renderQuery } from '../../src/metrics/promql-template.js';
@@ -202,15 +203,7 @@ beforeAll(async () => {
     slack: { signingSecret, botToken: slack.botToken, apiUrl: `${slack.url}/api/` },
     clusters: { local: { kube: { mode: 'kubeconfig' } } },
     defaultCluster: 'local',
-    prometheus: {
-      url: bed.prometheus.url,
-      auth: { kind: 'none' },
-      timeoutMs: 10_000,
-      retries: 2,
-      retryBaseDelayMs: 200,
-      retryMaxDelayMs: 2_000,
-      headers: {},
-    },
+    prometheus: resolvePrometheusConfig({ url: bed.prometheus.url }),
     store: { kind: 'dynamodb', tableName: table, endpoint: bed.dynamodb.endpoint, region: 'local' },
     policy: DEFAULT_APPROVAL_POLICY,
     defaultNamespace: seeds,
