@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditEntry, NewAuditEntry, NewRelease, ReleaseChange } from './release-store.js';
+import type { AuditEntry, NewAuditEntry, NewRelease, ReleaseChange, StoredRelease } from './release-store.js';
 import { StoreInputError } from './store-errors.js';
 
 /**
  * Largest JSON text of one value (state, detail, record value). DynamoDB items stop at 400 KB; the rest of the
  * item is small. Both implementations enforce it so that local runs fail where AWS would.
  */
+/** A release as both stores keep it: the key fields, and the state as JSON text. */
+export type StoredReleaseText = Omit<StoredRelease<unknown>, 'state'> & { stateText: string };
+
 export const MAX_VALUE_BYTES = 350_000;
 
 /**

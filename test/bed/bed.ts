@@ -53,10 +53,13 @@ export async function requireBed(): Promise<BedState> {
   return state;
 }
 
-/** Builds (or reuses from the cache) the Go binaries and the Istio CRD file. */
-export async function buildBinaries(): Promise<KubeBinaries> {
+/**
+ * Runs `build-go.sh <part>` (which builds, or finds in the cache, what the part names) and returns the
+ * directories it prints, one per line.
+ */
+export async function buildGoPart(part: string): Promise<string[]> {
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn('bash', [join(repoRoot, 'test', 'bed', 'build-go.sh'), 'all'], {
+    const child = spawn('bash', [join(repoRoot, 'test', 'bed', 'build-go.sh'), part], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, CANARY_BOT_CACHE: cacheDir },
     });
@@ -66,12 +69,18 @@ export async function buildBinaries(): Promise<KubeBinaries> {
     });
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new BedStartError(`build-go.sh failed (${code})`)),
+      code === 0 ? resolve(out) : reject(new BedStartError(`build-go.sh ${part} failed (${code})`)),
     );
   });
-  const [kubernetes, etcd, kwok, istioCrds, kwokStages] = output.trim().split('\n');
+  return output.trim().split('\n').filter(Boolean);
+}
+
+/** Builds (or reuses from the cache) the Go binaries, the Istio CRD file and kwok's stages. */
+export async function buildBinaries(): Promise<KubeBinaries> {
+  const lines = await buildGoPart('all');
+  const [kubernetes, etcd, kwok, istioCrds, kwokStages] = lines;
   if (!kubernetes || !etcd || !kwok || !istioCrds || !kwokStages) {
-    throw new BedStartError(`unexpected build-go.sh output: ${output}`);
+    throw new BedStartError(`unexpected build-go.sh output: ${lines.join(' ')}`);
   }
   return { kubernetes, etcd, kwok, istioCrds, kwokStages };
 }

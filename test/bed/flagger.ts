@@ -1,15 +1,8 @@
-/**
- * Flagger on the test bed: built from its Go module by build-go.sh (not part of `all`: only the Flagger
- * interop test needs it, and it is built on first use, then cached by version), its CRDs from the same
- * module, and one Flagger process per test, watching one namespace, stopped by PID.
- */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import type { BedState } from './bed.js';
-import { cacheDir, repoRoot } from './paths.js';
+import { type BedState, buildGoPart } from './bed.js';
 import {
   type BedProcess,
   BedStartError,
@@ -160,20 +153,7 @@ async function rawRequest(
 }
 
 async function buildPart(part: 'flagger' | 'flagger-crds'): Promise<string> {
-  return await new Promise<string>((resolve, reject) => {
-    const child = spawn('bash', [join(repoRoot, 'test', 'bed', 'build-go.sh'), part], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, CANARY_BOT_CACHE: cacheDir },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 && out.trim()
-        ? resolve(out.trim().split('\n').at(-1) ?? '')
-        : reject(new BedStartError(`build-go.sh ${part} failed (${code})`)),
-    );
-  });
+  const dir = (await buildGoPart(part)).at(-1);
+  if (!dir) throw new BedStartError(`build-go.sh ${part} printed no directory`);
+  return dir;
 }

@@ -8,7 +8,7 @@ import { auditTrail } from '../../src/app/release-queries.js';
 import { routeOf } from '../../src/app/release-runner.js';
 import { startRelease } from '../../src/app/start-release.js';
 import { tick } from '../../src/app/tick.js';
-import { decide, isFinal, type Release } from '../../src/domain/release/index.js';
+import type { Release } from '../../src/domain/release/index.js';
 import { type EngineHarness, startEngine } from './support/engine-harness.js';
 
 const requester = { userId: 'U0ALICE001', groupIds: [] };
@@ -178,19 +178,7 @@ describe('release engine on the bed', () => {
     engine = await startEngine();
     const { id } = await start(engine);
     // The worker records the approval's decision, then dies before touching the mesh.
-    const stored = (await engine.deps.store.get(id))!;
-    const request = stored.state.approvalRequest!;
-    const decision = decide(stored.state, {
-      type: 'approve',
-      actor: approver.userId,
-      at: engine.now().toISOString(),
-      step: request.step,
-      stateVersion: request.stateVersion,
-    });
-    await engine.deps.store.update(
-      { id, active: !isFinal(decision.next), state: decision.next },
-      stored.version,
-    );
+    await engine.recordApprovalOnly(id, approver.userId);
     expect(weightsOf(await engine.reviews())).toEqual({ v1: 100 });
 
     await engine.advance(2);

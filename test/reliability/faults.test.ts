@@ -7,7 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { actOnRelease } from '../../src/app/release-actions.js';
 import { auditTrail } from '../../src/app/release-queries.js';
 import { startRelease } from '../../src/app/start-release.js';
-import { decide, isFinal, type Release } from '../../src/domain/release/index.js';
+import type { Release } from '../../src/domain/release/index.js';
 import { requireBed } from '../bed/bed.js';
 import {
   type HttpFaultProxy,
@@ -287,23 +287,11 @@ describe('the worker dies between its writes', () => {
     try {
       const { id } = await start(engine);
       // Record the approval, apply the mesh change, then die before `applied` is recorded.
-      const stored = (await engine.deps.store.get(id))!;
-      const request = stored.state.approvalRequest!;
-      const decision = decide(stored.state, {
-        type: 'approve',
-        actor: approver.userId,
-        at: engine.now().toISOString(),
-        step: request.step,
-        stateVersion: request.stateVersion,
-      });
-      await engine.deps.store.update(
-        { id, active: !isFinal(decision.next), state: decision.next },
-        stored.version,
-      );
+      const decided = await engine.recordApprovalOnly(id, approver.userId);
       const router = await engine.deps.routers();
       await router.setWeights(
         { namespace: engine.namespace, name: 'reviews', route: { kind: 'default' } },
-        decision.next.desired.weights,
+        decided.desired.weights,
       );
       const writes = engine.writes();
 

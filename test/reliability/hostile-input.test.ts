@@ -9,7 +9,7 @@ import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { unescapeSlackText } from '../../src/chat/slack/slack-listeners.js';
 import { parseButtonValue } from '../../src/chat/views/index.js';
-import { parseCommand } from '../../src/domain/command/index.js';
+import { COMMAND_NAMES, parseCommand } from '../../src/domain/command/index.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
 import { httpApiEvent } from '../../src/local/front-door.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
@@ -40,21 +40,7 @@ async function send(body: string, contentType = 'application/x-www-form-urlencod
 }
 
 const words = [
-  'start',
-  'ab',
-  'switch',
-  'mirror',
-  'weights',
-  'approve',
-  'rollback',
-  'pause',
-  'resume',
-  'cancel',
-  'status',
-  'metrics',
-  'history',
-  'subscribe',
-  'help',
+  ...COMMAND_NAMES,
   'reviews',
   'v2',
   'v1=90',

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AuditEntry, StoredRecord, StoredRelease } from '../release-store.js';
 import { StoreError } from '../store-errors.js';
-import { auditEntryOf } from '../store-input.js';
+import { auditEntryOf, type StoredReleaseText } from '../store-input.js';
 
 /**
  * Single-table layout. Everything of a release (its item and its audit trail) shares one partition, so the trail
@@ -88,17 +88,7 @@ function readBoolean(item: Item, name: string): boolean {
 }
 
 /** What a release item holds, with the state still as JSON text. */
-export interface ReleaseFields {
-  id: string;
-  routeKey: string;
-  namespace: string;
-  service: string;
-  active: boolean;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  stateText: string;
-}
+export type ReleaseFields = StoredReleaseText;
 
 /**
  * The item of a release, with its index attributes.

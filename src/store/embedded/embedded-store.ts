@@ -27,20 +27,11 @@ import {
   jsonText,
   type PreparedAuditEntry,
   prepareAuditEntry,
+  type StoredReleaseText,
 } from '../store-input.js';
 import { readSnapshotText, writeSnapshotAtomically } from './snapshot-file.js';
 
-interface ReleaseRow {
-  id: string;
-  routeKey: string;
-  namespace: string;
-  service: string;
-  active: boolean;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  stateText: string;
-}
+type ReleaseRow = StoredReleaseText;
 
 interface RecordRow {
   kind: string;

@@ -9,7 +9,7 @@ import type { ReleaseDependencies } from '../../../src/app/dependencies.js';
 import { silentLogger } from '../../../src/app/logger.js';
 import { tick } from '../../../src/app/tick.js';
 import { MemoryNotifier } from '../../../src/chat/release-notifier.js';
-import { DEFAULT_APPROVAL_POLICY, type Release } from '../../../src/domain/release/index.js';
+import { DEFAULT_APPROVAL_POLICY, decide, isFinal, type Release } from '../../../src/domain/release/index.js';
 import { type IstioRouterOptions, IstioTrafficRouter } from '../../../src/mesh/istio/istio-router.js';
 import { PrometheusMetricsReader } from '../../../src/metrics/index.js';
 import { DynamoDbStore } from '../../../src/store/dynamodb/dynamodb-store.js';
@@ -41,6 +41,11 @@ export interface EngineHarness {
     spec: { http: { route?: { destination: { subset?: string }; weight?: number }[] }[] };
   }>;
   release: (id: string) => Promise<Release>;
+  /**
+   * What a worker does up to a crash: decides an approval of the current step and writes it to the store,
+   * carrying out none of its effects. Returns the release as recorded.
+   */
+  recordApprovalOnly: (id: string, actor: string) => Promise<Release>;
   close: () => Promise<void>;
 }
 
@@ -165,6 +170,20 @@ export async function startEngine(
         plural: 'virtualservices',
         name: 'reviews',
       })) as never,
+    recordApprovalOnly: async (id, actor) => {
+      const stored = await store.get(id);
+      const request = stored?.state.approvalRequest;
+      if (!stored || !request) throw new Error(`release ${id} is not waiting for approval`);
+      const { next } = decide(stored.state, {
+        type: 'approve',
+        actor,
+        at: new Date(clock).toISOString(),
+        step: request.step,
+        stateVersion: request.stateVersion,
+      });
+      await store.update({ id, active: !isFinal(next), state: next }, stored.version);
+      return next;
+    },
     release: async (id) => {
       const stored = await store.get(id);
       if (!stored) throw new Error(`no release ${id}`);
