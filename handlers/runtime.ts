@@ -7,15 +7,15 @@ import { WebClient } from '@slack/web-api';
 import { redFiguresOf } from '../src/app/canary-analysis.js';
 import { newReleaseId, type ReleaseDependencies } from '../src/app/dependencies.js';
 import { jsonLineLogger, type Logger } from '../src/app/logger.js';
-import type { FlaggerNotifier } from '../src/chat/flagger-notifier.js';
-import type { ReleaseNotifier } from '../src/chat/release-notifier.js';
+import type { FlaggerNotifier } from '../src/app/ports/flagger-notifier.js';
+import type { ReleaseNotifier } from '../src/app/ports/release-notifier.js';
+import type { TrafficRouter } from '../src/app/ports/traffic-router.js';
 import { SlackFlaggerNotifier } from '../src/chat/slack/flagger-slack-notifier.js';
 import { SlackReleaseNotifier } from '../src/chat/slack/slack-notifier.js';
 import type { BotConfig } from '../src/config.js';
 import type { Release } from '../src/domain/release/index.js';
 import { IstioTrafficRouter } from '../src/mesh/istio/istio-router.js';
 import { KubeConfigSource } from '../src/mesh/kube-auth.js';
-import type { TrafficRouter } from '../src/mesh/traffic-router.js';
 import { defaultAwsCredentials, PrometheusMetricsReader } from '../src/metrics/index.js';
 import { openStore } from '../src/store/open-store.js';
 

@@ -8,22 +8,22 @@
  */
 import { writeFileSync } from 'node:fs';
 import { WebClient } from '@slack/web-api';
+import { requireBed } from '../local/bed/bed.js';
+import { startSlackPage } from '../local/slack/page/slack-page.js';
+import { startSlackEmulator } from '../local/slack/slack-emulator.js';
+import type { VirtualService } from '../local/traffic/istio-types.js';
+import { StaticMeshReader } from '../local/traffic/mesh-reader.js';
+import { PrometheusRemoteWriter } from '../local/traffic/remote-write.js';
+import { loadSampleApp } from '../local/traffic/samples.js';
+import { MeshTrafficSimulator } from '../local/traffic/simulator.js';
 import { silentLogger } from '../src/app/logger.js';
+import type { SummaryPublisher } from '../src/app/ports/summary-publisher.js';
 import { runDueSummaries } from '../src/app/summaries.js';
 import { SlackSummaryPublisher } from '../src/chat/slack/slack-summary-publisher.js';
-import type { SummaryPublisher } from '../src/chat/summary-publisher.js';
 import type { Release } from '../src/domain/release/index.js';
 import { SUBSCRIPTION_RECORD_KIND, type Subscription } from '../src/domain/summary/index.js';
-import { startSlackPage } from '../src/local/slack-page/slack-page.js';
 import { PrometheusMetricsReader } from '../src/metrics/index.js';
 import { EmbeddedStore } from '../src/store/embedded/embedded-store.js';
-import { requireBed } from '../test/bed/bed.js';
-import { startSlackEmulator } from '../test/bed/slack/slack-emulator.js';
-import type { VirtualService } from '../test/bed/traffic/istio-types.js';
-import { StaticMeshReader } from '../test/bed/traffic/mesh-reader.js';
-import { PrometheusRemoteWriter } from '../test/bed/traffic/remote-write.js';
-import { loadSampleApp } from '../test/bed/traffic/samples.js';
-import { MeshTrafficSimulator } from '../test/bed/traffic/simulator.js';
 import { launchChromium } from '../test/integration/support/chromium.js';
 
 const out = process.argv[2] ?? 'docs/images/digest.png';

@@ -7,7 +7,7 @@
  *   tsx scripts/screenshot-local-slack.ts [docs/images/local-slack-card.png]
  */
 import { existsSync } from 'node:fs';
-import { startSlackEmulator } from '../test/bed/slack/slack-emulator.js';
+import { startSlackEmulator } from '../local/slack/slack-emulator.js';
 import { launchChromium } from '../test/integration/support/chromium.js';
 import { startSlackStack } from '../test/integration/support/slack-stack.js';
 

@@ -3,7 +3,7 @@
  * and the DynamoDB store (test/integration/store-dynamodb.test.ts) run the same suite.
  */
 import { randomBytes } from 'node:crypto';
-import type { BotStore, NewRelease, StoredRelease } from '../src/store/release-store.js';
+import type { BotStore, NewRelease, StoredRelease } from '../src/app/ports/release-store.js';
 import {
   ReleaseExistsError,
   ReleaseFinishedError,
@@ -11,7 +11,7 @@ import {
   RouteBusyError,
   StoreInputError,
   VersionConflictError,
-} from '../src/store/store-errors.js';
+} from '../src/app/ports/store-errors.js';
 import { MAX_VALUE_BYTES } from '../src/store/store-input.js';
 
 /** The opaque state the suite stores; the store must not care what it is. */

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { bedDown, bedUp, readBedState } from '../../test/bed/bed.js';
+import { bedDown, bedUp, readBedState } from '../../local/bed/bed.js';
 import { median, quantile } from '../stats.js';
 
 const { values } = parseArgs({

@@ -11,8 +11,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { bedDown, readBedState } from '../../test/bed/bed.js';
-import { sendBlockActions, sendSlashCommand } from '../../test/bed/slack/interaction-client.js';
+import { bedDown, readBedState } from '../../local/bed/bed.js';
+import { sendBlockActions, sendSlashCommand } from '../../local/slack/interaction-client.js';
 import { startSlackStack } from '../../test/integration/support/slack-stack.js';
 import { median, ms, quantile } from '../stats.js';
 

@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type HttpApiEvent, httpApiEvent } from '../../src/local/front-door.js';
-import { buildSlashCommandBody } from '../../test/bed/slack/interaction-client.js';
-import { slackSignatureHeaders } from '../../test/bed/slack/request-signing.js';
+import { type HttpApiEvent, httpApiEvent } from '../../local/front-door.js';
+import { buildSlashCommandBody } from '../../local/slack/interaction-client.js';
+import { slackSignatureHeaders } from '../../local/slack/request-signing.js';
 import { median, ms } from '../stats.js';
 import {
   buildLambdaBundle,

@@ -12,8 +12,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { uniqueNamespace } from '../../test/bed/manifests.js';
-import { sendBlockActions } from '../../test/bed/slack/interaction-client.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
+import { sendBlockActions } from '../../local/slack/interaction-client.js';
 import { startFlaggerStack } from '../../test/integration/support/flagger-stack.js';
 import { median, ms, quantile } from '../stats.js';
 

@@ -9,15 +9,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { type HttpApiEvent, httpApiEvent } from '../../local/front-door.js';
+import { buildBlockActionsPayload, buildSlashCommandBody } from '../../local/slack/interaction-client.js';
+import { slackSignatureHeaders } from '../../local/slack/request-signing.js';
 import { silentLogger } from '../../src/app/logger.js';
 import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { encodeButtonValue } from '../../src/chat/views/index.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
-import { type HttpApiEvent, httpApiEvent } from '../../src/local/front-door.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { buildBlockActionsPayload, buildSlashCommandBody } from '../../test/bed/slack/interaction-client.js';
-import { slackSignatureHeaders } from '../../test/bed/slack/request-signing.js';
 import { median, ms, quantile } from '../stats.js';
 
 const { values } = parseArgs({

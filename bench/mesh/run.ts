@@ -12,11 +12,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
+import { bedDown, bedUp } from '../../local/bed/bed.js';
+import { kubeConfigFrom } from '../../local/bed/kube.js';
+import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
 import type { WeightedDestination } from '../../src/domain/routing/virtual-service.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
-import { bedDown, bedUp } from '../../test/bed/bed.js';
-import { kubeConfigFrom } from '../../test/bed/kube.js';
-import { deploySample, uniqueNamespace } from '../../test/bed/manifests.js';
 import { median, ms, quantile } from '../stats.js';
 
 const { values } = parseArgs({

@@ -3,18 +3,19 @@
  * services) against the naive way (five queries per service: requests, 5xx, p50, p90, p99 with
  * Prometheus' histogram_quantile), on traffic the simulator writes into the bed's Prometheus.
  */
+
+import type { DestinationRule, VirtualService } from '../../local/traffic/istio-types.js';
+import { StaticMeshReader } from '../../local/traffic/mesh-reader.js';
+import type { ServiceProfile } from '../../local/traffic/profile.js';
+import { PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
+import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
+import type { RedReport, RedSelection } from '../../src/app/ports/red-metrics.js';
 import { ISTIO_QUERIES } from '../../src/metrics/istio-queries.js';
 import type { InstantSample } from '../../src/metrics/prometheus-api.js';
 import { PrometheusClient } from '../../src/metrics/prometheus-client.js';
 import { PrometheusMetricsReader, type PromqlRunner } from '../../src/metrics/prometheus-metrics-reader.js';
 import { renderQuery } from '../../src/metrics/promql-template.js';
-import type { RedReport, RedSelection } from '../../src/metrics/red.js';
 import { assembleRed } from '../../src/metrics/red-assembly.js';
-import type { DestinationRule, VirtualService } from '../../test/bed/traffic/istio-types.js';
-import { StaticMeshReader } from '../../test/bed/traffic/mesh-reader.js';
-import type { ServiceProfile } from '../../test/bed/traffic/profile.js';
-import { PrometheusRemoteWriter } from '../../test/bed/traffic/remote-write.js';
-import { MeshTrafficSimulator } from '../../test/bed/traffic/simulator.js';
 
 export interface BenchmarkOptions {
   prometheusUrl: string;

@@ -11,8 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { requireBed } from '../../test/bed/bed.js';
-import { uniqueNamespace } from '../../test/bed/manifests.js';
+import { requireBed } from '../../local/bed/bed.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
 import { runBenchmark } from './benchmark.js';
 import { renderMarkdown } from './report.js';
 

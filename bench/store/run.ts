@@ -13,11 +13,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readBedState } from '../../local/bed/bed.js';
+import type { BotStore } from '../../src/app/ports/release-store.js';
 import { DynamoDbStore } from '../../src/store/dynamodb/dynamodb-store.js';
 import { createStoreTable, deleteStoreTable } from '../../src/store/dynamodb/store-table.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import type { BotStore } from '../../src/store/release-store.js';
-import { readBedState } from '../../test/bed/bed.js';
 
 const DEFAULT_OUT = resolve(dirname(fileURLToPath(import.meta.url)), '../results/store.json');
 

@@ -5,9 +5,9 @@
  */
 import { WebClient } from '@slack/web-api';
 import { silentLogger } from '../../src/app/logger.js';
+import type { SummaryPublisher } from '../../src/app/ports/summary-publisher.js';
 import { runDueSummaries } from '../../src/app/summaries.js';
 import { SlackSummaryPublisher } from '../../src/chat/slack/slack-summary-publisher.js';
-import type { SummaryPublisher } from '../../src/chat/summary-publisher.js';
 import type { Release } from '../../src/domain/release/index.js';
 import { SUBSCRIPTION_RECORD_KIND, type Subscription } from '../../src/domain/summary/index.js';
 import {

@@ -11,10 +11,18 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as k8s from '@kubernetes/client-node';
+import { bedDown, bedUp } from '../../local/bed/bed.js';
+import { kubeConfigFrom } from '../../local/bed/kube.js';
+import { applyObjects, uniqueNamespace } from '../../local/bed/manifests.js';
+import { StaticMeshReader } from '../../local/traffic/mesh-reader.js';
+import type { ServiceProfile } from '../../local/traffic/profile.js';
+import { PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
+import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
 import type { ReleaseDependencies } from '../../src/app/dependencies.js';
 import { silentLogger } from '../../src/app/logger.js';
+import { routeKeyOf } from '../../src/app/ports/release-store.js';
 import { tick } from '../../src/app/tick.js';
-import { MemoryNotifier } from '../../src/chat/release-notifier.js';
+import { MemoryNotifier } from '../../src/chat/memory-notifier.js';
 import {
   DEFAULT_APPROVAL_POLICY,
   decide,
@@ -25,14 +33,6 @@ import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
 import { PrometheusMetricsReader } from '../../src/metrics/index.js';
 import { DynamoDbStore } from '../../src/store/dynamodb/dynamodb-store.js';
 import { createStoreTable, deleteStoreTable } from '../../src/store/dynamodb/store-table.js';
-import { routeKeyOf } from '../../src/store/release-store.js';
-import { bedDown, bedUp } from '../../test/bed/bed.js';
-import { kubeConfigFrom } from '../../test/bed/kube.js';
-import { applyObjects, uniqueNamespace } from '../../test/bed/manifests.js';
-import { StaticMeshReader } from '../../test/bed/traffic/mesh-reader.js';
-import type { ServiceProfile } from '../../test/bed/traffic/profile.js';
-import { PrometheusRemoteWriter } from '../../test/bed/traffic/remote-write.js';
-import { MeshTrafficSimulator } from '../../test/bed/traffic/simulator.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,9 +1,10 @@
-import type { RedFigures } from '../chat/views/index.js';
 import { histogramQuantile, judgeCanary, type Verdict, type VersionTraffic } from '../domain/judge/index.js';
 import type { Release, ReleaseVersion } from '../domain/release/index.js';
-import { MetricsError, NoDataError, type RedReport, type VersionRed } from '../metrics/index.js';
 import type { ReleaseDependencies } from './dependencies.js';
 import { describeError } from './logger.js';
+import { MetricsError, NoDataError } from './ports/metrics-errors.js';
+import type { RedReport, VersionRed } from './ports/red-metrics.js';
+import type { RedFigures } from './ports/release-notifier.js';
 
 /** Longest look-back of a judgement: an approval that waits for hours is judged on its last hour. */
 const maxWindowSeconds = 3600;

@@ -1,10 +1,10 @@
-import type { ReleaseNotifier } from '../chat/release-notifier.js';
 import type { JudgeConfig } from '../domain/judge/index.js';
 import type { ApprovalPolicy, Release } from '../domain/release/index.js';
-import type { TrafficRouter } from '../mesh/traffic-router.js';
-import type { MetricsReader } from '../metrics/index.js';
-import type { BotStore } from '../store/release-store.js';
 import type { Logger } from './logger.js';
+import type { MetricsReader } from './ports/metrics-reader.js';
+import type { ReleaseNotifier } from './ports/release-notifier.js';
+import type { BotStore } from './ports/release-store.js';
+import type { TrafficRouter } from './ports/traffic-router.js';
 
 /**
  * What the use cases work with, built once per Lambda container (or process) by a handler.

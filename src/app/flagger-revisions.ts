@@ -3,11 +3,12 @@
  * revision has its Slack card: what the webhook side (flagger-gate.ts) and the click side
  * (flagger-actions.ts) share.
  */
-import type { FlaggerNotifier } from '../chat/flagger-notifier.js';
+
 import { type CardRef, type FlaggerRevision, REVISION_RECORD_KIND } from '../domain/flagger/index.js';
-import type { AuditLog, ClaimStore, RecordStore } from '../store/release-store.js';
-import { VersionConflictError } from '../store/store-errors.js';
 import { describeError, type Logger } from './logger.js';
+import type { FlaggerNotifier } from './ports/flagger-notifier.js';
+import type { AuditLog, ClaimStore, RecordStore } from './ports/release-store.js';
+import { VersionConflictError } from './ports/store-errors.js';
 
 /** What the Flagger use cases need; the Flagger function builds it without the Kubernetes client. */
 export interface FlaggerGateDependencies {

@@ -2,8 +2,8 @@ import type { MeshChange } from '../domain/release/index.js';
 import { sameRoute } from '../domain/routing/route-math.js';
 import { RouteError } from '../domain/routing/routing-errors.js';
 import type { HttpRoute, WeightedDestination } from '../domain/routing/virtual-service.js';
-import { MeshError } from '../mesh/mesh-errors.js';
-import type { RouteRef, TrafficRouter } from '../mesh/traffic-router.js';
+import { MeshError } from './ports/mesh-errors.js';
+import type { RouteRef, TrafficRouter } from './ports/traffic-router.js';
 
 /**
  * Carries out one mesh change. A change whose target is already live counts as done, and that is checked

@@ -1,6 +1,6 @@
 import type { Release } from '../domain/release/index.js';
-import type { AuditEntry } from '../store/release-store.js';
 import type { ReleaseDependencies } from './dependencies.js';
+import type { AuditEntry } from './ports/release-store.js';
 
 /**
  * Active releases, optionally of one namespace and service, oldest first.

@@ -7,13 +7,13 @@ import {
   type Outcome,
   type Release,
 } from '../domain/release/index.js';
-import { MeshError } from '../mesh/mesh-errors.js';
-import type { RouteRef } from '../mesh/traffic-router.js';
-import type { StoredRelease } from '../store/release-store.js';
-import { VersionConflictError } from '../store/store-errors.js';
 import type { ReleaseDependencies } from './dependencies.js';
 import { describeError } from './logger.js';
 import { applyMeshChange } from './mesh-effects.js';
+import { MeshError } from './ports/mesh-errors.js';
+import type { StoredRelease } from './ports/release-store.js';
+import { VersionConflictError } from './ports/store-errors.js';
+import type { RouteRef } from './ports/traffic-router.js';
 
 /** What became of an observation, and the release as it is now. */
 export interface RunResult {

@@ -12,11 +12,11 @@ import {
 } from '../domain/release/index.js';
 import type { RequestMatch } from '../domain/routing/route-math.js';
 import type { Destination, WeightedDestination } from '../domain/routing/virtual-service.js';
-import { MeshError } from '../mesh/mesh-errors.js';
-import type { RouteRef, RouteSnapshot } from '../mesh/traffic-router.js';
-import { routeKeyOf } from '../store/release-store.js';
-import { RouteBusyError } from '../store/store-errors.js';
 import type { ReleaseDependencies } from './dependencies.js';
+import { MeshError } from './ports/mesh-errors.js';
+import { routeKeyOf } from './ports/release-store.js';
+import { RouteBusyError } from './ports/store-errors.js';
+import type { RouteRef, RouteSnapshot } from './ports/traffic-router.js';
 import { carryOut } from './release-runner.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 

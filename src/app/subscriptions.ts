@@ -14,8 +14,9 @@ import {
   subjectName,
   subscriptionId,
 } from '../domain/summary/index.js';
-import { type MetricsReader, NoDataError } from '../metrics/index.js';
-import type { BotStore } from '../store/release-store.js';
+import { NoDataError } from './ports/metrics-errors.js';
+import type { MetricsReader } from './ports/metrics-reader.js';
+import type { BotStore } from './ports/release-store.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 
 /** What the subscription use cases work with. */

@@ -5,8 +5,7 @@
  * services. Each digest is claimed (subscription + slot) just before it is posted, so a retried or
  * overlapping run never posts it twice.
  */
-import type { ChartSeries } from '../chat/charts/red-chart.js';
-import type { SummaryPublisher } from '../chat/summary-publisher.js';
+
 import type { Release } from '../domain/release/index.js';
 import {
   buildDigest,
@@ -25,16 +24,12 @@ import {
   type VersionPeriod,
   type WorseThresholds,
 } from '../domain/summary/index.js';
-import {
-  type MetricsReader,
-  NoDataError,
-  type RedRangeReport,
-  type RedReport,
-  type RedSelection,
-  type VersionRed,
-} from '../metrics/index.js';
-import type { BotStore } from '../store/release-store.js';
 import { describeError, type Logger } from './logger.js';
+import { NoDataError } from './ports/metrics-errors.js';
+import type { MetricsReader } from './ports/metrics-reader.js';
+import type { RedRangeReport, RedReport, RedSelection, VersionRed } from './ports/red-metrics.js';
+import type { BotStore } from './ports/release-store.js';
+import type { ChartSeries, SummaryPublisher } from './ports/summary-publisher.js';
 
 /** What the summaries use case works with. */
 export interface SummaryDependencies {

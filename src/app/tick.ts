@@ -1,8 +1,8 @@
 import type { Observation, Release } from '../domain/release/index.js';
-import type { StoredRelease } from '../store/release-store.js';
 import { judgeReleases } from './canary-analysis.js';
 import type { ReleaseDependencies } from './dependencies.js';
 import { describeError } from './logger.js';
+import type { StoredRelease } from './ports/release-store.js';
 import { observe, routeOf } from './release-runner.js';
 
 /** What one tick did. */

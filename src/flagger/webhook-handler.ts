@@ -1,6 +1,6 @@
 import { answerFlaggerHook, type FlaggerGateDependencies } from '../app/flagger-gate.js';
 import { describeError } from '../app/logger.js';
-import { StoreError } from '../store/store-errors.js';
+import { StoreError } from '../app/ports/store-errors.js';
 import { readWebhookRequest, type WebhookHttpRequest } from './webhook-request.js';
 
 /** An API Gateway HTTP API (payload 2.0) response. */

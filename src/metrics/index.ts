@@ -1,4 +1,38 @@
 /** Prometheus: RED of Istio's standard metrics, with queries kept as data and read in batches. */
+
+export {
+  BadQueryError,
+  InvalidMetricsRequestError,
+  MetricsError,
+  type MetricsErrorCode,
+  MissingQueryVariableError,
+  NoDataError,
+  PrometheusAuthError,
+  PrometheusResponseError,
+  PrometheusUnavailableError,
+  QueryTemplateError,
+  type UnavailableReason,
+} from '../app/ports/metrics-errors.js';
+export type { MetricsReader } from '../app/ports/metrics-reader.js';
+export {
+  DEFAULT_ERROR_CODES,
+  type ErrorCodes,
+  type FlaggerCheckName,
+  type FlaggerCheckOptions,
+  type FlaggerCheckOutcome,
+  type FlaggerCheckResults,
+  type FlaggerTarget,
+  type LatencyQuantiles,
+  type RedPoint,
+  type RedRangeOptions,
+  type RedRangeReport,
+  type RedReport,
+  type RedSelection,
+  type RedWindow,
+  type VersionKey,
+  type VersionRed,
+  type VersionRedSeries,
+} from '../app/ports/red-metrics.js';
 export {
   histogramQuantile,
   type LatencyBucket,
@@ -12,20 +46,6 @@ export {
   type IstioQueryName,
   VERSION_LABELS,
 } from './istio-queries.js';
-export {
-  BadQueryError,
-  InvalidMetricsRequestError,
-  MetricsError,
-  type MetricsErrorCode,
-  MissingQueryVariableError,
-  NoDataError,
-  PrometheusAuthError,
-  PrometheusResponseError,
-  PrometheusUnavailableError,
-  QueryTemplateError,
-  type UnavailableReason,
-} from './metrics-errors.js';
-export type { MetricsReader } from './metrics-reader.js';
 export type { InstantSample, RangeSeries } from './prometheus-api.js';
 export {
   type MetricsLog,
@@ -53,25 +73,6 @@ export {
   quoteRegex,
   renderQuery,
 } from './promql-template.js';
-export {
-  DEFAULT_ERROR_CODES,
-  type ErrorCodes,
-  type FlaggerCheckName,
-  type FlaggerCheckOptions,
-  type FlaggerCheckOutcome,
-  type FlaggerCheckResults,
-  type FlaggerTarget,
-  type LatencyQuantiles,
-  type RedPoint,
-  type RedRangeOptions,
-  type RedRangeReport,
-  type RedReport,
-  type RedSelection,
-  type RedWindow,
-  type VersionKey,
-  type VersionRed,
-  type VersionRedSeries,
-} from './red.js';
 export {
   assembleRed,
   assembleRedRange,

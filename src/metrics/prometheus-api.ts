@@ -2,8 +2,9 @@
  * Prometheus' HTTP API wire format (`/api/v1/query`, `/api/v1/query_range`): request bodies and the
  * parsing of answers into plain samples. Pure; the transport lives in prometheus-client.ts.
  */
+
+import { PrometheusResponseError } from '../app/ports/metrics-errors.js';
 import { parseBucketBound } from './histogram-quantile.js';
-import { PrometheusResponseError } from './metrics-errors.js';
 
 /** One series of an instant query: its labels and its value at the evaluation time. */
 export interface InstantSample {

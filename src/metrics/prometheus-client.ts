@@ -12,7 +12,7 @@ import {
   PrometheusResponseError,
   PrometheusUnavailableError,
   type UnavailableReason,
-} from './metrics-errors.js';
+} from '../app/ports/metrics-errors.js';
 import {
   type InstantSample,
   instantQueryForm,

@@ -2,13 +2,9 @@
  * The Prometheus implementation of {@link MetricsReader}: RED of any number of services in two instant
  * queries (requests by response code, latency bucket counts), quantiles computed from the buckets.
  */
-import { ISTIO_QUERIES } from './istio-queries.js';
-import { InvalidMetricsRequestError, NoDataError } from './metrics-errors.js';
-import type { MetricsReader } from './metrics-reader.js';
-import type { InstantSample, RangeSeries } from './prometheus-api.js';
-import { PrometheusClient, type PrometheusClientDependencies, type QueryRange } from './prometheus-client.js';
-import type { PrometheusConfig } from './prometheus-config.js';
-import { ANY_VALUE, type QueryVariables, renderQuery } from './promql-template.js';
+
+import { InvalidMetricsRequestError, NoDataError } from '../app/ports/metrics-errors.js';
+import type { MetricsReader } from '../app/ports/metrics-reader.js';
 import type {
   FlaggerCheckName,
   FlaggerCheckOptions,
@@ -20,8 +16,13 @@ import type {
   RedReport,
   RedSelection,
   RedWindow,
-} from './red.js';
-import { DEFAULT_ERROR_CODES } from './red.js';
+} from '../app/ports/red-metrics.js';
+import { DEFAULT_ERROR_CODES } from '../app/ports/red-metrics.js';
+import { ISTIO_QUERIES } from './istio-queries.js';
+import type { InstantSample, RangeSeries } from './prometheus-api.js';
+import { PrometheusClient, type PrometheusClientDependencies, type QueryRange } from './prometheus-client.js';
+import type { PrometheusConfig } from './prometheus-config.js';
+import { ANY_VALUE, type QueryVariables, renderQuery } from './promql-template.js';
 import { assembleRed, assembleRedRange, errorCodeMatcher } from './red-assembly.js';
 
 /** The two calls the reader needs from a Prometheus client. */

@@ -3,7 +3,7 @@
  * variable, and the kind decides how a value is escaped. Rendering fails on a missing, undeclared or
  * ill-typed variable instead of sending a query that silently matches nothing.
  */
-import { MissingQueryVariableError, QueryTemplateError } from './metrics-errors.js';
+import { MissingQueryVariableError, QueryTemplateError } from '../app/ports/metrics-errors.js';
 
 /**
  * How a variable is written into the query:

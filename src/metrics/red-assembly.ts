@@ -2,15 +2,8 @@
  * Turns the samples of the batched queries into RED per version: pure functions, tested by value.
  * Quantiles are computed here from the bucket counts, exactly as Prometheus would.
  */
-import {
-  histogramQuantile,
-  type LatencyBucket,
-  parseBucketBound,
-  sortedBuckets,
-} from './histogram-quantile.js';
-import { VERSION_LABELS } from './istio-queries.js';
-import { InvalidMetricsRequestError, NoDataError } from './metrics-errors.js';
-import type { InstantSample, RangeSeries } from './prometheus-api.js';
+
+import { InvalidMetricsRequestError, NoDataError } from '../app/ports/metrics-errors.js';
 import type {
   ErrorCodes,
   LatencyQuantiles,
@@ -19,7 +12,15 @@ import type {
   VersionKey,
   VersionRed,
   VersionRedSeries,
-} from './red.js';
+} from '../app/ports/red-metrics.js';
+import {
+  histogramQuantile,
+  type LatencyBucket,
+  parseBucketBound,
+  sortedBuckets,
+} from './histogram-quantile.js';
+import { VERSION_LABELS } from './istio-queries.js';
+import type { InstantSample, RangeSeries } from './prometheus-api.js';
 
 /**
  * A predicate on Istio's `response_code` label for a set of error codes (`5xx`, `429`, `0`...).

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { BotStore } from '../app/ports/release-store.js';
 import { DynamoDbStore } from './dynamodb/dynamodb-store.js';
 import { createStoreTable } from './dynamodb/store-table.js';
 import { EmbeddedStore } from './embedded/embedded-store.js';
-import type { BotStore } from './release-store.js';
 
 /** Where the store lives; config.ts maps its settings onto this. */
 export type StoreSettings =

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditEntry, NewAuditEntry, NewRelease, ReleaseChange, StoredRelease } from './release-store.js';
-import { StoreInputError } from './store-errors.js';
+import type {
+  AuditEntry,
+  NewAuditEntry,
+  NewRelease,
+  ReleaseChange,
+  StoredRelease,
+} from '../app/ports/release-store.js';
+import { StoreInputError } from '../app/ports/store-errors.js';
 
 /**
  * Largest JSON text of one value (state, detail, record value). DynamoDB items stop at 400 KB; the rest of the

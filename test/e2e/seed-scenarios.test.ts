@@ -5,10 +5,10 @@
  * traffic simulator writes each simulated minute of traffic, then the bot ticks.
  */
 import * as k8s from '@kubernetes/client-node';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
+import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { silentLogger } from '../../src/app/logger.js';
 import type { Release } from '../../src/domain/release/index.js';
-import { type LocalStack, startLocalStack } from '../../src/local/local-stack.js';
-import { uniqueNamespace } from '../bed/manifests.js';
 
 const alice = 'U0ALICE001';
 const bob = 'U0BOB00001';

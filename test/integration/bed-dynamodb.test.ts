@@ -5,7 +5,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { requireBed } from '../bed/bed.js';
+import { requireBed } from '../../local/bed/bed.js';
 
 describe('DynamoDB Local on the test bed', () => {
   it('round-trips an item and enforces a conditional write', async () => {

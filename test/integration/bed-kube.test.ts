@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
-import { type BedState, requireBed } from '../bed/bed.js';
-import { kubeConfigForToken, kubeConfigFrom, mintServiceAccountToken } from '../bed/kube.js';
+import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { kubeConfigForToken, kubeConfigFrom, mintServiceAccountToken } from '../../local/bed/kube.js';
 
 let bed: BedState;
 let admin: k8s.KubeConfig;

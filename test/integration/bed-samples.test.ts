@@ -1,8 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
-import { requireBed } from '../bed/bed.js';
-import { kubeConfigFrom } from '../bed/kube.js';
-import { deploySample, uniqueNamespace } from '../bed/manifests.js';
-import type { SampleAppName } from '../bed/traffic/samples.js';
+import { requireBed } from '../../local/bed/bed.js';
+import { kubeConfigFrom } from '../../local/bed/kube.js';
+import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
+import type { SampleAppName } from '../../local/traffic/samples.js';
 
 const apps: [SampleAppName, string[]][] = [
   ['bookinfo', ['details', 'productpage', 'ratings', 'reviews']],

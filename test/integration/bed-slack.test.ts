@@ -1,4 +1,4 @@
-import { requireBed } from '../bed/bed.js';
+import { requireBed } from '../../local/bed/bed.js';
 
 async function postMessage(url: string, token: string, body: unknown) {
   const response = await fetch(`${url}/api/chat.postMessage`, {

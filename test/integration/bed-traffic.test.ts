@@ -3,14 +3,14 @@
  * simulator follows the live VirtualService on the bed's API server.
  */
 import * as k8s from '@kubernetes/client-node';
+import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { kubeConfigFrom } from '../../local/bed/kube.js';
+import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
+import { KubernetesMeshReader } from '../../local/traffic/mesh-reader.js';
+import { PrometheusRemoteWriter, RemoteWriteError } from '../../local/traffic/remote-write.js';
+import { loadSampleProfiles } from '../../local/traffic/samples.js';
+import { type FlowSnapshot, MeshTrafficSimulator } from '../../local/traffic/simulator.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
-import { type BedState, requireBed } from '../bed/bed.js';
-import { kubeConfigFrom } from '../bed/kube.js';
-import { deploySample, uniqueNamespace } from '../bed/manifests.js';
-import { KubernetesMeshReader } from '../bed/traffic/mesh-reader.js';
-import { PrometheusRemoteWriter, RemoteWriteError } from '../bed/traffic/remote-write.js';
-import { loadSampleProfiles } from '../bed/traffic/samples.js';
-import { type FlowSnapshot, MeshTrafficSimulator } from '../bed/traffic/simulator.js';
 
 let bed: BedState;
 let admin: k8s.KubeConfig;

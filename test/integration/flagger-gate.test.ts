@@ -4,12 +4,13 @@
  * Slack sends them (signed block_actions through the real ingress and worker), the bed's DynamoDB Local and
  * Slack emulator.
  */
+
+import { uniqueNamespace } from '../../local/bed/manifests.js';
+import { checkMessageContent } from '../../local/slack/block-kit-limits.js';
+import { sendBlockActions } from '../../local/slack/interaction-client.js';
+import type { RecordedMessage } from '../../local/slack/message-record.js';
 import { auditTrail } from '../../src/app/release-queries.js';
 import { auditSubjectOf } from '../../src/domain/flagger/index.js';
-import { uniqueNamespace } from '../bed/manifests.js';
-import { checkMessageContent } from '../bed/slack/block-kit-limits.js';
-import { sendBlockActions } from '../bed/slack/interaction-client.js';
-import type { RecordedMessage } from '../bed/slack/message-record.js';
 import { type FlaggerStack, startFlaggerStack } from './support/flagger-stack.js';
 
 const alice = { id: 'U0ALICE001', name: 'alice' }; // in S0APPROVERS

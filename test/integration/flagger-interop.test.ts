@@ -10,22 +10,22 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { auditTrail } from '../../src/app/release-queries.js';
-import { auditSubjectOf } from '../../src/domain/flagger/index.js';
 import {
   applyFlaggerCrds,
   buildFlagger,
   type FlaggerBuild,
   type FlaggerProcess,
   startFlagger,
-} from '../bed/flagger.js';
-import { kubeConfigFrom } from '../bed/kube.js';
-import { applyObjects, uniqueNamespace, waitForDeployments } from '../bed/manifests.js';
-import { sendBlockActions } from '../bed/slack/interaction-client.js';
-import type { RecordedMessage } from '../bed/slack/message-record.js';
-import { KubernetesMeshReader } from '../bed/traffic/mesh-reader.js';
-import { PrometheusRemoteWriter } from '../bed/traffic/remote-write.js';
-import { MeshTrafficSimulator, type RunningTraffic } from '../bed/traffic/simulator.js';
+} from '../../local/bed/flagger.js';
+import { kubeConfigFrom } from '../../local/bed/kube.js';
+import { applyObjects, uniqueNamespace, waitForDeployments } from '../../local/bed/manifests.js';
+import { sendBlockActions } from '../../local/slack/interaction-client.js';
+import type { RecordedMessage } from '../../local/slack/message-record.js';
+import { KubernetesMeshReader } from '../../local/traffic/mesh-reader.js';
+import { PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
+import { MeshTrafficSimulator, type RunningTraffic } from '../../local/traffic/simulator.js';
+import { auditTrail } from '../../src/app/release-queries.js';
+import { auditSubjectOf } from '../../src/domain/flagger/index.js';
 import { type FlaggerStack, startFlaggerStack } from './support/flagger-stack.js';
 
 const alice = { id: 'U0ALICE001', name: 'alice' };

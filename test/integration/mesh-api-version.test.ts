@@ -3,10 +3,10 @@
  * The test stops serving v1 of the two CRDs for a moment, and always serves it again afterwards.
  */
 import * as k8s from '@kubernetes/client-node';
+import { requireBed } from '../../local/bed/bed.js';
+import { kubeConfigFrom } from '../../local/bed/kube.js';
+import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
-import { requireBed } from '../bed/bed.js';
-import { kubeConfigFrom } from '../bed/kube.js';
-import { deploySample, uniqueNamespace } from '../bed/manifests.js';
 
 const crds = ['virtualservices.networking.istio.io', 'destinationrules.networking.istio.io'];
 

@@ -1,4 +1,10 @@
 import * as k8s from '@kubernetes/client-node';
+import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
+import { kubeConfigFrom } from '../../local/bed/kube.js';
+import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
+import { DriftError, MeshError } from '../../src/app/ports/mesh-errors.js';
+import type { RouteRef } from '../../src/app/ports/traffic-router.js';
 import { cookieRegex } from '../../src/domain/routing/route-math.js';
 import type {
   HttpRoute,
@@ -6,12 +12,6 @@ import type {
   WeightedDestination,
 } from '../../src/domain/routing/virtual-service.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
-import { DriftError, MeshError } from '../../src/mesh/mesh-errors.js';
-import type { RouteRef } from '../../src/mesh/traffic-router.js';
-import { type BedState, requireBed } from '../bed/bed.js';
-import { botClusterRole, botKubeConfig } from '../bed/bot-identity.js';
-import { kubeConfigFrom } from '../bed/kube.js';
-import { deploySample, uniqueNamespace } from '../bed/manifests.js';
 
 const bookinfo = uniqueNamespace('mesh-bookinfo');
 const weather = uniqueNamespace('mesh-weather');

@@ -3,13 +3,13 @@
  * some flow fails with 403.
  */
 import * as k8s from '@kubernetes/client-node';
+import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
+import { kubeConfigFrom } from '../../local/bed/kube.js';
+import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
+import { MeshError } from '../../src/app/ports/mesh-errors.js';
+import type { RouteRef } from '../../src/app/ports/traffic-router.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
-import { MeshError } from '../../src/mesh/mesh-errors.js';
-import type { RouteRef } from '../../src/mesh/traffic-router.js';
-import { type BedState, requireBed } from '../bed/bed.js';
-import { botClusterRole, botKubeConfig } from '../bed/bot-identity.js';
-import { kubeConfigFrom } from '../bed/kube.js';
-import { deploySample, uniqueNamespace } from '../bed/manifests.js';
 
 let bed: BedState;
 let admin: k8s.KubeConfig;

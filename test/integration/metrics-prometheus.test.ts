@@ -7,15 +7,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ISTIO_QUERIES } from '../../src/metrics/istio-queries.js';
-import { BadQueryError, NoDataError, PrometheusUnavailableError } from '../../src/metrics/metrics-errors.js';
-import { PrometheusClient } from '../../src/metrics/prometheus-client.js';
-import { PrometheusMetricsReader } from '../../src/metrics/prometheus-metrics-reader.js';
-import { renderQuery } from '../../src/metrics/promql-template.js';
-import type { RedReport, VersionRed } from '../../src/metrics/red.js';
-import { requireVersion } from '../../src/metrics/red-assembly.js';
-import { type BedState, requireBed } from '../bed/bed.js';
-import { uniqueNamespace } from '../bed/manifests.js';
+import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
 import {
   type BedProcess,
   freePort,
@@ -23,13 +16,24 @@ import {
   startDetached,
   stopProcess,
   waitUntil,
-} from '../bed/processes.js';
-import type { DestinationRule, VirtualService } from '../bed/traffic/istio-types.js';
-import { StaticMeshReader } from '../bed/traffic/mesh-reader.js';
-import type { ServiceProfile } from '../bed/traffic/profile.js';
-import { PrometheusRemoteWriter } from '../bed/traffic/remote-write.js';
-import { loadSampleApp } from '../bed/traffic/samples.js';
-import { MeshTrafficSimulator } from '../bed/traffic/simulator.js';
+} from '../../local/bed/processes.js';
+import type { DestinationRule, VirtualService } from '../../local/traffic/istio-types.js';
+import { StaticMeshReader } from '../../local/traffic/mesh-reader.js';
+import type { ServiceProfile } from '../../local/traffic/profile.js';
+import { PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
+import { loadSampleApp } from '../../local/traffic/samples.js';
+import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
+import {
+  BadQueryError,
+  NoDataError,
+  PrometheusUnavailableError,
+} from '../../src/app/ports/metrics-errors.js';
+import type { RedReport, VersionRed } from '../../src/app/ports/red-metrics.js';
+import { ISTIO_QUERIES } from '../../src/metrics/istio-queries.js';
+import { PrometheusClient } from '../../src/metrics/prometheus-client.js';
+import { PrometheusMetricsReader } from '../../src/metrics/prometheus-metrics-reader.js';
+import { renderQuery } from '../../src/metrics/promql-template.js';
+import { requireVersion } from '../../src/metrics/red-assembly.js';
 
 const bookinfo = uniqueNamespace('metrics-bookinfo');
 const apps = uniqueNamespace('metrics-apps');

@@ -7,9 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import axios from 'axios';
-import { connectSlackEmulator } from '../bed/slack/emulator-control.js';
-import { replaySlackRequest, sendBlockActions, sendSlashCommand } from '../bed/slack/interaction-client.js';
-import { type SlackEmulator, startSlackEmulator } from '../bed/slack/slack-emulator.js';
+import { connectSlackEmulator } from '../../local/slack/emulator-control.js';
+import {
+  replaySlackRequest,
+  sendBlockActions,
+  sendSlashCommand,
+} from '../../local/slack/interaction-client.js';
+import { type SlackEmulator, startSlackEmulator } from '../../local/slack/slack-emulator.js';
 
 const CHANNEL = 'C0RELEASES';
 const ALICE = 'U0ALICE001';
@@ -544,7 +548,7 @@ describe('standalone emulator process', () => {
     // Prepare
     // The bed's way to run it (tsx), on this process's Node 22.
     const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
-    const main = fileURLToPath(new URL('../bed/slack/main.ts', import.meta.url));
+    const main = fileURLToPath(new URL('../../local/slack/main.ts', import.meta.url));
     const child = spawn(
       process.execPath,
       [tsx, main, '--port', '0', '--bot-token', 'xoxb-proc', '--signing-secret', 'proc-secret'],

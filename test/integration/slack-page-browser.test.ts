@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startSlackPage } from '../../src/local/slack-page/slack-page.js';
+import { startSlackPage } from '../../local/slack/page/slack-page.js';
 import { launchChromium } from './support/chromium.js';
 import { type SlackStack, startSlackStack } from './support/slack-stack.js';
 

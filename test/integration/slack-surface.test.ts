@@ -3,14 +3,19 @@
  * API Gateway front door, the Bolt ingress, the worker, the use cases, the bed's API server and Prometheus,
  * and back into the bed's Slack emulator.
  */
+
+import { checkMessageContent } from '../../local/slack/block-kit-limits.js';
+import type { SlackEmulatorControl } from '../../local/slack/emulator-control.js';
+import {
+  replaySlackRequest,
+  sendBlockActions,
+  sendSlashCommand,
+} from '../../local/slack/interaction-client.js';
+import type { RecordedMessage } from '../../local/slack/message-record.js';
 import type { ReleaseDependencies } from '../../src/app/dependencies.js';
 import { auditTrail } from '../../src/app/release-queries.js';
 import type { InProcessJobQueue } from '../../src/chat/slack/slack-job.js';
 import type { Release } from '../../src/domain/release/index.js';
-import { checkMessageContent } from '../bed/slack/block-kit-limits.js';
-import type { SlackEmulatorControl } from '../bed/slack/emulator-control.js';
-import { replaySlackRequest, sendBlockActions, sendSlashCommand } from '../bed/slack/interaction-client.js';
-import type { RecordedMessage } from '../bed/slack/message-record.js';
 import type { EngineHarness } from './support/engine-harness.js';
 import { type SlackStack, startSlackStack } from './support/slack-stack.js';
 

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { requireBed } from '../../local/bed/bed.js';
+import { freePort } from '../../local/bed/processes.js';
+import { StoreUnavailableError } from '../../src/app/ports/store-errors.js';
 import { DynamoDbStore } from '../../src/store/dynamodb/dynamodb-store.js';
 import { createStoreTable, deleteStoreTable } from '../../src/store/dynamodb/store-table.js';
 import { claimKey } from '../../src/store/dynamodb/table-items.js';
-import { StoreUnavailableError } from '../../src/store/store-errors.js';
-import { requireBed } from '../bed/bed.js';
-import { freePort } from '../bed/processes.js';
 import { type ConformanceState, defineStoreConformance } from '../store-conformance.js';
 
 const credentials = { accessKeyId: 'bed', secretAccessKey: 'bed' };

@@ -9,6 +9,23 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WebClient } from '@slack/web-api';
 import { buildRuntime } from '../../handlers/runtime.js';
 import { handler as summaryHandler } from '../../handlers/summary.js';
+import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
+import { startFrontDoor } from '../../local/front-door.js';
+import { checkMessageContent } from '../../local/slack/block-kit-limits.js';
+import { sendBlockActions, sendSlashCommand } from '../../local/slack/interaction-client.js';
+import type { RecordedMessage } from '../../local/slack/message-record.js';
+import {
+  DEFAULT_WORKSPACE,
+  type SlackEmulator,
+  startSlackEmulator,
+} from '../../local/slack/slack-emulator.js';
+import type { DestinationRule, VirtualService } from '../../local/traffic/istio-types.js';
+import { StaticMeshReader } from '../../local/traffic/mesh-reader.js';
+import type { ServiceProfile } from '../../local/traffic/profile.js';
+import { PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
+import { loadSampleApp } from '../../local/traffic/samples.js';
+import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
 import { silentLogger } from '../../src/app/logger.js';
 import { runDueSummaries, type SummaryDependencies } from '../../src/app/summaries.js';
 import { pngSize, RED_CHART_SIZE } from '../../src/chat/charts/index.js';
@@ -20,24 +37,11 @@ import { relativeChange } from '../../src/chat/views/index.js';
 import type { BotConfig } from '../../src/config.js';
 import { formatMilliseconds } from '../../src/domain/judge/wording.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
-import { startFrontDoor } from '../../src/local/front-door.js';
 import { resolvePrometheusConfig } from '../../src/metrics/index.js';
 import { ISTIO_QUERIES } from '../../src/metrics/istio-queries.js';
 import { PrometheusClient } from '../../src/metrics/prometheus-client.js';
 import { renderQuery } from '../../src/metrics/promql-template.js';
 import { createStoreTable, deleteStoreTable } from '../../src/store/dynamodb/store-table.js';
-import { type BedState, requireBed } from '../bed/bed.js';
-import { uniqueNamespace } from '../bed/manifests.js';
-import { checkMessageContent } from '../bed/slack/block-kit-limits.js';
-import { sendBlockActions, sendSlashCommand } from '../bed/slack/interaction-client.js';
-import type { RecordedMessage } from '../bed/slack/message-record.js';
-import { DEFAULT_WORKSPACE, type SlackEmulator, startSlackEmulator } from '../bed/slack/slack-emulator.js';
-import type { DestinationRule, VirtualService } from '../bed/traffic/istio-types.js';
-import { StaticMeshReader } from '../bed/traffic/mesh-reader.js';
-import type { ServiceProfile } from '../bed/traffic/profile.js';
-import { PrometheusRemoteWriter } from '../bed/traffic/remote-write.js';
-import { loadSampleApp } from '../bed/traffic/samples.js';
-import { MeshTrafficSimulator } from '../bed/traffic/simulator.js';
 import { type SlackStack, startSlackStack } from './support/slack-stack.js';
 
 const signingSecret = 'summaries-test-signing-secret-0123456789';

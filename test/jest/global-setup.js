@@ -9,7 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export default function globalSetup() {
   const result = spawnSync(
     join(root, 'node_modules', '.bin', 'tsx'),
-    [join(root, 'test', 'bed', 'cli.ts'), 'up'],
+    [join(root, 'local', 'bed', 'cli.ts'), 'up'],
     {
       cwd: root,
       encoding: 'utf8',

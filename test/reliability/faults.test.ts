@@ -4,17 +4,17 @@
  * a mix; the release resumes or halts visibly; nothing is lost from the audit trail.
  */
 import * as k8s from '@kubernetes/client-node';
-import { actOnRelease } from '../../src/app/release-actions.js';
-import { auditTrail } from '../../src/app/release-queries.js';
-import { startRelease } from '../../src/app/start-release.js';
-import type { Release } from '../../src/domain/release/index.js';
-import { requireBed } from '../bed/bed.js';
+import { requireBed } from '../../local/bed/bed.js';
 import {
   type HttpFaultProxy,
   startHttpFaultProxy,
   startTcpFaultProxy,
   type TcpFaultProxy,
-} from '../bed/fault-proxy.js';
+} from '../../local/bed/fault-proxy.js';
+import { actOnRelease } from '../../src/app/release-actions.js';
+import { auditTrail } from '../../src/app/release-queries.js';
+import { startRelease } from '../../src/app/start-release.js';
+import type { Release } from '../../src/domain/release/index.js';
 import { type EngineHarness, startEngine } from '../integration/support/engine-harness.js';
 
 const requester = { userId: 'U0ALICE001', groupIds: [] };

@@ -4,11 +4,11 @@
  */
 import { WebClient } from '@slack/web-api';
 import fc from 'fast-check';
+import { requireBed } from '../../local/bed/bed.js';
 import { silentLogger } from '../../src/app/logger.js';
 import { SlackFlaggerNotifier } from '../../src/chat/slack/flagger-slack-notifier.js';
 import { createFlaggerWebhook } from '../../src/flagger/webhook-handler.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { requireBed } from '../bed/bed.js';
 
 const secret = 'flagger-hostile-secret-0123456789abcdef';
 const hooks = [

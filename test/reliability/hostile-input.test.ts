@@ -4,6 +4,9 @@
  * answer; every job handed to the worker is well formed.
  */
 import fc from 'fast-check';
+import { httpApiEvent } from '../../local/front-door.js';
+import { buildSlashCommandBody } from '../../local/slack/interaction-client.js';
+import { slackSignatureHeaders } from '../../local/slack/request-signing.js';
 import { silentLogger } from '../../src/app/logger.js';
 import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
@@ -11,10 +14,7 @@ import { unescapeSlackText } from '../../src/chat/slack/slack-listeners.js';
 import { parseButtonValue } from '../../src/chat/views/index.js';
 import { COMMAND_NAMES, parseCommand } from '../../src/domain/command/index.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
-import { httpApiEvent } from '../../src/local/front-door.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { buildSlashCommandBody } from '../bed/slack/interaction-client.js';
-import { slackSignatureHeaders } from '../bed/slack/request-signing.js';
 
 const secret = 'hostile-signing-secret-0123456789';
 const jobs: SlackJob[] = [];

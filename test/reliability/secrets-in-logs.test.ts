@@ -2,11 +2,12 @@
  * Secrets never reach a log: everything the process writes (stdout, stderr, console) is captured while the bot
  * runs real flows that log errors, and scanned for the test credentials.
  */
+
+import { startHttpFaultProxy } from '../../local/bed/fault-proxy.js';
+import { sendBlockActions, sendSlashCommand } from '../../local/slack/interaction-client.js';
 import { jsonLineLogger } from '../../src/app/logger.js';
 import { loadConfig } from '../../src/config.js';
 import { PrometheusMetricsReader } from '../../src/metrics/index.js';
-import { startHttpFaultProxy } from '../bed/fault-proxy.js';
-import { sendBlockActions, sendSlashCommand } from '../bed/slack/interaction-client.js';
 import { type SlackStack, startSlackStack } from '../integration/support/slack-stack.js';
 
 const captured: string[] = [];
@@ -81,7 +82,7 @@ describe('secrets in logs', () => {
       { text: 'status', userId: bob.id, userName: bob.username, channelId: 'C0RELEASES', teamId: 'T0' },
       { signingSecret: 'forged-secret-0123456789' },
     );
-    const { replaySlackRequest } = await import('../bed/slack/interaction-client.js');
+    const { replaySlackRequest } = await import('../../local/slack/interaction-client.js');
     await replaySlackRequest(started.request);
 
     // Prometheus refusing a bearer token, and a configuration with a wrong token in it.

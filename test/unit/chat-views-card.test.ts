@@ -1,3 +1,4 @@
+import { checkMessageContent } from '../../local/slack/block-kit-limits.js';
 import {
   CARD_ACTION_IDS,
   cardActionOf,
@@ -8,7 +9,6 @@ import {
   weightBars,
 } from '../../src/chat/views/index.js';
 import { decide, type Release } from '../../src/domain/release/index.js';
-import { checkMessageContent } from '../bed/slack/block-kit-limits.js';
 import {
   APPROVER,
   appliedNow,

@@ -1,3 +1,4 @@
+import { checkMessageContent } from '../../local/slack/block-kit-limits.js';
 import {
   FLAGGER_ACTION_IDS,
   flaggerActionOf,
@@ -9,7 +10,6 @@ import {
   type SlackMessage,
 } from '../../src/chat/views/index.js';
 import { FLAGGER_GATE_HOOKS, type FlaggerRevision } from '../../src/domain/flagger/index.js';
-import { checkMessageContent } from '../bed/slack/block-kit-limits.js';
 
 const since = '2026-05-01T10:00:00.000Z';
 const base: FlaggerRevision = {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { checkMessageContent, totalBlockText } from '../../local/slack/block-kit-limits.js';
 import { clip, escaped, fitMessage, section } from '../../src/chat/views/block-kit.js';
 import {
   auditTrail,
@@ -16,7 +17,6 @@ import {
 import { COMMAND_NAMES, parseCommand } from '../../src/domain/command/index.js';
 import type { Verdict } from '../../src/domain/judge/index.js';
 import { type Approval, decide, type Release, startRelease } from '../../src/domain/release/index.js';
-import { checkMessageContent, totalBlockText } from '../bed/slack/block-kit-limits.js';
 import { appliedNow, approveNow, at, drive, releaseRequest, started, tick } from './release-fixtures.js';
 
 const long = (n: number, word = 'latency ') => word.repeat(Math.ceil(n / word.length)).slice(0, n);

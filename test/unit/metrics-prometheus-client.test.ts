@@ -11,7 +11,7 @@ import {
   PrometheusAuthError,
   PrometheusResponseError,
   PrometheusUnavailableError,
-} from '../../src/metrics/metrics-errors.js';
+} from '../../src/app/ports/metrics-errors.js';
 import { type MetricsLog, PrometheusClient } from '../../src/metrics/prometheus-client.js';
 import { InvalidPrometheusConfigError } from '../../src/metrics/prometheus-config.js';
 import { SigV4RequestSigner } from '../../src/metrics/sigv4-signing.js';

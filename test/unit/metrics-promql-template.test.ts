@@ -1,5 +1,5 @@
+import { MissingQueryVariableError, QueryTemplateError } from '../../src/app/ports/metrics-errors.js';
 import { ISTIO_QUERIES } from '../../src/metrics/istio-queries.js';
-import { MissingQueryVariableError, QueryTemplateError } from '../../src/metrics/metrics-errors.js';
 import {
   ANY_VALUE,
   anyOfRegex,

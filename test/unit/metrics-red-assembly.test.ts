@@ -1,4 +1,4 @@
-import { InvalidMetricsRequestError, NoDataError } from '../../src/metrics/metrics-errors.js';
+import { InvalidMetricsRequestError, NoDataError } from '../../src/app/ports/metrics-errors.js';
 import type { InstantSample, RangeSeries } from '../../src/metrics/prometheus-api.js';
 import { parseInstantResponse, parseRangeResponse } from '../../src/metrics/prometheus-api.js';
 import {

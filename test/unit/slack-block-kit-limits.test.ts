@@ -3,7 +3,7 @@ import {
   findBlockProblems,
   formatBlockProblem,
   totalBlockText,
-} from '../bed/slack/block-kit-limits.js';
+} from '../../local/slack/block-kit-limits.js';
 
 const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const button = (actionId: string, text = 'Approve', value = 'v') => ({

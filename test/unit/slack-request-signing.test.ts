@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { signSlackRequest, slackSignatureHeaders } from '../bed/slack/request-signing.js';
+import { signSlackRequest, slackSignatureHeaders } from '../../local/slack/request-signing.js';
 
 describe('signSlackRequest', () => {
   it("reproduces the example of Slack's request verification guide", () => {

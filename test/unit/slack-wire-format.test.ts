@@ -2,8 +2,8 @@ import {
   buildBlockActionsPayload,
   buildSlashCommandBody,
   SlackInteractionError,
-} from '../bed/slack/interaction-client.js';
-import { decodeApiRequest, parseMultipart, WireFormatError } from '../bed/slack/wire-format.js';
+} from '../../local/slack/interaction-client.js';
+import { decodeApiRequest, parseMultipart, WireFormatError } from '../../local/slack/wire-format.js';
 
 const noQuery = new URLSearchParams();
 

@@ -4,10 +4,10 @@ import {
   ProvisionedThroughputExceededException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
+import { RouteBusyError, StoreError, StoreUnavailableError } from '../../src/app/ports/store-errors.js';
 import { storeErrorOf } from '../../src/store/dynamodb/dynamodb-errors.js';
 import { DynamoDbStore } from '../../src/store/dynamodb/dynamodb-store.js';
 import { releaseFromItem, releaseItem } from '../../src/store/dynamodb/table-items.js';
-import { RouteBusyError, StoreError, StoreUnavailableError } from '../../src/store/store-errors.js';
 
 const metadata = { httpStatusCode: 400 };
 const fields = {

@@ -1,8 +1,8 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RouteBusyError, StoreError, StoreUnavailableError } from '../../src/app/ports/store-errors.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { RouteBusyError, StoreError, StoreUnavailableError } from '../../src/store/store-errors.js';
 import { type ConformanceState, defineStoreConformance } from '../store-conformance.js';
 
 let dir: string;

@@ -1,3 +1,4 @@
+import { checkMessageContent } from '../../local/slack/block-kit-limits.js';
 import {
   digestMessages,
   pointsChange,
@@ -8,7 +9,6 @@ import {
   versionLine,
 } from '../../src/chat/views/index.js';
 import { buildDigest, type Subscription, type VersionPeriod } from '../../src/domain/summary/index.js';
-import { checkMessageContent } from '../bed/slack/block-kit-limits.js';
 import { appliedNow, approveNow, drive, PASS, started, tick } from './release-fixtures.js';
 
 const subscription: Subscription = {

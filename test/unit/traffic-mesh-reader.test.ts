@@ -1,5 +1,5 @@
 import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
-import { KubernetesMeshReader, MeshReadError, StaticMeshReader } from '../bed/traffic/mesh-reader.js';
+import { KubernetesMeshReader, MeshReadError, StaticMeshReader } from '../../local/traffic/mesh-reader.js';
 
 type GetRequest = { group: string; version: string; namespace: string; plural: string; name: string };
 

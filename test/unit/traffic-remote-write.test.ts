@@ -7,7 +7,7 @@ import {
   RemoteWriteError,
   snappyCompress,
   sortedLabels,
-} from '../bed/traffic/remote-write.js';
+} from '../../local/traffic/remote-write.js';
 
 /** A test-side protobuf reader for prometheus.WriteRequest, written from the .proto field numbers. */
 function decodeWriteRequest(bytes: Uint8Array) {

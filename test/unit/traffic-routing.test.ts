@@ -1,11 +1,11 @@
-import type { DestinationRule, HttpRoute, VirtualService } from '../bed/traffic/istio-types.js';
-import type { ServiceProfile } from '../bed/traffic/profile.js';
+import type { DestinationRule, HttpRoute, VirtualService } from '../../local/traffic/istio-types.js';
+import type { ServiceProfile } from '../../local/traffic/profile.js';
 import {
   decideRoutes,
   matchesString,
   type RequestAttributes,
   type RouteDecision,
-} from '../bed/traffic/routing.js';
+} from '../../local/traffic/routing.js';
 
 const reviews: ServiceProfile = {
   name: 'reviews',

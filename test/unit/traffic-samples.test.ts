@@ -1,9 +1,9 @@
-import type { DestinationRule, VirtualService } from '../bed/traffic/istio-types.js';
-import { StaticMeshReader } from '../bed/traffic/mesh-reader.js';
-import type { SampleWriter } from '../bed/traffic/remote-write.js';
-import { decideRoutes, type RequestAttributes } from '../bed/traffic/routing.js';
-import { loadSampleApp, loadSampleProfiles, SAMPLE_APPS } from '../bed/traffic/samples.js';
-import { MeshTrafficSimulator } from '../bed/traffic/simulator.js';
+import type { DestinationRule, VirtualService } from '../../local/traffic/istio-types.js';
+import { StaticMeshReader } from '../../local/traffic/mesh-reader.js';
+import type { SampleWriter } from '../../local/traffic/remote-write.js';
+import { decideRoutes, type RequestAttributes } from '../../local/traffic/routing.js';
+import { loadSampleApp, loadSampleProfiles, SAMPLE_APPS } from '../../local/traffic/samples.js';
+import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
 
 type K8sObject = {
   apiVersion: string;

@@ -1,14 +1,14 @@
-import { ISTIO_DURATION_LE } from '../bed/traffic/istio-metrics.js';
-import type { DestinationRule, HttpRoute, VirtualService } from '../bed/traffic/istio-types.js';
-import { type MeshReader, StaticMeshReader } from '../bed/traffic/mesh-reader.js';
-import type { ServiceProfile } from '../bed/traffic/profile.js';
-import type { MetricSeries, SampleWriter } from '../bed/traffic/remote-write.js';
+import { ISTIO_DURATION_LE } from '../../local/traffic/istio-metrics.js';
+import type { DestinationRule, HttpRoute, VirtualService } from '../../local/traffic/istio-types.js';
+import { type MeshReader, StaticMeshReader } from '../../local/traffic/mesh-reader.js';
+import type { ServiceProfile } from '../../local/traffic/profile.js';
+import type { MetricSeries, SampleWriter } from '../../local/traffic/remote-write.js';
 import {
   MeshTrafficSimulator,
   SimulationRangeError,
   type SimulatorOptions,
   TrafficProfileError,
-} from '../bed/traffic/simulator.js';
+} from '../../local/traffic/simulator.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const MINUTE = 60_000;

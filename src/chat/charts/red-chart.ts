@@ -3,36 +3,12 @@
  * same time axis, one line per version, a legend, and gaps where a value does not exist (never zeros).
  * The PNG is made from it by {@link renderPng} without a browser.
  */
+
+import type { ChartPoint, ChartSeries, RedChart } from '../../app/ports/summary-publisher.js';
 import { wallTimeAt } from '../../domain/summary/time-zone.js';
 import { niceTicks, tickLabel, timeTicks } from './chart-axis.js';
 
-/** One point; undefined where the value does not exist (the metrics reader's RedPoint has this shape). */
-export interface ChartPoint {
-  readonly atMs: number;
-  readonly requestRate: number | undefined;
-  /** A proportion (0.05 = 5%). */
-  readonly errorRate: number | undefined;
-  readonly p99Ms: number | undefined;
-}
-
-/** One line per panel. */
-export interface ChartSeries {
-  /** `v2`, or `reviews v2` when several services share the chart. */
-  readonly label: string;
-  readonly points: readonly ChartPoint[];
-}
-
-/** What a chart shows. */
-export interface RedChart {
-  readonly title: string;
-  readonly subtitle?: string;
-  readonly from: Date;
-  readonly to: Date;
-  /** Time zone of the time axis. */
-  readonly timeZone: string;
-  /** At most {@link CHART_MAX_SERIES}; the rest is left out. */
-  readonly series: readonly ChartSeries[];
-}
+export type { ChartPoint, ChartSeries, RedChart } from '../../app/ports/summary-publisher.js';
 
 /** Pixel size of every chart. */
 export const RED_CHART_SIZE = { width: 1200, height: 900 } as const;

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
+import type { FlaggerNotifier, FlaggerThreadLine } from '../../app/ports/flagger-notifier.js';
 import type { CardRef, FlaggerRevision } from '../../domain/flagger/index.js';
-import type { FlaggerNotifier, FlaggerThreadLine } from '../flagger-notifier.js';
 import {
   flaggerCard,
   flaggerDecisionLine,

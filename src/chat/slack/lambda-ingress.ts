@@ -1,6 +1,6 @@
 import type { AwsEvent, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
 import type { Logger } from '../../app/logger.js';
-import type { ClaimStore } from '../../store/release-store.js';
+import type { ClaimStore } from '../../app/ports/release-store.js';
 import { replayKey, replayWindowSeconds, verifySlackRequest } from './request-guard.js';
 
 /** A Bolt receiver's Lambda handler. */

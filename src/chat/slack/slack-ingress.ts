@@ -1,6 +1,6 @@
 import bolt from '@slack/bolt';
 import type { AwsEvent, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
-import type { ClaimStore } from '../../store/release-store.js';
+import type { ClaimStore } from '../../app/ports/release-store.js';
 import { guardedSlackHandler } from './lambda-ingress.js';
 import { type ListenerDependencies, registerListeners } from './slack-listeners.js';
 

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
+import type { ReleaseNotifier } from '../../app/ports/release-notifier.js';
 import type { Release, ReleaseEvent } from '../../domain/release/index.js';
-import type { ReleaseNotifier } from '../release-notifier.js';
 import { type RedFigures, releaseCard, releaseEventLine } from '../views/index.js';
 
 /** Where a release's card lives, kept in `release.meta`. */

@@ -4,16 +4,16 @@
  * the Web API client (Retry-After).
  */
 import type { WebClient } from '@slack/web-api';
-import { type Digest, describePeriod, periodSeconds, subjectName } from '../../domain/summary/index.js';
-import { renderPng } from '../charts/png.js';
-import { type ChartSeries, type RedChart, redChartSvg } from '../charts/red-chart.js';
 import type {
   ChartImage,
   ChartPoster,
   PreparedSummary,
   PublishedSummary,
   SummaryPublisher,
-} from '../summary-publisher.js';
+} from '../../app/ports/summary-publisher.js';
+import { type Digest, describePeriod, periodSeconds, subjectName } from '../../domain/summary/index.js';
+import { renderPng } from '../charts/png.js';
+import { type ChartSeries, type RedChart, redChartSvg } from '../charts/red-chart.js';
 import { digestMessages } from '../views/index.js';
 import { uploadFile } from './slack-file-upload.js';
 

@@ -1,6 +1,10 @@
 import type { ReleaseDependencies } from '../../app/dependencies.js';
 import { actOnFlaggerGate } from '../../app/flagger-actions.js';
 import { describeError } from '../../app/logger.js';
+import type { FlaggerNotifier } from '../../app/ports/flagger-notifier.js';
+import { NoDataError } from '../../app/ports/metrics-errors.js';
+import type { MetricsReader } from '../../app/ports/metrics-reader.js';
+import type { ChartPoster } from '../../app/ports/summary-publisher.js';
 import { actOnRelease, type PersonAction } from '../../app/release-actions.js';
 import { activeReleases, findRelease, releaseHistory } from '../../app/release-queries.js';
 import { type StartInput, startRelease } from '../../app/start-release.js';
@@ -9,9 +13,6 @@ import { chartStepSeconds } from '../../app/summaries.js';
 import type { Command, ReleaseActionCommand } from '../../domain/command/index.js';
 import type { Actor, Release } from '../../domain/release/index.js';
 import { describePeriod } from '../../domain/summary/index.js';
-import { type MetricsReader, NoDataError } from '../../metrics/index.js';
-import type { FlaggerNotifier } from '../flagger-notifier.js';
-import type { ChartPoster } from '../summary-publisher.js';
 import { fitMessage, section } from '../views/block-kit.js';
 import {
   errorMessage,

@@ -1,4 +1,6 @@
 /** RED figures (rate, errors, duration) of baseline and canary, as the card shows them. */
+
+import type { RedFigures, VersionFigures } from '../../app/ports/release-notifier.js';
 import {
   formatCount,
   formatDuration,
@@ -8,26 +10,7 @@ import {
 import type { Block } from './block-kit.js';
 import { fields } from './block-kit.js';
 
-/**
- * One version over the window. The shape is a subset of the metrics reader's `VersionRed`, so a RED report's
- * entries can be passed as they are.
- */
-export interface VersionFigures {
-  readonly requests: number;
-  /** Requests per second. */
-  readonly requestRate: number;
-  /** Errors / requests; undefined when the version served nothing. */
-  readonly errorRate: number | undefined;
-  /** Undefined when no request was measured. */
-  readonly latencyMs?: { readonly p99: number } | undefined;
-}
-
-/** Baseline and canary over the same window. */
-export interface RedFigures {
-  readonly baseline: VersionFigures;
-  readonly canary: VersionFigures;
-  readonly windowSeconds: number;
-}
+export type { RedFigures, VersionFigures } from '../../app/ports/release-notifier.js';
 
 function rate(perSecond: number): string {
   if (!Number.isFinite(perSecond)) return 'n/a';

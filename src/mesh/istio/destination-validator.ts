@@ -1,7 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
+import { MeshError } from '../../app/ports/mesh-errors.js';
 import { describeDestination } from '../../domain/routing/route-math.js';
 import type { Destination } from '../../domain/routing/virtual-service.js';
-import { MeshError } from '../mesh-errors.js';
 import { readWithRetries } from './kube-errors.js';
 
 interface DestinationRuleObject {

@@ -1,6 +1,15 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
+import { DriftError, MeshError } from '../../app/ports/mesh-errors.js';
+import type {
+  ChangeOptions,
+  MatchRouteSpec,
+  MeshEvent,
+  RouteRef,
+  RouteSnapshot,
+  TrafficRouter,
+} from '../../app/ports/traffic-router.js';
 import {
   botRoutePrefix,
   describeWeights,
@@ -25,15 +34,6 @@ import type {
   VirtualServiceSpec,
   WeightedDestination,
 } from '../../domain/routing/virtual-service.js';
-import { DriftError, MeshError } from '../mesh-errors.js';
-import type {
-  ChangeOptions,
-  MatchRouteSpec,
-  MeshEvent,
-  RouteRef,
-  RouteSnapshot,
-  TrafficRouter,
-} from '../traffic-router.js';
 import { DestinationValidator } from './destination-validator.js';
 import { readWithRetries, toMeshError } from './kube-errors.js';
 import { requestTimeout } from './request-timeout.js';

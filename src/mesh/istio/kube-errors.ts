@@ -1,5 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
-import { MeshError } from '../mesh-errors.js';
+import { MeshError } from '../../app/ports/mesh-errors.js';
 
 /** Maps a Kubernetes client failure to a mesh error with a plain sentence; the original stays as `cause`. */
 export function toMeshError(error: unknown, doing: string): MeshError {

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { StoreError, StoreUnavailableError } from '../store-errors.js';
+import { StoreError, StoreUnavailableError } from '../../app/ports/store-errors.js';
 
 /** What the store reads from an SDK error (the SDK's exception classes carry these fields). */
 interface SdkErrorShape {

@@ -20,7 +20,7 @@ import type {
   ReleaseChange,
   StoredRecord,
   StoredRelease,
-} from '../release-store.js';
+} from '../../app/ports/release-store.js';
 import {
   ReleaseExistsError,
   ReleaseFinishedError,
@@ -28,7 +28,7 @@ import {
   RouteBusyError,
   StoreError,
   VersionConflictError,
-} from '../store-errors.js';
+} from '../../app/ports/store-errors.js';
 import {
   auditEntryOf,
   checkClaim,

@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { AuditEntry, StoredRecord, StoredRelease } from '../release-store.js';
-import { StoreError } from '../store-errors.js';
+import type { AuditEntry, StoredRecord, StoredRelease } from '../../app/ports/release-store.js';
+import { StoreError } from '../../app/ports/store-errors.js';
 import { auditEntryOf, type StoredReleaseText } from '../store-input.js';
 
 /**

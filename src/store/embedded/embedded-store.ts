@@ -7,7 +7,7 @@ import type {
   ReleaseChange,
   StoredRecord,
   StoredRelease,
-} from '../release-store.js';
+} from '../../app/ports/release-store.js';
 import {
   ReleaseExistsError,
   ReleaseFinishedError,
@@ -16,7 +16,7 @@ import {
   StoreError,
   StoreUnavailableError,
   VersionConflictError,
-} from '../store-errors.js';
+} from '../../app/ports/store-errors.js';
 import {
   auditEntryOf,
   checkClaim,

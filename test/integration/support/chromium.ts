@@ -33,7 +33,7 @@ export async function launchChromium(
 ): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   if (!existsSync(CHROMIUM_PATH))
     throw new ChromiumMissingError(
-      `Debian's Chromium is missing (${CHROMIUM_PATH}): run test/bed/install-system.sh or apt-get install -y chromium`,
+      `Debian's Chromium is missing (${CHROMIUM_PATH}): run local/bed/install-system.sh or apt-get install -y chromium`,
     );
   const profile = await mkdtemp(join(tmpdir(), 'canary-bot-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {

@@ -5,23 +5,23 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as k8s from '@kubernetes/client-node';
+import { type BedState, requireBed } from '../../../local/bed/bed.js';
+import { botClusterRole, botKubeConfig } from '../../../local/bed/bot-identity.js';
+import { kubeConfigFrom } from '../../../local/bed/kube.js';
+import { deploySample, uniqueNamespace } from '../../../local/bed/manifests.js';
+import { KubernetesMeshReader } from '../../../local/traffic/mesh-reader.js';
+import { PrometheusRemoteWriter } from '../../../local/traffic/remote-write.js';
+import { loadSampleProfiles } from '../../../local/traffic/samples.js';
+import { MeshTrafficSimulator } from '../../../local/traffic/simulator.js';
 import type { ReleaseDependencies } from '../../../src/app/dependencies.js';
 import { silentLogger } from '../../../src/app/logger.js';
 import { tick } from '../../../src/app/tick.js';
-import { MemoryNotifier } from '../../../src/chat/release-notifier.js';
+import { MemoryNotifier } from '../../../src/chat/memory-notifier.js';
 import { DEFAULT_APPROVAL_POLICY, decide, isFinal, type Release } from '../../../src/domain/release/index.js';
 import { type IstioRouterOptions, IstioTrafficRouter } from '../../../src/mesh/istio/istio-router.js';
 import { PrometheusMetricsReader } from '../../../src/metrics/index.js';
 import { DynamoDbStore } from '../../../src/store/dynamodb/dynamodb-store.js';
 import { createStoreTable, deleteStoreTable } from '../../../src/store/dynamodb/store-table.js';
-import { type BedState, requireBed } from '../../bed/bed.js';
-import { botClusterRole, botKubeConfig } from '../../bed/bot-identity.js';
-import { kubeConfigFrom } from '../../bed/kube.js';
-import { deploySample, uniqueNamespace } from '../../bed/manifests.js';
-import { KubernetesMeshReader } from '../../bed/traffic/mesh-reader.js';
-import { PrometheusRemoteWriter } from '../../bed/traffic/remote-write.js';
-import { loadSampleProfiles } from '../../bed/traffic/samples.js';
-import { MeshTrafficSimulator } from '../../bed/traffic/simulator.js';
 
 export interface EngineHarness {
   bed: BedState;

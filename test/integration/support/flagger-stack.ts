@@ -6,21 +6,21 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WebClient } from '@slack/web-api';
+import { type BedState, requireBed } from '../../../local/bed/bed.js';
+import { type HttpApiHandler, startFrontDoor } from '../../../local/front-door.js';
+import { connectSlackEmulator, type SlackEmulatorControl } from '../../../local/slack/emulator-control.js';
+import type { RecordedMessage } from '../../../local/slack/message-record.js';
 import { silentLogger } from '../../../src/app/logger.js';
-import { MemoryNotifier } from '../../../src/chat/release-notifier.js';
+import { MemoryNotifier } from '../../../src/chat/memory-notifier.js';
 import { SlackFlaggerNotifier } from '../../../src/chat/slack/flagger-slack-notifier.js';
 import { createSlackIngress } from '../../../src/chat/slack/slack-ingress.js';
 import { InProcessJobQueue } from '../../../src/chat/slack/slack-job.js';
 import { runSlackJob, type SlackWorkerDependencies } from '../../../src/chat/slack/slack-worker.js';
 import { type FlaggerRevision, REVISION_RECORD_KIND } from '../../../src/domain/flagger/index.js';
 import type { ApprovalPolicy, Release } from '../../../src/domain/release/index.js';
-import { type HttpApiHandler, startFrontDoor } from '../../../src/local/front-door.js';
 import { PrometheusMetricsReader } from '../../../src/metrics/index.js';
 import { DynamoDbStore } from '../../../src/store/dynamodb/dynamodb-store.js';
 import { createStoreTable, deleteStoreTable } from '../../../src/store/dynamodb/store-table.js';
-import { type BedState, requireBed } from '../../bed/bed.js';
-import { connectSlackEmulator, type SlackEmulatorControl } from '../../bed/slack/emulator-control.js';
-import type { RecordedMessage } from '../../bed/slack/message-record.js';
 
 export interface FlaggerStack {
   bed: BedState;

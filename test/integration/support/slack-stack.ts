@@ -4,6 +4,9 @@
  * Slack page in front of it all.
  */
 import { WebClient } from '@slack/web-api';
+import { startFrontDoor } from '../../../local/front-door.js';
+import { connectSlackEmulator, type SlackEmulatorControl } from '../../../local/slack/emulator-control.js';
+import { startSlackPage } from '../../../local/slack/page/slack-page.js';
 import { redFiguresOf } from '../../../src/app/canary-analysis.js';
 import type { ReleaseDependencies } from '../../../src/app/dependencies.js';
 import { createSlackIngress } from '../../../src/chat/slack/slack-ingress.js';
@@ -13,9 +16,6 @@ import { SlackSummaryPublisher } from '../../../src/chat/slack/slack-summary-pub
 import { runSlackJob } from '../../../src/chat/slack/slack-worker.js';
 import type { RedFigures } from '../../../src/chat/views/index.js';
 import type { Release } from '../../../src/domain/release/index.js';
-import { startFrontDoor } from '../../../src/local/front-door.js';
-import { startSlackPage } from '../../../src/local/slack-page/slack-page.js';
-import { connectSlackEmulator, type SlackEmulatorControl } from '../../bed/slack/emulator-control.js';
 import { type EngineHarness, startEngine } from './engine-harness.js';
 
 /** Where the emulator is and how the bot talks to it (the bed's `slack` entry has this shape). */

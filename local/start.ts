@@ -7,8 +7,8 @@ import { buildRuntime } from '../handlers/runtime.js';
 import { describeError, jsonLineLogger, type Logger } from '../src/app/logger.js';
 import { tick } from '../src/app/tick.js';
 import { loadConfig } from '../src/config.js';
-import { startLocalStack } from '../src/local/local-stack.js';
-import { startSocketMode } from '../src/local/socket-mode.js';
+import { startSocketMode } from './socket-mode.js';
+import { startLocalStack } from './stack.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const quiet: Logger = {

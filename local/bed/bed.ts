@@ -59,7 +59,7 @@ export async function requireBed(): Promise<BedState> {
  */
 export async function buildGoPart(part: string): Promise<string[]> {
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn('bash', [join(repoRoot, 'test', 'bed', 'build-go.sh'), part], {
+    const child = spawn('bash', [join(repoRoot, 'local', 'bed', 'build-go.sh'), part], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, CANARY_BOT_CACHE: cacheDir },
     });
@@ -94,7 +94,7 @@ async function checkSystemTools(): Promise<void> {
     });
   const tools = ['prometheus', 'java', 'openssl', 'go'];
   if ((await Promise.all(tools.map(has))).every(Boolean)) return;
-  const script = join(repoRoot, 'test', 'bed', 'install-system.sh');
+  const script = join(repoRoot, 'local', 'bed', 'install-system.sh');
   const installed = await new Promise<boolean>((resolve) => {
     const child = spawn('bash', [script], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('close', (code) => resolve(code === 0));
@@ -103,7 +103,7 @@ async function checkSystemTools(): Promise<void> {
   for (const tool of tools) if (!(await has(tool))) missing.push(tool);
   if (!installed || missing.length > 0) {
     throw new BedStartError(
-      `missing system tools: ${missing.join(', ') || 'see above'}; run \`bash test/bed/install-system.sh\` as root (Go 1.26+ must be installed by hand)`,
+      `missing system tools: ${missing.join(', ') || 'see above'}; run \`bash local/bed/install-system.sh\` as root (Go 1.26+ must be installed by hand)`,
     );
   }
 }
@@ -203,7 +203,7 @@ async function startSlackEmulator(started: (p: BedProcess) => void): Promise<Bed
     'slack-emulator',
     tsx,
     [
-      join(repoRoot, 'test', 'bed', 'slack', 'main.ts'),
+      join(repoRoot, 'local', 'slack', 'main.ts'),
       '--port',
       String(port),
       '--bot-token',

@@ -1,6 +1,6 @@
 /**
  * Runs the mesh traffic simulator for the seeds' sample apps in real time until interrupted:
- *   tsx test/bed/traffic/main.ts --prometheus-url http://127.0.0.1:9090 [--kubeconfig ~/.kube/config]
+ *   tsx local/traffic/main.ts --prometheus-url http://127.0.0.1:9090 [--kubeconfig ~/.kube/config]
  *     [--apps bookinfo,weather,two-host] [--step-seconds 15] [--backfill-minutes 10]
  *     [--mode deterministic|poisson] [--seed 1] [--reread-every 1]
  */

@@ -6,20 +6,16 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connectSlackEmulator, type SlackEmulatorControl } from '../../../test/bed/slack/emulator-control.js';
+import { escapeMrkdwn } from '../../../src/chat/views/block-kit.js';
+import { connectSlackEmulator, type SlackEmulatorControl } from '../emulator-control.js';
 import {
   type BotResponse,
   type BotTarget,
   sendBlockActions,
   sendSlashCommand,
-} from '../../../test/bed/slack/interaction-client.js';
-import type { RecordedMessage } from '../../../test/bed/slack/message-record.js';
-import {
-  DEFAULT_WORKSPACE,
-  type SeedChannel,
-  type SeedUser,
-} from '../../../test/bed/slack/slack-emulator.js';
-import { escapeMrkdwn } from '../../chat/views/block-kit.js';
+} from '../interaction-client.js';
+import type { RecordedMessage } from '../message-record.js';
+import { DEFAULT_WORKSPACE, type SeedChannel, type SeedUser } from '../slack-emulator.js';
 
 /** Where the page reads Slack from and where it sends what people do. */
 export interface SlackPageOptions {

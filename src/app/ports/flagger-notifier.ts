@@ -5,7 +5,7 @@ import type {
   GateHook,
   GateTarget,
   PersonGateAction,
-} from '../domain/flagger/index.js';
+} from '../../domain/flagger/index.js';
 
 /** A line in a revision's thread. */
 export type FlaggerThreadLine =

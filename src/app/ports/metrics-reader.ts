@@ -7,7 +7,7 @@ import type {
   RedReport,
   RedSelection,
   RedWindow,
-} from './red.js';
+} from './red-metrics.js';
 
 /**
  * Everything the bot reads from metrics: RED per version for the judge and the reports, series for

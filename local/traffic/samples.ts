@@ -121,7 +121,7 @@ export const SAMPLE_TRAFFIC: Readonly<Record<SampleAppName, SampleAppTraffic>> =
 
 /** Absolute path of a sample app's manifest. */
 export function sampleManifestPath(app: SampleAppName): string {
-  return fileURLToPath(new URL(`../../../infra/samples/${app}.yaml`, import.meta.url));
+  return fileURLToPath(new URL(`../../infra/samples/${app}.yaml`, import.meta.url));
 }
 
 /**

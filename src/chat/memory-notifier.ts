@@ -1,18 +1,5 @@
+import type { ReleaseNotifier } from '../app/ports/release-notifier.js';
 import type { Release, ReleaseEvent } from '../domain/release/index.js';
-
-/**
- * How a release shows up in chat: one card per release, updated in place, and a thread of events.
- * The Slack implementation posts Block Kit; the memory one keeps everything for local runs and tests.
- */
-export interface ReleaseNotifier {
-  /**
-   * Posts the release's card the first time, updates it in place afterwards. Returns references to keep in
-   * `release.meta` (such as the channel and message timestamp) when they are new, otherwise undefined.
-   */
-  showRelease(release: Release): Promise<Record<string, string> | undefined>;
-  /** Posts a Flagger-style event into the release's thread. */
-  postEvent(release: Release, event: ReleaseEvent): Promise<void>;
-}
 
 /** Keeps cards and events in memory, in order: a notifier for runs without Slack. */
 export class MemoryNotifier implements ReleaseNotifier {

@@ -1,9 +1,9 @@
 import bolt from '@slack/bolt';
-import type { ReleaseDependencies } from '../app/dependencies.js';
-import { describeError } from '../app/logger.js';
-import { InProcessJobQueue } from '../chat/slack/slack-job.js';
-import { registerListeners } from '../chat/slack/slack-listeners.js';
-import { runSlackJob } from '../chat/slack/slack-worker.js';
+import type { ReleaseDependencies } from '../src/app/dependencies.js';
+import { describeError } from '../src/app/logger.js';
+import { InProcessJobQueue } from '../src/chat/slack/slack-job.js';
+import { registerListeners } from '../src/chat/slack/slack-listeners.js';
+import { runSlackJob } from '../src/chat/slack/slack-worker.js';
 
 const { App, LogLevel } = bolt;
 

@@ -1,5 +1,5 @@
 // The Slack emulator as a process of the test bed:
-//   tsx test/bed/slack/main.ts --port 0 --bot-token xoxb-... --signing-secret ... [--team-id T..]
+//   tsx local/slack/main.ts --port 0 --bot-token xoxb-... --signing-secret ... [--team-id T..]
 //     [--workspace seed.json] [--post-message-rate 1]
 // Prints one JSON line {"url":...,...} on stdout once listening; stops cleanly on SIGTERM or SIGINT.
 import { readFile } from 'node:fs/promises';

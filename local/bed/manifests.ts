@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { loadSampleApp, type SampleAppName } from './traffic/samples.js';
+import { loadSampleApp, type SampleAppName } from '../traffic/samples.js';
 
 /** Applies objects with server-side apply (idempotent), Namespaces first. */
 export async function applyObjects(kc: k8s.KubeConfig, objects: k8s.KubernetesObject[]): Promise<void> {

@@ -3,9 +3,41 @@
  * from publishing, so that everything that can fail without posting happens before a summary's slot is
  * claimed; publishing then only talks to Slack.
  */
-import type { Digest } from '../domain/summary/index.js';
-import type { ChartSeries, RedChart } from './charts/red-chart.js';
-import type { SlackMessage } from './views/index.js';
+import type { Digest } from '../../domain/summary/index.js';
+
+/** One point; undefined where the value does not exist (the metrics reader's RedPoint has this shape). */
+export interface ChartPoint {
+  readonly atMs: number;
+  readonly requestRate: number | undefined;
+  /** A proportion (0.05 = 5%). */
+  readonly errorRate: number | undefined;
+  readonly p99Ms: number | undefined;
+}
+
+/** One line per panel. */
+export interface ChartSeries {
+  /** `v2`, or `reviews v2` when several services share the chart. */
+  readonly label: string;
+  readonly points: readonly ChartPoint[];
+}
+
+/** What a chart shows. */
+export interface RedChart {
+  readonly title: string;
+  readonly subtitle?: string;
+  readonly from: Date;
+  readonly to: Date;
+  /** Time zone of the time axis. */
+  readonly timeZone: string;
+  /** At most the chart adapter's limit; the rest is left out. */
+  readonly series: readonly ChartSeries[];
+}
+
+/** A message as the chat adapter drew it; the use cases pass it on without looking inside. */
+export interface ChatMessage {
+  readonly text: string;
+  readonly blocks: readonly object[];
+}
 
 /** A PNG ready to upload. */
 export interface ChartImage {
@@ -18,7 +50,7 @@ export interface ChartImage {
 /** A digest ready to post: its messages (the first in the channel, the others in its thread) and chart. */
 export interface PreparedSummary {
   readonly channelId: string;
-  readonly messages: readonly SlackMessage[];
+  readonly messages: readonly ChatMessage[];
   readonly chart?: ChartImage;
   /** Why there is no chart, when one was asked for and could not be drawn. */
   readonly chartError?: string;

@@ -1,10 +1,10 @@
-import type { RequestMatch } from '../domain/routing/route-math.js';
+import type { RequestMatch } from '../../domain/routing/route-math.js';
 import type {
   Destination,
   HttpRoute,
   RouteSelector,
   WeightedDestination,
-} from '../domain/routing/virtual-service.js';
+} from '../../domain/routing/virtual-service.js';
 
 /** A VirtualService and the route of it that a release owns. */
 export interface RouteRef {

@@ -2,9 +2,9 @@
  * RED values (Rate, Errors, Duration) per version of a service, as the reader returns them and the judge
  * and the Slack views consume them. Plain data, no I/O.
  */
-import type { LatencyBucket } from './histogram-quantile.js';
+import type { LatencyBucket } from '../../domain/judge/index.js';
 
-export type { LatencyBucket } from './histogram-quantile.js';
+export type { LatencyBucket } from '../../domain/judge/index.js';
 
 /**
  * One version of one service, as Istio labels it: `destination_workload_namespace`,

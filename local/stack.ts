@@ -2,35 +2,35 @@
  * Everything `npm start` runs, on the test bed, with nothing configured: the seed apps, the bot acting with
  * the least-privilege role of infra/k8s/rbac.yaml, a store in DynamoDB Local, the real Slack handlers
  * behind the local API Gateway front door, the local Slack page, simulated traffic and the schedules.
- * Local development only: it uses the test bed (test/bed/) and is never bundled into a Lambda.
+ * Local development only: it uses the test bed (local/bed/) and is never bundled into a Lambda.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { buildRuntime } from '../../handlers/runtime.js';
-import { type BedState, bedDown, bedUp } from '../../test/bed/bed.js';
-import { botClusterRole, botKubeConfig } from '../../test/bed/bot-identity.js';
-import { kubeConfigFrom } from '../../test/bed/kube.js';
-import { deploySample } from '../../test/bed/manifests.js';
-import { connectSlackEmulator, type SlackEmulatorControl } from '../../test/bed/slack/emulator-control.js';
-import { KubernetesMeshReader } from '../../test/bed/traffic/mesh-reader.js';
-import { PrometheusRemoteWriter } from '../../test/bed/traffic/remote-write.js';
-import { startSampleTraffic } from '../../test/bed/traffic/sample-traffic.js';
-import { loadSampleProfiles, SAMPLE_TRAFFIC, type SampleAppName } from '../../test/bed/traffic/samples.js';
-import { MeshTrafficSimulator } from '../../test/bed/traffic/simulator.js';
-import type { ReleaseDependencies } from '../app/dependencies.js';
-import { describeError, type Logger } from '../app/logger.js';
-import { runDueSummaries, type SummaryDependencies } from '../app/summaries.js';
-import { type TickReport, tick } from '../app/tick.js';
-import { createSlackIngress } from '../chat/slack/slack-ingress.js';
-import { InProcessJobQueue } from '../chat/slack/slack-job.js';
-import { SlackSummaryPublisher } from '../chat/slack/slack-summary-publisher.js';
-import { runSlackJob } from '../chat/slack/slack-worker.js';
-import type { BotConfig } from '../config.js';
-import { DEFAULT_APPROVAL_POLICY } from '../domain/release/index.js';
-import { resolvePrometheusConfig } from '../metrics/index.js';
+import { buildRuntime } from '../handlers/runtime.js';
+import type { ReleaseDependencies } from '../src/app/dependencies.js';
+import { describeError, type Logger } from '../src/app/logger.js';
+import { runDueSummaries, type SummaryDependencies } from '../src/app/summaries.js';
+import { type TickReport, tick } from '../src/app/tick.js';
+import { createSlackIngress } from '../src/chat/slack/slack-ingress.js';
+import { InProcessJobQueue } from '../src/chat/slack/slack-job.js';
+import { SlackSummaryPublisher } from '../src/chat/slack/slack-summary-publisher.js';
+import { runSlackJob } from '../src/chat/slack/slack-worker.js';
+import type { BotConfig } from '../src/config.js';
+import { DEFAULT_APPROVAL_POLICY } from '../src/domain/release/index.js';
+import { resolvePrometheusConfig } from '../src/metrics/index.js';
+import { type BedState, bedDown, bedUp } from './bed/bed.js';
+import { botClusterRole, botKubeConfig } from './bed/bot-identity.js';
+import { kubeConfigFrom } from './bed/kube.js';
+import { deploySample } from './bed/manifests.js';
 import { startFrontDoor } from './front-door.js';
-import { startSlackPage } from './slack-page/slack-page.js';
+import { connectSlackEmulator, type SlackEmulatorControl } from './slack/emulator-control.js';
+import { startSlackPage } from './slack/page/slack-page.js';
+import { KubernetesMeshReader } from './traffic/mesh-reader.js';
+import { PrometheusRemoteWriter } from './traffic/remote-write.js';
+import { startSampleTraffic } from './traffic/sample-traffic.js';
+import { loadSampleProfiles, SAMPLE_TRAFFIC, type SampleAppName } from './traffic/samples.js';
+import { MeshTrafficSimulator } from './traffic/simulator.js';
 
 const apps: readonly SampleAppName[] = ['bookinfo', 'weather', 'two-host'];
 
