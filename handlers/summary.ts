@@ -3,8 +3,9 @@
 // same slots, and each digest is claimed before it is posted: a retry or an overlapping run posts it once.
 import { runDueSummaries, type SummaryRunReport } from '../src/app/summaries.js';
 import { loadConfig } from '../src/config.js';
+import { powertoolsLogger } from '../src/observability/powertools.js';
+import { buildSummaries } from './compose/summary.js';
 import { once } from './lazy.js';
-import { buildSummaryRuntime } from './summary-runtime.js';
 
 /** The schedule's period: a slot that ended up to two runs ago is still posted (a late or missed run). */
 export const SUMMARY_RUN_SECONDS = 300;
@@ -19,7 +20,8 @@ export class SummaryRunError extends Error {
   override readonly name = 'SummaryRunError';
 }
 
-const deps = once(async () => buildSummaryRuntime(await loadConfig()));
+const log = powertoolsLogger('summary');
+const deps = once(async () => buildSummaries(await loadConfig(), log));
 
 export const handler = async (event: ScheduledEvent = {}): Promise<SummaryRunReport> => {
   const summaries = await deps();

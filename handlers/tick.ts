@@ -1,16 +1,32 @@
-// Lambda: every minute (EventBridge), analyse and advance every active release.
-import { type TickReport, tick } from '../src/app/tick.js';
+// Lambda: every minute (EventBridge), read RED in batches and hand one job per active release to its writer.
+import type { TickJob } from '../src/app/tick.js';
 import { loadConfig } from '../src/config.js';
+import { powertoolsLogger, powertoolsTelemetry } from '../src/observability/powertools.js';
+import { sqsQueueOf } from './compose/queue.js';
+import { buildTick } from './compose/tick.js';
 import { once } from './lazy.js';
-import { buildRuntime } from './runtime.js';
 
-const runtime = once(async () => buildRuntime(await loadConfig()));
+const log = powertoolsLogger('tick');
+const telemetry = powertoolsTelemetry('tick');
+const run = once(async () => {
+  const config = await loadConfig();
+  return await buildTick(config, log, await sqsQueueOf<TickJob>(config), { telemetry });
+});
 
-export const handler = async (): Promise<TickReport> => {
-  const { deps } = await runtime();
-  const report = await tick(deps);
-  deps.log.info('tick', { ...report });
-  if (report.failed.length > 0)
-    throw new Error(`${report.failed.length} release(s) failed this tick; see the log`);
-  return report;
+/** EventBridge's scheduled event; `time` is when the run was scheduled (a retry reads the same minute). */
+export interface ScheduledEvent {
+  time?: string;
+}
+
+export const handler = async (event: ScheduledEvent = {}) => {
+  try {
+    const scheduled = event.time ? new Date(event.time) : undefined;
+    const report = await (await run())(
+      scheduled && Number.isFinite(scheduled.getTime()) ? scheduled : undefined,
+    );
+    log.info('tick', { ...report });
+    return report;
+  } finally {
+    telemetry.flush();
+  }
 };

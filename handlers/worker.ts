@@ -1,20 +1,22 @@
-// Lambda: the slow half of a Slack request (invoked asynchronously by the ingress).
-import type { SlackJob } from '../src/chat/slack/slack-job.js';
-import { SlackSummaryPublisher } from '../src/chat/slack/slack-summary-publisher.js';
-import { runSlackJob } from '../src/chat/slack/slack-worker.js';
+// Lambda: the one writer of each release, fed by the SQS FIFO queue (partial batch failures reported).
+import type { SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../src/config.js';
+import { powertoolsLogger, powertoolsTelemetry } from '../src/observability/powertools.js';
+import { sqsQueueOf } from './compose/queue.js';
+import { buildWorker, type WorkerJob } from './compose/worker.js';
 import { once } from './lazy.js';
-import { buildRuntime } from './runtime.js';
 
-const deps = once(async () => {
-  const runtime = await buildRuntime(await loadConfig());
-  return {
-    ...runtime.deps,
-    flaggerNotifier: runtime.flaggerNotifier,
-    // Charts for /canary metrics live here, not in buildRuntime: the tick's bundle stays without the renderer.
-    charts: new SlackSummaryPublisher(runtime.slack, { timeZone: runtime.config.summaryTimeZone ?? 'UTC' }),
-    summaryTimeZone: runtime.config.summaryTimeZone ?? 'UTC',
-  };
+const log = powertoolsLogger('worker');
+const telemetry = powertoolsTelemetry('worker');
+const worker = once(async () => {
+  const config = await loadConfig();
+  return await buildWorker(config, log, await sqsQueueOf<WorkerJob>(config), { telemetry });
 });
 
-export const handler = async (job: SlackJob): Promise<void> => runSlackJob(await deps(), job);
+export const handler = async (event: SQSEvent) => {
+  try {
+    return await (await worker()).handleSqs(event);
+  } finally {
+    telemetry.flush();
+  }
+};

@@ -64,13 +64,19 @@ const policySchema = z.object({
   namespaces: z.record(z.string(), namespacePolicy).optional(),
 });
 
-const releaseOptionsSchema = z
-  .object({
-    onFailure: z.enum(['rollback', 'pause']),
-    minAnalysisSeconds: z.number().int().min(0),
-    maxAnalysisSeconds: z.number().int().min(60),
-    approvalExpirySeconds: z.number().int().min(60),
-    noTrafficAlertSeconds: z.number().int().min(60),
+const releaseOptionFields = {
+  onFailure: z.enum(['rollback', 'pause']),
+  minAnalysisSeconds: z.number().int().min(0),
+  maxAnalysisSeconds: z.number().int().min(60),
+  approvalExpirySeconds: z.number().int().min(60),
+  noTrafficAlertSeconds: z.number().int().min(60),
+};
+const releaseOptionsSchema = z.strictObject(releaseOptionFields).partial();
+/** Defaults for every release, and per namespace on top (`{"maxAnalysisSeconds": 900, "namespaces": {"payments": {…}}}`). */
+const releaseOptionsSettingSchema = z
+  .strictObject({
+    ...releaseOptionFields,
+    namespaces: z.record(z.string(), releaseOptionsSchema),
   })
   .partial();
 
@@ -104,9 +110,10 @@ const environmentSchema = z.object({
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
     .max(63)
     .default('default'),
-  CANARY_BOT_RELEASE_OPTIONS: json(releaseOptionsSchema).optional(),
+  CANARY_BOT_RELEASE_OPTIONS: json(releaseOptionsSettingSchema).optional(),
   CANARY_BOT_FLAGGER_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
-  CANARY_BOT_WORKER_FUNCTION: z.string().min(1).optional(),
+  CANARY_BOT_QUEUE_URL: z.url().optional(),
+  CANARY_BOT_SQS_ENDPOINT: z.url().optional(),
   CANARY_BOT_SUMMARY_TIME_ZONE: z
     .string()
     .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris')
@@ -120,8 +127,25 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
   if (env.CANARY_BOT_STORE === 'dynamodb' && !env.CANARY_BOT_TABLE) {
     problems.push('CANARY_BOT_TABLE: is required when CANARY_BOT_STORE=dynamodb');
   }
-  if (!env.CANARY_BOT_PROMETHEUS && !env.CANARY_BOT_PROMETHEUS_URL && !env.CANARY_BOT_CLUSTERS) {
-    problems.push('CANARY_BOT_PROMETHEUS_URL: is required (or CANARY_BOT_PROMETHEUS)');
+  const topLevelPrometheus = Boolean(env.CANARY_BOT_PROMETHEUS || env.CANARY_BOT_PROMETHEUS_URL);
+  if (!topLevelPrometheus) {
+    let withoutPrometheus: string[] = ['default'];
+    try {
+      if (env.CANARY_BOT_CLUSTERS) {
+        const clusters = JSON.parse(env.CANARY_BOT_CLUSTERS) as Record<string, { prometheus?: unknown }>;
+        withoutPrometheus = Object.entries(clusters)
+          .filter(([, cluster]) => !cluster?.prometheus)
+          .map(([name]) => name);
+      }
+    } catch {
+      withoutPrometheus = []; // reported by the schema
+    }
+    for (const name of withoutPrometheus)
+      problems.push(
+        env.CANARY_BOT_CLUSTERS
+          ? `CANARY_BOT_CLUSTERS: cluster ${name} has no prometheus, and neither CANARY_BOT_PROMETHEUS_URL nor CANARY_BOT_PROMETHEUS is set: its releases could not be judged`
+          : 'CANARY_BOT_PROMETHEUS_URL: is required (or CANARY_BOT_PROMETHEUS, or a prometheus per cluster in CANARY_BOT_CLUSTERS)',
+      );
   }
   if (env.CANARY_BOT_DEFAULT_CLUSTER && env.CANARY_BOT_CLUSTERS) {
     try {
@@ -138,21 +162,29 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
+/** A cluster: how to reach its API server, and its Prometheus. */
+export interface ClusterConfig {
+  kube: z.output<typeof kubeAuthSchema>;
+  prometheus: z.output<typeof prometheusConfigSchema>;
+}
+
 /** The bot's configuration, defaults filled in. */
 export interface BotConfig {
   slack: { signingSecret: string; botToken: string; appToken?: string; apiUrl: string; channel?: string };
   /** Clusters by name (`--cluster prod`); `defaultCluster` is used when a command names none. */
-  clusters: Record<string, z.output<typeof clusterSchema>>;
+  /** Each cluster with its own Prometheus (the cluster's, else the top-level one). */
+  clusters: Record<string, ClusterConfig>;
   defaultCluster: string;
-  prometheus: z.output<typeof prometheusConfigSchema>;
   store:
     | { kind: 'dynamodb'; tableName: string; endpoint?: string; region?: string }
     | { kind: 'embedded'; file?: string };
   policy: ApprovalPolicy;
   defaultNamespace: string;
-  releaseOptions: z.output<typeof releaseOptionsSchema>;
+  /** Options of new releases: defaults, and per namespace on top. */
+  releaseOptions: z.output<typeof releaseOptionsSettingSchema>;
   flaggerSecret?: string;
-  workerFunction?: string;
+  /** The workers' SQS FIFO queue; `sqsEndpoint` points at a local SQS (ElasticMQ). */
+  queue?: { url: string; endpoint?: string; region?: string };
   /** Time zone of daily summaries (`--every daily 09:00`) and of chart axes; UTC when left out. */
   summaryTimeZone?: string;
 }
@@ -204,16 +236,25 @@ export async function loadConfig(
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
-  const prometheus =
+  const topLevel =
     e.CANARY_BOT_PROMETHEUS ??
-    prometheusConfigSchema.parse({ url: e.CANARY_BOT_PROMETHEUS_URL ?? 'http://127.0.0.1:9090' });
-  const clusters = e.CANARY_BOT_CLUSTERS ?? {
+    (e.CANARY_BOT_PROMETHEUS_URL
+      ? prometheusConfigSchema.parse({ url: e.CANARY_BOT_PROMETHEUS_URL })
+      : undefined);
+  const declared = e.CANARY_BOT_CLUSTERS ?? {
     default: {
       kube: e.CANARY_BOT_KUBECONFIG
         ? { mode: 'kubeconfig' as const, path: e.CANARY_BOT_KUBECONFIG }
         : { mode: 'kubeconfig' as const },
     },
   };
+  const clusters: Record<string, ClusterConfig> = {};
+  for (const [name, cluster] of Object.entries(declared)) {
+    const prometheus = cluster.prometheus ?? topLevel;
+    // crossChecks refused a cluster without one; this keeps the type honest.
+    if (!prometheus) throw new ConfigError(`CANARY_BOT_CLUSTERS: cluster ${name} has no prometheus`);
+    clusters[name] = { kube: cluster.kube, prometheus };
+  }
   const policy: ApprovalPolicy = e.CANARY_BOT_POLICY ?? DEFAULT_APPROVAL_POLICY;
   validateApprovalPolicy(policy);
   return {
@@ -226,7 +267,6 @@ export async function loadConfig(
     },
     clusters,
     defaultCluster: e.CANARY_BOT_DEFAULT_CLUSTER ?? Object.keys(clusters)[0] ?? 'default',
-    prometheus,
     store:
       e.CANARY_BOT_STORE === 'dynamodb'
         ? {
@@ -240,7 +280,15 @@ export async function loadConfig(
     defaultNamespace: e.CANARY_BOT_DEFAULT_NAMESPACE,
     releaseOptions: e.CANARY_BOT_RELEASE_OPTIONS ?? {},
     ...(e.CANARY_BOT_FLAGGER_SECRET ? { flaggerSecret: e.CANARY_BOT_FLAGGER_SECRET } : {}),
-    ...(e.CANARY_BOT_WORKER_FUNCTION ? { workerFunction: e.CANARY_BOT_WORKER_FUNCTION } : {}),
+    ...(e.CANARY_BOT_QUEUE_URL
+      ? {
+          queue: {
+            url: e.CANARY_BOT_QUEUE_URL,
+            ...(e.CANARY_BOT_SQS_ENDPOINT ? { endpoint: e.CANARY_BOT_SQS_ENDPOINT } : {}),
+            ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
+          },
+        }
+      : {}),
     summaryTimeZone: e.CANARY_BOT_SUMMARY_TIME_ZONE,
   };
 }

@@ -82,7 +82,7 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
         id: unique('rel'),
         namespace: 'shop',
         service,
-        routeKey: `shop/${service}/primary`,
+        routeKey: `prod/shop/${service}/primary`,
         active: true,
         state: { phase: 'progressing', step: 0, weights: [90, 10] },
         ...overrides,
@@ -102,7 +102,7 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
       // Assess
       const expected: StoredRelease<ConformanceState> = {
         ...input,
-        version: 1,
+        rowVersion: 1,
         createdAt: at,
         updatedAt: at,
       };
@@ -146,7 +146,7 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
       expect(whileBusy).toBeInstanceOf(RouteBusyError);
       expect(whileBusy).toMatchObject({ routeKey: first.routeKey, activeReleaseId: first.id });
       expect(holderWhileBusy?.id).toBe(first.id);
-      expect(finished).toMatchObject({ active: false, version: 2 });
+      expect(finished).toMatchObject({ active: false, rowVersion: 2 });
       expect(holderAfterFinish).toBeUndefined();
       expect(next.active).toBe(true);
       expect(holderAtTheEnd?.id).toBe(second.id);
@@ -165,7 +165,7 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
       const refusals = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
       expect(winners).toHaveLength(1);
       expect(refusals.every((e) => e instanceof RouteBusyError)).toBe(true);
-      expect((await store.activeForRoute(`shop/${service}/primary`))?.id).toBe(winners[0]);
+      expect((await store.activeForRoute(`prod/shop/${service}/primary`))?.id).toBe(winners[0]);
     });
 
     it('refuses an update with a stale version and changes nothing', async () => {
@@ -189,9 +189,70 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
       expect(stale).toBeInstanceOf(VersionConflictError);
       expect(stale).toMatchObject({ expected: 1, actual: 2 });
       expect(unknown).toBeInstanceOf(ReleaseNotFoundError);
-      expect(updated).toMatchObject({ version: 2, createdAt: created.createdAt });
+      expect(updated).toMatchObject({ rowVersion: 2, createdAt: created.createdAt });
       expect(updated.updatedAt).toBe(new Date(clock.now()).toISOString());
       expect(await store.get(created.id)).toEqual(updated);
+    });
+
+    it('stores a decision and its audit entries together, or neither of them', async () => {
+      // Prepare
+      const release = await store.create(newRelease());
+      const entry = (action: string, stateVersion: number) => ({
+        releaseId: release.id,
+        actor: 'U2',
+        action,
+        stateVersion,
+        detail: { why: action },
+      });
+
+      // Act
+      const updated = await store.update(
+        { id: release.id, active: true, state: { phase: 'applying', step: 1 } },
+        release.rowVersion,
+        { audit: [entry('approve', 1), entry('advance', 1)] },
+      );
+      const conflict = await rejection(
+        store.update(
+          { id: release.id, active: true, state: { phase: 'lost', step: 9 } },
+          release.rowVersion,
+          { audit: [entry('lost', 1)] },
+        ),
+      );
+      const finished = await store.update(
+        { id: release.id, active: false, state: { phase: 'done', step: 2 } },
+        updated.rowVersion,
+        { audit: [entry('promote', 2)] },
+      );
+
+      // Assess
+      expect(conflict).toBeInstanceOf(VersionConflictError);
+      expect(finished.active).toBe(false);
+      const trail = await store.listAudit(release.id);
+      expect(trail.map((e) => e.action)).toEqual(['approve', 'advance', 'promote']);
+      expect((await store.get(release.id))?.state).toEqual({ phase: 'done', step: 2 });
+    });
+
+    it('creates a release with its first audit entry in the same write', async () => {
+      // Prepare
+      const release = newRelease();
+
+      // Act
+      const created = await store.create(release, {
+        audit: [{ releaseId: release.id, actor: 'U1', action: 'start', stateVersion: 1 }],
+      });
+      const busy = await rejection(
+        store.create(
+          { ...newRelease(), routeKey: release.routeKey },
+          {
+            audit: [{ releaseId: 'nobody', actor: 'U1', action: 'start', stateVersion: 1 }],
+          },
+        ),
+      );
+
+      // Assess
+      expect(busy).toBeInstanceOf(RouteBusyError);
+      expect((await store.listAudit(created.id)).map((e) => e.action)).toEqual(['start']);
+      expect(await store.listAudit('nobody')).toEqual([]);
     });
 
     it('never reactivates a finished release', async () => {
@@ -210,7 +271,7 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
 
       // Assess
       expect(reactivate).toBeInstanceOf(ReleaseFinishedError);
-      expect(annotate).toMatchObject({ active: false, version: 3, state: { note: 'x' } });
+      expect(annotate).toMatchObject({ active: false, rowVersion: 3, state: { note: 'x' } });
       expect(await store.activeForRoute(created.routeKey)).toBeUndefined();
     });
 
@@ -232,7 +293,7 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
       expect(refusals.every((e) => e instanceof VersionConflictError)).toBe(true);
       const stored = await store.get(created.id);
       expect(stored).toEqual(winners[0]);
-      expect(stored?.version).toBe(2);
+      expect(stored?.rowVersion).toBe(2);
       expect((await store.activeForRoute(created.routeKey))?.id).toBe(
         stored?.active ? created.id : undefined,
       );
@@ -271,7 +332,9 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
         clock.advance(1000);
         await store.update({ id: release.id, active: false, state: { phase: 'done', step: i } }, 1);
       }
-      await store.create(newRelease({ namespace: 'other', routeKey: `other/${service}/primary`, service }));
+      await store.create(
+        newRelease({ namespace: 'other', routeKey: `prod/other/${service}/primary`, service }),
+      );
 
       // Act
       const all = await store.history('shop', service, 10);
@@ -279,7 +342,7 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
 
       // Assess
       expect(all.map((r) => r.id)).toEqual([...ids].reverse());
-      expect(all.every((r) => !r.active && r.version === 2)).toBe(true);
+      expect(all.every((r) => !r.active && r.rowVersion === 2)).toBe(true);
       expect(latestTwo.map((r) => r.id)).toEqual([ids[2], ids[1]]);
     });
 

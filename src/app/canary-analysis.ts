@@ -1,13 +1,21 @@
-import { histogramQuantile, judgeCanary, type Verdict, type VersionTraffic } from '../domain/judge/index.js';
-import type { Release, ReleaseVersion } from '../domain/release/index.js';
-import type { ReleaseDependencies } from './dependencies.js';
-import { describeError } from './logger.js';
+import {
+  histogramQuantile,
+  type JudgeConfig,
+  judgeCanary,
+  type VersionTraffic,
+} from '../domain/judge/index.js';
+import type { JudgedVerdict, Release, ReleaseVersion } from '../domain/release/index.js';
+import { describeError, type Logger } from './logger.js';
 import { MetricsError, NoDataError } from './ports/metrics-errors.js';
+import type { MetricsReader } from './ports/metrics-reader.js';
 import type { RedReport, VersionRed } from './ports/red-metrics.js';
 import type { RedFigures } from './ports/release-notifier.js';
 
 /** Longest look-back of a judgement: an approval that waits for hours is judged on its last hour. */
 const maxWindowSeconds = 3600;
+
+/** The metrics reader of a cluster (`undefined`: the default cluster): each release is read from its own. */
+export type MetricsByCluster = (cluster?: string) => MetricsReader;
 
 /** True when the judge has something to say about the release now. */
 export function needsJudgement(release: Release): boolean {
@@ -17,7 +25,7 @@ export function needsJudgement(release: Release): boolean {
 
 /**
  * The analysis window of a release, rounded up to whole minutes so that releases share windows: the RED
- * read then costs two queries per distinct window (at most 60), whatever the number of releases.
+ * read then costs two queries per distinct window and cluster, whatever the number of releases.
  */
 export function windowSeconds(release: Release, at: Date): number {
   const started = Date.parse(release.analysis?.startedAt ?? release.phaseSince);
@@ -25,63 +33,135 @@ export function windowSeconds(release: Release, at: Date): number {
   return Math.min(maxWindowSeconds, Math.ceil(elapsed / 60) * 60);
 }
 
-/** Result of judging many releases at once. */
-export interface Judgements {
-  verdicts: Map<string, Verdict>;
-  /** PromQL queries issued. */
-  queries: number;
-  /** Releases that could not be judged this time (Prometheus down or refusing), with the reason. */
-  unjudged: Map<string, string>;
+/**
+ * What a tick read for one release: the canary's and the baseline's traffic over the analysis window it was
+ * read for, or why nothing could be read. The release's writer judges it (if the window is still current).
+ */
+export type TickReading =
+  | {
+      readonly kind: 'figures';
+      /** The state version and analysis window the figures were read for. */
+      readonly stateVersion: number;
+      readonly step: number;
+      readonly windowStartedAt: string;
+      readonly windowSeconds: number;
+      readonly canary: VersionTraffic;
+      readonly baseline: VersionTraffic;
+    }
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+/** Readings of many releases, and how many PromQL queries they cost. */
+export interface Readings {
+  readonly readings: Map<string, TickReading>;
+  readonly queries: number;
 }
 
 /**
- * Judges every release that needs it, canary against baseline on the same window, batching the RED reads:
- * releases with the same window share one read of every namespace and service involved.
+ * Reads the RED of every release that needs judging, batched: releases of one cluster whose windows have the
+ * same length share one read (two queries) of every namespace and service involved. Reads of different
+ * clusters and windows run at once; a read that fails or outlives `deadline` marks its releases unreadable
+ * (never judged on bad data), without holding up the others.
+ *
+ * @example const { readings } = await readReleases({ metricsFor, log }, releases, new Date(), Date.now() + 40_000);
  */
-export async function judgeReleases(
-  deps: ReleaseDependencies,
+export async function readReleases(
+  deps: { metricsFor: MetricsByCluster; log: Logger },
   releases: readonly Release[],
   at: Date,
-): Promise<Judgements> {
-  const result: Judgements = { verdicts: new Map(), queries: 0, unjudged: new Map() };
-  const groups = new Map<number, Release[]>();
+  deadline: number = Number.POSITIVE_INFINITY,
+): Promise<Readings> {
+  const readings = new Map<string, TickReading>();
+  let queries = 0;
+  const groups = new Map<string, { cluster: string | undefined; seconds: number; releases: Release[] }>();
   for (const release of releases.filter(needsJudgement)) {
     const seconds = windowSeconds(release, at);
-    groups.set(seconds, [...(groups.get(seconds) ?? []), release]);
+    const cluster = release.meta.cluster;
+    const key = `${cluster ?? ''}/${seconds}`;
+    const group = groups.get(key) ?? { cluster, seconds, releases: [] };
+    group.releases.push(release);
+    groups.set(key, group);
   }
-  for (const [seconds, group] of groups) {
-    let report: RedReport | undefined;
-    try {
-      report = await deps.metrics.red(
-        {
-          namespaces: [...new Set(group.map((r) => r.target.namespace))],
-          services: [...new Set(group.flatMap((r) => [r.target.service, ...serviceNames(r)]))],
-        },
-        { at, windowSeconds: seconds },
-      );
-      result.queries += report.queries;
-    } catch (error) {
-      if (!(error instanceof NoDataError)) {
-        const reason = error instanceof MetricsError ? error.message : describeError(error);
-        deps.log.warn('could not read RED metrics', { windowSeconds: seconds, error: describeError(error) });
-        for (const release of group) result.unjudged.set(release.id, reason);
-        continue;
+  await Promise.all(
+    [...groups.values()].map(async ({ cluster, seconds, releases: group }) => {
+      let report: RedReport | undefined;
+      try {
+        report = await withDeadline(
+          deps.metricsFor(cluster).red(
+            {
+              namespaces: [...new Set(group.map((r) => r.target.namespace))],
+              services: [...new Set(group.flatMap((r) => [r.target.service, ...serviceNames(r)]))],
+            },
+            { at, windowSeconds: seconds },
+          ),
+          deadline,
+        );
+        queries += report.queries;
+      } catch (error) {
+        if (!(error instanceof NoDataError)) {
+          const reason =
+            error instanceof MetricsError ? error.message : 'the metrics could not be read in time';
+          deps.log.warn('could not read RED metrics', {
+            cluster: cluster ?? '(default)',
+            windowSeconds: seconds,
+            error: describeError(error),
+          });
+          for (const release of group) readings.set(release.id, { kind: 'unreadable', reason });
+          return;
+        }
+        queries += 2;
       }
-      result.queries += 2;
-    }
-    for (const release of group) {
-      const canary = traffic(report?.versions ?? [], release, release.canary);
-      const baseline = traffic(report?.versions ?? [], release, release.baseline);
-      result.verdicts.set(
-        release.id,
-        judgeCanary(
-          { canary, baseline, elapsedSeconds: seconds, canaryIdleSeconds: canary.requests > 0 ? 0 : seconds },
-          deps.judge,
-        ),
-      );
-    }
+      for (const release of group) {
+        readings.set(release.id, {
+          kind: 'figures',
+          stateVersion: release.version,
+          step: release.analysis?.step ?? release.currentStep,
+          windowStartedAt: release.analysis?.startedAt ?? release.phaseSince,
+          windowSeconds: seconds,
+          canary: traffic(report?.versions ?? [], release, release.canary),
+          baseline: traffic(report?.versions ?? [], release, release.baseline),
+        });
+      }
+    }),
+  );
+  return { readings, queries };
+}
+
+/**
+ * The judge's verdict on a reading, naming the analysis it was computed for.
+ *
+ * @example judgeReading(reading) // { verdict: { verdict: 'pass', ... }, stateVersion: 7, step: 1, windowStartedAt }
+ */
+export function judgeReading(
+  reading: Extract<TickReading, { kind: 'figures' }>,
+  config?: JudgeConfig,
+): JudgedVerdict {
+  const { canary, baseline, windowSeconds: seconds } = reading;
+  return {
+    verdict: judgeCanary(
+      { canary, baseline, elapsedSeconds: seconds, canaryIdleSeconds: canary.requests > 0 ? 0 : seconds },
+      config,
+    ),
+    stateVersion: reading.stateVersion,
+    step: reading.step,
+    windowStartedAt: reading.windowStartedAt,
+  };
+}
+
+class DeadlineError extends Error {
+  override name = 'DeadlineError';
+}
+
+async function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  if (!Number.isFinite(deadline)) return await work;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError('deadline')), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
-  return result;
 }
 
 /** Istio's `destination_service_name` of each side: the host's service (subset-based: the same one). */
@@ -114,17 +194,18 @@ function traffic(versions: readonly VersionRed[], release: Release, side: Releas
 }
 
 /**
- * RED of baseline and canary over the release's analysis window (or the last ten minutes), for its card.
- * Undefined when Prometheus has nothing or cannot be read: the card then shows no table, never zeros.
+ * RED of baseline and canary over the release's analysis window (or the last ten minutes), for its card,
+ * from the release's own cluster. Undefined when Prometheus has nothing or cannot be read: the card then
+ * shows no table, never zeros.
  */
 export async function redFiguresOf(
-  deps: Pick<ReleaseDependencies, 'metrics' | 'clock'>,
+  deps: { metricsFor: MetricsByCluster; clock: () => Date },
   release: Release,
 ): Promise<RedFigures | undefined> {
   const at = deps.clock();
   const seconds = release.analysis ? windowSeconds(release, at) : 600;
   try {
-    const report = await deps.metrics.red(
+    const report = await deps.metricsFor(release.meta.cluster).red(
       {
         namespaces: [release.target.namespace],
         services: [...new Set([release.target.service, ...serviceNames(release)])],

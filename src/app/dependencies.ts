@@ -1,22 +1,24 @@
 import type { JudgeConfig } from '../domain/judge/index.js';
-import type { ApprovalPolicy, Release } from '../domain/release/index.js';
+import type { ApprovalPolicy, Release, ReleaseOptions } from '../domain/release/index.js';
+import type { MetricsByCluster } from './canary-analysis.js';
 import type { Logger } from './logger.js';
-import type { MetricsReader } from './ports/metrics-reader.js';
 import type { ReleaseNotifier } from './ports/release-notifier.js';
 import type { BotStore } from './ports/release-store.js';
+import type { Telemetry } from './ports/telemetry.js';
 import type { TrafficRouter } from './ports/traffic-router.js';
 
 /**
- * What the use cases work with, built once per Lambda container (or process) by a handler.
+ * What the use cases work with, built once per Lambda container (or process) by the composition root.
  *
  * @example
- * const deps: ReleaseDependencies = { store, routers, metrics, notifier, policy, clock: () => new Date(), ... };
+ * const deps: ReleaseDependencies = { store, routers, metricsFor, notifier, policy, clock: () => new Date(), ... };
  */
 export interface ReleaseDependencies {
   store: BotStore<Release>;
   /** The traffic router of a cluster (`undefined`: the default cluster). */
   routers: (cluster?: string) => Promise<TrafficRouter>;
-  metrics: MetricsReader;
+  /** The metrics reader of a cluster (`undefined`: the default cluster). */
+  metricsFor: MetricsByCluster;
   notifier: ReleaseNotifier;
   policy: ApprovalPolicy;
   /** Group ids of a Slack user (for `S…` principals in the policy). */
@@ -27,6 +29,12 @@ export interface ReleaseDependencies {
   judge?: JudgeConfig;
   /** Namespace used when a command names none. */
   defaultNamespace: string;
+  /** Cluster used when a command names none (its name is part of every release's identity). */
+  defaultCluster?: string;
+  /** Options of new releases in a namespace, from the deployment's settings; a command's flags come on top. */
+  releaseOptions?: (namespace: string) => Partial<ReleaseOptions>;
+  /** Operational counters; none when left out. */
+  telemetry?: Telemetry;
 }
 
 /** A release id: 1 to 40 letters and digits (it is part of route names), sortable by time. */

@@ -1,17 +1,23 @@
-import { type Actor, authorize, type Release, type ReleaseAction } from '../domain/release/index.js';
+import {
+  type Actor,
+  authorize,
+  type Observation,
+  type Release,
+  type ReleaseAction,
+} from '../domain/release/index.js';
 import type { ReleaseDependencies } from './dependencies.js';
 import { observe, ReleaseNotFoundError } from './release-runner.js';
 import { recordRefusal } from './start-release.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 
-/** A person's action on a release; approvals name the step and state version their button was for. */
+/**
+ * A person's action on a release. Every action names the state version the person acted on (a button's
+ * value, or the version a command resolved); approvals also name the step.
+ */
 export type PersonAction =
   | { action: 'approve'; step: number; stateVersion: number }
-  | { action: 'reject'; reason?: string }
-  | { action: 'rollback'; reason?: string }
-  | { action: 'pause' }
-  | { action: 'resume' }
-  | { action: 'cancel' };
+  | { action: 'reject' | 'rollback'; stateVersion: number; reason?: string }
+  | { action: 'pause' | 'resume' | 'cancel'; stateVersion: number };
 
 /**
  * Approve, reject, roll back, pause, resume or cancel, as a person: authorized by the policy (a refusal is
@@ -32,31 +38,35 @@ export async function actOnRelease(
     await recordRefusal(deps, releaseId, actor, request.action, permission.reason);
     return refused(permission.reason);
   }
-  const { release, outcome } = await observe(deps, releaseId, (current) => {
-    const at = deps.clock().toISOString();
-    switch (request.action) {
-      case 'approve':
-        return {
-          type: 'approve',
-          actor: actor.userId,
-          at,
-          step: request.step,
-          stateVersion: request.stateVersion,
-          ...(current.lastVerdict ? { seen: current.lastVerdict } : {}),
-        };
-      case 'reject':
-      case 'rollback':
-        return {
-          type: request.action,
-          actor: actor.userId,
-          at,
-          ...(request.reason ? { reason: request.reason } : {}),
-        };
-      case 'pause':
-      case 'resume':
-      case 'cancel':
-        return { type: request.action, actor: actor.userId, at };
-    }
-  });
+  const { release, outcome } = await observe(deps, releaseId, (current) =>
+    observationOf(request, actor, current, deps.clock().toISOString()),
+  );
   return outcome.status === 'refused' ? refused(outcome.message) : done(release, outcome.message);
+}
+
+function observationOf(request: PersonAction, actor: Actor, current: Release, at: string): Observation {
+  switch (request.action) {
+    case 'approve':
+      return {
+        type: 'approve',
+        actor: actor.userId,
+        at,
+        step: request.step,
+        stateVersion: request.stateVersion,
+        ...(current.lastVerdict ? { seen: current.lastVerdict } : {}),
+      };
+    case 'reject':
+    case 'rollback':
+      return {
+        type: request.action,
+        actor: actor.userId,
+        at,
+        stateVersion: request.stateVersion,
+        ...(request.reason ? { reason: request.reason } : {}),
+      };
+    case 'pause':
+    case 'resume':
+    case 'cancel':
+      return { type: request.action, actor: actor.userId, at, stateVersion: request.stateVersion };
+  }
 }

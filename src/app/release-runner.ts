@@ -1,17 +1,20 @@
 import {
   type ApplyFailureCode,
+  type Decision,
   decide,
   type Effect,
+  fenceOf,
   isFinal,
+  meshTargetOf,
   type Observation,
   type Outcome,
   type Release,
+  type ReleaseEvent,
 } from '../domain/release/index.js';
 import type { ReleaseDependencies } from './dependencies.js';
 import { describeError } from './logger.js';
-import { applyMeshChange } from './mesh-effects.js';
 import { MeshError } from './ports/mesh-errors.js';
-import type { StoredRelease } from './ports/release-store.js';
+import type { NewAuditEntry, StoredRelease } from './ports/release-store.js';
 import { VersionConflictError } from './ports/store-errors.js';
 import type { RouteRef } from './ports/traffic-router.js';
 
@@ -40,116 +43,142 @@ export function routeOf(release: Release): RouteRef {
 
 const maxConflicts = 8;
 
+/** Chat work collected while a release settles: posted once the mesh is done, in the order decided. */
+export interface ChatBacklog {
+  events: ReleaseEvent[];
+  /** The card must be redrawn. */
+  redraw: boolean;
+}
+
 /**
- * Feeds one observation to a release: decide, write the next release with a conditional write (re-deciding
- * on a conflict), then carry out the effects in order. Mesh results come back as `applied`/`apply-failed`
- * observations, so one call runs a release as far as it can go without waiting for time or a person.
+ * Feeds one observation to a release and runs it as far as it goes without waiting for time or a person:
+ * decide, write the next release with a conditional write (re-deciding on a conflict), write its audit
+ * entries, converge the mesh on what the release wants now and feed the result back, and only then post
+ * its events and redraw its card: the mesh never waits on chat.
  *
- * The store is written before the mesh: a crash in between leaves `applied: false`, and the next tick
- * sends the same change again (it counts as done when already live).
+ * The store is written before the mesh: a crash in between leaves `applied: false`, and the release's next
+ * tick converges again (a state already live counts as done). Every mesh write is fenced by the route's owner
+ * mark, so a worker that outlives its turn cannot overwrite a newer state.
  *
  * @example await observe(deps, id, (release) => ({ type: 'tick', at: deps.clock().toISOString() }));
  */
 export async function observe(
   deps: ReleaseDependencies,
   releaseId: string,
-  observation: (release: Release) => Observation,
+  observation: (release: Release) => Observation | Promise<Observation>,
 ): Promise<RunResult> {
+  const { saved, decision } = await decideAndStore(deps, releaseId, observation);
+  const chat: ChatBacklog = { events: [], redraw: false };
+  const release = await settle(deps, saved, decision.effects, chat);
+  await publish(deps, release, chat);
+  return { release, outcome: decision.outcome };
+}
+
+/** Decides on the stored release and writes the next one if it changed; re-reads and decides again on a conflict. */
+export async function decideAndStore(
+  deps: ReleaseDependencies,
+  releaseId: string,
+  observation: (release: Release) => Observation | Promise<Observation>,
+): Promise<{ saved: StoredRelease<Release>; decision: Decision }> {
   for (let attempt = 1; ; attempt++) {
     const stored = await deps.store.get(releaseId);
     if (!stored) throw new ReleaseNotFoundError(releaseId);
-    const decision = decide(stored.state, observation(stored.state));
-    let saved: StoredRelease<Release> = stored;
-    if (decision.next !== stored.state) {
-      try {
-        saved = await deps.store.update(
-          { id: releaseId, active: !isFinal(decision.next), state: decision.next },
-          stored.version,
-        );
-      } catch (error) {
-        if (error instanceof VersionConflictError && attempt < maxConflicts) continue;
-        throw error;
-      }
+    const decision = decide(stored.state, await observation(stored.state));
+    if (decision.next === stored.state) return { saved: stored, decision };
+    try {
+      // The decision's audit entries are stored with it, atomically.
+      const saved = await deps.store.update(
+        { id: releaseId, active: !isFinal(decision.next), state: decision.next },
+        stored.rowVersion,
+        { audit: auditEntriesOf(releaseId, decision.effects) },
+      );
+      deps.telemetry?.count('Decision');
+      return { saved, decision };
+    } catch (error) {
+      if (error instanceof VersionConflictError && attempt < maxConflicts) continue;
+      throw error;
     }
-    const release = await carryOut(deps, saved, decision.effects);
-    return { release, outcome: decision.outcome };
   }
 }
 
-/**
- * Carries out the effects of a decision already written to the store, and feeds the mesh result back
- * (which may decide further). Returns the release as it ends up.
- */
-export async function carryOut(
-  deps: ReleaseDependencies,
-  stored: StoredRelease<Release>,
-  effects: readonly Effect[],
-): Promise<Release> {
-  const mesh = await execute(deps, stored, effects);
-  if (!mesh) return (await deps.store.get(stored.id))?.state ?? stored.state;
-  return (await observe(deps, stored.id, () => mesh)).release;
+/** The audit entries a decision's effects ask for. */
+export function auditEntriesOf(releaseId: string, effects: readonly Effect[]): NewAuditEntry[] {
+  return effects.flatMap((effect) =>
+    effect.kind === 'audit'
+      ? [
+          {
+            releaseId,
+            at: effect.at,
+            actor: effect.actor,
+            action: effect.action,
+            step: effect.step,
+            stateVersion: effect.stateVersion,
+            detail: effect.detail,
+          },
+        ]
+      : [],
+  );
 }
 
 /**
- * Carries out effects in order. Mesh changes of one decision run in order and stop at the first failure;
- * their result is returned as the observation to feed back. Chat, events and audit are best effort for the
- * mesh's sake, but logged; the audit trail is retried by the store and a failure there is an error.
+ * Carries out the effects of a decision already written to the store (with its audit entries), except chat:
+ * the tombstone of a release that ended, and the mesh (whose answer is fed back and may decide further). Events
+ * and the redraw are collected in `chat`. Returns the release as it ends up.
  */
-async function execute(
+export async function settle(
   deps: ReleaseDependencies,
   stored: StoredRelease<Release>,
   effects: readonly Effect[],
-): Promise<Observation | undefined> {
-  // The card first: events go into its thread, so it must exist (and its place be known) before them.
-  const notify = effects.some((e) => e.kind === 'notify' || e.kind === 'request-approval');
-  const release = notify ? await showRelease(deps, stored) : stored.state;
-  let meshResult: Observation | undefined;
+  chat: ChatBacklog,
+): Promise<Release> {
+  const release = stored.state;
+  let converge = false;
   for (const effect of effects) {
     switch (effect.kind) {
-      case 'mesh': {
-        if (meshResult?.type === 'apply-failed') break;
-        meshResult = await applyOne(deps, release, effect.revision, effect.change);
-        break;
-      }
-      case 'event':
-        await postEvent(deps, release, effect);
-        break;
       case 'audit':
-        await deps.store.appendAudit({
-          releaseId: release.id,
-          at: effect.at,
-          actor: effect.actor,
-          action: effect.action,
-          step: effect.step,
-          stateVersion: effect.stateVersion,
-          detail: effect.detail,
-        });
+        break; // stored with the decision
+
+      case 'event':
+        chat.events.push({ type: effect.type, reason: effect.reason, message: effect.message });
+        break;
+      case 'notify':
+        chat.redraw = true;
+        break;
+      case 'converge':
+        converge ||= effect.revision === release.desired.revision && !release.applied;
+        break;
+      case 'tombstone':
+        await seal(deps, release);
         break;
       case 'request-approval':
-      case 'notify':
         break;
     }
   }
-  return meshResult;
+  if (!converge) return release;
+  const answer = await convergeMesh(deps, release);
+  const next = await decideAndStore(deps, release.id, () => answer);
+  return await settle(deps, next.saved, next.decision.effects, chat);
 }
 
-async function applyOne(
-  deps: ReleaseDependencies,
-  release: Release,
-  revision: number,
-  change: Parameters<typeof applyMeshChange>[2],
-): Promise<Observation> {
+/**
+ * Makes the route what the release wants at its state version, computed from the release as stored now,
+ * and says how it went as an observation.
+ */
+export async function convergeMesh(deps: ReleaseDependencies, release: Release): Promise<Observation> {
   const at = () => deps.clock().toISOString();
+  const revision = release.desired.revision;
   try {
     const router = await deps.routers(release.meta.cluster);
-    await applyMeshChange(router, routeOf(release), change);
+    await router.converge(routeOf(release), meshTargetOf(release));
+    deps.telemetry?.count('MeshWrite');
     return { type: 'applied', at: at(), revision };
   } catch (error) {
     const code: ApplyFailureCode = error instanceof MeshError ? error.code : 'unavailable';
-    const message = error instanceof Error ? error.message : String(error);
+    const message = error instanceof MeshError ? error.message : 'The Kubernetes API could not be reached.';
+    deps.telemetry?.count('MeshError', 1, { code });
     deps.log.warn('mesh change failed', {
       releaseId: release.id,
-      change: change.kind,
+      revision,
       code,
       error: describeError(error),
     });
@@ -157,18 +186,13 @@ async function applyOne(
   }
 }
 
-async function postEvent(deps: ReleaseDependencies, release: Release, event: Effect & { kind: 'event' }) {
-  const { type, reason, message } = event;
-  try {
-    await deps.notifier.postEvent(release, { type, reason, message });
-  } catch (error) {
-    deps.log.warn('could not post an event to chat', { releaseId: release.id, error: describeError(error) });
-  }
+/** Marks the route of a release that ended, so that no late write of it lands (best effort: logged). */
+async function seal(deps: ReleaseDependencies, release: Release): Promise<void> {
   try {
     const router = await deps.routers(release.meta.cluster);
-    await router.recordEvent(routeOf(release), { type, reason, message });
+    await router.seal(routeOf(release), fenceOf(release));
   } catch (error) {
-    deps.log.warn('could not record a Kubernetes event', {
+    deps.log.warn('could not leave the tombstone on the route', {
       releaseId: release.id,
       error: describeError(error),
     });
@@ -176,30 +200,59 @@ async function postEvent(deps: ReleaseDependencies, release: Release, event: Eff
 }
 
 /**
+ * Posts what a release said while it settled: its events into the card's thread (and as Kubernetes Events
+ * on the route), then the card redrawn once, from the release as it ended up. Chat is best effort: a failure
+ * is logged and counted, and never undoes or delays what the mesh already did.
+ */
+export async function publish(deps: ReleaseDependencies, release: Release, chat: ChatBacklog): Promise<void> {
+  for (const event of chat.events) await postEvent(deps, release, event);
+  if (chat.redraw) await showRelease(deps, release);
+}
+
+async function postEvent(deps: ReleaseDependencies, release: Release, event: ReleaseEvent) {
+  try {
+    const router = await deps.routers(release.meta.cluster);
+    await router.recordEvent(routeOf(release), event);
+  } catch (error) {
+    deps.log.warn('could not record a Kubernetes event', {
+      releaseId: release.id,
+      error: describeError(error),
+    });
+  }
+  try {
+    await deps.notifier.postEvent(release, event);
+  } catch (error) {
+    deps.telemetry?.count('SlackError');
+    deps.log.warn('could not post an event to chat', { releaseId: release.id, error: describeError(error) });
+  }
+}
+
+/**
  * Re-renders the card; the first time, keeps where it was posted in `meta` (not a domain change) and
  * returns the release with it, so that events can go into the card's thread.
  */
-async function showRelease(deps: ReleaseDependencies, stored: StoredRelease<Release>): Promise<Release> {
+export async function showRelease(deps: ReleaseDependencies, release: Release): Promise<Release> {
   try {
-    const meta = await deps.notifier.showRelease(stored.state);
-    if (!meta) return stored.state;
+    const meta = await deps.notifier.showRelease(release);
+    if (!meta) return release;
     for (let attempt = 1; attempt <= maxConflicts; attempt++) {
-      const latest = attempt === 1 ? stored : await deps.store.get(stored.id);
+      const latest = await deps.store.get(release.id);
       if (!latest) break;
       const state = { ...latest.state, meta: { ...latest.state.meta, ...meta } };
       try {
-        await deps.store.update({ id: stored.id, active: latest.active, state }, latest.version);
-        return { ...stored.state, meta: state.meta };
+        await deps.store.update({ id: release.id, active: latest.active, state }, latest.rowVersion);
+        return { ...release, meta: state.meta };
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
       }
     }
-    return { ...stored.state, meta: { ...stored.state.meta, ...meta } };
+    return { ...release, meta: { ...release.meta, ...meta } };
   } catch (error) {
+    deps.telemetry?.count('SlackError');
     deps.log.warn('could not show the release in chat', {
-      releaseId: stored.id,
+      releaseId: release.id,
       error: describeError(error),
     });
-    return stored.state;
+    return release;
   }
 }

@@ -17,7 +17,7 @@ import { MeshError } from './ports/mesh-errors.js';
 import { routeKeyOf } from './ports/release-store.js';
 import { RouteBusyError } from './ports/store-errors.js';
 import type { RouteRef, RouteSnapshot } from './ports/traffic-router.js';
-import { carryOut } from './release-runner.js';
+import { auditEntriesOf, type ChatBacklog, publish, settle, showRelease } from './release-runner.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 
 /** A request to start a release, as the command grammar produces it. */
@@ -64,13 +64,14 @@ export async function startRelease(
     await recordRefusal(deps, `start:${namespace}/${input.service}`, actor, 'start', permission.reason);
     return refused(permission.reason);
   }
+  const cluster = input.cluster ?? deps.defaultCluster ?? 'default';
   const ref: RouteRef = {
     namespace,
     name: input.virtualService ?? input.service,
     route: input.route ? { kind: 'named', name: input.route } : { kind: 'default' },
   };
   try {
-    const router = await deps.routers(input.cluster);
+    const router = await deps.routers(cluster);
     const snapshot = await router.readRoute(ref);
     const versions = resolveVersions(input, snapshot);
     if (typeof versions === 'string') return refused(versions);
@@ -78,6 +79,7 @@ export async function startRelease(
     await router.validateDestinations(namespace, [canary.destination]);
     const id = deps.newId();
     const at = deps.clock().toISOString();
+    const options = { ...deps.releaseOptions?.(namespace), ...input.options };
     const { release, effects } = startDomainRelease(
       {
         target: { namespace, service: input.service, virtualService: ref.name, route: ref.route },
@@ -85,24 +87,34 @@ export async function startRelease(
         canary,
         plan: planOf(input, baseline, canary),
         requestedBy: actor.userId,
-        original: { route: snapshot.route, weights: snapshot.weights },
-        ...(input.options ? { options: input.options } : {}),
+        original: {
+          route: snapshot.route,
+          weights: snapshot.weights,
+          ...(snapshot.owner !== undefined ? { owner: snapshot.owner } : {}),
+        },
+        options,
         ...(input.withSources ? { withSources: input.withSources } : {}),
-        meta: { ...input.meta, ...(input.cluster ? { cluster: input.cluster } : {}) },
+        meta: { ...input.meta, cluster },
       },
       at,
       id,
     );
-    const stored = await deps.store.create({
-      id,
-      routeKey: routeKeyOf(namespace, ref.name, input.route ?? '(default)'),
-      namespace,
-      service: input.service,
-      active: true,
-      state: release,
-    });
-    // The announcing effects (event, audit, card) run through the same path as every later decision.
-    const shown = await carryOut(deps, stored, effects);
+    const stored = await deps.store.create(
+      {
+        id,
+        routeKey: routeKeyOf(cluster, namespace, ref.name, input.route ?? '(default)'),
+        namespace,
+        service: input.service,
+        active: true,
+        state: release,
+      },
+      { audit: auditEntriesOf(id, effects) },
+    );
+    // The card first: its thread must exist before the events go into it. Then the events.
+    const shown = await showRelease(deps, stored.state);
+    const chat: ChatBacklog = { events: [], redraw: false };
+    await settle(deps, stored, effects, chat);
+    await publish(deps, shown, { events: chat.events, redraw: false });
     return done(
       shown,
       `Started ${input.kind} of ${targetName(release)}: ${baseline.version} -> ${canary.version}.`,

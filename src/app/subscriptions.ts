@@ -14,15 +14,16 @@ import {
   subjectName,
   subscriptionId,
 } from '../domain/summary/index.js';
+import type { MetricsByCluster } from './canary-analysis.js';
 import { NoDataError } from './ports/metrics-errors.js';
-import type { MetricsReader } from './ports/metrics-reader.js';
 import type { BotStore } from './ports/release-store.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 
 /** What the subscription use cases work with. */
 export interface SubscriptionDependencies {
   store: Pick<BotStore<Release>, 'putRecord' | 'getRecord' | 'listRecords' | 'deleteRecord'>;
-  metrics: MetricsReader;
+  /** The metrics reader of a cluster (`undefined`: the default cluster). */
+  metricsFor: MetricsByCluster;
   clock: () => Date;
   /** Namespace of a service named without `--ns`. */
   defaultNamespace: string;
@@ -34,6 +35,8 @@ export interface SubscribeRequest {
   /** A namespace, or a service (with `namespace`, or in the default namespace). */
   subject: string;
   namespace?: string;
+  /** The subject's cluster; undefined: the default one. */
+  cluster?: string;
   schedule: Schedule;
 }
 
@@ -55,15 +58,16 @@ const LOOKUP_WINDOW_SECONDS = 3600;
  * @example await resolveSubject(deps, 'bookinfo') // { kind: 'namespace', namespace: 'bookinfo' }
  */
 export async function resolveSubject(
-  deps: Pick<SubscriptionDependencies, 'metrics' | 'clock' | 'defaultNamespace'>,
+  deps: Pick<SubscriptionDependencies, 'metricsFor' | 'clock' | 'defaultNamespace'>,
   name: string,
   namespace?: string,
+  cluster?: string,
 ): Promise<SummarySubject | undefined> {
   if (namespace) return { kind: 'service', namespace, service: name };
   const window = { at: deps.clock(), windowSeconds: LOOKUP_WINDOW_SECONDS };
   const hasTraffic = async (selection: { namespaces: string[]; services?: string[] }) => {
     try {
-      const report = await deps.metrics.red(selection, window);
+      const report = await deps.metricsFor(cluster).red(selection, window);
       return report.versions.some((v) => v.requests > 0);
     } catch (error) {
       if (error instanceof NoDataError) return false;
@@ -87,12 +91,12 @@ export async function subscribe(
   request: SubscribeRequest,
   userId: string,
 ): Promise<UseCaseResult<Subscribed>> {
-  const subject = await resolveSubject(deps, request.subject, request.namespace);
+  const subject = await resolveSubject(deps, request.subject, request.namespace, request.cluster);
   if (!subject)
     return refused(
       `No Istio traffic in the last hour for a namespace named ${request.subject}, nor for a service ${request.subject} in ${deps.defaultNamespace}. Check the name, or name the service's namespace with --ns.`,
     );
-  const id = subscriptionId(request.channelId, subject);
+  const id = subscriptionId(request.channelId, subject, request.cluster);
   const existing = await deps.store.getRecord<Subscription>(SUBSCRIPTION_RECORD_KIND, id);
   if (!existing) {
     const mine = (await channelSubscriptions(deps, request.channelId)).length;
@@ -105,6 +109,7 @@ export async function subscribe(
     id,
     channelId: request.channelId,
     subject,
+    ...(request.cluster ? { cluster: request.cluster } : {}),
     schedule: request.schedule,
     createdBy: userId,
     createdAt: deps.clock().toISOString(),
@@ -127,7 +132,7 @@ export async function subscribe(
  */
 export async function unsubscribe(
   deps: SubscriptionDependencies,
-  request: { channelId: string; subject: string; namespace?: string },
+  request: { channelId: string; subject: string; namespace?: string; cluster?: string },
 ): Promise<UseCaseResult<Subscription>> {
   const candidates: SummarySubject[] = request.namespace
     ? [{ kind: 'service', namespace: request.namespace, service: request.subject }]
@@ -136,7 +141,7 @@ export async function unsubscribe(
         { kind: 'service', namespace: deps.defaultNamespace, service: request.subject },
       ];
   for (const subject of candidates) {
-    const id = subscriptionId(request.channelId, subject);
+    const id = subscriptionId(request.channelId, subject, request.cluster);
     const existing = await deps.store.getRecord<Subscription>(SUBSCRIPTION_RECORD_KIND, id);
     if (!existing) continue;
     await deps.store.deleteRecord(SUBSCRIPTION_RECORD_KIND, id);

@@ -24,6 +24,7 @@ import {
   type VersionPeriod,
   type WorseThresholds,
 } from '../domain/summary/index.js';
+import type { MetricsByCluster } from './canary-analysis.js';
 import { describeError, type Logger } from './logger.js';
 import { NoDataError } from './ports/metrics-errors.js';
 import type { MetricsReader } from './ports/metrics-reader.js';
@@ -34,7 +35,8 @@ import type { ChartSeries, SummaryPublisher } from './ports/summary-publisher.js
 /** What the summaries use case works with. */
 export interface SummaryDependencies {
   store: Pick<BotStore<Release>, 'listRecords' | 'listActive' | 'claim'>;
-  metrics: MetricsReader;
+  /** The metrics reader of a cluster (`undefined`: the default cluster). */
+  metricsFor: MetricsByCluster;
   publisher: SummaryPublisher;
   clock: () => Date;
   log: Logger;
@@ -182,8 +184,8 @@ async function readGroup(
   };
   const { slot } = group;
   const [current, previous] = await Promise.all([
-    readPeriod(deps.metrics, selection, slot.at, periodSeconds(slot)),
-    readPeriod(deps.metrics, selection, slot.periodStart, previousPeriodSeconds(slot)),
+    readPeriod(deps.metricsFor(group.cluster), selection, slot.at, periodSeconds(slot)),
+    readPeriod(deps.metricsFor(group.cluster), selection, slot.periodStart, previousPeriodSeconds(slot)),
   ]);
   return {
     current: current.versions,
@@ -255,7 +257,7 @@ async function readChartSeries(
   const { slot } = group;
   const seconds = periodSeconds(slot);
   try {
-    return await deps.metrics.redRange(
+    return await deps.metricsFor(group.cluster).redRange(
       {
         namespaces: [...new Set(versions.map((v) => v.namespace))].sort(),
         services: [...new Set(versions.map((v) => v.service))].sort(),

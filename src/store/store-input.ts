@@ -59,9 +59,9 @@ export function checkNewRelease(release: NewRelease<unknown>): string {
   requireText(release.namespace, 'namespace');
   requireText(release.service, 'service');
   requireText(release.routeKey, 'route key');
-  if (release.routeKey.split('/').filter((part) => part.length > 0).length !== 3) {
+  if (release.routeKey.split('/').filter((part) => part.length > 0).length !== 4) {
     throw new StoreInputError(
-      `The route key must be namespace/virtualservice/route, not ${release.routeKey}.`,
+      `The route key must be cluster/namespace/virtualservice/route, not ${release.routeKey}.`,
     );
   }
   if (typeof release.active !== 'boolean') throw new StoreInputError('`active` must be a boolean.');

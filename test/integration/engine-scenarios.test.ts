@@ -7,7 +7,6 @@ import { actOnRelease } from '../../src/app/release-actions.js';
 import { auditTrail } from '../../src/app/release-queries.js';
 import { routeOf } from '../../src/app/release-runner.js';
 import { startRelease } from '../../src/app/start-release.js';
-import { tick } from '../../src/app/tick.js';
 import type { Release } from '../../src/domain/release/index.js';
 import { type EngineHarness, startEngine } from './support/engine-harness.js';
 
@@ -192,7 +191,7 @@ describe('release engine on the bed', () => {
     ).toBeUndefined();
     // A second tick does not write again.
     const writes = engine.writes();
-    await tick(engine.deps, engine.now());
+    await engine.tick();
     expect(engine.writes()).toBe(writes);
   });
 });

@@ -5,13 +5,14 @@ import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
 import { DriftError, MeshError } from '../../src/app/ports/mesh-errors.js';
 import type { RouteRef } from '../../src/app/ports/traffic-router.js';
+import type { Fence, MatchRoute, MeshTarget, MirrorTarget } from '../../src/domain/release/index.js';
 import { cookieRegex } from '../../src/domain/routing/route-math.js';
 import type {
   HttpRoute,
   VirtualServiceSpec,
   WeightedDestination,
 } from '../../src/domain/routing/virtual-service.js';
-import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
+import { IstioTrafficRouter, OWNER_ANNOTATION } from '../../src/mesh/istio/istio-router.js';
 
 const bookinfo = uniqueNamespace('mesh-bookinfo');
 const weather = uniqueNamespace('mesh-weather');
@@ -29,6 +30,34 @@ const v = (subset: string, weight: number): WeightedDestination => ({
   destination: { host: 'reviews', subset },
   weight,
 });
+
+let version = 0;
+/** A write by release r1 at a newer state version each time (unless told otherwise). */
+function fence(extra: Partial<Fence> = {}): Fence {
+  version += 1;
+  return { release: 'r1', stateVersion: version, final: false, ...extra };
+}
+
+/** The owned route with these weights (and mirror), these routes of the release in front, r1's fence. */
+function weightsTarget(
+  weights: readonly WeightedDestination[],
+  options: {
+    routes?: MatchRoute[];
+    mirror?: MirrorTarget;
+    expected?: WeightedDestination[];
+    fence?: Fence;
+    prefix?: string;
+  } = {},
+): MeshTarget {
+  return {
+    revision: 1,
+    owned: { kind: 'weights', weights, ...(options.mirror ? { mirror: options.mirror } : {}) },
+    routes: options.routes ?? [],
+    routePrefix: options.prefix ?? 'canary-bot-r1-',
+    ...(options.expected ? { expected: options.expected } : {}),
+    fence: options.fence ?? fence(),
+  };
+}
 
 async function readVs(namespace: string, name: string) {
   return (await custom.getNamespacedCustomObject({
@@ -107,11 +136,26 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  // Each test starts from the sample's reviews route (all to v1), behind two routes the bot does not own.
-  await replaceVsSpec(bookinfo, 'reviews', (spec) => ({
-    ...spec,
-    http: [...foreignRoutes, { route: [{ destination: { host: 'reviews', subset: 'v1' } }] }],
-  }));
+  // Each test starts from the sample's reviews route (all to v1), behind two routes the bot does not own,
+  // with no owner mark.
+  const vs = await readVs(bookinfo, 'reviews');
+  const { [OWNER_ANNOTATION]: _mark, ...annotations } = vs.metadata.annotations ?? {};
+  await custom.replaceNamespacedCustomObject({
+    group: 'networking.istio.io',
+    version: 'v1',
+    namespace: bookinfo,
+    plural: 'virtualservices',
+    name: 'reviews',
+    body: {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { ...vs.metadata, annotations },
+      spec: {
+        ...vs.spec,
+        http: [...foreignRoutes, { route: [{ destination: { host: 'reviews', subset: 'v1' } }] }],
+      },
+    },
+  });
 });
 
 describe('IstioTrafficRouter on the real API server, as the least-privilege bot', () => {
@@ -126,7 +170,7 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
   it('sets weights on the owned route only, keeping every other route byte for byte and in order', async () => {
     const before = await readVs(bookinfo, 'reviews');
 
-    const after = await router.setWeights(reviews, [v('v1', 90), v('v2', 10)]);
+    const after = await router.converge(reviews, weightsTarget([v('v1', 90), v('v2', 10)]));
 
     const live = await readVs(bookinfo, 'reviews');
     expect(after.weights).toEqual([v('v1', 90), v('v2', 10)]);
@@ -141,10 +185,13 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
   it('routes by host when destinations differ by host (no subsets)', async () => {
     const ref: RouteRef = { namespace: apps, name: 'apps-svc-all', route: { kind: 'default' } };
 
-    const after = await router.setWeights(ref, [
-      { destination: { host: 'apps-svc-v1' }, weight: 90 },
-      { destination: { host: 'apps-svc-v2' }, weight: 10 },
-    ]);
+    const after = await router.converge(
+      ref,
+      weightsTarget([
+        { destination: { host: 'apps-svc-v1' }, weight: 90 },
+        { destination: { host: 'apps-svc-v2' }, weight: 10 },
+      ]),
+    );
 
     expect(after.weights.map((w) => [w.destination.host, w.weight])).toEqual([
       ['apps-svc-v1', 90],
@@ -155,7 +202,7 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
   it('switches blue/green 100% in one write', async () => {
     const before = await readVs(bookinfo, 'reviews');
 
-    await router.setWeights(reviews, [v('v2', 100)]);
+    await router.converge(reviews, weightsTarget([v('v2', 100)]));
 
     const live = await readVs(bookinfo, 'reviews');
     expect(live.spec.http?.[2]?.route).toEqual([
@@ -165,13 +212,14 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
   });
 
   it('adds an A/B header route just in front of the owned route, and removes it again', async () => {
-    await router.addMatchRoute(reviews, {
+    const ab: MatchRoute = {
       name: 'canary-bot-r1-ab',
       matches: [{ kind: 'header', name: 'end-user', match: { exact: 'jason' } }],
       destination: { host: 'reviews', subset: 'v2' },
-    });
+    };
+    await router.converge(reviews, weightsTarget([v('v1', 100)], { routes: [ab] }));
     const withAb = await readVs(bookinfo, 'reviews');
-    await router.removeMatchRoutes(reviews, 'canary-bot-r1-');
+    await router.converge(reviews, weightsTarget([v('v1', 100)]));
     const without = await readVs(bookinfo, 'reviews');
 
     expect(withAb.spec.http?.map((r) => r.name ?? '(default)')).toEqual([
@@ -195,16 +243,23 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
   it('adds a cookie route and a user-agent route on the weather frontend', async () => {
     const frontend: RouteRef = { namespace: weather, name: 'frontend', route: { kind: 'default' } };
 
-    await router.addMatchRoute(frontend, {
-      name: 'canary-bot-r2-cookie',
-      matches: [{ kind: 'cookie', regex: cookieRegex('user=qa') }],
-      destination: { host: 'frontend', subset: 'v2' },
-    });
-    await router.addMatchRoute(frontend, {
-      name: 'canary-bot-r2-ua',
-      matches: [{ kind: 'user-agent', regex: '.*Mobile.*' }],
-      destination: { host: 'frontend', subset: 'v2' },
-    });
+    const routes: MatchRoute[] = [
+      {
+        name: 'canary-bot-r2-cookie',
+        matches: [{ kind: 'cookie', regex: cookieRegex('user=qa') }],
+        destination: { host: 'frontend', subset: 'v2' },
+      },
+      {
+        name: 'canary-bot-r2-ua',
+        matches: [{ kind: 'user-agent', regex: '.*Mobile.*' }],
+        destination: { host: 'frontend', subset: 'v2' },
+      },
+    ];
+    const live0 = await router.readRoute(frontend);
+    await router.converge(
+      frontend,
+      weightsTarget(live0.weights, { routes, prefix: 'canary-bot-r2-', fence: fence({ release: 'r2' }) }),
+    );
 
     const live = await readVs(weather, 'frontend');
     const added = live.spec.http?.filter((r) => r.name?.startsWith('canary-bot-r2-'));
@@ -218,11 +273,20 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
   it('pins a downstream service for callers of a given version (sourceLabels)', async () => {
     const forecast: RouteRef = { namespace: weather, name: 'forecast', route: { kind: 'default' } };
 
-    await router.addMatchRoute(forecast, {
+    const pinned: MatchRoute = {
       name: 'canary-bot-r3-pin',
       matches: [{ kind: 'source', labels: { app: 'frontend', version: 'v2' } }],
       destination: { host: 'forecast', subset: 'v2' },
-    });
+    };
+    const live0 = await router.readRoute(forecast);
+    await router.converge(
+      forecast,
+      weightsTarget(live0.weights, {
+        routes: [pinned],
+        prefix: 'canary-bot-r3-',
+        fence: fence({ release: 'r3' }),
+      }),
+    );
 
     const live = await readVs(weather, 'forecast');
     const pin = live.spec.http?.find((r) => r.name === 'canary-bot-r3-pin');
@@ -231,28 +295,45 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
   });
 
   it('adds and removes mirroring with a percentage', async () => {
-    await router.setMirror(reviews, { destination: { host: 'reviews', subset: 'v2' }, percent: 100 });
+    await router.converge(
+      reviews,
+      weightsTarget([v('v1', 100)], {
+        mirror: { destination: { host: 'reviews', subset: 'v2' }, percent: 100 },
+      }),
+    );
     const mirrored = (await readVs(bookinfo, 'reviews')).spec.http?.[2];
-    await router.setMirror(reviews, undefined);
+    await router.converge(reviews, weightsTarget([v('v1', 100)]));
     const plain = (await readVs(bookinfo, 'reviews')).spec.http?.[2];
 
     expect(mirrored?.mirror).toEqual({ host: 'reviews', subset: 'v2' });
     expect(mirrored?.mirrorPercentage).toEqual({ value: 100 });
-    expect(plain).toEqual({ route: [{ destination: { host: 'reviews', subset: 'v1' } }] });
+    expect(plain).toEqual({ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 100 }] });
   });
 
   it('restores the original route exactly after weights, A/B and mirror changes', async () => {
     const original = await readVs(bookinfo, 'reviews');
     const snapshot = await router.readRoute(reviews);
-    await router.setWeights(reviews, [v('v1', 50), v('v2', 50)]);
-    await router.addMatchRoute(reviews, {
-      name: 'canary-bot-r4-ab',
-      matches: [{ kind: 'header', name: 'end-user', match: { exact: 'jason' } }],
-      destination: { host: 'reviews', subset: 'v2' },
-    });
-    await router.setMirror(reviews, { destination: { host: 'reviews', subset: 'v3' }, percent: 20 });
+    await router.converge(
+      reviews,
+      weightsTarget([v('v1', 50), v('v2', 50)], {
+        routes: [
+          {
+            name: 'canary-bot-r1-ab',
+            matches: [{ kind: 'header', name: 'end-user', match: { exact: 'jason' } }],
+            destination: { host: 'reviews', subset: 'v2' },
+          },
+        ],
+        mirror: { destination: { host: 'reviews', subset: 'v3' }, percent: 20 },
+      }),
+    );
 
-    await router.restoreRoute(reviews, snapshot.route, { removeRoutesWithPrefix: 'canary-bot-r4-' });
+    await router.converge(reviews, {
+      revision: 2,
+      owned: { kind: 'original', route: snapshot.route },
+      routes: [],
+      routePrefix: 'canary-bot-r1-',
+      fence: fence(),
+    });
 
     expect(JSON.stringify((await readVs(bookinfo, 'reviews')).spec)).toBe(JSON.stringify(original.spec));
   });
@@ -274,7 +355,7 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
   ])('refuses %s and writes nothing', async (_what, weights, code, message) => {
     const before = await readVs(bookinfo, 'reviews');
 
-    const attempt = router.setWeights(reviews, weights as WeightedDestination[]);
+    const attempt = router.converge(reviews, weightsTarget(weights as WeightedDestination[]));
 
     await expect(attempt).rejects.toMatchObject({
       name: 'MeshError',
@@ -299,7 +380,7 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
     }
     const before = await readVs(bookinfo, 'reviews');
 
-    const attempt = router.setWeights(reviews, [v('v1', 90), v('v3', 10)]);
+    const attempt = router.converge(reviews, weightsTarget([v('v1', 90), v('v3', 10)]));
 
     await expect(attempt).rejects.toMatchObject({
       code: 'not-ready',
@@ -324,9 +405,10 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
       ],
     }));
 
-    const attempt = router.setWeights(reviews, [v('v1', 50), v('v2', 50)], {
-      expected: [v('v1', 90), v('v2', 10)],
-    });
+    const attempt = router.converge(
+      reviews,
+      weightsTarget([v('v1', 50), v('v2', 50)], { expected: [v('v1', 90), v('v2', 10)] }),
+    );
 
     await expect(attempt).rejects.toBeInstanceOf(DriftError);
     await expect(attempt).rejects.toMatchObject({
@@ -350,7 +432,7 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
       },
     });
 
-    const attempt = racing.setWeights(reviews, [v('v1', 90), v('v2', 10)]);
+    const attempt = racing.converge(reviews, weightsTarget([v('v1', 90), v('v2', 10)]));
 
     await expect(attempt).rejects.toMatchObject({ code: 'drift' });
     expect((await router.readRoute(reviews)).weights).toEqual([v('v3', 100)]);
@@ -369,10 +451,13 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
 
     await Promise.all(
       named.map((r, i) =>
-        router.setWeights({ namespace: bookinfo, name: 'reviews', route: { kind: 'named', name: r.name } }, [
-          v('v1', 100 - (i + 1)),
-          v('v2', i + 1),
-        ]),
+        router.converge(
+          { namespace: bookinfo, name: 'reviews', route: { kind: 'named', name: r.name } },
+          weightsTarget([v('v1', 100 - (i + 1)), v('v2', i + 1)], {
+            prefix: `canary-bot-w${i}-`,
+            fence: { release: `w${i}`, stateVersion: 1, final: false },
+          }),
+        ),
       ),
     );
 
@@ -383,7 +468,7 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
   });
 
   it('records a Flagger-style event on the VirtualService for a change', async () => {
-    await router.setWeights(reviews, [v('v1', 75), v('v2', 25)], {
+    await router.converge(reviews, weightsTarget([v('v1', 75), v('v2', 25)]), {
       event: { type: 'Normal', reason: 'Synced', message: `Advance reviews.${bookinfo} canary weight 25` },
     });
 
@@ -410,5 +495,128 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
     await expect(
       router.readRoute({ ...reviews, route: { kind: 'named', name: 'absent' } }),
     ).rejects.toMatchObject({ code: 'not-found', message: expect.stringMatching(/route named "absent"/) });
+  });
+});
+
+describe('fencing: the owner mark on the route', () => {
+  it('writes the owner mark in the same update as the route, and a converged route is not written again', async () => {
+    const before = await readVs(bookinfo, 'reviews');
+    const target = weightsTarget([v('v1', 90), v('v2', 10)], {
+      fence: { release: 'r1', stateVersion: 4, final: false },
+    });
+
+    await router.converge(reviews, target);
+    const written = await readVs(bookinfo, 'reviews');
+    await router.converge(reviews, target);
+    const again = await readVs(bookinfo, 'reviews');
+
+    expect(Number(written.metadata.resourceVersion)).toBeGreaterThan(Number(before.metadata.resourceVersion));
+    expect(written.metadata.annotations?.[OWNER_ANNOTATION]).toBe('r1/4');
+    expect(again.metadata.resourceVersion).toBe(written.metadata.resourceVersion);
+  });
+
+  it('refuses a write from an older state of the owning release, and writes nothing', async () => {
+    await router.converge(
+      reviews,
+      weightsTarget([v('v1', 75), v('v2', 25)], { fence: { release: 'r1', stateVersion: 9, final: false } }),
+    );
+    const before = await readVs(bookinfo, 'reviews');
+
+    const late = router.converge(
+      reviews,
+      weightsTarget([v('v1', 90), v('v2', 10)], { fence: { release: 'r1', stateVersion: 7, final: false } }),
+    );
+
+    await expect(late).rejects.toMatchObject({
+      code: 'superseded',
+      message: expect.stringMatching(/already wrote version 9; this write is for version 7/),
+    });
+    expect((await readVs(bookinfo, 'reviews')).metadata.resourceVersion).toBe(
+      before.metadata.resourceVersion,
+    );
+  });
+
+  it('after a tombstone, refuses every write of that release; a new release that saw the tombstone takes over', async () => {
+    await router.converge(
+      reviews,
+      weightsTarget([v('v1', 50), v('v2', 50)], { fence: { release: 'r1', stateVersion: 3, final: false } }),
+    );
+    await router.seal(reviews, { release: 'r1', stateVersion: 5, final: true });
+    const sealed = await readVs(bookinfo, 'reviews');
+
+    const zombie = router.converge(
+      reviews,
+      weightsTarget([v('v1', 90), v('v2', 10)], { fence: { release: 'r1', stateVersion: 6, final: false } }),
+    );
+    await expect(zombie).rejects.toMatchObject({
+      code: 'superseded',
+      message: expect.stringMatching(/is over/),
+    });
+    const seen = (await router.readRoute(reviews)).owner;
+    await router.converge(
+      reviews,
+      weightsTarget([v('v1', 80), v('v2', 20)], {
+        prefix: 'canary-bot-r7-',
+        fence: { release: 'r7', stateVersion: 2, final: false, ...(seen ? { predecessor: seen } : {}) },
+      }),
+    );
+    const lateOld = router.converge(
+      reviews,
+      weightsTarget([v('v1', 90), v('v2', 10)], {
+        fence: { release: 'r1', stateVersion: 6, final: false, predecessor: 'x/1' },
+      }),
+    );
+
+    expect(sealed.metadata.annotations?.[OWNER_ANNOTATION]).toBe('r1/5/final');
+    expect(seen).toBe('r1/5/final');
+    await expect(lateOld).rejects.toMatchObject({
+      code: 'superseded',
+      message: expect.stringMatching(/belongs to release r7/),
+    });
+    expect((await router.readRoute(reviews)).weights).toEqual([v('v1', 80), v('v2', 20)]);
+  });
+
+  it('keeps one owner mark per owned route, so releases of two named routes of one VirtualService both write', async () => {
+    await replaceVsSpec(bookinfo, 'reviews', (spec) => ({
+      ...spec,
+      http: [
+        {
+          name: 'alpha',
+          match: [{ headers: { 'x-a': { exact: '1' } } }],
+          route: [{ destination: { host: 'reviews', subset: 'v1' } }],
+        },
+        {
+          name: 'beta',
+          match: [{ headers: { 'x-b': { exact: '1' } } }],
+          route: [{ destination: { host: 'reviews', subset: 'v1' } }],
+        },
+        { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+      ],
+    }));
+    const alpha: RouteRef = { ...reviews, route: { kind: 'named', name: 'alpha' } };
+    const beta: RouteRef = { ...reviews, route: { kind: 'named', name: 'beta' } };
+
+    await router.converge(
+      alpha,
+      weightsTarget([v('v1', 90), v('v2', 10)], {
+        prefix: 'canary-bot-ra-',
+        fence: { release: 'ra', stateVersion: 2, final: false },
+      }),
+    );
+    await router.converge(
+      beta,
+      weightsTarget([v('v1', 80), v('v2', 20)], {
+        prefix: 'canary-bot-rb-',
+        fence: { release: 'rb', stateVersion: 2, final: false },
+      }),
+    );
+
+    const live = await readVs(bookinfo, 'reviews');
+    expect(live.metadata.annotations).toMatchObject({
+      [`${OWNER_ANNOTATION}.alpha`]: 'ra/2',
+      [`${OWNER_ANNOTATION}.beta`]: 'rb/2',
+    });
+    expect((await router.readRoute(alpha)).weights).toEqual([v('v1', 90), v('v2', 10)]);
+    expect((await router.readRoute(beta)).weights).toEqual([v('v1', 80), v('v2', 20)]);
   });
 });

@@ -55,7 +55,7 @@ describe('DynamoDB store specifics', () => {
       id,
       namespace: 'shop',
       service: id,
-      routeKey: `shop/${id}/primary`,
+      routeKey: `prod/shop/${id}/primary`,
       active: true,
       state: { phase: 'progressing', step: 0 },
     });
@@ -68,7 +68,7 @@ describe('DynamoDB store specifics', () => {
     const lock = await client.send(
       new GetItemCommand({
         TableName: tableName,
-        Key: { pk: { S: `ROUTE#shop/${id}/primary` }, sk: { S: 'LOCK' } },
+        Key: { pk: { S: `ROUTE#prod/shop/${id}/primary` }, sk: { S: 'LOCK' } },
       }),
     );
 

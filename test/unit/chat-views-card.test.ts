@@ -265,6 +265,7 @@ describe('release card', () => {
     const release = started();
     const { next } = decide(release, {
       type: 'rollback',
+      stateVersion: release.version,
       actor: APPROVER,
       at: at(5),
       reason: '<!channel> & <http://x|y>',

@@ -17,7 +17,16 @@ import {
 import { COMMAND_NAMES, parseCommand } from '../../src/domain/command/index.js';
 import type { Verdict } from '../../src/domain/judge/index.js';
 import { type Approval, decide, type Release, startRelease } from '../../src/domain/release/index.js';
-import { appliedNow, approveNow, at, drive, releaseRequest, started, tick } from './release-fixtures.js';
+import {
+  appliedNow,
+  approveNow,
+  at,
+  drive,
+  releaseRequest,
+  started,
+  tick,
+  tickOf,
+} from './release-fixtures.js';
 
 const long = (n: number, word = 'latency ') => word.repeat(Math.ceil(n / word.length)).slice(0, n);
 
@@ -247,10 +256,10 @@ describe('every view fits Slack limits for large inputs', () => {
               : kind === 'applied'
                 ? appliedNow(release, 10 * (i + 1))
                 : kind === 'tick-fail'
-                  ? tick(10 * (i + 1), { verdict: wordyVerdict })
+                  ? tickOf(release, 10 * (i + 1), { verdict: wordyVerdict })
                   : kind === 'tick-drift'
-                    ? tick(10 * (i + 1), { drift: long(2000) })
-                    : { type: kind, actor: 'U0APPROVER', at: t };
+                    ? tickOf(release, 10 * (i + 1), { drift: long(2000) })
+                    : { type: kind, actor: 'U0APPROVER', at: t, stateVersion: release.version };
           release = decide(release, o).next;
         });
         expectAccepted(releaseCard(release, { red: hugeRed }));

@@ -61,13 +61,13 @@ describe('help message', () => {
     const help = helpMessage('subscribe');
     // Assess
     expect(help).toEqual({
-      text: '/canary subscribe &lt;service|namespace&gt; --every 15m|1h|daily HH:MM [--ns NS]: post a RED summary to this channel on a schedule',
+      text: '/canary subscribe &lt;service|namespace&gt; --every 15m|1h|daily HH:MM [--ns NS] [--cluster NAME]: post a RED summary to this channel on a schedule',
       blocks: [
         sectionOf(
-          '`/canary subscribe &lt;service|namespace&gt; --every 15m|1h|daily HH:MM [--ns NS]`\npost a RED summary to this channel on a schedule',
+          '`/canary subscribe &lt;service|namespace&gt; --every 15m|1h|daily HH:MM [--ns NS] [--cluster NAME]`\npost a RED summary to this channel on a schedule',
         ),
         sectionOf(
-          '`--every 15m|1h|daily HH:MM` — how often to post the summary\n`--ns NS` — namespace (default: the configured one)',
+          '`--every 15m|1h|daily HH:MM` — how often to post the summary\n`--ns NS` — namespace (default: the configured one)\n`--cluster NAME` — configured cluster (default: the default one)',
         ),
         { type: 'context', elements: [md('Example: `/canary subscribe bookinfo --every 1h`')] },
       ],
@@ -84,13 +84,13 @@ describe('ephemeral notices', () => {
     const message = commandErrorMessage(parsed.error, parsed.usage);
     // Assess
     expect(message).toEqual({
-      text: 'Name the service, e.g. reviews. Usage: /canary history &lt;service&gt; [--ns NS] [--limit N]',
+      text: 'Name the service, e.g. reviews. Usage: /canary history &lt;service&gt; [--ns NS] [--limit N] [--cluster NAME]',
       blocks: [
         sectionOf(':warning: Name the service, e.g. reviews.'),
         {
           type: 'context',
           elements: [
-            md('Usage: `/canary history &lt;service&gt; [--ns NS] [--limit N]`'),
+            md('Usage: `/canary history &lt;service&gt; [--ns NS] [--limit N] [--cluster NAME]`'),
             md('`/canary help` lists every command.'),
           ],
         },
@@ -213,6 +213,7 @@ describe('release lists', () => {
     const release = started();
     const cancelled = decide(release, {
       type: 'cancel',
+      stateVersion: release.version,
       actor: 'U0APPROVER',
       at: '2025-05-01T10:00:05.000Z',
     }).next;

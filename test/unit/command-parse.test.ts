@@ -262,7 +262,11 @@ describe('parseCommand refuses with one sentence and the usage line', () => {
     ['approve reviews --reason x', '/canary approve does not take --reason.', usageOf('approve')],
     ['rollback --reason', '--reason needs a value, e.g. --reason error spike.', usageOf('rollback')],
     ['status --steps 10', '/canary status does not take --steps.', usageOf('status')],
-    ['status --bogus', '/canary status has no option "--bogus"; it takes --ns.', usageOf('status')],
+    [
+      'status --bogus',
+      '/canary status has no option "--bogus"; it takes --ns, --cluster.',
+      usageOf('status'),
+    ],
     ['metrics', 'Name the service, e.g. reviews.', usageOf('metrics')],
     [
       'metrics reviews --window 10x',
@@ -328,7 +332,7 @@ describe('parseCommand refuses with one sentence and the usage line', () => {
     expect(result).toEqual({
       ok: false,
       error: 'Name the service, e.g. reviews.',
-      usage: '/canary history <service> [--ns NS] [--limit N]',
+      usage: '/canary history <service> [--ns NS] [--limit N] [--cluster NAME]',
     });
   });
 });

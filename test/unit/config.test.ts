@@ -15,9 +15,13 @@ describe('loadConfig', () => {
 
     expect(config).toMatchObject({
       slack: { apiUrl: 'https://slack.com/api/' },
-      clusters: { default: { kube: { mode: 'kubeconfig' } } },
+      clusters: {
+        default: {
+          kube: { mode: 'kubeconfig' },
+          prometheus: { url: 'http://127.0.0.1:9090', auth: { kind: 'none' }, timeoutMs: 10_000 },
+        },
+      },
       defaultCluster: 'default',
-      prometheus: { url: 'http://127.0.0.1:9090', auth: { kind: 'none' }, timeoutMs: 10_000 },
       store: { kind: 'embedded' },
       policy: { default: { starters: ['*'], approvers: ['*'], fourEyes: true } },
       defaultNamespace: 'default',

@@ -26,6 +26,7 @@ import {
   REQUESTER,
   started,
   tick,
+  tickOf,
 } from './release-fixtures.js';
 
 /** One release in every phase (and every kind of pause), reached through `decide` itself. */
@@ -41,7 +42,7 @@ function releasesInEveryPhase(): [string, Release][] {
     { kind: 'canary', steps: [100] },
     { withSources: [{ service: 'frontend', version: 'v2' }] },
   );
-  const rollingBack = decide(analysing, tick(100, { verdict: FAIL })).next;
+  const rollingBack = decide(analysing, tickOf(analysing, 100, { verdict: FAIL })).next;
   const failedMesh = decide(applying, {
     type: 'apply-failed',
     at: at(401),
@@ -54,15 +55,19 @@ function releasesInEveryPhase(): [string, Release][] {
     ['awaiting-approval of step 2', atStep2],
     ['applying', applying],
     ['analysing', analysing],
-    ['paused by a person', decide(analysing, { type: 'pause', actor: REQUESTER, at: at(60) }).next],
-    ['paused by drift', decide(analysing, tick(60, { drift: 'found reviews/v1=100' })).next],
+    [
+      'paused by a person',
+      decide(analysing, { type: 'pause', stateVersion: analysing.version, actor: REQUESTER, at: at(60) })
+        .next,
+    ],
+    ['paused by drift', decide(analysing, tickOf(analysing, 60, { drift: 'found reviews/v1=100' })).next],
     [
       'paused by a failed analysis',
-      decide(
-        drive(started({ kind: 'canary' }, { options: { onFailure: 'pause' } }), ...passStep(10).slice(0, 2))
-          .release,
+      drive(
+        started({ kind: 'canary' }, { options: { onFailure: 'pause' } }),
+        ...passStep(10).slice(0, 2),
         tick(100, { verdict: FAIL }),
-      ).next,
+      ).release,
     ],
     [
       'paused by a refused change',
@@ -92,7 +97,11 @@ function releasesInEveryPhase(): [string, Release][] {
     ],
     ['rolled-back', decide(rollingBack, appliedNow(rollingBack, 110)).next],
     ['failed', decide(failedMesh, appliedNow(failedMesh, 410)).next],
-    ['cancelled', decide(started(), { type: 'cancel', actor: REQUESTER, at: at(5) }).next],
+    [
+      'cancelled',
+      decide(started(), { type: 'cancel', stateVersion: started().version, actor: REQUESTER, at: at(5) })
+        .next,
+    ],
   ];
   return cases;
 }
@@ -104,14 +113,27 @@ function observationsFor(r: Release, seconds: number): Observation[] {
     approveNow(r, seconds),
     { type: 'approve', actor: APPROVER, at: when, step: r.currentStep + 1, stateVersion: r.version },
     { type: 'approve', actor: APPROVER, at: when, step: r.currentStep, stateVersion: r.version - 1 },
-    { type: 'reject', actor: APPROVER, at: when, reason: 'no' },
-    { type: 'rollback', actor: REQUESTER, at: when },
-    { type: 'pause', actor: REQUESTER, at: when },
-    { type: 'resume', actor: REQUESTER, at: when },
-    { type: 'cancel', actor: REQUESTER, at: when },
+    { type: 'reject', actor: APPROVER, at: when, stateVersion: r.version, reason: 'no' },
+    { type: 'rollback', actor: REQUESTER, at: when, stateVersion: r.version },
+    { type: 'pause', actor: REQUESTER, at: when, stateVersion: r.version },
+    { type: 'resume', actor: REQUESTER, at: when, stateVersion: r.version },
+    { type: 'cancel', actor: REQUESTER, at: when, stateVersion: r.version },
+    { type: 'pause', actor: REQUESTER, at: when, stateVersion: r.version - 1 },
+    { type: 'cancel', actor: REQUESTER, at: when, stateVersion: r.version - 1 },
     appliedNow(r, seconds),
     { type: 'applied', at: when, revision: r.desired.revision + 7 },
-    ...(['unavailable', 'drift', 'not-ready', 'invalid', 'forbidden', 'not-found'] as const).map(
+    ...(
+      [
+        'unavailable',
+        'drift',
+        'not-ready',
+        'invalid',
+        'forbidden',
+        'not-found',
+        'rejected',
+        'superseded',
+      ] as const
+    ).map(
       (code): Observation => ({
         type: 'apply-failed',
         at: when,
@@ -120,9 +142,16 @@ function observationsFor(r: Release, seconds: number): Observation[] {
         message: code,
       }),
     ),
-    tick(seconds),
-    ...[PASS, FAIL, INCONCLUSIVE, NO_DATA].map((verdict) => tick(seconds, { verdict })),
-    tick(seconds, { drift: 'found reviews/v1=100' }),
+    tickOf(r, seconds),
+    ...[PASS, FAIL, INCONCLUSIVE, NO_DATA].map((verdict) => tickOf(r, seconds, { verdict })),
+    tickOf(r, seconds, { drift: 'found reviews/v1=100' }),
+    tickOf(r, seconds, { unreadable: 'Prometheus is unavailable' }),
+    // A verdict computed for another analysis window is stale: it must change nothing.
+    {
+      type: 'tick',
+      at: when,
+      verdict: { verdict: FAIL, stateVersion: r.version - 1, step: r.currentStep, windowStartedAt: at(0) },
+    },
   ];
 }
 
@@ -133,18 +162,26 @@ function checkInvariants(before: Release, decision: Decision): void {
   expect(['accepted', 'refused', 'ignored']).toContain(outcome.status);
   expect(outcome.message.length).toBeGreaterThan(0);
   if (next === before) {
-    expect(effects.filter((e) => e.kind !== 'mesh')).toEqual([]);
+    expect(effects.filter((e) => e.kind !== 'converge')).toEqual([]);
   } else {
-    expect(next.version).toBe(before.version + 1);
+    // A quiet change (a verdict recorded, a retry noted) keeps the state version; every other change bumps it.
+    expect([before.version, before.version + 1]).toContain(next.version);
+    if (next.phase !== before.phase || next.desired.revision !== before.desired.revision)
+      expect(next.version).toBe(before.version + 1);
     expect(effects.at(-1)).toEqual({ kind: 'notify' });
     expect(JSON.parse(JSON.stringify(next))).toStrictEqual(next);
   }
   if (isFinal(before)) expect(next).toBe(before);
   for (const effect of effects) {
-    if (effect.kind === 'mesh') {
+    if (effect.kind === 'converge') {
       expect(effect.revision).toBe(next.desired.revision);
-      if (effect.change.kind === 'add-match')
-        expect(effect.change.name.startsWith(`${botRoutePrefix}R1-`)).toBe(true);
+      expect(next.applied).toBe(false);
+      for (const route of next.desired.routes)
+        expect(route.name.startsWith(`${botRoutePrefix}R1-`)).toBe(true);
+    }
+    if (effect.kind === 'tombstone') {
+      expect(isFinal(next)).toBe(true);
+      expect(next.meshChanged).toBe(true);
     }
     if (effect.kind === 'request-approval') {
       expect(next.phase).toBe('awaiting-approval');
@@ -212,7 +249,9 @@ describe('decide is total', () => {
     const offered = availableActions(release);
     for (const action of ['approve', 'reject', 'rollback', 'pause', 'resume', 'cancel'] as const) {
       const observation: Observation =
-        action === 'approve' ? approveNow(release, 100) : { type: action, actor: REQUESTER, at: at(100) };
+        action === 'approve'
+          ? approveNow(release, 100)
+          : { type: action, actor: REQUESTER, at: at(100), stateVersion: release.version };
       // Act
       const decision = decide(release, observation);
       // Assess
@@ -259,7 +298,7 @@ describe('random walks', () => {
                 : step === 'applied'
                   ? appliedNow(release, seconds)
                   : typeof step === 'string'
-                    ? { type: step, actor: REQUESTER, at: at(seconds) }
+                    ? { type: step, actor: REQUESTER, at: at(seconds), stateVersion: release.version }
                     : step.kind === 'apply-failed'
                       ? {
                           type: 'apply-failed',
@@ -269,9 +308,7 @@ describe('random walks', () => {
                           message: 'x',
                         }
                       : {
-                          type: 'tick',
-                          at: at(seconds),
-                          ...(step.verdict ? { verdict: step.verdict } : {}),
+                          ...tickOf(release, seconds, step.verdict ? { verdict: step.verdict } : {}),
                           ...(step.drift ? { drift: step.drift } : {}),
                         };
             // Act
@@ -306,7 +343,7 @@ describe('random walks', () => {
           for (const [verdict, gap] of walk) {
             seconds += gap;
             // Act
-            release = decide(release, tick(seconds, verdict ? { verdict } : {})).next;
+            release = decide(release, tickOf(release, seconds, verdict ? { verdict } : {})).next;
             // Assess
             expect(['analysing', 'awaiting-approval']).toContain(release.phase);
             expect(release.currentStep).toBeLessThanOrEqual(1);

@@ -4,7 +4,8 @@ import {
   type Decision,
   decide,
   type Effect,
-  type MeshChange,
+  type MeshTarget,
+  meshTargetOf,
   type Observation,
   type PlanRequest,
   type Release,
@@ -111,8 +112,46 @@ export function appliedNow(release: Release, seconds: number): Observation {
   return { type: 'applied', at: at(seconds), revision: release.desired.revision };
 }
 
-export function tick(seconds: number, extra: { verdict?: Verdict; drift?: string } = {}): Observation {
-  return { type: 'tick', at: at(seconds), ...extra };
+/** What a tick brings: a verdict (judged for the release's current analysis window), drift, or unreadable metrics. */
+export interface TickExtra {
+  verdict?: Verdict;
+  drift?: string;
+  unreadable?: string;
+}
+
+/** A tick as the release's writer builds it: a verdict names the analysis window it was computed for. */
+export function tickOf(release: Release, seconds: number, extra: TickExtra = {}): Observation {
+  const { verdict, ...rest } = extra;
+  return {
+    type: 'tick',
+    at: at(seconds),
+    ...rest,
+    ...(verdict
+      ? {
+          verdict: {
+            verdict,
+            stateVersion: release.version,
+            step: release.analysis?.step ?? release.currentStep,
+            windowStartedAt: release.analysis?.startedAt ?? release.phaseSince,
+          },
+        }
+      : {}),
+  };
+}
+
+/** A tick for `drive`: computed from the release as it is at that point. */
+export function tick(seconds: number, extra: TickExtra = {}): (r: Release) => Observation {
+  return (r) => tickOf(r, seconds, extra);
+}
+
+/** A person's reject, rollback, pause, resume or cancel, naming the release's current state version. */
+export function act(
+  type: 'reject' | 'rollback' | 'pause' | 'resume' | 'cancel',
+  seconds: number,
+  actor: string,
+  reason?: string,
+): (r: Release) => Observation {
+  return (r) => ({ type, actor, at: at(seconds), stateVersion: r.version, ...(reason ? { reason } : {}) });
 }
 
 /** Feeds observations one after the other (each may be computed from the release so far). */
@@ -138,9 +177,13 @@ export function eventMessages(decisions: readonly { effects: readonly Effect[] }
   );
 }
 
-/** The mesh changes of some effects. */
-export function meshChanges(effects: readonly Effect[]): MeshChange[] {
-  return effects.flatMap((e) => (e.kind === 'mesh' ? [e.change] : []));
+/** The mesh targets the decisions of a run asked to converge on (the release as each decision left it). */
+export function meshTargets(decisions: readonly Decision[]): Omit<MeshTarget, 'fence' | 'routePrefix'>[] {
+  return decisions.flatMap((d) =>
+    d.effects.some((e) => e.kind === 'converge')
+      ? [(({ fence: _fence, routePrefix: _prefix, ...rest }) => rest)(meshTargetOf(d.next))]
+      : [],
+  );
 }
 
 /** Approve, apply, then pass the analysis after the minimum time: one full step from `seconds` on. */
@@ -148,6 +191,6 @@ export function passStep(seconds: number): ((r: Release) => Observation)[] {
   return [
     (r) => approveNow(r, seconds),
     (r) => appliedNow(r, seconds + 5),
-    () => tick(seconds + 5 + 300, { verdict: PASS }),
+    tick(seconds + 5 + 300, { verdict: PASS }),
   ];
 }

@@ -1,7 +1,7 @@
 import {
   decide,
   type Effect,
-  MESH_RETRY_SECONDS,
+  meshTargetOf,
   type Release,
   releaseRoutePrefix,
   startRelease,
@@ -9,6 +9,7 @@ import {
 import { botRoutePrefix } from '../../src/domain/routing/route-math.js';
 import {
   APPROVER,
+  act,
   appliedNow,
   approveNow,
   at,
@@ -16,7 +17,7 @@ import {
   eventMessages,
   FAIL,
   INCONCLUSIVE,
-  meshChanges,
+  meshTargets,
   NO_DATA,
   originalRoute,
   PASS,
@@ -26,6 +27,7 @@ import {
   started,
   T0,
   tick,
+  tickOf,
   v1,
   v2,
 } from './release-fixtures.js';
@@ -37,6 +39,24 @@ const w = (a: number, b: number) => [
 
 function kinds(effects: readonly Effect[]): string[] {
   return effects.map((e) => e.kind);
+}
+
+/** A target without its revision: what the owned route and the release's routes must be, and the drift check. */
+function shape(target: ReturnType<typeof meshTargets>[number]) {
+  const { revision: _revision, ...rest } = target;
+  return rest;
+}
+
+function weightsTarget(
+  weights: readonly { destination: unknown; weight: number }[],
+  expected?: readonly { destination: unknown; weight: number }[],
+  routes: readonly unknown[] = [],
+) {
+  return { owned: { kind: 'weights', weights }, routes, ...(expected ? { expected } : {}) };
+}
+
+function restoreTarget(expected?: readonly { destination: unknown; weight: number }[]) {
+  return { owned: { kind: 'original', route: originalRoute }, routes: [], ...(expected ? { expected } : {}) };
 }
 
 describe('startRelease', () => {
@@ -159,13 +179,13 @@ describe('a healthy canary 10 -> 25 -> 50 -> 100', () => {
     // Prepare
     const run = drive(started(), ...passStep(10), ...passStep(1000), ...passStep(2000), ...passStep(3000));
     // Act
-    const changes = meshChanges(run.decisions.flatMap((d) => d.effects));
+    const targets = meshTargets(run.decisions).map(shape);
     // Assess
-    expect(changes).toEqual([
-      { kind: 'set-weights', weights: w(90, 10), expected: [{ destination: v1, weight: 100 }] },
-      { kind: 'set-weights', weights: w(75, 25), expected: w(90, 10) },
-      { kind: 'set-weights', weights: w(50, 50), expected: w(75, 25) },
-      { kind: 'set-weights', weights: w(0, 100), expected: w(50, 50) },
+    expect(targets).toEqual([
+      weightsTarget(w(90, 10), [{ destination: v1, weight: 100 }]),
+      weightsTarget(w(75, 25), w(90, 10)),
+      weightsTarget(w(50, 50), w(75, 25)),
+      weightsTarget(w(0, 100), w(50, 50)),
     ]);
   });
 
@@ -177,8 +197,8 @@ describe('a healthy canary 10 -> 25 -> 50 -> 100', () => {
       (r) => appliedNow(r, 20),
     );
     // Act
-    const early = decide(release, tick(20 + 299, { verdict: PASS }));
-    const onTime = decide(early.next, tick(20 + 300, { verdict: PASS }));
+    const early = decide(release, tickOf(release, 20 + 299, { verdict: PASS }));
+    const onTime = decide(early.next, tickOf(early.next, 20 + 300, { verdict: PASS }));
     // Assess
     expect(early.next.phase).toBe('analysing');
     expect(early.next.lastVerdict).toEqual(PASS);
@@ -201,7 +221,7 @@ describe('a failing canary', () => {
       (r) => appliedNow(r, 405),
     );
     // Act
-    const failing = decide(release, tick(460, { verdict: FAIL }));
+    const failing = decide(release, tickOf(release, 460, { verdict: FAIL }));
     const restored = decide(failing.next, appliedNow(failing.next, 470));
     // Assess
     expect(failing.next).toMatchObject({
@@ -210,9 +230,7 @@ describe('a failing canary', () => {
       lastVerdict: FAIL,
       rollback: { endAs: 'rolled-back', actor: 'canary-bot' },
     });
-    expect(meshChanges(failing.effects)).toEqual([
-      { kind: 'restore', original: originalRoute, removePrefix: 'canary-bot-R1-', expected: w(75, 25) },
-    ]);
+    expect(meshTargets([failing]).map(shape)).toEqual([restoreTarget(w(75, 25))]);
     expect(eventMessages([failing])).toEqual([
       `Warning: Rolling back reviews.bookinfo failed checks: ${FAIL.reasons[0]?.message}`,
     ]);
@@ -230,11 +248,11 @@ describe('a failing canary', () => {
     // Prepare
     const { release } = drive(started(), ...passStep(10));
     // Act
-    const failing = decide(release, tick(900, { verdict: FAIL }));
+    const failing = decide(release, tickOf(release, 900, { verdict: FAIL }));
     // Assess
     expect(release.phase).toBe('awaiting-approval');
     expect(failing.next.phase).toBe('rolling-back');
-    expect(meshChanges(failing.effects)[0]).toMatchObject({ kind: 'restore', expected: w(90, 10) });
+    expect(meshTargets([failing]).map(shape)).toEqual([restoreTarget(w(90, 10))]);
   });
 
   it('halts instead when onFailure is pause, and resuming restarts the analysis', () => {
@@ -245,15 +263,20 @@ describe('a failing canary', () => {
       (r) => appliedNow(r, 15),
     );
     // Act
-    const failing = decide(release, tick(100, { verdict: FAIL }));
-    const stillPaused = decide(failing.next, tick(160, { verdict: FAIL }));
-    const resumed = decide(failing.next, { type: 'resume', actor: APPROVER, at: at(200) });
+    const failing = decide(release, tickOf(release, 100, { verdict: FAIL }));
+    const stillPaused = decide(failing.next, tickOf(failing.next, 160, { verdict: FAIL }));
+    const resumed = decide(failing.next, {
+      type: 'resume',
+      stateVersion: failing.next.version,
+      actor: APPROVER,
+      at: at(200),
+    });
     // Assess
     expect(failing.next).toMatchObject({
       phase: 'paused',
       pause: { reason: 'failed-analysis', from: 'analysing', actor: 'canary-bot' },
     });
-    expect(meshChanges(failing.effects)).toEqual([]);
+    expect(meshTargets([failing])).toEqual([]);
     expect(eventMessages([failing])).toEqual([
       `Warning: Halt reviews.bookinfo advancement failed checks: ${FAIL.reasons[0]?.message}`,
     ]);
@@ -403,11 +426,11 @@ describe('drift', () => {
     // Act
     const decision = decide(
       release,
-      tick(120, { drift: 'expected reviews/v1=90, reviews/v2=10, found reviews/v1=100' }),
+      tickOf(release, 120, { drift: 'expected reviews/v1=90, reviews/v2=10, found reviews/v1=100' }),
     );
     // Assess
     expect(decision.next).toMatchObject({ phase: 'paused', pause: { reason: 'drift', from: 'analysing' } });
-    expect(meshChanges(decision.effects)).toEqual([]);
+    expect(meshTargets([decision])).toEqual([]);
     expect(eventMessages([decision])).toEqual([
       'Warning: Halt reviews.bookinfo advancement route changed outside the bot: expected reviews/v1=90, reviews/v2=10, found reviews/v1=100',
     ]);
@@ -427,7 +450,12 @@ describe('drift', () => {
       code: 'drift',
       message: 'expected reviews/v1=90, reviews/v2=10, found reviews/v1=100',
     });
-    const resumed = decide(refused.next, { type: 'resume', actor: APPROVER, at: at(500) });
+    const resumed = decide(refused.next, {
+      type: 'resume',
+      stateVersion: refused.next.version,
+      actor: APPROVER,
+      at: at(500),
+    });
     // Assess
     expect(refused.next).toMatchObject({ phase: 'paused', pause: { reason: 'drift', from: 'applying' } });
     expect(resumed.next).toMatchObject({
@@ -435,14 +463,22 @@ describe('drift', () => {
       currentStep: 1,
       desired: { revision: release.desired.revision + 1 },
     });
-    expect(meshChanges(resumed.effects)).toEqual([{ kind: 'set-weights', weights: w(75, 25) }]);
+    expect(meshTargets([resumed]).map(shape)).toEqual([weightsTarget(w(75, 25))]);
   });
 
   it('refuses to resume after drift that happened before the release changed anything', () => {
     // Prepare
-    const halted = decide(started(), tick(30, { drift: 'found reviews/v1=50, reviews/v3=50' })).next;
+    const halted = decide(
+      started(),
+      tickOf(started(), 30, { drift: 'found reviews/v1=50, reviews/v3=50' }),
+    ).next;
     // Act
-    const decision = decide(halted, { type: 'resume', actor: APPROVER, at: at(60) });
+    const decision = decide(halted, {
+      type: 'resume',
+      stateVersion: halted.version,
+      actor: APPROVER,
+      at: at(60),
+    });
     // Assess
     expect(halted.phase).toBe('paused');
     expect(decision.next).toBe(halted);
@@ -451,18 +487,17 @@ describe('drift', () => {
 });
 
 describe('crash repair', () => {
-  it('re-emits the same mesh change on a tick while the change is unconfirmed', () => {
+  it('converges again on the next tick while the requested state is unconfirmed, on the same target', () => {
     // Prepare
     const approved = decide(started(), approveNow(started(), 10));
     // Act
-    const tooSoon = decide(approved.next, tick(10 + MESH_RETRY_SECONDS - 1));
-    const repaired = decide(approved.next, tick(10 + MESH_RETRY_SECONDS));
+    const repaired = decide(approved.next, tickOf(approved.next, 11));
     // Assess
     expect(approved.next).toMatchObject({ phase: 'applying', applied: false });
-    expect(tooSoon.effects).toEqual([]);
     expect(repaired.next).toBe(approved.next);
-    expect(repaired.effects).toEqual(approved.effects.filter((e) => e.kind === 'mesh'));
+    expect(repaired.effects).toEqual([{ kind: 'converge', revision: approved.next.desired.revision }]);
     expect(repaired.outcome.status).toBe('accepted');
+    expect(meshTargetOf(repaired.next)).toEqual(meshTargetOf(approved.next));
   });
 
   it('ignores a confirmation of an older revision', () => {
@@ -491,14 +526,14 @@ describe('crash repair', () => {
     // Act
     const first = decide(approved, { ...failure, at: at(12) });
     const second = decide(first.next, { ...failure, at: at(80) });
-    const retried = decide(first.next, tick(75));
+    const retried = decide(first.next, tickOf(first.next, 75));
     // Assess
     expect(first.next).toMatchObject({ phase: 'applying', applyError: { code: 'unavailable' } });
     expect(eventMessages([first])).toEqual([
       'Warning: Halt reviews.bookinfo advancement the mesh did not take the change yet, retrying: timeout',
     ]);
     expect(second.next).toBe(first.next);
-    expect(meshChanges(retried.effects)).toHaveLength(1);
+    expect(retried.effects).toEqual([{ kind: 'converge', revision: first.next.desired.revision }]);
   });
 
   it('halts for a person when the canary is not ready, and fails (restoring) when the change is invalid', () => {
@@ -522,14 +557,7 @@ describe('crash repair', () => {
       'Warning: Halt reviews.bookinfo advancement the mesh refused canary weight 10: reviews-v2 has no ready replicas',
     ]);
     expect(invalid.next).toMatchObject({ phase: 'rolling-back', rollback: { endAs: 'failed' } });
-    expect(meshChanges(invalid.effects)).toEqual([
-      {
-        kind: 'restore',
-        original: originalRoute,
-        removePrefix: 'canary-bot-R1-',
-        expected: [{ destination: v1, weight: 100 }],
-      },
-    ]);
+    expect(meshTargets([invalid]).map(shape)).toEqual([restoreTarget([{ destination: v1, weight: 100 }])]);
     expect(failed.next.phase).toBe('failed');
     expect(eventMessages([failed])).toEqual([
       'Warning: Canary failed! Restored reviews.bookinfo original route after the mesh refused a change: weights must add up to 100',
@@ -548,7 +576,7 @@ describe('no data', () => {
     const ticks = Array.from({ length: 29 }, (_, i) => tick(20 + 60 * (i + 1), { verdict: NO_DATA }));
     // Act
     const run = drive(release, ...ticks);
-    const last = decide(run.release, tick(20 + 1800, { verdict: NO_DATA }));
+    const last = decide(run.release, tickOf(run.release, 20 + 1800, { verdict: NO_DATA }));
     // Assess
     expect(run.release.phase).toBe('analysing');
     expect(run.decisions.every((d) => d.next.phase === 'analysing')).toBe(true);
@@ -579,7 +607,7 @@ describe('no data', () => {
       tick(600, { verdict: INCONCLUSIVE }),
     );
     // Act
-    const timedOut = decide(release, tick(20 + 1800, { verdict: INCONCLUSIVE }));
+    const timedOut = decide(release, tickOf(release, 20 + 1800, { verdict: INCONCLUSIVE }));
     const approved = decide(timedOut.next, approveNow(timedOut.next, 1900));
     // Assess
     expect(release.phase).toBe('analysing');
@@ -603,8 +631,8 @@ describe('blue/green', () => {
     const run = drive(release, ...passStep(10));
     // Assess
     expect(release.plan.steps).toEqual([{ kind: 'switch' }]);
-    expect(meshChanges(run.decisions.flatMap((d) => d.effects))).toEqual([
-      { kind: 'set-weights', weights: w(0, 100), expected: [{ destination: v1, weight: 100 }] },
+    expect(meshTargets(run.decisions).map(shape)).toEqual([
+      weightsTarget(w(0, 100), [{ destination: v1, weight: 100 }]),
     ]);
     expect(run.release.phase).toBe('promoted');
     expect(eventMessages(run.decisions)).toContain(
@@ -622,9 +650,7 @@ describe('blue/green', () => {
     // Act
     const back = drive(release, tick(70, { verdict: FAIL }), (r) => appliedNow(r, 72));
     // Assess
-    expect(meshChanges(back.decisions[0]?.effects ?? [])).toEqual([
-      { kind: 'restore', original: originalRoute, removePrefix: 'canary-bot-R1-', expected: w(0, 100) },
-    ]);
+    expect(meshTargets(back.decisions.slice(0, 1)).map(shape)).toEqual([restoreTarget(w(0, 100))]);
     expect(back.release.phase).toBe('rolled-back');
   });
 });
@@ -638,17 +664,11 @@ describe('A/B', () => {
     // Act
     const run = drive(release, ...passStep(10), ...passStep(1000), (r) => appliedNow(r, 1400));
     // Assess
-    const changes = meshChanges(run.decisions.flatMap((d) => d.effects));
-    expect(changes).toEqual([
-      {
-        kind: 'add-match',
-        name: 'canary-bot-R1-ab',
-        matches: [...matches],
-        destination: v2,
-        expected: [{ destination: v1, weight: 100 }],
-      },
-      { kind: 'set-weights', weights: w(0, 100), expected: [{ destination: v1, weight: 100 }] },
-      { kind: 'remove-matches', prefix: 'canary-bot-R1-', expected: w(0, 100) },
+    const abRoute = { name: 'canary-bot-R1-ab', matches: [...matches], destination: v2 };
+    expect(meshTargets(run.decisions).map(shape)).toEqual([
+      weightsTarget([{ destination: v1, weight: 100 }], [{ destination: v1, weight: 100 }], [abRoute]),
+      weightsTarget(w(0, 100), [{ destination: v1, weight: 100 }], [abRoute]),
+      weightsTarget(w(0, 100), w(0, 100)),
     ]);
     expect(run.decisions[5]?.next.phase).toBe('promoting');
     expect(run.release.phase).toBe('promoted');
@@ -659,20 +679,17 @@ describe('A/B', () => {
         'Normal: Promotion completed! reviews.bookinfo routes all traffic to reviews/v2',
       ]),
     );
-    for (const change of changes) {
-      if (change.kind === 'add-match') expect(change.name.startsWith(botRoutePrefix)).toBe(true);
-    }
+    for (const target of meshTargets(run.decisions))
+      for (const route of target.routes) expect(route.name.startsWith(botRoutePrefix)).toBe(true);
   });
 
   it('ends the test without promoting when the person cancels instead of approving the promotion', () => {
     // Prepare
     const { release } = drive(started({ kind: 'ab', matches: [...matches] }), ...passStep(10));
     // Act
-    const run = drive(release, { type: 'cancel', actor: REQUESTER, at: at(500) }, (r) => appliedNow(r, 510));
+    const run = drive(release, act('cancel', 500, REQUESTER), (r) => appliedNow(r, 510));
     // Assess
-    expect(meshChanges(run.decisions[0]?.effects ?? [])).toEqual([
-      { kind: 'restore', original: originalRoute, removePrefix: releaseRoutePrefix('R1') },
-    ]);
+    expect(meshTargets(run.decisions.slice(0, 1)).map(shape)).toEqual([restoreTarget()]);
     expect(run.release.phase).toBe('cancelled');
     expect(eventMessages(run.decisions)).toEqual([
       `Normal: Rolling back reviews.bookinfo release cancelled by ${REQUESTER}`,
@@ -693,9 +710,14 @@ describe('mirror', () => {
       (r) => appliedNow(r, 1001),
     );
     // Assess
-    expect(meshChanges(run.decisions.flatMap((d) => d.effects))).toEqual([
-      { kind: 'set-mirror', destination: v2, percent: 50, expected: [{ destination: v1, weight: 100 }] },
-      { kind: 'clear-mirror', expected: [{ destination: v1, weight: 100 }] },
+    const original = [{ destination: v1, weight: 100 }];
+    expect(meshTargets(run.decisions).map(shape)).toEqual([
+      {
+        owned: { kind: 'weights', weights: original, mirror: { destination: v2, percent: 50 } },
+        routes: [],
+        expected: original,
+      },
+      weightsTarget(original, original),
     ]);
     expect(run.release.phase).toBe('completed');
     expect(run.release.confirmedWeights).toEqual([{ destination: v1, weight: 100 }]);
@@ -718,8 +740,8 @@ describe('manual weights', () => {
     // Act
     const run = drive(release, ...passStep(10));
     // Assess
-    expect(meshChanges(run.decisions.flatMap((d) => d.effects))).toEqual([
-      { kind: 'set-weights', weights: w(90, 10), expected: [{ destination: v1, weight: 100 }] },
+    expect(meshTargets(run.decisions).map(shape)).toEqual([
+      weightsTarget(w(90, 10), [{ destination: v1, weight: 100 }]),
     ]);
     expect(run.release).toMatchObject({ phase: 'completed', confirmedWeights: w(90, 10) });
     expect(eventMessages(run.decisions).at(-1)).toBe(
@@ -738,20 +760,16 @@ describe('multi-service release (--with)', () => {
     // Act
     const run = drive(release, ...passStep(10), ...passStep(1000), (r) => appliedNow(r, 1400));
     // Assess
-    expect(meshChanges(run.decisions[0]?.effects ?? [])).toEqual([
-      {
-        kind: 'add-match',
-        name: 'canary-bot-R1-pin-frontend',
-        matches: [{ kind: 'source', labels: { app: 'frontend', version: 'v2' } }],
-        destination: v2,
-        expected: [{ destination: v1, weight: 100 }],
-      },
-      { kind: 'set-weights', weights: w(50, 50), expected: [{ destination: v1, weight: 100 }] },
+    const pin = {
+      name: 'canary-bot-R1-pin-frontend',
+      matches: [{ kind: 'source', labels: { app: 'frontend', version: 'v2' } }],
+      destination: v2,
+    };
+    expect(meshTargets(run.decisions.slice(0, 1)).map(shape)).toEqual([
+      weightsTarget(w(50, 50), [{ destination: v1, weight: 100 }], [pin]),
     ]);
     expect(run.decisions[5]?.next.phase).toBe('promoting');
-    expect(meshChanges(run.decisions[5]?.effects ?? [])).toEqual([
-      { kind: 'remove-matches', prefix: 'canary-bot-R1-', expected: w(0, 100) },
-    ]);
+    expect(meshTargets(run.decisions.slice(5, 6)).map(shape)).toEqual([weightsTarget(w(0, 100), w(0, 100))]);
     expect(run.release.phase).toBe('promoted');
     expect(run.release.desired.routes).toEqual([]);
   });
@@ -762,10 +780,15 @@ describe('cancel', () => {
     // Prepare
     const release = started();
     // Act
-    const decision = decide(release, { type: 'cancel', actor: REQUESTER, at: at(30) });
+    const decision = decide(release, {
+      type: 'cancel',
+      stateVersion: release.version,
+      actor: REQUESTER,
+      at: at(30),
+    });
     // Assess
     expect(decision.next).toMatchObject({ phase: 'cancelled', finishedAt: at(30), meshChanged: false });
-    expect(meshChanges(decision.effects)).toEqual([]);
+    expect(meshTargets([decision])).toEqual([]);
     expect(eventMessages([decision])).toEqual([
       `Normal: Release cancelled! Nothing to undo for reviews.bookinfo, cancelled by ${REQUESTER}`,
     ]);
@@ -778,12 +801,10 @@ describe('cancel', () => {
     // Prepare
     const { release } = drive(started(), ...passStep(10));
     // Act
-    const run = drive(release, { type: 'cancel', actor: REQUESTER, at: at(400) }, (r) => appliedNow(r, 410));
+    const run = drive(release, act('cancel', 400, REQUESTER), (r) => appliedNow(r, 410));
     // Assess
     expect(run.decisions[0]?.next.phase).toBe('rolling-back');
-    expect(meshChanges(run.decisions[0]?.effects ?? [])).toEqual([
-      { kind: 'restore', original: originalRoute, removePrefix: 'canary-bot-R1-' },
-    ]);
+    expect(meshTargets(run.decisions.slice(0, 1)).map(shape)).toEqual([restoreTarget()]);
     expect(run.release.phase).toBe('cancelled');
   });
 });
@@ -793,10 +814,25 @@ describe('pause and resume', () => {
     // Prepare
     const { release } = drive(started(), ...passStep(10));
     // Act
-    const paused = decide(release, { type: 'pause', actor: REQUESTER, at: at(400) });
+    const paused = decide(release, {
+      type: 'pause',
+      stateVersion: release.version,
+      actor: REQUESTER,
+      at: at(400),
+    });
     const oldButton = decide(paused.next, approveNow(release, 401));
-    const twice = decide(paused.next, { type: 'pause', actor: APPROVER, at: at(402) });
-    const resumed = decide(paused.next, { type: 'resume', actor: REQUESTER, at: at(500) });
+    const twice = decide(paused.next, {
+      type: 'pause',
+      stateVersion: paused.next.version,
+      actor: APPROVER,
+      at: at(402),
+    });
+    const resumed = decide(paused.next, {
+      type: 'resume',
+      stateVersion: paused.next.version,
+      actor: REQUESTER,
+      at: at(500),
+    });
     // Assess
     expect(paused.next).toMatchObject({
       phase: 'paused',
@@ -822,7 +858,12 @@ describe('pause and resume', () => {
     // Prepare
     const approved = decide(started(), approveNow(started(), 10)).next;
     // Act
-    const decision = decide(approved, { type: 'pause', actor: REQUESTER, at: at(11) });
+    const decision = decide(approved, {
+      type: 'pause',
+      stateVersion: approved.version,
+      actor: REQUESTER,
+      at: at(11),
+    });
     // Assess
     expect(decision.next).toBe(approved);
     expect(decision.outcome).toMatchObject({ status: 'refused', reason: 'wrong-phase' });
@@ -834,11 +875,7 @@ describe('reject and rollback', () => {
     // Prepare
     const { release } = drive(started(), ...passStep(10));
     // Act
-    const run = drive(
-      release,
-      { type: 'reject', actor: APPROVER, at: at(400), reason: 'error budget spent' },
-      (r) => appliedNow(r, 401),
-    );
+    const run = drive(release, act('reject', 400, APPROVER, 'error budget spent'), (r) => appliedNow(r, 401));
     // Assess
     expect(eventMessages(run.decisions)).toEqual([
       `Warning: Rolling back reviews.bookinfo step 2/4 canary weight 25 rejected by ${APPROVER}: error budget spent`,
@@ -851,7 +888,12 @@ describe('reject and rollback', () => {
     // Prepare
     const release = started();
     // Act
-    const decision = decide(release, { type: 'rollback', actor: REQUESTER, at: at(5) });
+    const decision = decide(release, {
+      type: 'rollback',
+      stateVersion: release.version,
+      actor: REQUESTER,
+      at: at(5),
+    });
     // Assess
     expect(decision.next.phase).toBe('rolled-back');
     expect(eventMessages([decision])).toEqual([
@@ -862,13 +904,14 @@ describe('reject and rollback', () => {
 
   it('a second rollback while rolling back is refused as a duplicate', () => {
     // Prepare
-    const { release } = drive(started(), (r) => approveNow(r, 10), {
-      type: 'rollback',
-      actor: REQUESTER,
-      at: at(20),
-    });
+    const { release } = drive(started(), (r) => approveNow(r, 10), act('rollback', 20, REQUESTER));
     // Act
-    const decision = decide(release, { type: 'rollback', actor: APPROVER, at: at(21) });
+    const decision = decide(release, {
+      type: 'rollback',
+      stateVersion: release.version,
+      actor: APPROVER,
+      at: at(21),
+    });
     // Assess
     expect(decision.next).toBe(release);
     expect(decision.outcome).toMatchObject({ status: 'refused', reason: 'duplicate' });
@@ -876,11 +919,7 @@ describe('reject and rollback', () => {
 
   it('a restore the mesh refuses for good ends failed and says to restore by hand', () => {
     // Prepare
-    const { release } = drive(started(), (r) => approveNow(r, 10), {
-      type: 'rollback',
-      actor: REQUESTER,
-      at: at(20),
-    });
+    const { release } = drive(started(), (r) => approveNow(r, 10), act('rollback', 20, REQUESTER));
     // Act
     const decision = decide(release, {
       type: 'apply-failed',
@@ -902,7 +941,12 @@ describe('time', () => {
     // Prepare
     const release = started();
     // Act
-    const decision = decide(release, { type: 'pause', actor: REQUESTER, at: 'yesterday' });
+    const decision = decide(release, {
+      type: 'pause',
+      stateVersion: release.version,
+      actor: REQUESTER,
+      at: 'yesterday',
+    });
     // Assess
     expect(decision.next).toBe(release);
     expect(decision.outcome).toMatchObject({ status: 'refused', reason: 'invalid' });

@@ -65,8 +65,18 @@ describe('release views', () => {
       (r) => approveNow(r, 400),
       (r) => appliedNow(r, 401),
     ).release;
-    const paused = decide(analysing, { type: 'pause', actor: REQUESTER, at: at(402) }).next;
-    const cancelled = decide(started(), { type: 'cancel', actor: REQUESTER, at: at(1) }).next;
+    const paused = decide(analysing, {
+      type: 'pause',
+      stateVersion: analysing.version,
+      actor: REQUESTER,
+      at: at(402),
+    }).next;
+    const cancelled = decide(started(), {
+      type: 'cancel',
+      stateVersion: started().version,
+      actor: REQUESTER,
+      at: at(1),
+    }).next;
     // Act / Assess
     expect(summarizeProgress(waiting)).toEqual({
       phase: 'awaiting-approval',

@@ -12,11 +12,11 @@ import { releaseFromItem, releaseItem } from '../../src/store/dynamodb/table-ite
 const metadata = { httpStatusCode: 400 };
 const fields = {
   id: 'rel-1',
-  routeKey: 'shop/reviews/primary',
+  routeKey: 'prod/shop/reviews/primary',
   namespace: 'shop',
   service: 'reviews',
   active: true,
-  version: 3,
+  rowVersion: 3,
   createdAt: '2031-01-01T00:00:00.000Z',
   updatedAt: '2031-01-01T00:05:00.000Z',
   stateText: '{"phase":"waiting","step":2}',
@@ -54,11 +54,11 @@ describe('DynamoDB release items', () => {
     expect(finishedItem.activePk).toBeUndefined();
     expect(releaseFromItem(finishedItem)).toEqual({
       id: 'rel-1',
-      routeKey: 'shop/reviews/primary',
+      routeKey: 'prod/shop/reviews/primary',
       namespace: 'shop',
       service: 'reviews',
       active: false,
-      version: 3,
+      rowVersion: 3,
       createdAt: '2031-01-01T00:00:00.000Z',
       updatedAt: '2031-01-01T00:05:00.000Z',
       state: { phase: 'waiting', step: 2 },
@@ -139,7 +139,7 @@ describe('DynamoDB error mapping', () => {
     const creating = store
       .create({
         id: 'rel-1',
-        routeKey: 'shop/reviews/primary',
+        routeKey: 'prod/shop/reviews/primary',
         namespace: 'shop',
         service: 'reviews',
         active: true,
@@ -169,7 +169,7 @@ describe('DynamoDB error mapping', () => {
     const creating = store
       .create({
         id: 'rel-1',
-        routeKey: 'shop/reviews/primary',
+        routeKey: 'prod/shop/reviews/primary',
         namespace: 'shop',
         service: 'reviews',
         active: false,

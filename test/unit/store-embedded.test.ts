@@ -26,7 +26,7 @@ describe('embedded store file', () => {
     id,
     namespace: 'shop',
     service,
-    routeKey: `shop/${service}/primary`,
+    routeKey: `prod/shop/${service}/primary`,
     active: true,
     state: { phase: 'progressing', step: 1 },
   });
@@ -60,7 +60,7 @@ describe('embedded store file', () => {
     await expect(busy).rejects.toBeInstanceOf(RouteBusyError);
     expect((await after.history('shop', 'ratings', 5))[0]).toMatchObject({
       id: 'rel-b',
-      version: 2,
+      rowVersion: 2,
       active: false,
     });
     expect(await after.listAudit('rel-a')).toEqual(await before.listAudit('rel-a'));

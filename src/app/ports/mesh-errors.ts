@@ -9,7 +9,8 @@ export type MeshErrorCode =
   | 'conflict' // other writers kept winning; retries exhausted
   | 'verify-failed' // the read-back does not show the change
   | 'forbidden' // RBAC refused the bot
-  | 'rejected' // the API server refused the object (validation)
+  | 'rejected' // the API server (or the mesh's admission webhook) refused the object
+  | 'superseded' // the route's owner mark says a newer writer owns it: this write is refused (fencing)
   | 'unavailable'; // the API server did not answer
 
 /**

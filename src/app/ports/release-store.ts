@@ -10,21 +10,24 @@
 /** A release as stored. Key fields never change after `create`; `state` is the domain's business. */
 export interface StoredRelease<S> {
   id: string;
-  /** `namespace/virtualservice/route`: at most one active release holds it at a time. See {@link routeKeyOf}. */
+  /** `cluster/namespace/virtualservice/route`: at most one active release holds it at a time. See {@link routeKeyOf}. */
   routeKey: string;
   namespace: string;
   service: string;
   /** True until the release reaches a final phase; an inactive release never becomes active again. */
   active: boolean;
-  /** Optimistic concurrency: 1 after `create`, +1 on every `update`. */
-  version: number;
+  /**
+   * The store row's version, for optimistic concurrency: 1 after `create`, +1 on every `update`. Not the
+   * release's state version (`Release.version`), which only `decide` moves and people's buttons carry.
+   */
+  rowVersion: number;
   /** ISO 8601 UTC, set by the store. */
   createdAt: string;
   updatedAt: string;
   state: S;
 }
 
-/** What `create` needs; the store sets `version`, `createdAt` and `updatedAt`. */
+/** What `create` needs; the store sets `rowVersion`, `createdAt` and `updatedAt`. */
 export type NewRelease<S> = Pick<
   StoredRelease<S>,
   'id' | 'routeKey' | 'namespace' | 'service' | 'active' | 'state'
@@ -36,14 +39,15 @@ export type ReleaseChange<S> = Pick<StoredRelease<S>, 'id' | 'active' | 'state'>
 /** Releases, with one active release per VirtualService route. */
 export interface ReleaseStore<S> {
   /**
-   * Stores a new release at version 1. If it is active it takes its route.
+   * Stores a new release at version 1 (with its `audit` entries, in the same atomic write). If it is active it
+   * takes its route.
    * Throws ReleaseExistsError if the id is taken, RouteBusyError if another active release holds the route.
    *
    * @example
    * const release = await store.create({ id, routeKey: routeKeyOf('shop', 'reviews', 'primary'),
    *   namespace: 'shop', service: 'reviews', active: true, state: initialState });
    */
-  create(release: NewRelease<S>): Promise<StoredRelease<S>>;
+  create(release: NewRelease<S>, options?: { audit?: readonly NewAuditEntry[] }): Promise<StoredRelease<S>>;
 
   /**
    * The release, or undefined. Strongly consistent.
@@ -62,15 +66,21 @@ export interface ReleaseStore<S> {
   activeForRoute(routeKey: string): Promise<StoredRelease<S> | undefined>;
 
   /**
-   * Writes `next` if the stored version is still `expectedVersion`, and returns it at `expectedVersion + 1`.
-   * Setting `active: false` frees the route in the same atomic write.
+   * Writes `next` if the stored row version is still `expectedRowVersion`, and returns it at `expectedRowVersion + 1`.
+   * Setting `active: false` frees the route in the same atomic write. `audit` entries are appended in that same
+   * atomic write: a decision and its audit trail are stored together or not at all (a worker that dies after
+   * the write loses neither).
    * Throws VersionConflictError (someone else wrote first: re-read and decide again), ReleaseNotFoundError,
    * or ReleaseFinishedError when asked to reactivate a finished release.
    *
    * @example
-   * const saved = await store.update({ id: r.id, active: !isFinal(next), state: next }, r.version);
+   * const saved = await store.update({ id: r.id, active: !isFinal(next), state: next }, r.rowVersion);
    */
-  update(next: ReleaseChange<S>, expectedVersion: number): Promise<StoredRelease<S>>;
+  update(
+    next: ReleaseChange<S>,
+    expectedRowVersion: number,
+    options?: { audit?: readonly NewAuditEntry[] },
+  ): Promise<StoredRelease<S>>;
 
   /**
    * Every active release, oldest first. On DynamoDB it reads a sparse index, so a write made a moment ago
@@ -213,11 +223,17 @@ export interface RecordStore {
 export interface BotStore<S> extends ReleaseStore<S>, AuditLog, ClaimStore, RecordStore {}
 
 /**
- * The route key of a VirtualService route: `namespace/virtualservice/route`.
+ * The route key of a VirtualService route: `cluster/namespace/virtualservice/route`. The cluster is part of
+ * a route's identity: the same names in two clusters are two routes.
  *
  * @example
- * routeKeyOf('shop', 'reviews', 'primary'); // 'shop/reviews/primary'
+ * routeKeyOf('prod', 'shop', 'reviews', 'primary'); // 'prod/shop/reviews/primary'
  */
-export function routeKeyOf(namespace: string, virtualService: string, route: string): string {
-  return `${namespace}/${virtualService}/${route}`;
+export function routeKeyOf(
+  cluster: string,
+  namespace: string,
+  virtualService: string,
+  route: string,
+): string {
+  return `${cluster}/${namespace}/${virtualService}/${route}`;
 }

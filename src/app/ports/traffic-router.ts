@@ -1,4 +1,4 @@
-import type { RequestMatch } from '../../domain/routing/route-math.js';
+import type { Fence, MeshTarget } from '../../domain/release/index.js';
 import type {
   Destination,
   HttpRoute,
@@ -24,6 +24,8 @@ export interface RouteSnapshot {
   index: number;
   route: HttpRoute;
   weights: WeightedDestination[];
+  /** The route object's owner mark (`<release>/<state version>[/final]`), when a release wrote it. */
+  owner?: string;
 }
 
 /** A Flagger-style event: written as a Kubernetes Event on the VirtualService. */
@@ -33,58 +35,44 @@ export interface MeshEvent {
   message: string;
 }
 
-/** Options shared by every change. */
-export interface ChangeOptions {
-  /**
-   * The weights the caller believes the route has now (what the bot last wrote). If the live route differs,
-   * nothing is written and a DriftError says what changed. Without it, the route as first read is the reference.
-   */
-  expected?: readonly WeightedDestination[];
-  /** Recorded on the VirtualService once the change is written and read back. */
+/** Options of a convergence. */
+export interface ConvergeOptions {
+  /** Recorded on the VirtualService once the route is written and read back. */
   event?: MeshEvent;
 }
 
-/** A route that sends matching requests to one destination, placed just before the owned route. */
-export interface MatchRouteSpec {
-  /** Must start with `canary-bot-`; it is how the route is found and removed again. */
-  name: string;
-  matches: RequestMatch[];
-  destination: Destination;
-}
-
 /**
- * Everything the bot does to a service mesh. Each change is read, validated, written with optimistic
- * concurrency, read back and compared; it is all or nothing.
+ * Everything the bot does to a service mesh. A write converges the route on what a release wants at one
+ * state version ({@link MeshTarget}): read, fenced by the route's owner mark, drift-checked, validated,
+ * written with optimistic concurrency in one update together with the new owner mark, read back and
+ * compared; all or nothing.
  */
 export interface TrafficRouter {
-  /** Reads the owned route and its weights. */
+  /** Reads the owned route, its weights and the route's owner mark. */
   readRoute(ref: RouteRef): Promise<RouteSnapshot>;
-  /** Sets the weights of the owned route only (canary steps, manual weights, blue/green switch). */
-  setWeights(
-    ref: RouteRef,
-    weights: readonly WeightedDestination[],
-    options?: ChangeOptions,
-  ): Promise<RouteSnapshot>;
-  /** Adds a match route (A/B by header, cookie, user agent; or a `sourceLabels` pin) in front of the owned route. */
-  addMatchRoute(ref: RouteRef, spec: MatchRouteSpec, options?: ChangeOptions): Promise<RouteSnapshot>;
-  /** Removes the bot's routes whose names start with `prefix`. */
-  removeMatchRoutes(ref: RouteRef, prefix: string, options?: ChangeOptions): Promise<RouteSnapshot>;
-  /** Mirrors `percent` % of the owned route's requests to `destination`, or stops mirroring (undefined). */
-  setMirror(
-    ref: RouteRef,
-    mirror: { destination: Destination; percent: number } | undefined,
-    options?: ChangeOptions,
-  ): Promise<RouteSnapshot>;
-  /** Puts back the owned route exactly as it was before the release, and removes the release's match routes. */
-  restoreRoute(
-    ref: RouteRef,
-    original: HttpRoute,
-    options?: ChangeOptions & { removeRoutesWithPrefix?: string },
-  ): Promise<RouteSnapshot>;
+  /**
+   * Makes the route what `target` says. Already there: nothing is written. Refuses with a `MeshError`:
+   * `superseded` when the fence does not allow the write, `drift` when the owned route holds neither
+   * `target.expected` nor the target, and the validation codes for destinations that do not exist or are not ready.
+   */
+  converge(ref: RouteRef, target: MeshTarget, options?: ConvergeOptions): Promise<RouteSnapshot>;
+  /** Leaves a tombstone owner mark (`fence.final`): no later write of that release can land. Fenced too. */
+  seal(ref: RouteRef, fence: Fence): Promise<void>;
   /** Compares live weights with `expected`; returns a description of the drift, or undefined when they agree. */
   checkDrift(ref: RouteRef, expected: readonly WeightedDestination[]): Promise<string | undefined>;
   /** Refuses destinations that do not exist or have no ready replicas. Nothing is written. */
   validateDestinations(namespace: string, destinations: readonly Destination[]): Promise<void>;
   /** Records an event on the VirtualService. (Events that a change records are best effort and never fail it.) */
   recordEvent(ref: Pick<RouteRef, 'namespace' | 'name'>, event: MeshEvent): Promise<void>;
+}
+
+/** A cluster name that is not configured (`--cluster staging` where only `prod` is). */
+export class UnknownClusterError extends Error {
+  override name = 'UnknownClusterError';
+  constructor(
+    readonly cluster: string,
+    readonly configured: readonly string[],
+  ) {
+    super(`There is no cluster "${cluster}" here; the configured ones are ${configured.join(', ')}.`);
+  }
 }

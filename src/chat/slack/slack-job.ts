@@ -1,79 +1,83 @@
+import { type QueuedJob, releaseGroup } from '../../app/ports/job-queue.js';
 import type { Command } from '../../domain/command/index.js';
 import type { PersonGateAction } from '../../domain/flagger/index.js';
 import type { ButtonValue, CardAction, FlaggerButtonValue } from '../views/index.js';
 
-/** Who asked, in which channel, and where to answer them privately. */
+/** Who asked, from where, and where to answer them privately. */
 export interface SlackRequester {
   userId: string;
   channelId: string;
+  /** Workspace (`team_id`) and Enterprise Grid organisation of the person who asked. */
+  teamId?: string;
+  enterpriseId?: string;
   /** Slack's response URL: up to 5 answers within 30 minutes; the way to answer ephemerally. */
   responseUrl: string;
 }
 
 /**
- * The slow half of a Slack request, handed from the ingress to the worker (Lambda async invoke). It holds
- * what was asked and by whom, never a token.
+ * The slow half of a Slack request, handed from the ingress to a worker through the queue. It holds what
+ * was asked and by whom, never a token. `id` is Slack's `trigger_id` (unique per command or click): the
+ * queue's dedup id, the job's idempotency key, and the correlation id users are told when something fails.
  */
 export type SlackJob =
-  | { kind: 'command'; command: Command; from: SlackRequester; receivedAt: string }
-  | { kind: 'action'; action: CardAction; value: ButtonValue; from: SlackRequester; receivedAt: string }
+  | { kind: 'command'; id: string; command: Command; from: SlackRequester; receivedAt: string }
+  | {
+      kind: 'action';
+      id: string;
+      action: CardAction;
+      value: ButtonValue;
+      from: SlackRequester;
+      receivedAt: string;
+      /** Set when a command (`/canary rollback reviews --reason …`) resolved to this release. */
+      reason?: string;
+      via?: 'command';
+    }
   | {
       kind: 'flagger-action';
+      id: string;
       action: PersonGateAction;
       value: FlaggerButtonValue;
       from: SlackRequester;
       receivedAt: string;
     };
 
-/** Hands jobs to the worker. */
-export interface JobQueue {
-  enqueue(job: SlackJob): Promise<void>;
-}
+const launches = new Set(['start', 'ab', 'switch', 'mirror', 'weights']);
 
 /**
- * Runs jobs in this process, in the background (local runs, tests, Socket Mode). `drain()` waits for the
- * jobs under way, so a test can assert after them.
+ * The job as a queue message. Its group makes one writer per release: a click acts in its release's group;
+ * a start in its route's group; a change of a channel's subscriptions in the channel's; everything else
+ * (reads, and commands that first look a release up) in a group of its own.
+ *
+ * @example queuedSlackJob(job, { namespace: 'default', cluster: 'prod' }).group // 'release:r01ab…'
  */
-export class InProcessJobQueue implements JobQueue {
-  private readonly running = new Set<Promise<void>>();
-
-  constructor(
-    private readonly run: (job: SlackJob) => Promise<void>,
-    private readonly onError: (error: unknown, job: SlackJob) => void,
-  ) {}
-
-  async enqueue(job: SlackJob): Promise<void> {
-    const work = (async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      await this.run(job);
-    })()
-      .catch((error: unknown) => this.onError(error, job))
-      .finally(() => this.running.delete(work));
-    this.running.add(work);
-  }
-
-  /** Resolves once every job enqueued so far (and those they enqueue) has finished. */
-  async drain(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
-  }
+export function queuedSlackJob(
+  job: SlackJob,
+  defaults: { namespace: string; cluster: string },
+): QueuedJob<SlackJob> {
+  return { group: slackJobGroup(job, defaults), dedupId: `slack:${job.kind}:${job.id}`, body: job };
 }
 
-/** Invokes the worker function asynchronously (InvocationType Event: Lambda retries and dead-letters it). */
-export class LambdaJobQueue implements JobQueue {
-  constructor(private readonly functionName: string) {}
-
-  async enqueue(job: SlackJob): Promise<void> {
-    const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
-    client ??= new LambdaClient({});
-    const answer = await client.send(
-      new InvokeCommand({
-        FunctionName: this.functionName,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify(job)),
-      }),
-    );
-    if (answer.StatusCode !== 202) throw new Error(`worker invoke answered ${answer.StatusCode}`);
+function slackJobGroup(job: SlackJob, defaults: { namespace: string; cluster: string }): string {
+  switch (job.kind) {
+    case 'action':
+      return releaseGroup(job.value.r);
+    case 'flagger-action':
+      return `flagger:${job.value.g}`;
+    case 'command': {
+      const command = job.command;
+      if (launches.has(command.kind) && 'service' in command && typeof command.service === 'string') {
+        const c = command as {
+          namespace?: string;
+          cluster?: string;
+          virtualService?: string;
+          route?: string;
+        };
+        const service = command.service;
+        return `route:${c.cluster ?? defaults.cluster}/${c.namespace ?? defaults.namespace}/${c.virtualService ?? service}/${c.route ?? '(default)'}`;
+      }
+      if (command.kind === 'subscribe' || command.kind === 'unsubscribe')
+        return `channel:${job.from.channelId}`;
+      return `job:${job.id}`;
+    }
   }
 }
-
-let client: import('@aws-sdk/client-lambda').LambdaClient | undefined;

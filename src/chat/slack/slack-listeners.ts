@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { describeError, type Logger } from '../../app/logger.js';
+import type { JobQueue } from '../../app/ports/job-queue.js';
 import { parseCommand, SLASH_COMMAND } from '../../domain/command/index.js';
 import { type ApprovalPolicy, authorize } from '../../domain/release/index.js';
 import {
@@ -11,13 +12,15 @@ import {
   parseButtonValue,
   parseFlaggerButtonValue,
 } from '../views/index.js';
-import type { JobQueue, SlackJob, SlackRequester } from './slack-job.js';
+import { queuedSlackJob, type SlackJob, type SlackRequester } from './slack-job.js';
 
 /** What the listeners need: they parse, check what they can without I/O, and hand the rest to the worker. */
 export interface ListenerDependencies {
-  queue: JobQueue;
+  queue: JobQueue<SlackJob>;
   policy: ApprovalPolicy;
   defaultNamespace: string;
+  /** Cluster of commands that name none: part of a start's message group (one writer per route). */
+  defaultCluster: string;
   clock: () => Date;
   log: Logger;
 }
@@ -31,6 +34,7 @@ const launches = new Set(['start', 'ab', 'switch', 'mirror', 'weights']);
  * @example registerListeners(app, { queue, policy, defaultNamespace: 'default', clock: () => new Date(), log });
  */
 export function registerListeners(app: App, deps: ListenerDependencies): void {
+  const defaults = { namespace: deps.defaultNamespace, cluster: deps.defaultCluster };
   app.command(SLASH_COMMAND, async ({ command, ack }) => {
     const parsed = parseCommand(unescapeSlackText(command.text));
     if (!parsed.ok) {
@@ -55,39 +59,38 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
         return;
       }
     }
-    await deps.queue.enqueue({
+    const job: SlackJob = {
       kind: 'command',
+      id: command.trigger_id,
       command: parsed.command,
-      from: { userId: command.user_id, channelId: command.channel_id, responseUrl: command.response_url },
+      from: {
+        userId: command.user_id,
+        channelId: command.channel_id,
+        teamId: command.team_id,
+        ...(command.enterprise_id ? { enterpriseId: command.enterprise_id } : {}),
+        responseUrl: command.response_url,
+      },
       receivedAt: deps.clock().toISOString(),
-    });
+    };
+    await deps.queue.send([queuedSlackJob(job, defaults)]);
     await ack({
       response_type: 'ephemeral',
       text: `Working on \`${SLASH_COMMAND} ${command.text.slice(0, 200)}\`…`,
     } as never);
   });
 
-  onButton(app, deps, /^release\./, cardActionOf, parseButtonValue, (action, value, from, receivedAt) => ({
+  onButton(app, deps, /^release\./, cardActionOf, parseButtonValue, (action, value, click) => ({
     kind: 'action',
     action,
     value,
-    from,
-    receivedAt,
+    ...click,
   }));
-  onButton(
-    app,
-    deps,
-    /^flagger\./,
-    flaggerActionOf,
-    parseFlaggerButtonValue,
-    (action, value, from, receivedAt) => ({
-      kind: 'flagger-action',
-      action,
-      value,
-      from,
-      receivedAt,
-    }),
-  );
+  onButton(app, deps, /^flagger\./, flaggerActionOf, parseFlaggerButtonValue, (action, value, click) => ({
+    kind: 'flagger-action',
+    action,
+    value,
+    ...click,
+  }));
 }
 
 /**
@@ -100,8 +103,9 @@ function onButton<A, V>(
   pattern: RegExp,
   actionOf: (actionId: string) => A | undefined,
   parseValue: (value: string) => { ok: true; value: V } | { ok: false; error: string },
-  toJob: (action: A, value: V, from: SlackRequester, receivedAt: string) => SlackJob,
+  toJob: (action: A, value: V, click: { id: string; from: SlackRequester; receivedAt: string }) => SlackJob,
 ): void {
+  const defaults = { namespace: deps.defaultNamespace, cluster: deps.defaultCluster };
   app.action(pattern, async ({ ack, body, action, respond }) => {
     await ack();
     const tell = async (text: string) => {
@@ -121,9 +125,16 @@ function onButton<A, V>(
       await tell(value.ok ? 'Unknown button.' : value.error);
       return;
     }
-    const from = { userId: body.user.id, channelId: body.channel?.id ?? '', responseUrl: body.response_url };
+    const from: SlackRequester = {
+      userId: body.user.id,
+      channelId: body.channel?.id ?? '',
+      ...((body.user.team_id ?? body.team?.id) ? { teamId: body.user.team_id ?? body.team?.id } : {}),
+      ...(body.enterprise?.id ? { enterpriseId: body.enterprise.id } : {}),
+      responseUrl: body.response_url,
+    };
+    const click = { id: body.trigger_id, from, receivedAt: deps.clock().toISOString() };
     try {
-      await deps.queue.enqueue(toJob(which, value.value, from, deps.clock().toISOString()));
+      await deps.queue.send([queuedSlackJob(toJob(which, value.value, click), defaults)]);
     } catch (error) {
       deps.log.error('could not hand a click to the worker', { error: describeError(error) });
       await tell('The bot could not take this click right now; nothing was changed. Try again in a moment.');

@@ -2,11 +2,11 @@ import type { ReleaseDependencies } from '../../app/dependencies.js';
 import { actOnFlaggerGate } from '../../app/flagger-actions.js';
 import { describeError } from '../../app/logger.js';
 import type { FlaggerNotifier } from '../../app/ports/flagger-notifier.js';
-import { NoDataError } from '../../app/ports/metrics-errors.js';
-import type { MetricsReader } from '../../app/ports/metrics-reader.js';
+import type { JobQueue } from '../../app/ports/job-queue.js';
+import { MetricsError, NoDataError } from '../../app/ports/metrics-errors.js';
 import type { ChartPoster } from '../../app/ports/summary-publisher.js';
 import { actOnRelease, type PersonAction } from '../../app/release-actions.js';
-import { activeReleases, findRelease, releaseHistory } from '../../app/release-queries.js';
+import { activeReleases, findRelease, releaseHistory, serviceRed } from '../../app/release-queries.js';
 import { type StartInput, startRelease } from '../../app/start-release.js';
 import { channelSubscriptions, subscribe, unsubscribe } from '../../app/subscriptions.js';
 import { chartStepSeconds } from '../../app/summaries.js';
@@ -15,9 +15,11 @@ import type { Actor, Release } from '../../domain/release/index.js';
 import { describePeriod } from '../../domain/summary/index.js';
 import { fitMessage, section } from '../views/block-kit.js';
 import {
+  type ButtonValue,
   errorMessage,
   helpMessage,
   historyList,
+  releaseChoice,
   type SlackMessage,
   statusList,
   subscribedNote,
@@ -25,12 +27,15 @@ import {
   unsubscribedNote,
 } from '../views/index.js';
 import { answer } from './response-url.js';
-import type { SlackJob } from './slack-job.js';
+import { queuedSlackJob, type SlackJob } from './slack-job.js';
 import { CARD_CHANNEL } from './slack-notifier.js';
 
 /** What the worker needs besides the use cases' dependencies. */
 export interface SlackWorkerDependencies extends ReleaseDependencies {
-  metrics: MetricsReader;
+  /** Where a command that acts on a release hands the action to that release's own writer. */
+  queue: JobQueue<SlackJob>;
+  /** A job older than this is not acted on (too late to be what the person meant); default 15 minutes. */
+  maxJobAgeSeconds?: number;
   /**
    * Answers the person who asked (ephemeral; in the channel for announcements); `answer` through the
    * response URL in Slack.
@@ -49,36 +54,92 @@ interface Announcement {
   announce: SlackMessage;
 }
 
+/** A job failed after Slack was answered; the queue tries it once more, then keeps it in its dead-letter queue. */
+export class SlackJobError extends Error {
+  override name = 'SlackJobError';
+}
+
 /**
  * Runs one job: the use case a command or click asks for, then a private answer to the person. A release
  * itself shows up in the channel through its card and thread (the notifier).
+ *
+ * Idempotent on the job's id: a job delivered again answers and shares its chart at most once. A job older
+ * than `maxJobAgeSeconds` is dropped with a notice. When the work fails, the person is told (with the job's
+ * id to quote, never internal details) and the job fails, so that the queue retries it and then
+ * dead-letters it.
  *
  * @example await runSlackJob(deps, job); // handlers/worker.ts
  */
 export async function runSlackJob(deps: SlackWorkerDependencies, job: SlackJob): Promise<void> {
   const reply = deps.reply ?? answer;
-  const actor: Actor = { userId: job.from.userId, groupIds: await deps.groupsOf(job.from.userId) };
-  let message: SlackMessage | Announcement;
+  const once = (step: string) => deps.store.claim(`job:${job.id}:${step}`, 3600);
+  const ageSeconds = (deps.clock().getTime() - Date.parse(job.receivedAt)) / 1000;
+  deps.telemetry?.count('JobAgeSeconds', Math.max(0, ageSeconds));
+  if (ageSeconds > (deps.maxJobAgeSeconds ?? 900)) {
+    deps.telemetry?.count('JobTooOld');
+    deps.log.warn('dropped a Slack job that waited too long', { jobId: job.id, kind: job.kind, ageSeconds });
+    if (await once('too-old'))
+      await tryReply(
+        deps,
+        reply,
+        job,
+        note(
+          `:hourglass: Your request from ${job.receivedAt.slice(11, 16)} UTC reached the bot too late (${Math.round(ageSeconds / 60)} min); nothing was done. Please try again.`,
+        ),
+      );
+    return;
+  }
+  let message: SlackMessage | Announcement | undefined;
   try {
+    const actor: Actor = { userId: job.from.userId, groupIds: await deps.groupsOf(job.from.userId) };
     message =
       job.kind === 'action'
         ? await onButton(deps, job, actor)
         : job.kind === 'flagger-action'
           ? await onFlaggerButton(deps, job, actor)
-          : await onCommand(deps, job.command, job.from.channelId, actor);
+          : await onCommand(deps, job, actor);
   } catch (error) {
+    deps.telemetry?.count('JobFailed');
     deps.log.error('a Slack job failed', {
+      jobId: job.id,
       kind: job.kind,
       user: job.from.userId,
       error: describeError(error),
     });
-    message = errorMessage(
-      'Something went wrong on our side; nothing was changed by this request.',
-      describeError(error),
-    );
+    if (await once('failed'))
+      await tryReply(
+        deps,
+        reply,
+        job,
+        errorMessage(
+          'Something failed on our side while doing this; it will be tried once more.',
+          `Reference ${job.id}: give it to your platform team if this keeps happening.`,
+        ),
+      );
+    throw new SlackJobError(`job ${job.id} (${job.kind}) failed`, { cause: error });
   }
-  if ('announce' in message) await reply(job.from.responseUrl, message.announce, true);
-  else await reply(job.from.responseUrl, message);
+  if (message === undefined || !(await once('answer'))) return;
+  if ('announce' in message) await tryReply(deps, reply, job, message.announce, true);
+  else await tryReply(deps, reply, job, message);
+}
+
+/** Answers through the response URL; a failure there is logged, never a reason to do the work again. */
+async function tryReply(
+  deps: SlackWorkerDependencies,
+  reply: NonNullable<SlackWorkerDependencies['reply']>,
+  job: SlackJob,
+  message: SlackMessage,
+  inChannel = false,
+): Promise<void> {
+  try {
+    await reply(job.from.responseUrl, message, inChannel);
+  } catch (error) {
+    deps.telemetry?.count('SlackError');
+    deps.log.warn('could not answer through the response URL', {
+      jobId: job.id,
+      error: describeError(error),
+    });
+  }
 }
 
 async function onButton(
@@ -86,11 +147,14 @@ async function onButton(
   job: Extract<SlackJob, { kind: 'action' }>,
   actor: Actor,
 ) {
+  const { r, s: step, v: stateVersion } = job.value;
   const request: PersonAction =
     job.action === 'approve'
-      ? { action: 'approve', step: job.value.s, stateVersion: job.value.v }
-      : { action: job.action };
-  const result = await actOnRelease(deps, job.value.r, request, actor);
+      ? { action: 'approve', step, stateVersion }
+      : job.action === 'rollback'
+        ? { action: 'rollback', stateVersion, ...(job.reason ? { reason: job.reason } : {}) }
+        : { action: job.action, stateVersion };
+  const result = await actOnRelease(deps, r, request, actor);
   return note(result.ok ? `:white_check_mark: ${result.message}` : `:no_entry: ${result.message}`);
 }
 
@@ -110,10 +174,11 @@ async function onFlaggerButton(
 
 async function onCommand(
   deps: SlackWorkerDependencies,
-  command: Command,
-  channelId: string,
+  job: Extract<SlackJob, { kind: 'command' }>,
   actor: Actor,
-): Promise<SlackMessage | Announcement> {
+): Promise<SlackMessage | Announcement | undefined> {
+  const { command } = job;
+  const channelId = job.from.channelId;
   switch (command.kind) {
     case 'start':
     case 'ab':
@@ -132,13 +197,15 @@ async function onCommand(
     case 'pause':
     case 'resume':
     case 'cancel':
-      return await onReleaseCommand(deps, command, actor);
+      return await onReleaseCommand(deps, job, command);
     case 'status': {
       const namespace = command.namespace ?? (command.service ? deps.defaultNamespace : undefined);
-      const releases = await activeReleases(deps, {
-        ...(namespace ? { namespace } : {}),
-        ...(command.service ? { service: command.service } : {}),
-      });
+      const releases = (
+        await activeReleases(deps, {
+          ...(namespace ? { namespace } : {}),
+          ...(command.service ? { service: command.service } : {}),
+        })
+      ).filter((r) => !command.cluster || r.meta.cluster === command.cluster);
       return statusList(releases, {
         ...(namespace ? { namespace } : {}),
         ...(command.service ? { service: command.service } : {}),
@@ -154,10 +221,13 @@ async function onCommand(
     case 'metrics':
       return await metricsMessage(
         deps,
-        command.service,
-        command.namespace ?? deps.defaultNamespace,
-        command.windowSeconds ?? 600,
-        { channelId, userId: actor.userId },
+        {
+          service: command.service,
+          namespace: command.namespace ?? deps.defaultNamespace,
+          windowSeconds: command.windowSeconds ?? 600,
+          ...(command.cluster ? { cluster: command.cluster } : {}),
+        },
+        { channelId, userId: actor.userId, jobId: job.id },
       );
     case 'subscribe': {
       const result = await subscribe(
@@ -166,6 +236,7 @@ async function onCommand(
           channelId,
           subject: command.subject,
           ...(command.namespace ? { namespace: command.namespace } : {}),
+          ...(command.cluster ? { cluster: command.cluster } : {}),
           schedule: command.schedule,
         },
         actor.userId,
@@ -185,6 +256,7 @@ async function onCommand(
         channelId,
         subject: command.subject,
         ...(command.namespace ? { namespace: command.namespace } : {}),
+        ...(command.cluster ? { cluster: command.cluster } : {}),
       });
       if (!result.ok) return note(`:question: ${result.message}`);
       return { announce: unsubscribedNote(result.value, actor.userId) };
@@ -200,46 +272,55 @@ async function onCommand(
   }
 }
 
+/**
+ * A command that acts on a release: finds the release (several candidates: the person picks one with a
+ * button), then hands the action to the release's own writer as if its card's button had been pressed, with
+ * the state version found now. The answer comes from that job.
+ */
 async function onReleaseCommand(
   deps: SlackWorkerDependencies,
+  job: Extract<SlackJob, { kind: 'command' }>,
   command: ReleaseActionCommand,
-  actor: Actor,
-): Promise<SlackMessage> {
+): Promise<SlackMessage | undefined> {
   const namespace = command.namespace ?? deps.defaultNamespace;
-  let release: Release | undefined;
-  if (command.release?.by === 'id') release = await findRelease(deps, { id: command.release.id });
-  else if (command.release?.by === 'service')
-    release = await findRelease(deps, { namespace, service: command.release.service });
-  else {
-    const active = await activeReleases(deps, { namespace });
-    if (active.length > 1)
-      return note(
-        `:question: ${active.length} releases are active in ${namespace}; name one: \`/canary ${command.kind} <service>\`.`,
-      );
-    release = active[0];
+  let candidates: Release[];
+  if (command.release?.by === 'id') {
+    const found = await findRelease(deps, { id: command.release.id });
+    candidates = found ? [found] : [];
+  } else {
+    candidates = await activeReleases(deps, {
+      namespace,
+      ...(command.release?.by === 'service' ? { service: command.release.service } : {}),
+    });
   }
+  const release = candidates[0];
   if (!release)
     return note(
       `:question: No active release${command.release?.by === 'service' ? ` of ${command.release.service}` : ''} in ${namespace}.`,
     );
-  let request: PersonAction;
+  if (candidates.length > 1) return releaseChoice(candidates, command.kind);
+  let value: ButtonValue;
   if (command.kind === 'approve') {
     if (!release.approvalRequest)
       return note(
         `:hourglass: ${release.target.service}.${namespace} is not waiting for an approval (it is ${release.phase}).`,
       );
-    request = {
-      action: 'approve',
-      step: release.approvalRequest.step,
-      stateVersion: release.approvalRequest.stateVersion,
-    };
-  } else if (command.kind === 'rollback') {
-    request = { action: 'rollback', ...(command.reason ? { reason: command.reason } : {}) };
+    value = { r: release.id, s: release.approvalRequest.step, v: release.approvalRequest.stateVersion };
   } else {
-    request = { action: command.kind };
+    value = { r: release.id, s: release.currentStep, v: release.version };
   }
-  const result = await actOnRelease(deps, release.id, request, actor);
-  return note(result.ok ? `:white_check_mark: ${result.message}` : `:no_entry: ${result.message}`);
+  const action: SlackJob = {
+    kind: 'action',
+    id: job.id,
+    action: command.kind,
+    value,
+    from: job.from,
+    receivedAt: job.receivedAt,
+    via: 'command',
+    ...(command.kind === 'rollback' && command.reason ? { reason: command.reason } : {}),
+  };
+  await deps.queue.send([queuedSlackJob(action, { namespace, cluster: release.meta.cluster ?? 'default' })]);
+  return undefined;
 }
 
 function startInputOf(
@@ -274,21 +355,18 @@ function startInputOf(
 
 async function metricsMessage(
   deps: SlackWorkerDependencies,
-  service: string,
-  namespace: string,
-  windowSeconds: number,
-  asker: { channelId: string; userId: string },
+  request: { service: string; namespace: string; cluster?: string; windowSeconds: number },
+  asker: { channelId: string; userId: string; jobId: string },
 ): Promise<SlackMessage> {
+  const { service, namespace, windowSeconds } = request;
   try {
     const at = deps.clock();
-    const report = await deps.metrics.red(
-      { namespaces: [namespace], services: [service] },
-      { at, windowSeconds },
-    );
-    const chart = await shareChart(deps, service, namespace, windowSeconds, at, asker);
+    const { report, services } = await serviceRed(deps, request);
+    const chart = await shareChart(deps, request, services, at, asker);
+    const several = services.length > 1;
     const lines = report.versions.map(
       (v) =>
-        `*${v.version}* (${v.workload}): ${v.requestRate.toFixed(2)} req/s, errors ${v.errorRate === undefined ? 'n/a' : `${(v.errorRate * 100).toFixed(2)}%`}, p99 ${v.latencyMs ? `${v.latencyMs.p99.toFixed(0)} ms` : 'n/a'}`,
+        `*${several ? `${v.service} ` : ''}${v.version}* (${v.workload}): ${v.requestRate.toFixed(2)} req/s, errors ${v.errorRate === undefined ? 'n/a' : `${(v.errorRate * 100).toFixed(2)}%`}, p99 ${v.latencyMs ? `${v.latencyMs.p99.toFixed(0)} ms` : 'n/a'}`,
     );
     return fitMessage(`RED of ${service}.${namespace}`, [
       section(
@@ -296,34 +374,39 @@ async function metricsMessage(
       ),
     ]);
   } catch (error) {
-    return errorMessage(
-      `No RED for ${service}.${namespace}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    if (error instanceof NoDataError)
+      return errorMessage(
+        `No RED for ${service}.${namespace}: no Istio traffic in the last ${describePeriod(windowSeconds)}.`,
+      );
+    if (error instanceof MetricsError)
+      return errorMessage(`No RED for ${service}.${namespace}: ${error.message}`);
+    throw error;
   }
 }
 
 /**
- * Shares the RED chart of a service in the channel (a file cannot be shown to one person only); returns a
- * line for the private answer when there is something to say (no chart, and why).
+ * Shares the RED chart of a service in the channel (a file cannot be shown to one person only), once per
+ * job; returns a line for the private answer when there is something to say (no chart, and why).
  */
 async function shareChart(
   deps: SlackWorkerDependencies,
-  service: string,
-  namespace: string,
-  windowSeconds: number,
+  request: { service: string; namespace: string; cluster?: string; windowSeconds: number },
+  services: readonly string[],
   at: Date,
-  asker: { channelId: string; userId: string },
+  asker: { channelId: string; userId: string; jobId: string },
 ): Promise<string | undefined> {
   if (!deps.charts) return undefined;
+  const { service, namespace, windowSeconds } = request;
   try {
-    const range = await deps.metrics.redRange(
-      { namespaces: [namespace], services: [service] },
+    const range = await deps.metricsFor(request.cluster).redRange(
+      { namespaces: [namespace], services },
       {
         start: at.getTime() - windowSeconds * 1000,
         end: at,
         stepSeconds: chartStepSeconds(windowSeconds),
       },
     );
+    if (!(await deps.store.claim(`job:${asker.jobId}:chart`, 3600))) return undefined;
     const name = `${service}.${namespace}`;
     await deps.charts.postChart(
       asker.channelId,
@@ -332,7 +415,10 @@ async function shareChart(
         from: new Date(at.getTime() - windowSeconds * 1000),
         to: at,
         timeZone: deps.summaryTimeZone ?? 'UTC',
-        series: range.series.map((s) => ({ label: s.version, points: s.points })),
+        series: range.series.map((s) => ({
+          label: services.length > 1 ? `${s.service} ${s.version}` : s.version,
+          points: s.points,
+        })),
       },
       { comment: `<@${asker.userId}> asked for the RED of ${name}, last ${describePeriod(windowSeconds)}.` },
     );

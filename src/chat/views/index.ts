@@ -30,7 +30,14 @@ export { commandErrorMessage, errorMessage, policyRefusalMessage, refusalMessage
 export type { RedFigures, VersionFigures } from './red-figures.js';
 export { CARD_APPROVALS_SHOWN, type ReleaseCardExtras, releaseCard } from './release-card.js';
 export { releaseEventLine } from './release-event.js';
-export { type AuditLine, auditTrail, historyList, type ListScope, statusList } from './release-lists.js';
+export {
+  type AuditLine,
+  auditTrail,
+  historyList,
+  type ListScope,
+  releaseChoice,
+  statusList,
+} from './release-lists.js';
 export { subscribedNote, subscriptionList, unsubscribedNote } from './subscription-views.js';
 export {
   compactServiceText,

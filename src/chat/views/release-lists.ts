@@ -3,6 +3,9 @@
 import { SLASH_COMMAND } from '../../domain/command/index.js';
 import { PHASE_WORDS, type Release, stepLabel, targetName } from '../../domain/release/index.js';
 import {
+  actions,
+  type Block,
+  button,
   clip,
   code,
   context,
@@ -15,6 +18,7 @@ import {
   section,
   slackDate,
 } from './block-kit.js';
+import { CARD_ACTION_IDS, type CardAction, encodeButtonValue } from './button-value.js';
 import { packLines } from './line-list.js';
 import { KIND_WORDS, PHASE_MARKERS, phaseDetail, shortWeights } from './release-words.js';
 
@@ -152,4 +156,36 @@ export function auditTrail(release: Release, entries: readonly AuditLine[]): Sla
         )
       : [section('No entries yet.')]),
   ]);
+}
+
+/**
+ * Several active releases match a command (the same service in two clusters, or two routes): one line and
+ * one button each, so the person picks the release the action is for. The buttons are the card's.
+ *
+ * @example releaseChoice([prodRelease, stagingRelease], 'rollback').text // '2 releases match: pick one to roll back'
+ */
+export function releaseChoice(releases: readonly Release[], action: CardAction): SlackMessage {
+  const verb = {
+    approve: 'approve',
+    rollback: 'roll back',
+    pause: 'pause',
+    resume: 'resume',
+    cancel: 'cancel',
+  }[action];
+  const title = `${releases.length} releases match: pick one to ${verb}`;
+  const blocks: Block[] = [section(`:question: ${escapeMrkdwn(title)}`)];
+  for (const release of releases.slice(0, 20)) {
+    const where = `cluster ${escapeMrkdwn(release.meta.cluster ?? 'default')}, VirtualService ${escapeMrkdwn(release.target.virtualService)}`;
+    blocks.push(section(`${statusLine(release)}\n${where}`));
+    const request = release.approvalRequest;
+    const value =
+      action === 'approve'
+        ? request && encodeButtonValue({ r: release.id, s: request.step, v: request.stateVersion })
+        : encodeButtonValue({ r: release.id, s: release.currentStep, v: release.version });
+    if (value)
+      blocks.push(
+        actions(`choose.${release.id}`, [button(CARD_ACTION_IDS[action], `${verb} this one`, value)]),
+      );
+  }
+  return fitMessage(title, blocks);
 }

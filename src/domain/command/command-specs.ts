@@ -251,25 +251,28 @@ function launch(
 
 const servicePositional = positional('service', '<service>', 'Name the service, e.g. reviews.');
 const versionPositional = positional('version', '<version>', 'Name the version to release, e.g. v2.');
-const nsShape = { ns: namespaceName.optional() };
-const withNs = (ns: string | undefined) => (ns !== undefined ? { namespace: ns } : {});
+const nsShape = { ns: namespaceName.optional(), cluster: clusterName.optional() };
+const withNs = (ns: string | undefined, cluster?: string) => ({
+  ...(ns !== undefined ? { namespace: ns } : {}),
+  ...(cluster !== undefined ? { cluster } : {}),
+});
 
 /** approve, rollback, pause, resume, cancel. */
 function releaseAction(name: ReleaseActionName, summary: string, example: string): CommandSpec {
   const reason = name === 'rollback';
   return {
     name,
-    usage: `${name} [<service>|<release-id>] [--ns NS]${reason ? ' [--reason TEXT]' : ''}`,
+    usage: `${name} [<service>|<release-id>] [--ns NS] [--cluster NAME]${reason ? ' [--reason TEXT]' : ''}`,
     summary,
     example,
     positionals: [positional('release', '<service>|<release-id>', '', { optional: true })],
-    options: reason ? ['ns', 'reason'] : ['ns'],
+    options: reason ? ['ns', 'cluster', 'reason'] : ['ns', 'cluster'],
     required: {},
     schema: z.object({ release: releaseRef.optional(), ...nsShape, reason: reasonText.optional() }).transform(
       (w): Command => ({
         kind: name,
         ...(w.release !== undefined ? { release: w.release } : {}),
-        ...withNs(w.ns),
+        ...withNs(w.ns, w.cluster),
         ...(w.reason !== undefined ? { reason: w.reason } : {}),
       }),
     ),
@@ -388,57 +391,57 @@ const specs: readonly CommandSpec[] = [
   releaseAction('cancel', 'stop the release and restore the original route', '/canary cancel reviews'),
   {
     name: 'status',
-    usage: 'status [<service>] [--ns NS]',
+    usage: 'status [<service>] [--ns NS] [--cluster NAME]',
     summary: 'active releases, one line each',
     example: '/canary status --ns bookinfo',
     positionals: [positional('service', '<service>', '', { optional: true })],
-    options: ['ns'],
+    options: ['ns', 'cluster'],
     required: {},
     schema: z.object({ service: serviceName.optional(), ...nsShape }).transform(
       (w): Command => ({
         kind: 'status',
         ...(w.service !== undefined ? { service: w.service } : {}),
-        ...withNs(w.ns),
+        ...withNs(w.ns, w.cluster),
       }),
     ),
   },
   {
     name: 'metrics',
-    usage: 'metrics <service> [--ns NS] [--window 1h]',
+    usage: 'metrics <service> [--ns NS] [--window 1h] [--cluster NAME]',
     summary: 'RED report (rate, errors, p99) per version, with a chart',
     example: '/canary metrics reviews --window 1h',
     positionals: [servicePositional],
-    options: ['ns', 'window'],
+    options: ['ns', 'window', 'cluster'],
     required: {},
     schema: z.object({ service: serviceName, ...nsShape, window: metricsWindow.optional() }).transform(
       (w): Command => ({
         kind: 'metrics',
         service: w.service,
-        ...withNs(w.ns),
+        ...withNs(w.ns, w.cluster),
         ...(w.window !== undefined ? { windowSeconds: w.window } : {}),
       }),
     ),
   },
   {
     name: 'history',
-    usage: 'history <service> [--ns NS] [--limit N]',
+    usage: 'history <service> [--ns NS] [--limit N] [--cluster NAME]',
     summary: 'past releases of a service, newest first',
     example: '/canary history reviews --limit 20',
     positionals: [servicePositional],
-    options: ['ns', 'limit'],
+    options: ['ns', 'limit', 'cluster'],
     required: {},
     schema: z.object({ service: serviceName, ...nsShape, limit: historyLimit.optional() }).transform(
       (w): Command => ({
         kind: 'history',
         service: w.service,
-        ...withNs(w.ns),
+        ...withNs(w.ns, w.cluster),
         ...(w.limit !== undefined ? { limit: w.limit } : {}),
       }),
     ),
   },
   {
     name: 'subscribe',
-    usage: 'subscribe <service|namespace> --every 15m|1h|daily HH:MM [--ns NS]',
+    usage: 'subscribe <service|namespace> --every 15m|1h|daily HH:MM [--ns NS] [--cluster NAME]',
     summary: 'post a RED summary to this channel on a schedule',
     example: '/canary subscribe bookinfo --every 1h',
     positionals: [
@@ -448,27 +451,30 @@ const specs: readonly CommandSpec[] = [
         'Name the service or namespace to summarize, e.g. bookinfo.',
       ),
     ],
-    options: ['every', 'ns'],
+    options: ['every', 'ns', 'cluster'],
     required: { every: 'Say how often, e.g. --every 1h or --every daily 09:00.' },
-    schema: z
-      .object({ subject: serviceName, every: schedule, ...nsShape })
-      .transform(
-        (w): Command => ({ kind: 'subscribe', subject: w.subject, ...withNs(w.ns), schedule: w.every }),
-      ),
+    schema: z.object({ subject: serviceName, every: schedule, ...nsShape }).transform(
+      (w): Command => ({
+        kind: 'subscribe',
+        subject: w.subject,
+        ...withNs(w.ns, w.cluster),
+        schedule: w.every,
+      }),
+    ),
   },
   {
     name: 'unsubscribe',
-    usage: 'unsubscribe <service|namespace> [--ns NS]',
+    usage: 'unsubscribe <service|namespace> [--ns NS] [--cluster NAME]',
     summary: 'stop the scheduled summary in this channel',
     example: '/canary unsubscribe bookinfo',
     positionals: [
       positional('subject', '<service|namespace>', 'Name the subscription to stop, e.g. bookinfo.'),
     ],
-    options: ['ns'],
+    options: ['ns', 'cluster'],
     required: {},
     schema: z
       .object({ subject: serviceName, ...nsShape })
-      .transform((w): Command => ({ kind: 'unsubscribe', subject: w.subject, ...withNs(w.ns) })),
+      .transform((w): Command => ({ kind: 'unsubscribe', subject: w.subject, ...withNs(w.ns, w.cluster) })),
   },
   {
     name: 'subscriptions',

@@ -112,6 +112,8 @@ export interface ReleaseActionCommand {
   /** Undefined = the only active release the app can find (in the namespace, if given). */
   readonly release?: ReleaseRef;
   readonly namespace?: string;
+  /** `--cluster`: which configured cluster; undefined = the default one. */
+  readonly cluster?: string;
   /** `rollback` only: free text. */
   readonly reason?: string;
 }
@@ -121,6 +123,8 @@ export interface StatusCommand {
   readonly kind: 'status';
   readonly service?: string;
   readonly namespace?: string;
+  /** `--cluster`: which configured cluster; undefined = the default one. */
+  readonly cluster?: string;
 }
 
 /** `/canary metrics reviews --window 1h`: a RED report. */
@@ -128,6 +132,8 @@ export interface MetricsCommand {
   readonly kind: 'metrics';
   readonly service: string;
   readonly namespace?: string;
+  /** `--cluster`: which configured cluster; undefined = the default one. */
+  readonly cluster?: string;
   /** Undefined = the app's default window. */
   readonly windowSeconds?: number;
 }
@@ -137,6 +143,8 @@ export interface HistoryCommand {
   readonly kind: 'history';
   readonly service: string;
   readonly namespace?: string;
+  /** `--cluster`: which configured cluster; undefined = the default one. */
+  readonly cluster?: string;
   /** 1 to 50; undefined = the app's default. */
   readonly limit?: number;
 }
@@ -152,6 +160,8 @@ export interface SubscribeCommand {
   /** A service or a namespace name: the app tells which. */
   readonly subject: string;
   readonly namespace?: string;
+  /** `--cluster`: which configured cluster; undefined = the default one. */
+  readonly cluster?: string;
   readonly schedule: Schedule;
 }
 
@@ -160,6 +170,8 @@ export interface UnsubscribeCommand {
   readonly kind: 'unsubscribe';
   readonly subject: string;
   readonly namespace?: string;
+  /** `--cluster`: which configured cluster; undefined = the default one. */
+  readonly cluster?: string;
 }
 
 /** `/canary subscriptions`: the channel's subscriptions. */

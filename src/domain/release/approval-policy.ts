@@ -77,6 +77,7 @@ export function validateApprovalPolicy(policy: ApprovalPolicy): void {
  *
  * - start: the namespace's starters.
  * - approve: its approvers, except the requester when four-eyes applies.
+ * - resume after a halt the bot raised (drift, failed analysis, refused mesh change): as approve.
  * - reject, rollback, pause, resume, cancel: its approvers and the requester. These move towards safety
  *   (or back to a state someone already approved), the requester is usually the first to see trouble and
  *   must not wait for an approver to stop their own release; four-eyes guards going forward, not going back.
@@ -101,6 +102,22 @@ export function authorize(
   const isRequester = release !== undefined && release.requestedBy === actor.userId;
   const deny = (why: string): Authorization => ({ allowed: false, reason: `${policyName} ${why}` });
 
+  // Resuming after drift, a failed analysis or a refused mesh change goes forward over a halt the bot raised
+  // (after drift, over a change made by hand): it is an approval, with its rules.
+  const resumesAHalt =
+    action === 'resume' && release?.phase === 'paused' && (release.pause?.reason ?? 'manual') !== 'manual';
+  if (resumesAHalt) {
+    const why = `resuming after ${release?.pause?.reason === 'drift' ? 'a change made by hand' : release?.pause?.reason === 'failed-analysis' ? 'a failed analysis' : 'a refused mesh change'} is an approval`;
+    if (rule.fourEyes && isRequester)
+      return deny(
+        `requires four eyes, and ${why}: ${actor.userId} started this release and cannot resume it.`,
+      );
+    return includes(rule.approvers, actor)
+      ? { allowed: true }
+      : deny(
+          `lets only ${listOf(rule.approvers)} approve releases in ${namespace}, and ${why}; ${actor.userId} is not one of them.`,
+        );
+  }
   switch (action) {
     case 'start':
       return includes(rule.starters, actor)

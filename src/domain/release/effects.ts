@@ -1,52 +1,9 @@
 /**
  * What `decide` asks the app to do, as data. The app persists the next release first (conditional write),
- * then carries out the effects in order.
+ * then carries out the effects: the store's audit entries, then the mesh, then chat (the mesh never waits on
+ * chat; only a new release's card is posted before anything else, since its events go into its thread).
  */
-import type { RequestMatch } from '../routing/route-math.js';
-import type { Destination, WeightedDestination } from '../routing/virtual-service.js';
-
-/**
- * One change of the mesh, in the terms of `TrafficRouter`. Every change is absolute, so carrying it out
- * twice is harmless as long as the app treats "the target is already live" as done (checked before
- * `expected`): that is what makes re-emission after a crash safe.
- *
- * `expected`: the weights the owned route must still have (the route's drift check); absent when a person
- * explicitly asked to overwrite (manual rollback, cancel, resume after drift).
- */
-export type MeshChange =
-  | {
-      readonly kind: 'set-weights';
-      readonly weights: readonly WeightedDestination[];
-      readonly expected?: readonly WeightedDestination[];
-    }
-  | {
-      readonly kind: 'add-match';
-      /** Starts with `canary-bot-<releaseId>-`; already present = done. */
-      readonly name: string;
-      readonly matches: readonly RequestMatch[];
-      readonly destination: Destination;
-      readonly expected?: readonly WeightedDestination[];
-    }
-  | {
-      readonly kind: 'remove-matches';
-      readonly prefix: string;
-      readonly expected?: readonly WeightedDestination[];
-    }
-  | {
-      readonly kind: 'set-mirror';
-      readonly destination: Destination;
-      readonly percent: number;
-      readonly expected?: readonly WeightedDestination[];
-    }
-  | { readonly kind: 'clear-mirror'; readonly expected?: readonly WeightedDestination[] }
-  | {
-      readonly kind: 'restore';
-      /** The owned route exactly as captured before the release (`Release.original.route`). */
-      readonly original: unknown;
-      /** Remove every route whose name starts with this (the release's A/B routes and pins). */
-      readonly removePrefix: string;
-      readonly expected?: readonly WeightedDestination[];
-    };
+import type { UnjudgedKind } from './release.js';
 
 /** A Flagger-style event: posted to the release's thread and recorded as a Kubernetes Event. */
 export interface ReleaseEvent {
@@ -78,11 +35,16 @@ export type ReleaseAuditAction =
 /** An effect: the app executes it. */
 export type Effect =
   | {
-      /** Change the mesh. Execute every mesh effect of one decision in order, then observe `applied` (all
-       * succeeded) or `apply-failed` (the first failure; stop there), naming `revision`. */
-      readonly kind: 'mesh';
+      /**
+       * Make the mesh what the release wants at this state version ({@link meshTargetOf} of the stored
+       * release, computed when the write runs), then observe `applied` or `apply-failed` naming `revision`.
+       */
+      readonly kind: 'converge';
       readonly revision: number;
-      readonly change: MeshChange;
+    }
+  | {
+      /** The release is final: mark its route so that no late write of this release can land any more. */
+      readonly kind: 'tombstone';
     }
   | ({ readonly kind: 'event' } & ReleaseEvent)
   | {
@@ -93,7 +55,7 @@ export type Effect =
       readonly expiresAt: string;
       /** What approving does, e.g. `canary weight 25`. */
       readonly description: string;
-      readonly unjudged?: 'inconclusive' | 'no-data';
+      readonly unjudged?: UnjudgedKind;
     }
   | {
       readonly kind: 'audit';

@@ -10,16 +10,31 @@ export {
   type ReleaseAction,
   validateApprovalPolicy,
 } from './approval-policy.js';
-export { type Decision, decide, MESH_RETRY_SECONDS } from './decide.js';
+export { type Decision, decide } from './decide.js';
+export { UNREADABLE_TICKS_TO_ESCALATE } from './decide-analysis.js';
 export type {
   Effect,
-  MeshChange,
   Outcome,
   RefusalReason,
   ReleaseAuditAction,
   ReleaseEvent,
 } from './effects.js';
-export { type ApplyFailureCode, OBSERVATION_TYPES, type Observation } from './observations.js';
+export {
+  type Fence,
+  fenceAllows,
+  fenceOf,
+  type MeshTarget,
+  meshTargetOf,
+  ownerMark,
+  parseOwnerMark,
+} from './mesh-target.js';
+export {
+  type ApplyFailureCode,
+  type JudgedVerdict,
+  OBSERVATION_TYPES,
+  type Observation,
+  type PersonStop,
+} from './observations.js';
 export {
   type ActivePhase,
   FINAL_PHASES,
@@ -52,13 +67,14 @@ export {
   releaseRoutePrefix,
   type SourcePin,
   targetName,
+  type UnjudgedKind,
 } from './release.js';
 export {
   InvalidApprovalPolicyError,
   type InvalidReleaseCode,
   InvalidReleaseError,
 } from './release-errors.js';
-export { describePlan, releaseEvents } from './release-events.js';
+export { clockTime, describePlan, releaseEvents } from './release-events.js';
 export { describeStep, stepLabel, stepName } from './release-steps.js';
 export {
   availableActions,

@@ -13,7 +13,30 @@ export type ApplyFailureCode =
   | 'verify-failed'
   | 'forbidden'
   | 'rejected'
+  | 'superseded'
   | 'unavailable';
+
+/**
+ * The judge's verdict and the analysis it was computed for: the state version the figures were read for and
+ * the window (step and start). A verdict for another window is stale and ignored.
+ */
+export interface JudgedVerdict {
+  readonly verdict: Verdict;
+  readonly stateVersion: number;
+  readonly step: number;
+  readonly windowStartedAt: string;
+}
+
+/** Reject, roll back, pause, resume or cancel, naming the state version the person acted on. */
+export interface PersonStop<T extends 'reject' | 'rollback' | 'pause' | 'resume' | 'cancel'> {
+  readonly type: T;
+  readonly actor: string;
+  readonly at: string;
+  /** The release version on the button (or that a command resolved when it ran). */
+  readonly stateVersion: number;
+  /** Why (reject and roll back). */
+  readonly reason?: string;
+}
 
 /** An observation. `actor` is a Slack user id; `at` an ISO 8601 time. */
 export type Observation =
@@ -28,11 +51,11 @@ export type Observation =
       /** The verdict the card showed, recorded with the approval. */
       readonly seen?: Verdict;
     }
-  | { readonly type: 'reject'; readonly actor: string; readonly at: string; readonly reason?: string }
-  | { readonly type: 'rollback'; readonly actor: string; readonly at: string; readonly reason?: string }
-  | { readonly type: 'pause'; readonly actor: string; readonly at: string }
-  | { readonly type: 'resume'; readonly actor: string; readonly at: string }
-  | { readonly type: 'cancel'; readonly actor: string; readonly at: string }
+  | PersonStop<'reject'>
+  | PersonStop<'rollback'>
+  | PersonStop<'pause'>
+  | PersonStop<'resume'>
+  | PersonStop<'cancel'>
   | {
       /** Every mesh effect of `revision` is confirmed in the mesh (written and read back, or already live). */
       readonly type: 'applied';
@@ -48,10 +71,15 @@ export type Observation =
       readonly message: string;
     }
   | {
-      /** The periodic look: the judge's verdict on the live step and, if checked, drift of the live route. */
+      /**
+       * The periodic look: the judge's verdict on the live step (or why the metrics could not be read) and,
+       * if checked, drift of the live route, read by the release's own writer when it runs.
+       */
       readonly type: 'tick';
       readonly at: string;
-      readonly verdict?: Verdict;
+      readonly verdict?: JudgedVerdict;
+      /** The metrics could not be read this time (Prometheus unreachable, unauthorized, a bad query): why. */
+      readonly unreadable?: string;
       /** Description of how the live route differs from what the release last confirmed. */
       readonly drift?: string;
     };

@@ -5,7 +5,7 @@
  */
 import type { Verdict } from '../judge/verdict.js';
 import type { ReleaseEvent } from './effects.js';
-import type { Release } from './release.js';
+import type { AnalysisWindow, Release, UnjudgedKind } from './release.js';
 import { targetName } from './release.js';
 import { approvalKindAt, describeStep, stepLabel } from './release-steps.js';
 import { describeWeightList, destinationName, successPhaseOf } from './step-plan.js';
@@ -37,6 +37,11 @@ export function verdictReasons(verdict: Verdict | undefined): string {
   return chosen.length > 0 ? chosen.map((r) => r.message).join('; ') : verdict.verdict;
 }
 
+/** `10:02 UTC` from an ISO time: when something started, as the card and the thread say it. */
+export function clockTime(iso: string): string {
+  return `${iso.slice(11, 16)} UTC`;
+}
+
 /** A plan in words: `canary weight 10, 25, 50, 100`. */
 export function describePlan(release: Release): string {
   switch (release.kind) {
@@ -66,16 +71,22 @@ export const releaseEvents = {
     normal(
       `Halt ${targetName(r)} advancement waiting for ${approvalKindAt(r, step)} ${describeStep(r, step)}`,
     ),
-  unjudged: (
-    r: Release,
-    step: number,
-    kind: 'inconclusive' | 'no-data',
-    elapsedSeconds: number,
-    verdict: Verdict,
-  ) =>
+  unjudged: (r: Release, step: number, kind: UnjudgedKind, elapsedSeconds: number, why: string) =>
     warning(
-      `Halt ${targetName(r)} advancement ${kind === 'no-data' ? 'no traffic' : 'analysis inconclusive'} after ${formatSeconds(elapsedSeconds)}` +
-        ` (${verdictReasons(verdict)}), waiting for ${approvalKindAt(r, step)} ${describeStep(r, step)}`,
+      `Halt ${targetName(r)} advancement ${kind === 'no-data' ? 'no traffic' : kind === 'inconclusive' ? 'analysis inconclusive' : 'no verdict'} after ${formatSeconds(elapsedSeconds)}` +
+        ` (${why}), waiting for ${approvalKindAt(r, step)} ${describeStep(r, step)}`,
+    ),
+  unreadable: (r: Release, window: AnalysisWindow, step: number | undefined) =>
+    warning(
+      `Halt ${targetName(r)} advancement unjudged since ${clockTime(window.unreadableSince ?? window.startedAt)}: ${window.unreadableReason ?? 'the metrics cannot be read'}` +
+        (step === undefined
+          ? '; a failing canary would not be caught until the metrics can be read again'
+          : `, waiting for ${approvalKindAt(r, step)} ${describeStep(r, step)}`),
+    ),
+  readableAgain: (r: Release) => normal(`Resume ${targetName(r)} analysis: the metrics can be read again`),
+  approvalExpired: (r: Release, step: number, expiredAt: string) =>
+    normal(
+      `Halt ${targetName(r)} advancement the approval request expired at ${clockTime(expiredAt)}; waiting for ${approvalKindAt(r, step)} ${describeStep(r, step)} again`,
     ),
   approved: (r: Release, step: number, actor: string) =>
     normal(`Approved ${targetName(r)} ${stepLabel(r, step)} ${describeStep(r, step)} by ${actor}`),

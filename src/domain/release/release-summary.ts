@@ -21,7 +21,7 @@ export function weightsAfterStep(release: Release, index: number): readonly Weig
   const last = Math.min(index, release.plan.steps.length - 1);
   for (let i = 0; i <= last; i++) {
     const facts = factsAt(release, i);
-    if (facts) shape = facts.apply(shape).shape;
+    if (facts) shape = facts.apply(shape);
   }
   return shape.weights;
 }

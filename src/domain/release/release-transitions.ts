@@ -3,14 +3,7 @@
  * and the effects so far) and returns the next draft; `commit` turns a draft into a decision.
  */
 import type { Verdict } from '../judge/verdict.js';
-import type {
-  Effect,
-  MeshChange,
-  Outcome,
-  RefusalReason,
-  ReleaseAuditAction,
-  ReleaseEvent,
-} from './effects.js';
+import type { Effect, Outcome, RefusalReason, ReleaseAuditAction, ReleaseEvent } from './effects.js';
 import { type InterruptiblePhase, isFinal } from './phases.js';
 import {
   type AnalysisWindow,
@@ -18,8 +11,8 @@ import {
   type PauseReason,
   type Release,
   type RollbackInfo,
-  releaseRoutePrefix,
   targetName,
+  type UnjudgedKind,
 } from './release.js';
 import { releaseEvents } from './release-events.js';
 import { describeStep, factsAt, stepContextOf } from './release-steps.js';
@@ -58,7 +51,8 @@ export function awaitApproval(
   draft: Draft,
   step: number,
   announcement?: ReleaseEvent,
-  unjudgedKind?: 'inconclusive' | 'no-data',
+  unjudgedKind?: UnjudgedKind,
+  renewed = false,
 ): Draft {
   const expiresAt = new Date(ctx.ms + draft.release.options.approvalExpirySeconds * 1000).toISOString();
   const release: Release = {
@@ -71,6 +65,7 @@ export function awaitApproval(
       requestedAt: ctx.at,
       expiresAt,
       ...(unjudgedKind ? { unjudged: unjudgedKind } : {}),
+      ...(renewed ? { renewed } : {}),
     },
   };
   return {
@@ -90,29 +85,22 @@ export function awaitApproval(
   };
 }
 
-/** Requests the mesh changes of step `index` (plus the `--with` pins with the first step). */
+/** Requests the mesh of step `index` (plus the `--with` pins with the first step). */
 export function applyStep(ctx: Context, draft: Draft, index: number): Draft {
   const r = draft.release;
   const facts = factsAt(r, index);
   if (facts === undefined) return finish(ctx, draft);
-  const current: MeshShape = shapeOf(r);
-  const { shape, changes } = facts.apply(current);
+  const shape = facts.apply(shapeOf(r));
   const context = stepContextOf(r);
   const pins =
     index === 0
       ? (r.withSources ?? []).map((pin) => pinRoute(pin, context.routePrefix, r.canary.destination))
       : [];
-  const expected = r.confirmedWeights;
-  return requestMesh(
-    ctx,
-    { ...draft, release: { ...r, currentStep: index } },
-    'applying',
-    { ...shape, routes: [...pins, ...shape.routes] },
-    [...pins.map((pin): MeshChange => ({ kind: 'add-match', ...pin })), ...changes].map((change) => ({
-      ...change,
-      expected,
-    })),
-  );
+  const routes = [...pins, ...shape.routes.filter((route) => !pins.some((pin) => pin.name === route.name))];
+  return requestMesh(ctx, { ...draft, release: { ...r, currentStep: index } }, 'applying', {
+    ...shape,
+    routes,
+  });
 }
 
 /** The last step is done: remove the release's own routes (if any), then end in success. */
@@ -120,9 +108,7 @@ export function finish(ctx: Context, draft: Draft): Draft {
   const r = draft.release;
   if (r.desired.routes.length === 0) return succeed(ctx, draft);
   return addEffects(
-    requestMesh(ctx, draft, 'promoting', { ...shapeOf(r), routes: [] }, [
-      { kind: 'remove-matches', prefix: releaseRoutePrefix(r.id), expected: r.confirmedWeights },
-    ]),
+    requestMesh(ctx, draft, 'promoting', { ...shapeOf(r), routes: [] }),
     event(releaseEvents.promoting(r)),
   );
 }
@@ -167,19 +153,13 @@ export function startRollback(
       ...said,
     );
   }
-  const restore: MeshChange = {
-    kind: 'restore',
-    original: r.original.route,
-    removePrefix: releaseRoutePrefix(r.id),
-    ...(checkDrift ? { expected: r.confirmedWeights } : {}),
-  };
   return addEffects(
     requestMesh(
       ctx,
       { ...draft, release: { ...r, rollback } },
       'rolling-back',
       { weights: r.original.weights, routes: [] },
-      [restore],
+      { restore: true, checkDrift },
     ),
     event(announcement),
   );
@@ -204,13 +184,16 @@ export function finishRollback(ctx: Context, draft: Draft): Draft {
   );
 }
 
-/** New desired state and its changes; the app carries them out and answers `applied` or `apply-failed`. */
+/**
+ * A new desired mesh under a new revision; the app converges the route on it and answers `applied` or
+ * `apply-failed`. By default the owned route must still hold the last confirmed weights (drift check).
+ */
 export function requestMesh(
   ctx: Context,
   draft: Draft,
   phase: 'applying' | 'promoting' | 'rolling-back',
   shape: MeshShape,
-  changes: readonly MeshChange[],
+  how: { readonly restore?: boolean; readonly checkDrift?: boolean } = {},
 ): Draft {
   const r = draft.release;
   const revision = r.desired.revision + 1;
@@ -224,14 +207,15 @@ export function requestMesh(
       weights: shape.weights,
       routes: shape.routes,
       ...(shape.mirror ? { mirror: shape.mirror } : {}),
-      changes,
+      restore: how.restore ?? false,
+      checkDrift: how.checkDrift ?? true,
       requestedAt: ctx.at,
     },
   };
-  return { release, effects: [...draft.effects, ...meshEffects(revision, changes)] };
+  return { release, effects: [...draft.effects, { kind: 'converge', revision }] };
 }
 
-/** Requests the pending changes again under a new revision (after a halt); `overwrite` drops the drift check. */
+/** Requests the pending mesh again under a new revision (after a halt); `overwrite` drops the drift check. */
 export function reemit(
   ctx: Context,
   draft: Draft,
@@ -240,9 +224,11 @@ export function reemit(
   overwrite: boolean,
 ): Draft {
   const r = draft.release;
-  const changes = overwrite ? r.desired.changes.map(withoutExpected) : r.desired.changes;
-  if (changes.length === 0) return awaitApproval(ctx, draft, r.currentStep);
-  return requestMesh(ctx, { ...draft, release: { ...r, currentStep: step } }, phase, shapeOf(r), changes);
+  if (!r.meshChanged) return awaitApproval(ctx, draft, r.currentStep);
+  return requestMesh(ctx, { ...draft, release: { ...r, currentStep: step } }, phase, shapeOf(r), {
+    restore: r.desired.restore,
+    checkDrift: r.desired.checkDrift && !overwrite,
+  });
 }
 
 /** Analyses `step` again from now (after a resume). */
@@ -296,17 +282,6 @@ export function shapeOf(r: Release): MeshShape {
   };
 }
 
-/** One `mesh` effect per change, all naming `revision`. */
-export function meshEffects(revision: number, changes: readonly MeshChange[]): Effect[] {
-  return changes.map((change) => ({ kind: 'mesh', revision, change }));
-}
-
-/** The change without its drift check (a person asked to overwrite). */
-export function withoutExpected(change: MeshChange): MeshChange {
-  const { expected: _expected, ...rest } = change;
-  return rest;
-}
-
 /** A verdict's reasons as lines for the audit trail. */
 export function reasonsOf(verdict: Verdict): string[] {
   return verdict.reasons.map((reason) => `${reason.check} ${reason.status}: ${reason.message}`);
@@ -344,16 +319,30 @@ type OptionalKey = {
   [K in keyof Release]-?: undefined extends Release[K] ? K : never;
 }[keyof Release];
 
-/** The end of every change: +1 version, times, and `notify` so the card is re-rendered. */
-export function commit(ctx: Context, draft: Draft, outcome: Outcome): Decision {
+/**
+ * The end of every change: +1 state version, times, `notify` so the card is re-rendered, and a `tombstone`
+ * on the route when the release ends after it changed the mesh. A `quiet` change is bookkeeping (a verdict
+ * recorded, a retry noted) that keeps the state version: the buttons on the card stay valid.
+ */
+export function commit(
+  ctx: Context,
+  draft: Draft,
+  outcome: Outcome,
+  options: { readonly quiet?: boolean } = {},
+): Decision {
   const r = ctx.release;
   const next: Release = {
     ...draft.release,
-    version: ctx.version,
+    version: options.quiet ? r.version : ctx.version,
     updatedAt: ctx.at,
     phaseSince: draft.release.phase === r.phase ? r.phaseSince : ctx.at,
   };
-  return { next, effects: [...draft.effects, { kind: 'notify' }], outcome };
+  const ends = isFinal(next) && !isFinal(r) && next.meshChanged;
+  return {
+    next,
+    effects: [...draft.effects, ...(ends ? [{ kind: 'tombstone' } as const] : []), { kind: 'notify' }],
+    outcome,
+  };
 }
 
 /** An accepted outcome. */

@@ -5,7 +5,6 @@
 import type { Verdict } from '../judge/verdict.js';
 import type { RequestMatch } from '../routing/route-math.js';
 import type { Destination, RouteSelector, WeightedDestination } from '../routing/virtual-service.js';
-import type { MeshChange } from './effects.js';
 import type { InterruptiblePhase, Phase } from './phases.js';
 import type { PlanKind, Step } from './step-plan.js';
 
@@ -61,6 +60,11 @@ export interface OriginalRoute {
   readonly route: unknown;
   /** Its weights, as read (`RouteSnapshot.weights`): the reference the first change is checked against. */
   readonly weights: readonly WeightedDestination[];
+  /**
+   * The route's owner mark as read (`RouteSnapshot.owner`): the release that wrote it last, if any. The
+   * release's first write requires it unchanged, so a late write of an earlier release cannot interleave.
+   */
+  readonly owner?: string;
 }
 
 /** A route the release adds in front of its owned route (A/B match or source pin). */
@@ -77,18 +81,26 @@ export interface MirrorTarget {
   readonly percent: number;
 }
 
-/** The mesh as the release wants it now, and the changes that get it there. */
+/**
+ * The mesh as the release wants it now. The app converges the route on it (see `meshTargetOf`): the write
+ * is computed from the stored release when it runs, never replayed from an earlier decision.
+ */
 export interface DesiredMesh {
-  /** +1 each time new changes are requested; mesh effects, `applied` and `apply-failed` name it. */
+  /** +1 each time a new mesh state is requested; `converge`, `applied` and `apply-failed` name it. */
   readonly revision: number;
-  /** Weights of the owned route. */
+  /** Weights of the owned route (the original weights when `restore`). */
   readonly weights: readonly WeightedDestination[];
-  /** The release's own routes in front of the owned route. */
+  /** The release's own routes in front of the owned route, in this order; any other of its routes goes. */
   readonly routes: readonly MatchRoute[];
   readonly mirror?: MirrorTarget;
-  /** The ordered changes of this revision; re-emitted unchanged on ticks until `applied` (crash repair). */
-  readonly changes: readonly MeshChange[];
-  /** When these changes were first requested. */
+  /** The owned route goes back to `original.route` exactly (a rollback or a cancellation). */
+  readonly restore: boolean;
+  /**
+   * The live owned route must still hold `confirmedWeights` (or already the target): a route changed by hand
+   * is reported as drift, never overwritten. False when a person explicitly asked to overwrite.
+   */
+  readonly checkDrift: boolean;
+  /** When this state was requested. */
   readonly requestedAt: string;
 }
 
@@ -111,9 +123,17 @@ export interface ApprovalRequest {
   readonly stateVersion: number;
   readonly requestedAt: string;
   readonly expiresAt: string;
-  /** Set when the analysis ran out of time without a verdict: the person approves without evidence. */
-  readonly unjudged?: 'inconclusive' | 'no-data';
+  /** Set when the analysis ended without a verdict: the person approves without evidence. */
+  readonly unjudged?: UnjudgedKind;
+  /** The tick posted this request again after an earlier one expired (it does so once). */
+  readonly renewed?: boolean;
 }
+
+/**
+ * Why a step is approved without a verdict: the judge stayed inconclusive, the canary had no traffic, or
+ * the metrics could not be read at all (Prometheus unreachable, unauthorized, a bad query).
+ */
+export type UnjudgedKind = 'inconclusive' | 'no-data' | 'unreadable';
 
 /** The analysis of the step that is live. */
 export interface AnalysisWindow {
@@ -124,6 +144,10 @@ export interface AnalysisWindow {
   readonly noDataSince?: string;
   /** The no-traffic Warning was raised in this window (once per window). */
   readonly noTrafficWarned: boolean;
+  /** Start of the current run of ticks whose metrics could not be read, and why (the latest reason). */
+  readonly unreadableSince?: string;
+  readonly unreadableTicks?: number;
+  readonly unreadableReason?: string;
 }
 
 /** Why a release is paused. */

@@ -5,7 +5,6 @@
  */
 import type { RequestMatch } from '../routing/route-math.js';
 import type { Destination, WeightedDestination } from '../routing/virtual-service.js';
-import type { MeshChange } from './effects.js';
 import type { MatchRoute, MirrorTarget, ReleaseVersion, SourcePin } from './release.js';
 import { InvalidReleaseError } from './release-errors.js';
 
@@ -64,8 +63,8 @@ export interface StepFacts {
   readonly analysed: boolean;
   /** Whether the step sends all live traffic to the canary (its approval is a promotion approval). */
   readonly sendsAllTraffic: boolean;
-  /** The mesh after the step, and the changes (without `expected`) that get there from `current`. */
-  readonly apply: (current: MeshShape) => { readonly shape: MeshShape; readonly changes: MeshChange[] };
+  /** The mesh after the step, from the mesh before it. */
+  readonly apply: (current: MeshShape) => MeshShape;
 }
 
 /**
@@ -87,10 +86,7 @@ export function stepFacts(step: Step, context: StepContext): StepFacts {
         description: `canary weight ${step.canaryWeight}`,
         analysed: true,
         sendsAllTraffic: step.canaryWeight === 100,
-        apply: (current) => ({
-          shape: { ...current, weights },
-          changes: [{ kind: 'set-weights', weights }],
-        }),
+        apply: (current) => ({ ...current, weights }),
       };
     }
     case 'switch': {
@@ -102,10 +98,7 @@ export function stepFacts(step: Step, context: StepContext): StepFacts {
         description: `switch all traffic to ${canaryName}`,
         analysed: true,
         sendsAllTraffic: true,
-        apply: (current) => ({
-          shape: { ...current, weights },
-          changes: [{ kind: 'set-weights', weights }],
-        }),
+        apply: (current) => ({ ...current, weights }),
       };
     }
     case 'set-match': {
@@ -119,8 +112,8 @@ export function stepFacts(step: Step, context: StepContext): StepFacts {
         analysed: true,
         sendsAllTraffic: false,
         apply: (current) => ({
-          shape: { ...current, routes: [...current.routes.filter((r) => r.name !== route.name), route] },
-          changes: [{ kind: 'add-match', ...route }],
+          ...current,
+          routes: [...current.routes.filter((r) => r.name !== route.name), route],
         }),
       };
     }
@@ -130,10 +123,7 @@ export function stepFacts(step: Step, context: StepContext): StepFacts {
         description: `mirror ${step.percent}% of traffic to ${canaryName}`,
         analysed: true,
         sendsAllTraffic: false,
-        apply: (current) => ({
-          shape: { ...current, mirror },
-          changes: [{ kind: 'set-mirror', ...mirror }],
-        }),
+        apply: (current) => ({ ...current, mirror }),
       };
     }
     case 'end-mirror':
@@ -143,7 +133,7 @@ export function stepFacts(step: Step, context: StepContext): StepFacts {
         sendsAllTraffic: false,
         apply: (current) => {
           const { mirror: _mirror, ...rest } = current;
-          return { shape: rest, changes: [{ kind: 'clear-mirror' }] };
+          return rest;
         },
       };
     case 'set-weights':
@@ -151,10 +141,7 @@ export function stepFacts(step: Step, context: StepContext): StepFacts {
         description: `weights ${describeWeightList(step.weights)}`,
         analysed: true,
         sendsAllTraffic: false,
-        apply: (current) => ({
-          shape: { ...current, weights: step.weights },
-          changes: [{ kind: 'set-weights', weights: step.weights }],
-        }),
+        apply: (current) => ({ ...current, weights: step.weights }),
       };
     default:
       return unknownStep(step);

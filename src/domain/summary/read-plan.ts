@@ -7,6 +7,8 @@ import type { DueSummary, ScheduleSlot } from './schedule-slots.js';
 /** Summaries that share a slot, and the selection that covers all of them. */
 export interface ReadGroup {
   readonly slot: ScheduleSlot;
+  /** The cluster the group's subjects are in (undefined: the default cluster): each is read from its own. */
+  readonly cluster: string | undefined;
   /** Sorted. */
   readonly namespaces: readonly string[];
   /** Sorted; undefined: every service of the namespaces (a namespace subscription is among them). */
@@ -15,7 +17,8 @@ export interface ReadGroup {
 }
 
 /**
- * Groups due summaries by slot (its end, period and previous period) with the union of their subjects.
+ * Groups due summaries by cluster and slot (its end, period and previous period) with the union of their
+ * subjects.
  *
  * @example planReads(due).length // 1 when every due subscription is hourly
  */
@@ -23,7 +26,7 @@ export function planReads(due: readonly DueSummary[]): ReadGroup[] {
   const groups = new Map<string, DueSummary[]>();
   for (const summary of due) {
     const { at, periodStart, previousStart } = summary.slot;
-    const key = `${at.getTime()}/${periodStart.getTime()}/${previousStart.getTime()}`;
+    const key = `${summary.subscription.cluster ?? ''}/${at.getTime()}/${periodStart.getTime()}/${previousStart.getTime()}`;
     groups.set(key, [...(groups.get(key) ?? []), summary]);
   }
   return [...groups.values()].map((members) => {
@@ -33,6 +36,7 @@ export function planReads(due: readonly DueSummary[]): ReadGroup[] {
     const services = everyService
       ? undefined
       : [...new Set(subjects.flatMap((s) => (s.kind === 'service' ? [s.service] : [])))].sort();
-    return { slot: (members[0] as DueSummary).slot, namespaces, services, members };
+    const first = members[0] as DueSummary;
+    return { slot: first.slot, cluster: first.subscription.cluster, namespaces, services, members };
   });
 }

@@ -15,6 +15,8 @@ export interface Subscription {
   readonly id: string;
   readonly channelId: string;
   readonly subject: SummarySubject;
+  /** The cluster of the subject (`--cluster`); undefined: the default cluster. */
+  readonly cluster?: string;
   readonly schedule: Schedule;
   /** Slack user id of whoever subscribed (or last changed the schedule). */
   readonly createdBy: string;
@@ -38,12 +40,12 @@ export function subjectKey(subject: SummarySubject): string {
 }
 
 /**
- * The id of a channel's subscription to a subject.
+ * The id of a channel's subscription to a subject (of a named cluster, when one was given).
  *
  * @example subscriptionId('C0123', { kind: 'namespace', namespace: 'bookinfo' }) // 'C0123:bookinfo'
  */
-export function subscriptionId(channelId: string, subject: SummarySubject): string {
-  return `${channelId}:${subjectKey(subject)}`;
+export function subscriptionId(channelId: string, subject: SummarySubject, cluster?: string): string {
+  return `${channelId}:${cluster ? `${cluster}:` : ''}${subjectKey(subject)}`;
 }
 
 /**

@@ -1,15 +1,17 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { DriftError, MeshError } from '../../app/ports/mesh-errors.js';
 import type {
-  ChangeOptions,
-  MatchRouteSpec,
+  ConvergeOptions,
   MeshEvent,
   RouteRef,
   RouteSnapshot,
   TrafficRouter,
 } from '../../app/ports/traffic-router.js';
+import { type Fence, fenceAllows, type MeshTarget, ownerMark } from '../../domain/release/index.js';
+import { convergedSpec, type RouteTarget } from '../../domain/routing/converge.js';
 import {
   botRoutePrefix,
   describeWeights,
@@ -18,14 +20,6 @@ import {
   routeWeights,
   sameDestination,
   sameRoute,
-  toMatchRequest,
-  validateWeights,
-  withMirror,
-  withoutMirror,
-  withoutRoutes,
-  withRouteAt,
-  withRouteInserted,
-  withWeights,
 } from '../../domain/routing/route-math.js';
 import { RouteError } from '../../domain/routing/routing-errors.js';
 import type {
@@ -39,6 +33,23 @@ import { readWithRetries, toMeshError } from './kube-errors.js';
 import { requestTimeout } from './request-timeout.js';
 
 const group = 'networking.istio.io';
+
+/** The annotation that says which release (and state version) wrote the default route last: the fence. */
+export const OWNER_ANNOTATION = 'canary-bot.io/owner';
+
+/**
+ * The owner annotation of one owned route: releases of different named routes of one VirtualService each
+ * have their own (a valid annotation name, hashed when the route's name is not one).
+ *
+ * @example ownerAnnotation({ kind: 'named', name: 'primary' }) // 'canary-bot.io/owner.primary'
+ */
+export function ownerAnnotation(route: RouteRef['route']): string {
+  if (route.kind === 'default') return OWNER_ANNOTATION;
+  const name = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,40}[A-Za-z0-9])?$/.test(route.name)
+    ? route.name
+    : createHash('sha256').update(route.name).digest('hex').slice(0, 16);
+  return `${OWNER_ANNOTATION}.${name}`;
+}
 
 interface VirtualServiceObject {
   apiVersion: string;
@@ -63,8 +74,6 @@ export interface IstioRouterOptions {
   /** Fault-injection point, called after each read and before the write: for tests and chaos drills. */
   beforeWrite?: (attempt: number) => Promise<void>;
 }
-
-type Edit = (spec: VirtualServiceSpec, ownedIndex: number) => VirtualServiceSpec;
 
 /**
  * The Istio implementation of {@link TrafficRouter}: edits one route of a VirtualService with a full update
@@ -141,84 +150,48 @@ export class IstioTrafficRouter implements TrafficRouter {
     return snapshot(ref, vs, findOwned(vs, ref));
   }
 
-  async setWeights(
-    ref: RouteRef,
-    weights: readonly WeightedDestination[],
-    options: ChangeOptions = {},
-  ): Promise<RouteSnapshot> {
-    guard(() => validateWeights(weights));
-    await this.validateDestinations(
-      ref.namespace,
-      weights.filter((w) => w.weight > 0).map((w) => w.destination),
+  async converge(ref: RouteRef, target: MeshTarget, options: ConvergeOptions = {}): Promise<RouteSnapshot> {
+    const routeTarget: RouteTarget = {
+      owned:
+        target.owned.kind === 'original'
+          ? { kind: 'original', route: target.owned.route as HttpRoute }
+          : target.owned,
+      routes: target.routes,
+      routePrefix: target.routePrefix,
+    };
+    if (!routeTarget.routePrefix.startsWith(botRoutePrefix))
+      throw new MeshError('invalid', `The bot's routes must start with "${botRoutePrefix}".`);
+    const receiving = [
+      ...(target.owned.kind === 'weights'
+        ? [
+            ...target.owned.weights.filter((w) => w.weight > 0).map((w) => w.destination),
+            ...(target.owned.mirror ? [target.owned.mirror.destination] : []),
+          ]
+        : []),
+      ...target.routes.map((route) => route.destination),
+    ];
+    await this.validateDestinations(ref.namespace, receiving);
+    return await this.change(
+      ref,
+      target,
+      (spec) => guard(() => convergedSpec(spec, ref.route, routeTarget)),
+      {
+        ...(target.expected ? { expected: target.expected } : {}),
+        ...(options.event ? { event: options.event } : {}),
+      },
     );
-    return await this.change(ref, options, (spec, index) =>
-      withRouteAt(spec, index, withWeights(routeAt(spec, index), weights)),
-    );
   }
 
-  async addMatchRoute(
-    ref: RouteRef,
-    spec: MatchRouteSpec,
-    options: ChangeOptions = {},
-  ): Promise<RouteSnapshot> {
-    if (!spec.name.startsWith(botRoutePrefix)) {
-      throw new MeshError(
-        'invalid',
-        `Route names the bot adds must start with "${botRoutePrefix}", not "${spec.name}".`,
-      );
+  async seal(ref: RouteRef, fence: Fence): Promise<void> {
+    const live = await this.get(ref);
+    const mark = live.metadata.annotations?.[ownerAnnotation(ref.route)];
+    const allowed = fenceAllows(mark, fence);
+    if (!allowed.allowed) return; // already sealed, or another release owns the route: nothing to mark
+    try {
+      await this.replace(ref, withOwner(live, ref, fence));
+    } catch (error) {
+      throw toMeshError(error, `mark VirtualService ${ref.namespace}/${ref.name}`);
     }
-    const match = guard(() => spec.matches.map(toMatchRequest));
-    await this.validateDestinations(ref.namespace, [spec.destination]);
-    const route: HttpRoute = { name: spec.name, match, route: [{ destination: spec.destination }] };
-    return await this.change(ref, options, (vs, index) => guard(() => withRouteInserted(vs, index, route)));
-  }
-
-  async removeMatchRoutes(
-    ref: RouteRef,
-    prefix: string,
-    options: ChangeOptions = {},
-  ): Promise<RouteSnapshot> {
-    if (!prefix.startsWith(botRoutePrefix)) {
-      throw new MeshError(
-        'invalid',
-        `Only the bot's own routes can be removed (prefix "${botRoutePrefix}").`,
-      );
-    }
-    return await this.change(ref, options, (vs) => withoutRoutes(vs, (name) => name.startsWith(prefix)));
-  }
-
-  async setMirror(
-    ref: RouteRef,
-    mirror: { destination: Destination; percent: number } | undefined,
-    options: ChangeOptions = {},
-  ): Promise<RouteSnapshot> {
-    if (mirror) await this.validateDestinations(ref.namespace, [mirror.destination]);
-    return await this.change(ref, options, (vs, index) => {
-      const route = routeAt(vs, index);
-      return withRouteAt(
-        vs,
-        index,
-        mirror ? guard(() => withMirror(route, mirror.destination, mirror.percent)) : withoutMirror(route),
-      );
-    });
-  }
-
-  async restoreRoute(
-    ref: RouteRef,
-    original: HttpRoute,
-    options: ChangeOptions & { removeRoutesWithPrefix?: string } = {},
-  ): Promise<RouteSnapshot> {
-    const prefix = options.removeRoutesWithPrefix;
-    if (prefix !== undefined && !prefix.startsWith(botRoutePrefix)) {
-      throw new MeshError(
-        'invalid',
-        `Only the bot's own routes can be removed (prefix "${botRoutePrefix}").`,
-      );
-    }
-    return await this.change(ref, options, (vs, index) => {
-      const restored = withRouteAt(vs, index, original);
-      return prefix ? withoutRoutes(restored, (name) => name.startsWith(prefix)) : restored;
-    });
   }
 
   async checkDrift(ref: RouteRef, expected: readonly WeightedDestination[]): Promise<string | undefined> {
@@ -277,16 +250,34 @@ export class IstioTrafficRouter implements TrafficRouter {
   }
 
   /**
-   * The write loop: read, check for drift, edit, write with resourceVersion, retry on 409 with jittered
-   * back-off, then read back and compare. A write whose outcome is unknown (timeout) is settled by reading.
+   * The write loop: read, check the fence and drift, edit, write with resourceVersion and the new owner mark
+   * in the same update, retry on 409 with jittered back-off (checking the fence again), then read back and
+   * compare. A write whose outcome is unknown (timeout) is settled by reading.
    */
-  private async change(ref: RouteRef, options: ChangeOptions, edit: Edit): Promise<RouteSnapshot> {
+  private async change(
+    ref: RouteRef,
+    target: Pick<MeshTarget, 'fence'>,
+    edit: (spec: VirtualServiceSpec) => { spec: VirtualServiceSpec; ownedIndex: number },
+    options: { expected?: readonly WeightedDestination[]; event?: MeshEvent },
+  ): Promise<RouteSnapshot> {
     let reference: HttpRoute | undefined;
     for (let attempt = 1; ; attempt++) {
       const live = await this.get(ref);
+      const mark = live.metadata.annotations?.[ownerAnnotation(ref.route)];
+      const allowed = fenceAllows(mark, target.fence);
+      if (!allowed.allowed) {
+        throw new MeshError(
+          'superseded',
+          `VirtualService ${ref.namespace}/${ref.name} was not written: ${allowed.reason}.`,
+        );
+      }
       const index = findOwned(live, ref);
       const current = routeAt(live.spec, index);
-      if (options.expected && !sameWeights(routeWeights(current), options.expected)) {
+      const { spec, ownedIndex } = edit(live.spec);
+      const wanted = routeAt(spec, ownedIndex);
+      if (sameRoutes(live.spec.http, spec.http)) return snapshot(ref, live, index);
+      const holdsTarget = sameWeights(routeWeights(current), routeWeights(wanted));
+      if (options.expected && !holdsTarget && !sameWeights(routeWeights(current), options.expected)) {
         throw await this.drift(
           ref,
           describeWeights(options.expected),
@@ -299,7 +290,7 @@ export class IstioTrafficRouter implements TrafficRouter {
       }
       reference ??= current;
 
-      const next: VirtualServiceObject = { ...live, spec: edit(live.spec, index) };
+      const next: VirtualServiceObject = withOwner({ ...live, spec }, ref, target.fence);
       let written: VirtualServiceObject;
       await this.beforeWrite(attempt);
       try {
@@ -439,6 +430,7 @@ function findOwned(vs: VirtualServiceObject, ref: RouteRef): number {
 
 function snapshot(ref: RouteRef, vs: VirtualServiceObject, index: number): RouteSnapshot {
   const route = routeAt(vs.spec, index);
+  const owner = vs.metadata.annotations?.[ownerAnnotation(ref.route)];
   return {
     ref,
     apiVersion: vs.apiVersion,
@@ -446,6 +438,18 @@ function snapshot(ref: RouteRef, vs: VirtualServiceObject, index: number): Route
     index,
     route,
     weights: routeWeights(route),
+    ...(owner !== undefined ? { owner } : {}),
+  };
+}
+
+/** The object with the owned route's owner mark of `fence`; every other annotation is kept. */
+function withOwner(vs: VirtualServiceObject, ref: RouteRef, fence: Fence): VirtualServiceObject {
+  return {
+    ...vs,
+    metadata: {
+      ...vs.metadata,
+      annotations: { ...(vs.metadata.annotations ?? {}), [ownerAnnotation(ref.route)]: ownerMark(fence) },
+    },
   };
 }
 

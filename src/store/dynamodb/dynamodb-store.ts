@@ -102,10 +102,14 @@ export class DynamoDbStore<S> implements BotStore<S> {
     this.conflictAttempts = options.conflictAttempts ?? 8;
   }
 
-  async create(release: NewRelease<S>): Promise<StoredRelease<S>> {
+  async create(
+    release: NewRelease<S>,
+    options: { audit?: readonly NewAuditEntry[] } = {},
+  ): Promise<StoredRelease<S>> {
     const stateText = checkNewRelease(release);
+    const audit = (options.audit ?? []).map((entry) => auditItem(prepareAuditEntry(entry, this.now())));
     const at = new Date(this.now()).toISOString();
-    const fields = { ...release, version: 1, createdAt: at, updatedAt: at, stateText };
+    const fields = { ...release, rowVersion: 1, createdAt: at, updatedAt: at, stateText };
     const items: TransactWriteItem[] = [
       {
         Put: {
@@ -125,6 +129,10 @@ export class DynamoDbStore<S> implements BotStore<S> {
         },
       });
     }
+    for (const item of audit)
+      items.push({
+        Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+      });
     await this.transact(items, `creating release ${release.id}`, (reasons) => {
       if (reasons[0]?.code === 'ConditionalCheckFailed') return new ReleaseExistsError(release.id);
       if (reasons[1]?.code === 'ConditionalCheckFailed') {
@@ -149,17 +157,22 @@ export class DynamoDbStore<S> implements BotStore<S> {
     return release?.active ? release : undefined;
   }
 
-  async update(next: ReleaseChange<S>, expectedVersion: number): Promise<StoredRelease<S>> {
+  async update(
+    next: ReleaseChange<S>,
+    expectedVersion: number,
+    options: { audit?: readonly NewAuditEntry[] } = {},
+  ): Promise<StoredRelease<S>> {
     const stateText = checkReleaseChange(next, expectedVersion);
     const updatedAt = new Date(this.now()).toISOString();
+    const audit = (options.audit ?? []).map((entry) => auditItem(prepareAuditEntry(entry, this.now())));
     if (!next.active) {
       // Finishing frees the route: the lock's key is in the item, so read it (consistently) first.
       const current = await this.get(next.id);
       if (!current) throw new ReleaseNotFoundError(next.id);
-      if (current.version !== expectedVersion) {
-        throw new VersionConflictError(`Release ${next.id}`, expectedVersion, current.version);
+      if (current.rowVersion !== expectedVersion) {
+        throw new VersionConflictError(`Release ${next.id}`, expectedVersion, current.rowVersion);
       }
-      if (current.active) return this.finish(current, stateText, updatedAt);
+      if (current.active) return this.finish(current, stateText, updatedAt, audit);
     }
     const writeId = randomUUID();
     const names: Record<string, string> = {
@@ -179,14 +192,44 @@ export class DynamoDbStore<S> implements BotStore<S> {
     };
     let condition = '#version = :expected';
     if (next.active) condition += ' AND #active = :active';
+    const update =
+      'SET #version = :next, #active = :active, #state = :state, #updatedAt = :updatedAt, #writeId = :writeId';
+    if (audit.length > 0) {
+      // The decision and its audit entries in one transaction: both or neither.
+      await this.transact(
+        [
+          {
+            Update: {
+              TableName: this.table,
+              Key: releaseKey(next.id),
+              UpdateExpression: update,
+              ConditionExpression: condition,
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values,
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          ...audit.map((item) => ({
+            Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+          })),
+        ],
+        `updating release ${next.id}`,
+        (reasons) =>
+          reasons[0]?.code === 'ConditionalCheckFailed'
+            ? this.releaseConflict(next, expectedVersion, reasons[0].item ?? null, undefined)
+            : undefined,
+      );
+      const written = await this.get(next.id);
+      if (!written) throw new ReleaseNotFoundError(next.id);
+      return written;
+    }
     try {
       const output = await this.withConflictRetry(() =>
         this.client.send(
           new UpdateItemCommand({
             TableName: this.table,
             Key: releaseKey(next.id),
-            UpdateExpression:
-              'SET #version = :next, #active = :active, #state = :state, #updatedAt = :updatedAt, #writeId = :writeId',
+            UpdateExpression: update,
             ConditionExpression: condition,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
@@ -236,20 +279,8 @@ export class DynamoDbStore<S> implements BotStore<S> {
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     const prepared = prepareAuditEntry(entry, this.now());
-    const writeId = randomUUID();
-    const item: Item = {
-      pk: s(releasePartition(prepared.releaseId)),
-      sk: s(`${auditPrefix}${prepared.key}`),
-      type: s('audit'),
-      releaseId: s(prepared.releaseId),
-      at: s(prepared.at),
-      actor: s(prepared.actor),
-      action: s(prepared.action),
-      writeId: s(writeId),
-    };
-    if (prepared.step !== undefined) item.step = n(prepared.step);
-    if (prepared.stateVersion !== undefined) item.stateVersion = n(prepared.stateVersion);
-    if (prepared.detailText !== undefined) item.detail = s(prepared.detailText);
+    const item = auditItem(prepared);
+    const writeId = item.writeId?.S;
     try {
       await this.client.send(
         new PutItemCommand({
@@ -428,8 +459,9 @@ export class DynamoDbStore<S> implements BotStore<S> {
     current: StoredRelease<S>,
     stateText: string,
     updatedAt: string,
+    audit: readonly Item[] = [],
   ): Promise<StoredRelease<S>> {
-    const next = { ...current, active: false, version: current.version + 1, updatedAt, stateText };
+    const next = { ...current, active: false, rowVersion: current.rowVersion + 1, updatedAt, stateText };
     await this.transact(
       [
         {
@@ -438,7 +470,7 @@ export class DynamoDbStore<S> implements BotStore<S> {
             Item: releaseItem(next),
             ConditionExpression: '#version = :expected',
             ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':expected': n(current.version) },
+            ExpressionAttributeValues: { ':expected': n(current.rowVersion) },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
@@ -450,12 +482,15 @@ export class DynamoDbStore<S> implements BotStore<S> {
             ExpressionAttributeValues: { ':id': s(current.id) },
           },
         },
+        ...audit.map((item) => ({
+          Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+        })),
       ],
       `finishing release ${current.id}`,
       (reasons) => {
         const [release, lock] = reasons;
         if (release?.code === 'ConditionalCheckFailed') {
-          return this.releaseConflict(next, current.version, release.item ?? null, undefined);
+          return this.releaseConflict(next, current.rowVersion, release.item ?? null, undefined);
         }
         if (lock?.code === 'ConditionalCheckFailed') {
           return new StoreError(
@@ -568,4 +603,22 @@ export class DynamoDbStore<S> implements BotStore<S> {
     }
     return items;
   }
+}
+
+/** The item of an audit entry, with a write id so that an SDK retry of a write that landed finds it. */
+function auditItem(prepared: ReturnType<typeof prepareAuditEntry>): Item {
+  const item: Item = {
+    pk: s(releasePartition(prepared.releaseId)),
+    sk: s(`${auditPrefix}${prepared.key}`),
+    type: s('audit'),
+    releaseId: s(prepared.releaseId),
+    at: s(prepared.at),
+    actor: s(prepared.actor),
+    action: s(prepared.action),
+    writeId: s(randomUUID()),
+  };
+  if (prepared.step !== undefined) item.step = n(prepared.step);
+  if (prepared.stateVersion !== undefined) item.stateVersion = n(prepared.stateVersion);
+  if (prepared.detailText !== undefined) item.detail = s(prepared.detailText);
+  return item;
 }

@@ -94,7 +94,7 @@ export type ReleaseFields = StoredReleaseText;
  * The item of a release, with its index attributes.
  *
  * @example
- * const item = releaseItem({ id: 'rel-1', routeKey: 'shop/reviews/primary', ..., stateText: '{}' });
+ * const item = releaseItem({ id: 'rel-1', routeKey: 'prod/shop/reviews/primary', ..., stateText: '{}' });
  */
 export function releaseItem(fields: ReleaseFields): Item {
   const item: Item = {
@@ -105,7 +105,7 @@ export function releaseItem(fields: ReleaseFields): Item {
     namespace: s(fields.namespace),
     service: s(fields.service),
     active: b(fields.active),
-    version: n(fields.version),
+    version: n(fields.rowVersion),
     createdAt: s(fields.createdAt),
     updatedAt: s(fields.updatedAt),
     state: s(fields.stateText),
@@ -129,7 +129,7 @@ export function releaseFromItem<S>(item: Item): StoredRelease<S> {
     namespace: readString(item, 'namespace'),
     service: readString(item, 'service'),
     active: readBoolean(item, 'active'),
-    version: readNumber(item, 'version'),
+    rowVersion: readNumber(item, 'version'),
     createdAt: readString(item, 'createdAt'),
     updatedAt: readString(item, 'updatedAt'),
     state: JSON.parse(readString(item, 'state')) as S,

@@ -109,8 +109,12 @@ export class EmbeddedStore<S> implements BotStore<S> {
     return store;
   }
 
-  async create(release: NewRelease<S>): Promise<StoredRelease<S>> {
+  async create(
+    release: NewRelease<S>,
+    options: { audit?: readonly NewAuditEntry[] } = {},
+  ): Promise<StoredRelease<S>> {
     const stateText = checkNewRelease(release);
+    const entries = (options.audit ?? []).map((entry) => prepareAuditEntry(entry, this.now()));
     if (this.releases.has(release.id)) throw new ReleaseExistsError(release.id);
     const holder = this.routeLocks.get(release.routeKey);
     if (release.active && holder !== undefined) throw new RouteBusyError(release.routeKey, holder);
@@ -121,13 +125,18 @@ export class EmbeddedStore<S> implements BotStore<S> {
       namespace: release.namespace,
       service: release.service,
       active: release.active,
-      version: 1,
+      rowVersion: 1,
       createdAt: at,
       updatedAt: at,
       stateText,
     };
     this.releases.set(row.id, row);
     if (row.active) this.routeLocks.set(row.routeKey, row.id);
+    for (const prepared of entries) {
+      const trail = this.audit.get(prepared.releaseId) ?? [];
+      trail.push(prepared);
+      this.audit.set(prepared.releaseId, trail);
+    }
     await this.persist();
     return releaseOf(row);
   }
@@ -143,24 +152,35 @@ export class EmbeddedStore<S> implements BotStore<S> {
     return row?.active ? releaseOf(row) : undefined;
   }
 
-  async update(next: ReleaseChange<S>, expectedVersion: number): Promise<StoredRelease<S>> {
+  async update(
+    next: ReleaseChange<S>,
+    expectedVersion: number,
+    options: { audit?: readonly NewAuditEntry[] } = {},
+  ): Promise<StoredRelease<S>> {
     const stateText = checkReleaseChange(next, expectedVersion);
+    // Checked before anything is written: the release and its audit entries land together or not at all.
+    const entries = (options.audit ?? []).map((entry) => prepareAuditEntry(entry, this.now()));
     const row = this.releases.get(next.id);
     if (!row) throw new ReleaseNotFoundError(next.id);
-    if (row.version !== expectedVersion) {
-      throw new VersionConflictError(`Release ${next.id}`, expectedVersion, row.version);
+    if (row.rowVersion !== expectedVersion) {
+      throw new VersionConflictError(`Release ${next.id}`, expectedVersion, row.rowVersion);
     }
     if (!row.active && next.active) throw new ReleaseFinishedError(next.id);
     const updated: ReleaseRow = {
       ...row,
       active: next.active,
-      version: expectedVersion + 1,
+      rowVersion: expectedVersion + 1,
       updatedAt: new Date(this.now()).toISOString(),
       stateText,
     };
     this.releases.set(updated.id, updated);
     if (!updated.active && this.routeLocks.get(updated.routeKey) === updated.id) {
       this.routeLocks.delete(updated.routeKey);
+    }
+    for (const prepared of entries) {
+      const trail = this.audit.get(prepared.releaseId) ?? [];
+      trail.push(prepared);
+      this.audit.set(prepared.releaseId, trail);
     }
     await this.persist();
     return releaseOf(updated);
@@ -299,7 +319,12 @@ export class EmbeddedStore<S> implements BotStore<S> {
     if (snapshot?.format !== 'canary-bot-embedded-store' || snapshot.formatVersion !== 1) {
       throw new StoreError('failed', `The file ${file} is not a canary-bot store (format version 1).`);
     }
-    for (const row of snapshot.releases) this.releases.set(row.id, row);
+    // Files written before the row version had its own name kept it as `version`.
+    for (const row of snapshot.releases)
+      this.releases.set(row.id, {
+        ...row,
+        rowVersion: row.rowVersion ?? (row as { version?: number }).version ?? 1,
+      });
     for (const [routeKey, id] of Object.entries(snapshot.routeLocks)) this.routeLocks.set(routeKey, id);
     for (const entry of snapshot.audit) {
       const trail = this.audit.get(entry.releaseId) ?? [];
@@ -335,7 +360,7 @@ function releaseOf<S>(row: ReleaseRow): StoredRelease<S> {
     namespace: row.namespace,
     service: row.service,
     active: row.active,
-    version: row.version,
+    rowVersion: row.rowVersion,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     state: JSON.parse(row.stateText) as S,

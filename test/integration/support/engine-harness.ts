@@ -15,7 +15,7 @@ import { loadSampleProfiles } from '../../../local/traffic/samples.js';
 import { MeshTrafficSimulator } from '../../../local/traffic/simulator.js';
 import type { ReleaseDependencies } from '../../../src/app/dependencies.js';
 import { silentLogger } from '../../../src/app/logger.js';
-import { tick } from '../../../src/app/tick.js';
+import { runTickJob, type TickJob, type TickReport, tick } from '../../../src/app/tick.js';
 import { MemoryNotifier } from '../../../src/chat/memory-notifier.js';
 import { DEFAULT_APPROVAL_POLICY, decide, isFinal, type Release } from '../../../src/domain/release/index.js';
 import { type IstioRouterOptions, IstioTrafficRouter } from '../../../src/mesh/istio/istio-router.js';
@@ -35,6 +35,8 @@ export interface EngineHarness {
   now: () => Date;
   /** Moves simulated time on by `minutes`, writing the traffic of that time, then ticks once. */
   advance: (minutes?: number) => Promise<void>;
+  /** One tick at the simulated time, each release's job run in turn. */
+  tick: () => Promise<TickReport>;
   /** Reads the live reviews VirtualService. */
   reviews: () => Promise<{
     metadata: k8s.V1ObjectMeta;
@@ -106,14 +108,15 @@ export async function startEngine(
   let clock = Math.floor(Date.now() / 60_000) * 60_000 - 45 * 60_000;
   const notifier = new MemoryNotifier();
   let ids = 0;
+  const metrics = PrometheusMetricsReader.fromConfig({
+    url: options.via?.prometheusUrl ?? bed.prometheus.url,
+    retries: 1,
+    retryBaseDelayMs: 50,
+  });
   const deps: ReleaseDependencies = {
     store,
     routers: async () => router,
-    metrics: PrometheusMetricsReader.fromConfig({
-      url: options.via?.prometheusUrl ?? bed.prometheus.url,
-      retries: 1,
-      retryBaseDelayMs: 50,
-    }),
+    metricsFor: () => metrics,
     notifier,
     policy: DEFAULT_APPROVAL_POLICY,
     groupsOf: async () => [],
@@ -144,6 +147,20 @@ export async function startEngine(
   let simulated = clock;
   await simulator.simulate({ from: simulated - 60_000, to: simulated, stepSeconds: 15 });
 
+  // Each release's share of a tick runs here, one after the other: the engine is under test, not the
+  // queue (the queue has its own tests on ElasticMQ).
+  const runTick = (at: Date) =>
+    tick(
+      {
+        ...deps,
+        queue: {
+          send: async (jobs) => {
+            for (const job of jobs) await runTickJob(deps, job.body as TickJob);
+          },
+        },
+      },
+      at,
+    );
   const custom = admin.makeApiClient(k8s.CustomObjectsApi);
   return {
     bed,
@@ -160,8 +177,9 @@ export async function startEngine(
         throw new Error('simulated time caught up with the wall clock: the scenario is too long');
       await simulator.simulate({ from: simulated + 15_000, to: clock, stepSeconds: 15 });
       simulated = clock;
-      await tick(deps, new Date(clock));
+      await runTick(new Date(clock));
     },
+    tick: () => runTick(new Date(clock)),
     reviews: async () =>
       (await custom.getNamespacedCustomObject({
         group: 'networking.istio.io',
@@ -181,7 +199,7 @@ export async function startEngine(
         step: request.step,
         stateVersion: request.stateVersion,
       });
-      await store.update({ id, active: !isFinal(next), state: next }, stored.version);
+      await store.update({ id, active: !isFinal(next), state: next }, stored.rowVersion);
       return next;
     },
     release: async (id) => {

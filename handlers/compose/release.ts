@@ -1,0 +1,81 @@
+/**
+ * The release use cases' dependencies, built from the configuration: what the worker runs every job with.
+ * Only the worker builds these (its bundle carries the Kubernetes client).
+ */
+import { type MetricsByCluster, redFiguresOf } from '../../src/app/canary-analysis.js';
+import { newReleaseId, type ReleaseDependencies } from '../../src/app/dependencies.js';
+import type { Logger } from '../../src/app/logger.js';
+import type { FlaggerNotifier } from '../../src/app/ports/flagger-notifier.js';
+import type { ReleaseNotifier } from '../../src/app/ports/release-notifier.js';
+import type { BotStore } from '../../src/app/ports/release-store.js';
+import type { TrafficRouter } from '../../src/app/ports/traffic-router.js';
+import { SlackFlaggerNotifier } from '../../src/chat/slack/flagger-slack-notifier.js';
+import { SlackReleaseNotifier } from '../../src/chat/slack/slack-notifier.js';
+import type { BotConfig } from '../../src/config.js';
+import type { Release } from '../../src/domain/release/index.js';
+import { routersOf } from './mesh.js';
+import {
+  groupDirectory,
+  metricsByCluster,
+  type Overrides,
+  releaseOptionsOf,
+  slackWebClient,
+  storeOf,
+} from './parts.js';
+
+/** What a local run or a test may put in place for the release use cases. */
+export interface ReleaseOverrides extends Overrides {
+  notifier?: ReleaseNotifier;
+  store?: BotStore<Release>;
+  routers?: (cluster?: string) => Promise<TrafficRouter>;
+  metricsFor?: MetricsByCluster;
+}
+
+/** The release use cases' dependencies, and the Slack pieces the worker also needs. */
+export interface ReleaseRuntime {
+  deps: ReleaseDependencies;
+  slack: ReturnType<typeof slackWebClient>;
+  flaggerNotifier: FlaggerNotifier;
+}
+
+/**
+ * Builds the release use cases' dependencies from the configuration (every setting wired here, once).
+ *
+ * @example const { deps } = await releaseRuntime(await loadConfig(), { log });
+ */
+export async function releaseRuntime(
+  config: BotConfig,
+  log: Logger,
+  overrides: ReleaseOverrides = {},
+): Promise<ReleaseRuntime> {
+  // The card waits on Slack only after the mesh; Retry-After is honoured within the worker's budget.
+  const slack = slackWebClient(config, { maxRetryMs: 20_000 });
+  const clock = overrides.clock ?? (() => new Date());
+  const metricsFor = overrides.metricsFor ?? metricsByCluster(config);
+  const notifier =
+    overrides.notifier ??
+    new SlackReleaseNotifier(slack, {
+      ...(config.slack.channel ? { defaultChannel: config.slack.channel } : {}),
+      // The card's RED table: baseline vs canary over the release's analysis window, from its own cluster.
+      red: (release) => redFiguresOf({ metricsFor, clock }, release),
+    });
+  const deps: ReleaseDependencies = {
+    store: overrides.store ?? (await storeOf(config, overrides)),
+    routers: overrides.routers ?? routersOf(config),
+    metricsFor,
+    notifier,
+    policy: config.policy,
+    groupsOf: groupDirectory(slack, config),
+    clock,
+    newId: () => newReleaseId(),
+    log,
+    defaultNamespace: config.defaultNamespace,
+    defaultCluster: config.defaultCluster,
+    releaseOptions: releaseOptionsOf(config),
+    ...(overrides.telemetry ? { telemetry: overrides.telemetry } : {}),
+  };
+  const flaggerNotifier = new SlackFlaggerNotifier(slack, {
+    ...(config.slack.channel ? { channel: config.slack.channel } : {}),
+  });
+  return { deps, slack, flaggerNotifier };
+}

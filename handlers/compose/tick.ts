@@ -1,0 +1,31 @@
+/** The tick: reads RED in batches and fans out one job per active release. No Kubernetes client here. */
+import type { Logger } from '../../src/app/logger.js';
+import type { JobQueue } from '../../src/app/ports/job-queue.js';
+import type { BotStore } from '../../src/app/ports/release-store.js';
+import type { TickJob } from '../../src/app/tick.js';
+import { type TickDependencies, tick } from '../../src/app/tick.js';
+import type { BotConfig } from '../../src/config.js';
+import type { Release } from '../../src/domain/release/index.js';
+import { metricsByCluster, type Overrides, storeOf } from './parts.js';
+
+/**
+ * Builds the tick from the configuration.
+ *
+ * @example const run = await buildTick(config, log, queue); await run(new Date());
+ */
+export async function buildTick(
+  config: BotConfig,
+  log: Logger,
+  queue: JobQueue<TickJob>,
+  overrides: Overrides & { store?: BotStore<Release>; metricsFor?: TickDependencies['metricsFor'] } = {},
+): Promise<(at?: Date) => ReturnType<typeof tick>> {
+  const deps: TickDependencies = {
+    store: overrides.store ?? (await storeOf(config, overrides)),
+    metricsFor: overrides.metricsFor ?? metricsByCluster(config),
+    queue,
+    clock: overrides.clock ?? (() => new Date()),
+    log,
+    ...(overrides.telemetry ? { telemetry: overrides.telemetry } : {}),
+  };
+  return (at) => tick(deps, at);
+}

@@ -1,0 +1,451 @@
+/**
+ * Concurrency between the workers, explored rather than hoped for: pairs of real use cases (a click, a
+ * command, a tick's evaluation, a resume, a hand edit, a worker killed mid-job) run concurrently on one
+ * release under fast-check's scheduler, over the embedded store and a real VirtualService of the bed, as the
+ * least-privilege bot. The queue gives one writer per release; these runs drop that guarantee on purpose
+ * (two workers at once, as when one outlives its turn) and check that the release stays safe anyway:
+ *
+ * - a final release leaves its route exactly as its outcome says, with its tombstone;
+ * - no mesh write lands after the release ended;
+ * - a steady release's route holds what it last confirmed (no false drift halt, no lost hand edit);
+ * - each approval is applied once, and the audit trail agrees with the release.
+ *
+ * Every pair runs INTERLEAVINGS_RUNS schedules (1,000 by default); a failure prints fast-check's seed and the
+ * schedule.
+ */
+import * as k8s from '@kubernetes/client-node';
+import fc from 'fast-check';
+import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
+import { kubeConfigFrom } from '../../local/bed/kube.js';
+import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
+import type { ReleaseDependencies } from '../../src/app/dependencies.js';
+import { silentLogger } from '../../src/app/logger.js';
+import type { BotStore } from '../../src/app/ports/release-store.js';
+import type { TrafficRouter } from '../../src/app/ports/traffic-router.js';
+import { actOnRelease, type PersonAction } from '../../src/app/release-actions.js';
+import { decideAndStore } from '../../src/app/release-runner.js';
+import { startRelease } from '../../src/app/start-release.js';
+import { runTickJob } from '../../src/app/tick.js';
+import { MemoryNotifier } from '../../src/chat/memory-notifier.js';
+import type { Verdict } from '../../src/domain/judge/index.js';
+import { isFinal, type Release } from '../../src/domain/release/index.js';
+import type { HttpRoute, VirtualServiceSpec } from '../../src/domain/routing/virtual-service.js';
+import { IstioTrafficRouter, OWNER_ANNOTATION } from '../../src/mesh/istio/istio-router.js';
+import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
+import { gated, Interleaver, KilledError } from './support/interleaver.js';
+
+const RUNS = Number(process.env.INTERLEAVINGS_RUNS ?? 1000);
+const requester = { userId: 'U0ALICE001', groupIds: [] };
+const approver = { userId: 'U0BOB00002', groupIds: [] };
+const original: HttpRoute = { route: [{ destination: { host: 'reviews', subset: 'v1' } }] };
+const foreign: HttpRoute = {
+  name: 'team-debug',
+  match: [{ headers: { 'x-debug': { exact: '1' } } }],
+  route: [{ destination: { host: 'reviews', subset: 'v3' } }],
+  timeout: '10s',
+};
+const PASS: Verdict = {
+  verdict: 'pass',
+  reasons: [{ check: 'errors-vs-baseline', status: 'pass', message: 'within tolerance', figures: {} }],
+};
+
+let bed: BedState;
+let admin: k8s.KubeConfig;
+let custom: k8s.CustomObjectsApi;
+let bot: k8s.KubeConfig;
+const namespace = uniqueNamespace('interleave');
+const home = uniqueNamespace('interleave-bot');
+
+beforeAll(async () => {
+  bed = await requireBed();
+  admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
+  custom = admin.makeApiClient(k8s.CustomObjectsApi);
+  await deploySample(admin, 'bookinfo', namespace);
+  bot = await botKubeConfig(bed, admin, home, [namespace], await botClusterRole());
+}, 180_000);
+
+afterAll(async () => {
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  await Promise.all([namespace, home].map((name) => core.deleteNamespace({ name }).catch(() => undefined)));
+});
+
+interface VsObject {
+  metadata: k8s.V1ObjectMeta;
+  spec: VirtualServiceSpec;
+}
+
+const vsApi = (name: string) => ({
+  group: 'networking.istio.io',
+  version: 'v1',
+  namespace,
+  plural: 'virtualservices',
+  name,
+});
+
+async function readVs(name: string): Promise<VsObject> {
+  return (await custom.getNamespacedCustomObject(vsApi(name))) as VsObject;
+}
+
+/** Puts a VirtualService back to its start: a foreign route, then everything to v1, without owner marks. */
+async function resetVs(name: string): Promise<void> {
+  const spec = { hosts: ['reviews'], http: [foreign, original] };
+  const body = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name, namespace },
+    spec,
+  };
+  try {
+    const live = await readVs(name);
+    await custom.replaceNamespacedCustomObject({
+      ...vsApi(name),
+      body: { ...body, metadata: { ...body.metadata, resourceVersion: live.metadata.resourceVersion } },
+    });
+  } catch (error) {
+    if ((error as { code?: number }).code !== 404) throw error;
+    await custom.createNamespacedCustomObject({ ...vsApi(name), body });
+  }
+}
+
+/**
+ * A hand edit by an operator (`kubectl edit`): the owned route set to these weights of v1 and v2. Between
+ * the read and the write another writer may go; like kubectl, the edit is made again on a conflict.
+ */
+async function handEdit(name: string, v1: number, v2: number, between?: () => Promise<void>): Promise<void> {
+  for (;;) {
+    const live = await readVs(name);
+    const http = [...(live.spec.http ?? [])];
+    http[http.length - 1] = {
+      route: [
+        { destination: { host: 'reviews', subset: 'v1' }, weight: v1 },
+        { destination: { host: 'reviews', subset: 'v2' }, weight: v2 },
+      ],
+    };
+    await between?.();
+    try {
+      await custom.replaceNamespacedCustomObject({
+        ...vsApi(name),
+        body: { ...live, spec: { ...live.spec, http } },
+      });
+      return;
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409) throw error;
+    }
+  }
+}
+
+function ownedWeights(vs: VsObject): Record<string, number> {
+  const route = vs.spec.http?.at(-1)?.route ?? [];
+  return Object.fromEntries(
+    route.map((r) => [
+      r.destination.subset ?? r.destination.host,
+      r.weight ?? (route.length === 1 ? 100 : 0),
+    ]),
+  );
+}
+
+function weightsOf(release: Release): Record<string, number> {
+  return Object.fromEntries(
+    release.confirmedWeights.map((w) => [w.destination.subset ?? w.destination.host, w.weight]),
+  );
+}
+
+/** What one run recorded: the order of mesh writes and of the release's end. */
+interface Trace {
+  seq: number;
+  writes: { at: number; task: string }[];
+  finalAt?: number;
+}
+
+/** The deps of a run: the real use cases on a fresh store, every port call gated, mesh writes traced. */
+function runDeps(
+  interleaver: Interleaver | undefined,
+  store: BotStore<Release>,
+  vs: string,
+  trace: Trace,
+): ReleaseDependencies {
+  let clock = Date.parse('2026-12-01T10:00:00Z');
+  const router = new IstioTrafficRouter(bot, {
+    // The read-modify-write inside a convergence is a gate too: two writers can interleave there.
+    beforeWrite: async () => {
+      if (interleaver) await interleaver.gate(interleaver.now(), 'router.write');
+    },
+  });
+  const traced: TrafficRouter = new Proxy(router, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property !== 'converge' && property !== 'seal')
+        return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: unknown[]) => {
+        const before = (await readVs(vs)).metadata.resourceVersion;
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        const after = (await readVs(vs)).metadata.resourceVersion;
+        // The tombstone is the one write meant to come after the end; it changes no route.
+        if (after !== before && property === 'converge')
+          trace.writes.push({ at: trace.seq++, task: interleaver?.now() ?? 'setup' });
+        return result;
+      };
+    },
+  });
+  const tracedStore: BotStore<Release> = new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property !== 'update') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<BotStore<Release>['update']>) => {
+        const result = await target.update(...args);
+        if (isFinal(result.state) && trace.finalAt === undefined) trace.finalAt = trace.seq++;
+        return result;
+      };
+    },
+  });
+  return {
+    store: interleaver ? gated(interleaver, tracedStore, 'store') : tracedStore,
+    routers: async () => (interleaver ? gated(interleaver, traced, 'router') : traced),
+    metricsFor: () => {
+      throw new Error('not read in these runs');
+    },
+    notifier: interleaver ? gated(interleaver, new MemoryNotifier(), 'chat') : new MemoryNotifier(),
+    policy: { default: { starters: ['*'], approvers: ['*'], fourEyes: true } },
+    groupsOf: async () => [],
+    clock: () => new Date((clock += 1000)),
+    newId: () => `r${vs.replace(/[^a-z0-9]/g, '')}`,
+    log: silentLogger,
+    defaultNamespace: namespace,
+    defaultCluster: 'bed',
+  };
+}
+
+/** The state a pair starts from, reached without interleaving. */
+type Precondition = 'awaiting-first' | 'awaiting-second' | 'applying-unconfirmed' | 'paused-drift';
+
+async function prepare(deps: ReleaseDependencies, vs: string, state: Precondition): Promise<Release> {
+  const started = await startRelease(
+    deps,
+    {
+      kind: 'canary',
+      service: 'reviews',
+      version: 'v2',
+      virtualService: vs,
+      namespace,
+      steps: [10, 50],
+      options: { minAnalysisSeconds: 0 },
+    },
+    requester,
+  );
+  if (!started.ok) throw new Error(started.message);
+  const id = started.value.id;
+  const approveNow = async () => {
+    const request = (await deps.store.get(id))?.state.approvalRequest;
+    if (!request) throw new Error('not waiting for approval');
+    const done = await actOnRelease(
+      deps,
+      id,
+      { action: 'approve', step: request.step, stateVersion: request.stateVersion },
+      approver,
+    );
+    if (!done.ok) throw new Error(done.message);
+  };
+  if (state === 'awaiting-first') return (await deps.store.get(id))!.state;
+  if (state === 'applying-unconfirmed') {
+    // A worker recorded the approval and died before the mesh.
+    const request = (await deps.store.get(id))!.state.approvalRequest!;
+    await decideAndStore(deps, id, () => ({
+      type: 'approve',
+      actor: approver.userId,
+      at: deps.clock().toISOString(),
+      step: request.step,
+      stateVersion: request.stateVersion,
+    }));
+    return (await deps.store.get(id))!.state;
+  }
+  await approveNow(); // step 1 live at 10%, analysing
+  if (state === 'paused-drift') {
+    await handEdit(vs, 60, 40);
+    await runTickJob(deps, { kind: 'tick', releaseId: id, at: deps.clock().toISOString() });
+    return (await deps.store.get(id))!.state;
+  }
+  const analysing = (await deps.store.get(id))!.state;
+  await runTickJob(deps, {
+    kind: 'tick',
+    releaseId: id,
+    at: deps.clock().toISOString(),
+    reading: healthyReading(analysing),
+  });
+  return (await deps.store.get(id))!.state; // passed: awaiting approval of step 2
+}
+
+function healthyReading(release: Release) {
+  return {
+    kind: 'figures' as const,
+    stateVersion: release.version,
+    step: release.analysis?.step ?? release.currentStep,
+    windowStartedAt: release.analysis?.startedAt ?? release.phaseSince,
+    windowSeconds: 60,
+    canary: { requests: 20_000, errors: 0 },
+    baseline: { requests: 180_000, errors: 0 },
+  };
+}
+
+/** A person's action as the card's button sends it, for the release as the person saw it. */
+function click(action: PersonAction['action'], seen: Release): PersonAction {
+  if (action === 'approve') {
+    const request = seen.approvalRequest;
+    if (!request) throw new Error('no approval request on the card');
+    return { action, step: request.step, stateVersion: request.stateVersion };
+  }
+  return { action, stateVersion: seen.version } as PersonAction;
+}
+
+/** The checks every run ends with. */
+async function checkInvariants(
+  store: BotStore<Release>,
+  id: string,
+  vs: string,
+  trace: Trace,
+  options: { handEdited: boolean; clickedStep?: number; approved: boolean },
+): Promise<void> {
+  const release = (await store.get(id))!.state;
+  const live = await readVs(vs);
+  const http = live.spec.http ?? [];
+  // Routes the bot does not own survive every run, byte for byte, in place.
+  expect(http[0]).toEqual(foreign);
+  if (isFinal(release)) {
+    if (release.phase === 'promoted') expect(ownedWeights(live)).toEqual({ v2: 100 });
+    else expect(http.at(-1)).toEqual(original);
+    expect(http.filter((r) => r.name?.startsWith('canary-bot-'))).toEqual([]);
+    if (release.meshChanged)
+      expect(live.metadata.annotations?.[OWNER_ANNOTATION]).toBe(`${id}/${release.version}/final`);
+    // Nothing written after the end.
+    if (trace.finalAt !== undefined)
+      expect(trace.writes.filter((w) => w.at > (trace.finalAt as number))).toEqual([]);
+  } else if (release.applied && (release.phase === 'analysing' || release.phase === 'awaiting-approval')) {
+    expect(ownedWeights(live)).toEqual(weightsOf(release));
+  }
+  if (!options.handEdited) expect(release.pause?.reason).not.toBe('drift');
+  // Each approval applied once; the audit trail says the same as the release.
+  const keys = release.approvals.map((a) => `${a.step}/${a.stateVersion}`);
+  expect(new Set(keys).size).toBe(keys.length);
+  const audit = await store.listAudit(id);
+  expect(audit.filter((e) => e.action === 'approve')).toHaveLength(release.approvals.length);
+  if (options.clickedStep !== undefined) {
+    const forStep = release.approvals.filter((a) => a.step === options.clickedStep);
+    expect(forStep.length).toBeLessThanOrEqual(1);
+    if (options.approved) expect(forStep).toHaveLength(1);
+  }
+}
+
+interface Pair {
+  name: string;
+  from: Precondition;
+  handEdited?: boolean;
+  /** Kill a task at its n-th gate (a worker dying mid-job), then let a later tick repair. */
+  kill?: { task: string; atGate: fc.Arbitrary<number> };
+  tasks: (
+    deps: ReleaseDependencies,
+    seen: Release,
+    vs: string,
+    interleaver: Interleaver,
+  ) => Record<string, () => Promise<unknown>>;
+}
+
+const pairs: Pair[] = [
+  {
+    name: 'approve vs cancel',
+    from: 'awaiting-first',
+    tasks: (deps, seen) => ({
+      approve: () => actOnRelease(deps, seen.id, click('approve', seen), approver),
+      cancel: () => actOnRelease(deps, seen.id, click('cancel', seen), requester),
+    }),
+  },
+  {
+    name: 'approve vs rollback',
+    from: 'awaiting-second',
+    tasks: (deps, seen) => ({
+      approve: () => actOnRelease(deps, seen.id, click('approve', seen), approver),
+      rollback: () => actOnRelease(deps, seen.id, click('rollback', seen), approver),
+    }),
+  },
+  {
+    name: 'click during a tick',
+    from: 'awaiting-second',
+    tasks: (deps, seen) => ({
+      approve: () => actOnRelease(deps, seen.id, click('approve', seen), approver),
+      tick: () =>
+        runTickJob(deps, {
+          kind: 'tick',
+          releaseId: seen.id,
+          at: deps.clock().toISOString(),
+          reading: healthyReading(seen),
+        }),
+    }),
+  },
+  {
+    name: 'two ticks converging one state',
+    from: 'applying-unconfirmed',
+    tasks: (deps, seen) => ({
+      tick1: () => runTickJob(deps, { kind: 'tick', releaseId: seen.id, at: deps.clock().toISOString() }),
+      tick2: () => runTickJob(deps, { kind: 'tick', releaseId: seen.id, at: deps.clock().toISOString() }),
+    }),
+  },
+  {
+    name: 'resume vs a hand edit',
+    from: 'paused-drift',
+    handEdited: true,
+    tasks: (deps, seen, vs, interleaver) => ({
+      resume: () => actOnRelease(deps, seen.id, click('resume', seen), approver),
+      operator: () => handEdit(vs, 70, 30, () => interleaver.gate('operator', 'kubectl edit')),
+    }),
+  },
+  {
+    name: 'worker killed between the store and the mesh vs a tick',
+    from: 'awaiting-first',
+    kill: { task: 'approve', atGate: fc.integer({ min: 2, max: 12 }) },
+    tasks: (deps, seen) => ({
+      approve: () => actOnRelease(deps, seen.id, click('approve', seen), approver),
+      tick: () => runTickJob(deps, { kind: 'tick', releaseId: seen.id, at: deps.clock().toISOString() }),
+    }),
+  },
+];
+
+describe('interleavings of workers on one release', () => {
+  it.each(pairs.map((pair, i) => [pair.name, pair, i] as const))(
+    '%s: every schedule keeps the release safe',
+    async (_name, pair, index) => {
+      const vs = `reviews-i${index}`;
+      await fc.assert(
+        fc.asyncProperty(fc.scheduler(), pair.kill ? pair.kill.atGate : fc.constant(0), async (s, killAt) => {
+          await resetVs(vs);
+          const store = new EmbeddedStore<Release>();
+          const trace: Trace = { seq: 0, writes: [] };
+          const seen = await prepare(runDeps(undefined, store, vs, trace), vs, pair.from);
+          const kills = pair.kill ? new Map([[pair.kill.task, killAt]]) : new Map<string, number>();
+          const interleaver = new Interleaver(s, kills);
+          const deps = runDeps(interleaver, store, vs, trace);
+          const outcomes = await interleaver.run(pair.tasks(deps, seen, vs, interleaver));
+          for (const [task, outcome] of Object.entries(outcomes))
+            if (outcome.status === 'rejected' && !(outcome.reason instanceof KilledError))
+              throw new Error(`${task} failed: ${String(outcome.reason)}`);
+          if (pair.kill) {
+            // The next tick (a minute later, by the one writer) repairs what the killed worker left.
+            await runTickJob(runDeps(undefined, store, vs, trace), {
+              kind: 'tick',
+              releaseId: seen.id,
+              at: new Date().toISOString(),
+            });
+          }
+          const approval = outcomes.approve;
+          await checkInvariants(store, seen.id, vs, trace, {
+            handEdited: pair.handEdited ?? false,
+            ...(approval ? { clickedStep: seen.approvalRequest?.step } : {}),
+            approved:
+              approval?.status === 'fulfilled' &&
+              (approval.value as { ok?: boolean } | undefined)?.ok === true,
+          });
+        }),
+        { numRuns: RUNS, endOnFailure: true },
+      );
+    },
+    3_600_000,
+  );
+});
