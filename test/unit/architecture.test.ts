@@ -39,13 +39,15 @@ function layerOf(file: string): { layer: Layer; adapter?: string } {
 }
 
 /** The rule broken by one import, or undefined. Pure, so its own test can feed it a bad import. */
-export function violation(from: string, imported: string): string | undefined {
+function violation(from: string, imported: string): string | undefined {
   const source = layerOf(from);
   const isPackage = !imported.includes('/') || !/^(src|handlers|local|test|bench|scripts)\//.test(imported);
   if (source.layer === 'outside') return undefined;
   if (isPackage) {
     if (source.layer === 'domain' || source.layer === 'ports' || source.layer === 'app') {
-      const name = imported.startsWith('@') ? imported.split('/').slice(0, 2).join('/') : imported.split('/')[0];
+      const name = imported.startsWith('@')
+        ? imported.split('/').slice(0, 2).join('/')
+        : imported.split('/')[0];
       return PURE_PACKAGES[source.layer].includes(name ?? '')
         ? undefined
         : `${source.layer} code may not use the package ${imported}`;
@@ -53,7 +55,8 @@ export function violation(from: string, imported: string): string | undefined {
     return undefined;
   }
   const target = layerOf(imported);
-  if (target.layer === 'outside') return `shipped code may not import ${imported} (local environment or tests)`;
+  if (target.layer === 'outside')
+    return `shipped code may not import ${imported} (local environment or tests)`;
   switch (source.layer) {
     case 'domain':
       return target.layer === 'domain' ? undefined : 'the domain imports only the domain';
