@@ -74,6 +74,7 @@ try {
   const latency = await createFifoQueuePair(client, { prefix: 'bench-latency' });
   const queue = new SqsJobQueue<{ round: number; sentAt: number }>({ client, queueUrl: latency.queueUrl });
   const waits: number[] = [];
+  const sends: number[] = [];
   let arrived: (() => void) | undefined;
   const source = await SqsEventSource.start({
     client,
@@ -89,9 +90,11 @@ try {
     const handled = new Promise<void>((done) => {
       arrived = done;
     });
+    const sentAt = performance.now();
     await queue.send([
       { group: `release-${round % 10}`, dedupId: `r${round}`, body: { round, sentAt: performance.now() } },
     ]);
+    sends.push(performance.now() - sentAt);
     await handled;
   }
   await source.close();
@@ -141,6 +144,7 @@ try {
     maxStartSeconds: quantile(startSeconds, 1),
     consumers,
     sendToHandlerMs: { rounds: waits.length, median: median(waits), p99: quantile(waits, 0.99) },
+    sendMs: { median: median(sends), p99: quantile(sends, 0.99) },
     fanOut: {
       jobs,
       sendMs: fanSendMs,
@@ -160,6 +164,9 @@ try {
   );
   say(
     `| send() to handler start, one job at a time, ${consumers} consumers | median ${ms(result.sendToHandlerMs.median)} ms, p99 ${ms(result.sendToHandlerMs.p99)} ms |`,
+  );
+  say(
+    `| send() of one job (SendMessageBatch until SQS accepts it) | median ${ms(result.sendMs.median)} ms, p99 ${ms(result.sendMs.p99)} ms |`,
   );
   say(`| send ${jobs} jobs of ${jobs} groups in one send() | ${ms(fanSendMs)} ms |`);
   say(

@@ -18,8 +18,18 @@ function listeningAddresses(port: number): string[] {
   );
 }
 
+/** SendMessage of a body of `bytes` bytes, as the SDK would send it (unsigned: ElasticMQ checks no signature). */
+async function sendRaw(queueUrl: string, bytes: number): Promise<Record<string, unknown>> {
+  const answer = await fetch(new URL(queueUrl).origin, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' },
+    body: JSON.stringify({ QueueUrl: queueUrl, MessageBody: 'x'.repeat(bytes) }),
+  });
+  return (await answer.json()) as Record<string, unknown>;
+}
+
 describe('ElasticMQ on the test bed', () => {
-  it('is the ElasticMQ of this bed, from the versioned cache, listening on loopback only', async () => {
+  it('is the ElasticMQ of this bed, from the versioned cache, listening on loopback only, with SQS limits', async () => {
     // Prepare
     const bed = await requireBed();
     const port = Number(new URL(bed.sqs.endpoint).port);
@@ -43,5 +53,7 @@ describe('ElasticMQ on the test bed', () => {
     expect(readdirSync(jars)).toContain('elasticmq-server_2.13-1.6.11.jar');
     expect(log).toContain('ElasticMQ server (1.6.11) started');
     expect(bed.processes.map((p) => p.name)).toContain('elasticmq');
+    expect(await sendRaw(bed.sqs.probeQueueUrl, 256 * 1024)).toMatchObject({ MessageId: expect.any(String) });
+    expect(await sendRaw(bed.sqs.probeQueueUrl, 256 * 1024 + 1)).toMatchObject({ Message: 'MessageTooLong' });
   });
 });

@@ -323,6 +323,25 @@ describe('SQS FIFO on ElasticMQ, through the job queue and the local event sourc
     expect(await survivor.stop()).toMatchObject({ invocations: 1, deleted: 1 });
   });
 
+  it('leaves every record of a batch whose handler throws', async () => {
+    // Prepare
+    const pair = await queues(1);
+    const queue = new SqsJobQueue<Job>({ client, queueUrl: pair.queueUrl });
+    await queue.send([...jobs('release-e', ['e1']), ...jobs('release-f', ['f1'])]);
+    let calls = 0;
+
+    // Act: the first invocation throws, the next ones succeed
+    const { source, outcomes } = await consume(pair, async () => {
+      if (++calls === 1) throw new Error('worker crashed');
+    });
+    await eventually('both are deleted', () => source.counts().deleted === 2);
+
+    // Assess
+    expect(outcomes[0]).toMatchObject({ deleted: [], error: 'Error: worker crashed' });
+    expect(outcomes[0]?.retried).toHaveLength(2);
+    expect(source.counts()).toMatchObject({ failedInvocations: 1, retried: 2, deleted: 2 });
+  });
+
   it('finishes the invocations in flight when closed, and polls no more', async () => {
     // Prepare
     const pair = await queues(30);
