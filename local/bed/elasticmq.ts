@@ -79,7 +79,7 @@ export async function elasticMqJars(log: (line: string) => void = () => {}): Pro
       `-DoutputDirectory=${partial}`,
     ]);
     await writeFile(join(partial, 'complete'), `${new Date().toISOString()}\n`);
-    await rm(dir, { recursive: true, force: true });
+    // Fails if another bed's folder got there first: a folder at `dir` is always complete, never replaced.
     await rename(partial, dir);
   } catch (error) {
     await rm(partial, { recursive: true, force: true });
