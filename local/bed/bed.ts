@@ -4,6 +4,13 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDynamoDb } from './dynamodb.js';
+import {
+  elasticMqJars,
+  elasticMqVersion,
+  type SqsEndpoint,
+  sqsQueueUrl,
+  startElasticMq,
+} from './elasticmq.js';
 import { type KubeBinaries, type KubeEndpoints, startKube } from './kube.js';
 import { bedDir, bedStateFile, cacheDir, repoRoot } from './paths.js';
 import { createPki } from './pki.js';
@@ -25,6 +32,8 @@ export interface BedState {
   kube: KubeEndpoints;
   prometheus: { url: string };
   dynamodb: { endpoint: string };
+  /** ElasticMQ; `probeQueueUrl` is the queue its configuration creates, which proves the server is ours. */
+  sqs: SqsEndpoint & { probeQueueUrl: string };
   slack: { url: string; botToken: string; signingSecret: string };
   processes: BedProcess[];
 }
@@ -92,7 +101,7 @@ async function checkSystemTools(): Promise<void> {
       const child = spawn('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
       child.on('close', (code) => resolve(code === 0));
     });
-  const tools = ['prometheus', 'java', 'openssl', 'go'];
+  const tools = ['prometheus', 'java', 'mvn', 'openssl', 'go'];
   if ((await Promise.all(tools.map(has))).every(Boolean)) return;
   const script = join(repoRoot, 'local', 'bed', 'install-system.sh');
   const installed = await new Promise<boolean>((resolve) => {
@@ -140,11 +149,11 @@ export async function bedUp(
     if (existing) await stopAll(existing);
 
     await checkSystemTools();
-    const bin = await buildBinaries();
+    const [bin, elasticMq] = await Promise.all([buildBinaries(), elasticMqJars(log)]);
     // One retry: a port handed out as free can still be taken by another program before a component binds it.
     for (let attempt = 1; ; attempt++) {
       try {
-        return { state: await startAll(bin, log), started: true };
+        return { state: await startAll(bin, elasticMq, log), started: true };
       } catch (error) {
         if (attempt >= 2 || !(error instanceof BedStartError)) throw error;
         log(`bed start failed (${error.message.split('\n')[0]}); trying once more`);
@@ -154,7 +163,11 @@ export async function bedUp(
 }
 
 /** Starts every component in a clean data directory; on failure, stops what it started and throws. */
-async function startAll(bin: KubeBinaries, log: (line: string) => void): Promise<BedState> {
+async function startAll(
+  bin: KubeBinaries,
+  elasticMq: string,
+  log: (line: string) => void,
+): Promise<BedState> {
   await rm(bedDir, { recursive: true, force: true });
   await mkdir(join(bedDir, 'logs'), { recursive: true });
   const processes: BedProcess[] = [];
@@ -171,12 +184,13 @@ async function startAll(bin: KubeBinaries, log: (line: string) => void): Promise
       startPrometheus(bedDir, started),
       startDynamoDb(bedDir, started),
       startSlackEmulator(started),
+      startElasticMq(bedDir, elasticMq, started),
     ] as const);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const [kube, prometheus, dynamodb, slack] = results.map(
+    const [kube, prometheus, dynamodb, slack, sqs] = results.map(
       (r) => (r as PromiseFulfilledResult<unknown>).value,
-    ) as [KubeEndpoints, BedState['prometheus'], BedState['dynamodb'], BedState['slack']];
+    ) as [KubeEndpoints, BedState['prometheus'], BedState['dynamodb'], BedState['slack'], BedState['sqs']];
     const state: BedState = {
       dir: bedDir,
       startedAt: new Date().toISOString(),
@@ -184,6 +198,7 @@ async function startAll(bin: KubeBinaries, log: (line: string) => void): Promise
       prometheus,
       dynamodb,
       slack,
+      sqs,
       processes,
     };
     await writeFile(bedStateFile, `${JSON.stringify(state, null, 2)}\n`);
@@ -227,13 +242,15 @@ async function startSlackEmulator(started: (p: BedProcess) => void): Promise<Bed
 
 /** Alive by PID and answering: a stale state file whose PIDs were reused by other processes is not a bed. */
 async function isHealthy(state: BedState): Promise<boolean> {
-  if (!state.processes.every(isOurs)) return false;
+  // A bed started before a component was added lacks it: start a whole new one.
+  if (!state.sqs || !state.processes.every(isOurs)) return false;
   try {
     const answers = await Promise.all([
       fetch(`${state.prometheus.url}/-/ready`, { signal: AbortSignal.timeout(2000) }),
       fetch(`${state.slack.url}/api/api.test`, { method: 'POST', signal: AbortSignal.timeout(2000) }),
     ]);
-    return answers.every((a) => a.ok);
+    const sqsProbe = await sqsQueueUrl(state.sqs.endpoint, state.sqs.probeQueueUrl.split('/').pop() ?? '');
+    return answers.every((a) => a.ok) && sqsProbe === state.sqs.probeQueueUrl;
   } catch {
     return false;
   }
@@ -267,5 +284,6 @@ export async function bedStatus(): Promise<string[]> {
     `prometheus     ${state.prometheus.url}`,
     `dynamodb       ${state.dynamodb.endpoint}`,
     `slack          ${state.slack.url}`,
+    `sqs            ${state.sqs?.endpoint ?? '(none)'} (ElasticMQ ${elasticMqVersion()}, region ${state.sqs?.region ?? '-'})`,
   ];
 }

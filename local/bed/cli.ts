@@ -1,5 +1,6 @@
 // The test bed's command line: `npm run bed -- up|down|status|build`.
 import { bedDown, bedStatus, bedUp, buildBinaries } from './bed.js';
+import { elasticMqJars } from './elasticmq.js';
 
 const command = process.argv[2] ?? 'status';
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -19,7 +20,7 @@ try {
       for (const line of await bedStatus()) say(line);
       break;
     case 'build':
-      say(JSON.stringify(await buildBinaries(), null, 2));
+      say(JSON.stringify({ ...(await buildBinaries()), elasticMq: await elasticMqJars(say) }, null, 2));
       break;
     default:
       say('usage: npm run bed -- up|down|status|build');

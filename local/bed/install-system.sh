@@ -4,6 +4,8 @@ set -euo pipefail
 need=()
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+# Maven resolves ElasticMQ (the bed's SQS) and its jars from Maven Central, once per version.
+command -v mvn >/dev/null || need+=(maven)
 command -v openssl >/dev/null || need+=(openssl)
 # Debian's Chromium drives the local Slack page's browser test (playwright-core, no downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)

@@ -19,7 +19,7 @@ interface ImportingFile {
 /** Where a file belongs in the architecture. */
 type Layer = 'domain' | 'ports' | 'app' | 'adapter' | 'config' | 'handlers' | 'outside';
 
-const ADAPTERS = ['chat', 'mesh', 'metrics', 'store', 'flagger'];
+const ADAPTERS = ['chat', 'mesh', 'metrics', 'store', 'flagger', 'queue'];
 
 /** Packages the pure layers may use: libraries of pure functions, no I/O. */
 const PURE_PACKAGES: Record<'domain' | 'ports' | 'app', readonly string[]> = {
@@ -39,7 +39,7 @@ function layerOf(file: string): { layer: Layer; adapter?: string } {
 }
 
 /** The rule broken by one import, or undefined. Pure, so its own test can feed it a bad import. */
-export function violation(from: string, imported: string): string | undefined {
+function violation(from: string, imported: string): string | undefined {
   const source = layerOf(from);
   const isPackage = !imported.includes('/') || !/^(src|handlers|local|test|bench|scripts)\//.test(imported);
   if (source.layer === 'outside') return undefined;
@@ -125,6 +125,7 @@ describe('the dependency rule', () => {
     expect(violation('src/app/ports/traffic-router.ts', 'src/app/tick.ts')).toMatch(/ports/);
     expect(violation('src/chat/slack/slack-worker.ts', 'src/metrics/index.ts')).toMatch(/chat -> metrics/);
     expect(violation('src/mesh/istio/istio-router.ts', 'src/config.ts')).toMatch(/settings/);
+    expect(violation('src/queue/sqs-job-queue.ts', 'src/store/open-store.ts')).toMatch(/queue -> store/);
     expect(violation('src/chat/views/release-card.ts', 'local/slack/slack-emulator.ts')).toMatch(/local/);
     expect(violation('handlers/worker.ts', 'test/unit/release-fixtures.ts')).toMatch(/tests/);
   });
