@@ -10,7 +10,7 @@ import { once } from './lazy.js';
 const log = powertoolsLogger('slack');
 const ingress = once(async () => {
   const config = await loadConfig();
-  return await buildIngress(config, log, await sqsQueueOf<SlackJob>(config));
+  return await buildIngress(config, log, sqsQueueOf<SlackJob>(config));
 });
 
 export const handler = async (event: AwsEvent, context: unknown) => (await ingress())(event, context);

@@ -10,7 +10,7 @@ const log = powertoolsLogger('tick');
 const telemetry = powertoolsTelemetry('tick');
 const run = once(async () => {
   const config = await loadConfig();
-  return await buildTick(config, log, await sqsQueueOf<TickJob>(config), { telemetry });
+  return await buildTick(config, log, sqsQueueOf<TickJob>(config), { telemetry });
 });
 
 /** EventBridge's scheduled event; `time` is when the run was scheduled (a retry reads the same minute). */

@@ -10,7 +10,7 @@ const log = powertoolsLogger('worker');
 const telemetry = powertoolsTelemetry('worker');
 const worker = once(async () => {
   const config = await loadConfig();
-  return await buildWorker(config, log, await sqsQueueOf<WorkerJob>(config), { telemetry });
+  return await buildWorker(config, log, sqsQueueOf<WorkerJob>(config), { telemetry });
 });
 
 export const handler = async (event: SQSEvent) => {

@@ -1,29 +1,21 @@
 /**
- * Everything `npm start` runs, on the test bed, with nothing configured: the seed apps, the bot acting with
- * the least-privilege role of infra/k8s/rbac.yaml, a store in DynamoDB Local, the real Slack handlers
- * behind the local API Gateway front door, the local Slack page, simulated traffic and the schedules.
+ * Everything `npm start` runs, on the test bed, with nothing configured: the seed apps, the bot's real
+ * handlers built from the same settings as the Lambdas (local/bot.ts: the ingress behind the local API
+ * Gateway front door, four workers on ElasticMQ, the tick and the summaries on timers), acting with the
+ * least-privilege role of infra/k8s/rbac.yaml, a store in DynamoDB Local, the local Slack page and simulated
+ * traffic whose error rate and latency a person can change from the page.
  * Local development only: it uses the test bed (local/bed/) and is never bundled into a Lambda.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { buildRuntime } from '../handlers/runtime.js';
-import type { ReleaseDependencies } from '../src/app/dependencies.js';
 import { describeError, type Logger } from '../src/app/logger.js';
-import { runDueSummaries, type SummaryDependencies } from '../src/app/summaries.js';
-import { type TickReport, tick } from '../src/app/tick.js';
-import { createSlackIngress } from '../src/chat/slack/slack-ingress.js';
-import { InProcessJobQueue } from '../src/chat/slack/slack-job.js';
-import { SlackSummaryPublisher } from '../src/chat/slack/slack-summary-publisher.js';
-import { runSlackJob } from '../src/chat/slack/slack-worker.js';
-import type { BotConfig } from '../src/config.js';
-import { DEFAULT_APPROVAL_POLICY } from '../src/domain/release/index.js';
-import { resolvePrometheusConfig } from '../src/metrics/index.js';
+import type { TickReport } from '../src/app/tick.js';
 import { type BedState, bedDown, bedUp } from './bed/bed.js';
 import { botClusterRole, botKubeConfig } from './bed/bot-identity.js';
 import { kubeConfigFrom } from './bed/kube.js';
 import { deploySample } from './bed/manifests.js';
-import { startFrontDoor } from './front-door.js';
+import { type LocalBot, startLocalBot } from './bot.js';
 import { connectSlackEmulator, type SlackEmulatorControl } from './slack/emulator-control.js';
 import { startSlackPage } from './slack/page/slack-page.js';
 import { KubernetesMeshReader } from './traffic/mesh-reader.js';
@@ -34,6 +26,21 @@ import { MeshTrafficSimulator } from './traffic/simulator.js';
 
 const apps: readonly SampleAppName[] = ['bookinfo', 'weather', 'two-host'];
 
+/**
+ * Settings `npm start` uses unless the environment says otherwise: analyses short enough to watch a release
+ * end in minutes, and an open policy (anyone may start and approve, never their own release). The page says
+ * both; in AWS the bot refuses to start without a policy.
+ */
+export const LOCAL_DEMO_SETTINGS: Readonly<Record<string, string>> = {
+  CANARY_BOT_RELEASE_OPTIONS: JSON.stringify({
+    minAnalysisSeconds: 60,
+    maxAnalysisSeconds: 300,
+    noTrafficAlertSeconds: 120,
+  }),
+  CANARY_BOT_POLICY: JSON.stringify({ default: { starters: ['*'], approvers: ['*'], fourEyes: true } }),
+  CANARY_BOT_SLACK_CHANNEL: 'C0RELEASES',
+};
+
 export interface LocalStackOptions {
   /** Where each seed app lives; default bookinfo, weather and apps. */
   namespaces?: Partial<Record<SampleAppName, string>>;
@@ -43,14 +50,15 @@ export interface LocalStackOptions {
   clock?: () => Date;
   frontDoorPort?: number;
   pagePort?: number;
+  /** Settings on top of the local ones (npm start passes the CANARY_BOT_* variables of its environment). */
+  env?: Record<string, string | undefined>;
   log: Logger;
 }
 
 export interface LocalStack {
   bed: BedState;
   admin: k8s.KubeConfig;
-  deps: ReleaseDependencies;
-  queue: InProcessJobQueue;
+  bot: LocalBot;
   emulator: SlackEmulatorControl;
   namespaces: Record<SampleAppName, string>;
   /** The Slack handler's URL (`…/slack/events`) behind the front door. */
@@ -59,6 +67,7 @@ export interface LocalStack {
   /** Manual mode: writes the traffic of [from, to] (compressed) into Prometheus. */
   simulate: (to: Date, stepSeconds?: number) => Promise<void>;
   simulator: MeshTrafficSimulator;
+  /** One tick, and the workers' jobs it made. */
   tick: (at?: Date) => Promise<TickReport>;
   close: () => Promise<void>;
 }
@@ -78,75 +87,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   // The bot's own identity: a service account bound to the committed role, nothing more.
   const home = `canary-bot-${Date.now().toString(36)}`;
-  const bot = await botKubeConfig(bed, admin, home, Object.values(namespaces), await botClusterRole());
+  const identity = await botKubeConfig(bed, admin, home, Object.values(namespaces), await botClusterRole());
   const kubeconfigFile = join(bed.dir, `${home}.kubeconfig`);
-  await writeFile(kubeconfigFile, bot.exportConfig(), { mode: 0o600 });
+  await writeFile(kubeconfigFile, identity.exportConfig(), { mode: 0o600 });
 
-  // DynamoDB Local accepts any credentials; the SDK only needs some.
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  const config: BotConfig = {
-    slack: {
-      signingSecret: bed.slack.signingSecret,
-      botToken: bed.slack.botToken,
-      apiUrl: `${bed.slack.url}/api/`,
-      channel: 'C0RELEASES',
+  const bot = await startLocalBot(
+    bed,
+    {
+      CANARY_BOT_CLUSTERS: JSON.stringify({
+        local: {
+          kube: { mode: 'kubeconfig', path: kubeconfigFile },
+          prometheus: { url: bed.prometheus.url },
+        },
+      }),
+      CANARY_BOT_DEFAULT_NAMESPACE: namespaces.bookinfo,
+      ...LOCAL_DEMO_SETTINGS,
+      ...options.env,
     },
-    clusters: { local: { kube: { mode: 'kubeconfig', path: kubeconfigFile } } },
-    defaultCluster: 'local',
-    prometheus: resolvePrometheusConfig({ url: bed.prometheus.url }),
-    store: {
-      kind: 'dynamodb',
-      tableName: `canary-bot-${home}`,
-      endpoint: bed.dynamodb.endpoint,
-      region: 'local',
+    {
+      log: options.log,
+      ...(options.frontDoorPort ? { port: options.frontDoorPort } : {}),
+      ...(options.clock ? { overrides: { clock: options.clock } } : {}),
     },
-    policy: DEFAULT_APPROVAL_POLICY,
-    defaultNamespace: namespaces.bookinfo,
-    releaseOptions: {},
-  };
-  const { deps, slack } = await buildRuntime(
-    config,
-    { log: options.log, ...(options.clock ? { clock: options.clock } : {}) },
-    { createTable: true },
   );
-
-  // Scheduled summaries and the charts of /canary metrics post into the local Slack like the bot's Lambdas.
-  const summaryPublisher = new SlackSummaryPublisher(slack, { timeZone: 'UTC' });
-  const summaries: SummaryDependencies = {
-    store: deps.store,
-    metrics: deps.metrics,
-    publisher: summaryPublisher,
-    clock: deps.clock,
-    log: options.log,
-    timeZone: 'UTC',
-  };
-  const queue = new InProcessJobQueue(
-    (job) => runSlackJob({ ...deps, charts: summaryPublisher, summaryTimeZone: 'UTC' }, job),
-    (error, job) => options.log.error('a Slack job failed', { kind: job.kind, error: describeError(error) }),
-  );
-  const ingress = createSlackIngress({
-    signingSecret: config.slack.signingSecret,
-    botToken: config.slack.botToken,
-    apiUrl: config.slack.apiUrl,
-    claims: deps.store,
-    queue,
-    policy: config.policy,
-    defaultNamespace: config.defaultNamespace,
-    clock: () => new Date(),
-    log: options.log,
-  });
-  const door = await startFrontDoor(
-    { 'POST /slack/events': ingress as never },
-    { ...(options.frontDoorPort ? { port: options.frontDoorPort } : {}) },
-  );
-  const slackUrl = `${door.url}/slack/events`;
-  const page = await startSlackPage({
-    emulatorUrl: bed.slack.url,
-    botUrl: slackUrl,
-    signingSecret: bed.slack.signingSecret,
-    ...(options.pagePort ? { port: options.pagePort } : {}),
-  });
 
   const stoppers: (() => Promise<void>)[] = [];
   let simulator: MeshTrafficSimulator;
@@ -164,7 +127,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const timer = setInterval(() => {
       if (ticking) return;
       ticking = true;
-      tick(deps)
+      bot
+        .tick()
         .then((report) => report.releases > 0 && options.log.info('tick', { ...report }))
         .catch((error: unknown) => options.log.error('tick failed', { error: describeError(error) }))
         .finally(() => {
@@ -174,7 +138,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(async () => clearInterval(timer));
     // Summaries every minute (the Lambda runs every 5): a slot is posted once, whichever run finds it.
     const summaryTimer = setInterval(() => {
-      runDueSummaries(summaries, { lookbackSeconds: 300 })
+      bot
+        .summaries()
         .then((report) => report.posted > 0 && options.log.info('summaries', { ...report }))
         .catch((error: unknown) => options.log.error('summaries failed', { error: describeError(error) }));
     }, 60_000);
@@ -186,16 +151,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       writer: new PrometheusRemoteWriter({ prometheusUrl: bed.prometheus.url }),
     });
   }
+  const page = await startSlackPage({
+    emulatorUrl: bed.slack.url,
+    botUrl: bot.slackUrl,
+    signingSecret: bed.slack.signingSecret,
+    ...(options.pagePort ? { port: options.pagePort } : {}),
+    notice:
+      'Local demo settings: steps are analysed for 1 to 5 minutes, and anyone may start and approve (never their own release). Set CANARY_BOT_* variables to change them.',
+    traffic: {
+      versions: () => simulatorVersions(simulator),
+      set: async (change) => {
+        simulator.setBehaviour(change.namespace, change.service, change.version, {
+          errorRate: change.errorRate,
+          latency: { kind: 'lognormal', medianMs: change.medianMs, p99Ms: change.p99Ms },
+        });
+      },
+    },
+  });
   let simulatedUntil: number | undefined;
 
   return {
     bed,
     admin,
-    deps,
-    queue,
+    bot,
     emulator: connectSlackEmulator(bed.slack.url),
     namespaces,
-    slackUrl,
+    slackUrl: bot.slackUrl,
     pageUrl: page.url,
     simulator,
     simulate: async (to, stepSeconds = 15) => {
@@ -204,12 +185,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const report = await simulator.simulate({ from, to, stepSeconds });
       simulatedUntil = report.lastStepMs ?? simulatedUntil;
     },
-    tick: (at) => tick(deps, at ?? deps.clock()),
+    tick: async (at) => {
+      const report = await bot.tick(at);
+      await bot.settled();
+      return report;
+    },
     close: async () => {
       for (const stop of stoppers) await stop();
       await page.close();
-      await queue.drain();
-      await door.close();
+      await bot.settled().catch(() => undefined);
+      await bot.close();
       const core = admin.makeApiClient(k8s.CoreV1Api);
       if (options.namespaces)
         await Promise.all(
@@ -220,4 +205,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (started) await bedDown();
     },
   };
+}
+
+/** The versions the simulator serves, with their current behaviour, for the page's traffic controls. */
+function simulatorVersions(simulator: MeshTrafficSimulator) {
+  return simulator.versions();
 }

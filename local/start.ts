@@ -1,14 +1,19 @@
 /**
  * `npm start`. With no Slack settings in the environment: the whole bot locally on the test bed, with the
- * seed apps, simulated traffic and a local Slack page. With settings (CANARY_BOT_SLACK_BOT_TOKEN and the
- * rest, see the README): serves them, over Socket Mode when CANARY_BOT_SLACK_APP_TOKEN is set.
+ * seed apps, simulated traffic and a local Slack page; every CANARY_BOT_* variable of the environment is
+ * applied on top of the local demo settings, as the Lambdas would read it. With real Slack settings
+ * (CANARY_BOT_SLACK_BOT_TOKEN, CANARY_BOT_SLACK_APP_TOKEN and the rest, see the README): serves them over
+ * Socket Mode.
  */
-import { buildRuntime } from '../handlers/runtime.js';
+
+import { metricsByCluster } from '../handlers/compose/parts.js';
+import { buildWorker } from '../handlers/compose/worker.js';
 import { describeError, jsonLineLogger, type Logger } from '../src/app/logger.js';
-import { tick } from '../src/app/tick.js';
-import { loadConfig } from '../src/config.js';
+import { runTickJob, type TickJob, tick } from '../src/app/tick.js';
+import { loadConfig, requireSetting } from '../src/config.js';
+import { InProcessJobQueue } from './in-process-queue.js';
 import { startSocketMode } from './socket-mode.js';
-import { startLocalStack } from './stack.js';
+import { LOCAL_DEMO_SETTINGS, startLocalStack } from './stack.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const quiet: Logger = {
@@ -18,47 +23,85 @@ const quiet: Logger = {
 };
 
 async function main(): Promise<void> {
-  if (process.env.CANARY_BOT_SLACK_BOT_TOKEN) {
-    const config = await loadConfig();
-    const { deps } = await buildRuntime(config);
-    if (!config.slack.appToken) {
-      throw new Error(
-        'With real Slack settings, npm start needs CANARY_BOT_SLACK_APP_TOKEN (Socket Mode); deploy to AWS for HTTP.',
-      );
-    }
-    const socket = await startSocketMode(deps, {
-      botToken: config.slack.botToken,
-      appToken: config.slack.appToken,
-      apiUrl: config.slack.apiUrl,
-    });
-    const timer = setInterval(
-      () =>
-        tick(deps).catch((error: unknown) => deps.log.error('tick failed', { error: describeError(error) })),
-      60_000,
-    );
-    say('canary-bot is connected to Slack over Socket Mode; type /canary help in a channel it is in.');
-    onStop(async () => {
-      clearInterval(timer);
-      await socket.stop();
-    });
+  if (
+    process.env.CANARY_BOT_SLACK_BOT_TOKEN &&
+    !process.env.CANARY_BOT_SLACK_API_URL?.includes('127.0.0.1')
+  ) {
+    await realSlack();
     return;
   }
-
   say(
     'Starting canary-bot locally: test bed, seed apps, simulated traffic, local Slack (the first run builds the bed).',
   );
   const port = Number(process.env.PORT ?? 3000);
-  const stack = await startLocalStack({ mode: 'realtime', log: quiet, pagePort: port });
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => key.startsWith('CANARY_BOT_')),
+  );
+  const stack = await startLocalStack({ mode: 'realtime', log: quiet, pagePort: port, env });
+  const { bed, bot } = stack;
   say();
   say(`  Local Slack:        ${stack.pageUrl}   <- open this`);
   say(`  Slack handler:      ${stack.slackUrl}`);
-  say(`  Kubernetes API:     ${stack.bed.kube.server} (kubeconfig ${stack.bed.kube.kubeconfigs.admin})`);
-  say(`  Prometheus:         ${stack.bed.prometheus.url}`);
+  say(
+    `  Flagger webhooks:   ${bot.config.flaggerSecret ? bot.flaggerUrl : '(set CANARY_BOT_FLAGGER_SECRET)'}`,
+  );
+  say(`  Kubernetes API:     ${bed.kube.server} (kubeconfig ${bed.kube.kubeconfigs.admin})`);
+  say(`  Prometheus:         ${bed.prometheus.url}`);
+  say(`  DynamoDB Local:     ${bed.dynamodb.endpoint} (table ${bot.env.CANARY_BOT_TABLE})`);
+  say(`  SQS (ElasticMQ):    ${bed.sqs.endpoint} (queue ${bot.queue.queueUrl})`);
+  say(`  Slack emulator:     ${bed.slack.url}`);
   say();
+  say(
+    `  Settings: ${Object.keys(LOCAL_DEMO_SETTINGS).join(', ')} have local demo values (1 to 5 minute analyses, an open policy); your CANARY_BOT_* variables win.`,
+  );
   say(`  Try, as bob:   /canary start reviews v2 --ns ${stack.namespaces.bookinfo} --steps 10,50,100`);
   say('  then, as alice: click "Approve" on the card. The bot judges the canary every minute.');
+  say('  To see a rollback, make reviews v2 fail in the Traffic panel of the page.');
   say('  Stop with Ctrl-C.');
   onStop(() => stack.close());
+}
+
+/** Real Slack over Socket Mode: the worker in this process, the tick every minute. */
+async function realSlack(): Promise<void> {
+  const config = await loadConfig();
+  if (!config.slack.appToken) {
+    throw new Error(
+      'With real Slack settings, npm start needs CANARY_BOT_SLACK_APP_TOKEN (Socket Mode); deploy to AWS for HTTP.',
+    );
+  }
+  const ticks: InProcessJobQueue<TickJob> = new InProcessJobQueue<TickJob>(
+    (job) => runTickJob(worker.deps, job).then(() => undefined),
+    (error) => quiet.error('a tick job failed', { error: describeError(error) }),
+  );
+  const worker = await buildWorker(config, jsonLineLogger, {
+    send: async () => {
+      throw new Error('commands are queued by Socket Mode in this process');
+    },
+  });
+  const socket = await startSocketMode(worker.deps, {
+    botToken: requireSetting(config, 'botToken', 'Socket Mode'),
+    appToken: config.slack.appToken,
+    apiUrl: config.slack.apiUrl,
+    defaultCluster: config.defaultCluster,
+  });
+  const metricsFor = metricsByCluster(config);
+  const timer = setInterval(
+    () =>
+      tick({
+        store: worker.deps.store,
+        metricsFor,
+        queue: ticks,
+        clock: () => new Date(),
+        log: jsonLineLogger,
+      }).catch((error: unknown) => jsonLineLogger.error('tick failed', { error: describeError(error) })),
+    60_000,
+  );
+  say('canary-bot is connected to Slack over Socket Mode; type /canary help in a channel it is in.');
+  onStop(async () => {
+    clearInterval(timer);
+    await socket.stop();
+    await ticks.drain();
+  });
 }
 
 function onStop(stop: () => Promise<void>): void {

@@ -93,7 +93,10 @@ try {
   const report = await runDueSummaries(
     {
       store,
-      metrics: PrometheusMetricsReader.fromConfig({ url: bed.prometheus.url }),
+      metricsFor: (() => {
+        const reader = PrometheusMetricsReader.fromConfig({ url: bed.prometheus.url });
+        return () => reader;
+      })(),
       publisher,
       clock: () => new Date(T + 30_000),
       log: silentLogger,

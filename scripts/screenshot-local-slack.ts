@@ -21,15 +21,6 @@ if (!existsSync('/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf'))
 const slack = await startSlackEmulator({ signingSecret: 'screenshot-signing-secret-0123456789' });
 const stack = await startSlackStack({
   slack: { url: slack.url, botToken: slack.botToken, signingSecret: slack.signingSecret },
-  red: async (release) => {
-    const report = await stack.deps.metrics.red(
-      { namespaces: [release.target.namespace], services: [release.target.service] },
-      { at: stack.engine.now(), windowSeconds: 60 },
-    );
-    const baseline = report.versions.find((v) => v.version === release.baseline.version);
-    const canary = report.versions.find((v) => v.version === release.canary.version);
-    return baseline && canary ? { baseline, canary, windowSeconds: 60 } : undefined;
-  },
 });
 const browser = await launchChromium({ width: 1200, height: 1000 });
 try {

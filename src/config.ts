@@ -82,8 +82,12 @@ const releaseOptionsSettingSchema = z
 
 /** The environment variables, as the schema reads them (secrets already resolved). */
 const environmentSchema = z.object({
-  CANARY_BOT_SLACK_SIGNING_SECRET: z.string().min(16, "must be the app's signing secret"),
-  CANARY_BOT_SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-…)'),
+  // Each function gets only the secrets it uses; the one that needs a secret asks for it (requireSetting).
+  CANARY_BOT_SLACK_SIGNING_SECRET: z.string().min(16, "must be the app's signing secret").optional(),
+  CANARY_BOT_SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/, 'must be a bot token (xoxb-…)')
+    .optional(),
   CANARY_BOT_SLACK_APP_TOKEN: z
     .string()
     .regex(/^xapp-/, 'must be an app-level token (xapp-…)')
@@ -119,11 +123,17 @@ const environmentSchema = z.object({
     .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris')
     .default('UTC'),
   AWS_REGION: z.string().optional(),
+  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 
 /** Rules between variables, checked on the raw values so they are reported with every other problem. */
 function crossChecks(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
+  if (env.AWS_LAMBDA_FUNCTION_NAME && !env.CANARY_BOT_POLICY) {
+    problems.push(
+      'CANARY_BOT_POLICY: is required in AWS, so that a fresh install is not open to everyone; say who may start and approve, e.g. {"default":{"starters":["S0DEVELOPERS"],"approvers":["S0PLATFORM"],"fourEyes":true},"workspaces":["T0123ABC"]} (deploy parameter `policy`)',
+    );
+  }
   if (env.CANARY_BOT_STORE === 'dynamodb' && !env.CANARY_BOT_TABLE) {
     problems.push('CANARY_BOT_TABLE: is required when CANARY_BOT_STORE=dynamodb');
   }
@@ -170,7 +180,8 @@ export interface ClusterConfig {
 
 /** The bot's configuration, defaults filled in. */
 export interface BotConfig {
-  slack: { signingSecret: string; botToken: string; appToken?: string; apiUrl: string; channel?: string };
+  /** The secrets a function was given (each gets only those it uses; see {@link requireSetting}). */
+  slack: { signingSecret?: string; botToken?: string; appToken?: string; apiUrl: string; channel?: string };
   /** Clusters by name (`--cluster prod`); `defaultCluster` is used when a command names none. */
   /** Each cluster with its own Prometheus (the cluster's, else the top-level one). */
   clusters: Record<string, ClusterConfig>;
@@ -215,7 +226,8 @@ export async function loadConfig(
 ): Promise<BotConfig> {
   const resolved: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (!key.startsWith('CANARY_BOT_') && key !== 'AWS_REGION') continue;
+    if (!key.startsWith('CANARY_BOT_') && key !== 'AWS_REGION' && key !== 'AWS_LAMBDA_FUNCTION_NAME')
+      continue;
     try {
       resolved[key] = value?.startsWith('ssm:') ? await secrets(value) : value;
     } catch (error) {
@@ -259,8 +271,8 @@ export async function loadConfig(
   validateApprovalPolicy(policy);
   return {
     slack: {
-      signingSecret: e.CANARY_BOT_SLACK_SIGNING_SECRET,
-      botToken: e.CANARY_BOT_SLACK_BOT_TOKEN,
+      ...(e.CANARY_BOT_SLACK_SIGNING_SECRET ? { signingSecret: e.CANARY_BOT_SLACK_SIGNING_SECRET } : {}),
+      ...(e.CANARY_BOT_SLACK_BOT_TOKEN ? { botToken: e.CANARY_BOT_SLACK_BOT_TOKEN } : {}),
       apiUrl: e.CANARY_BOT_SLACK_API_URL,
       ...(e.CANARY_BOT_SLACK_APP_TOKEN ? { appToken: e.CANARY_BOT_SLACK_APP_TOKEN } : {}),
       ...(e.CANARY_BOT_SLACK_CHANNEL ? { channel: e.CANARY_BOT_SLACK_CHANNEL } : {}),
@@ -291,4 +303,21 @@ export async function loadConfig(
       : {}),
     summaryTimeZone: e.CANARY_BOT_SUMMARY_TIME_ZONE,
   };
+}
+
+/** The secrets a function may need, by the variable that carries them. */
+const SECRET_VARIABLES = {
+  signingSecret: 'CANARY_BOT_SLACK_SIGNING_SECRET',
+  botToken: 'CANARY_BOT_SLACK_BOT_TOKEN',
+} as const;
+
+/**
+ * A Slack secret this function needs, or a ConfigError naming the variable and the function.
+ *
+ * @example const token = requireSetting(config, 'botToken', 'the worker');
+ */
+export function requireSetting(config: BotConfig, name: keyof typeof SECRET_VARIABLES, user: string): string {
+  const value = config.slack[name];
+  if (!value) throw new ConfigError(`${SECRET_VARIABLES[name]}: is required by ${user}`);
+  return value;
 }

@@ -34,12 +34,12 @@ const signingSecret = 'bench-signing-secret-0123456789';
 const jobs: SlackJob[] = [];
 const handler = createSlackIngress({
   signingSecret,
-  botToken: 'xoxb-bench',
   apiUrl: 'http://127.0.0.1:9/api/',
   claims: new EmbeddedStore(),
-  queue: { enqueue: async (job) => void jobs.push(job) },
+  queue: { send: async (queued) => void jobs.push(...queued.map((q) => q.body)) },
   policy: DEFAULT_APPROVAL_POLICY,
   defaultNamespace: 'bookinfo',
+  defaultCluster: 'prod',
   clock: () => new Date(),
   log: silentLogger,
 });

@@ -15,6 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import { bedDown, bedUp } from '../../local/bed/bed.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
+import type { MeshTarget } from '../../src/domain/release/index.js';
 import type { WeightedDestination } from '../../src/domain/routing/virtual-service.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
 import { median, ms, quantile } from '../stats.js';
@@ -74,16 +75,31 @@ try {
     },
   });
   const ref = { namespace, name: 'reviews', route: { kind: 'default' as const } };
+  let version = 0;
+  /** A convergence on these weights, as one release at its next state version would write it. */
+  const target = (
+    weights: ReturnType<typeof split>,
+    release = 'bench',
+    expected?: ReturnType<typeof split>,
+  ): MeshTarget => ({
+    revision: 1,
+    owned: { kind: 'weights', weights },
+    routes: [],
+    routePrefix: `canary-bot-${release}-`,
+    ...(expected ? { expected } : {}),
+    fence: { release, stateVersion: ++version, final: false },
+  });
 
   // Warm-up: discovery and connections, not measured.
-  await router.setWeights(ref, split(5));
+  await router.converge(ref, target(split(5)));
 
   const single: number[] = [];
   for (let i = 0; i < changes; i++) {
     const t0 = performance.now();
-    await router.setWeights(ref, split(i % 2 === 0 ? 10 : 20), {
-      expected: split(i === 0 ? 5 : i % 2 === 0 ? 20 : 10),
-    });
+    await router.converge(
+      ref,
+      target(split(i % 2 === 0 ? 10 : 20), 'bench', split(i === 0 ? 5 : i % 2 === 0 ? 20 : 10)),
+    );
     single.push(performance.now() - t0);
   }
 
@@ -95,9 +111,9 @@ try {
     await Promise.all(
       named.map(async (route, i) => {
         const s = performance.now();
-        await router.setWeights(
+        await router.converge(
           { namespace, name: 'reviews', route: { kind: 'named', name: route.name } },
-          split(((r + i) % 9) * 10 + 10),
+          target(split(((r + i) % 9) * 10 + 10), `w${i}`),
         );
         perWriter.push(performance.now() - s);
       }),

@@ -93,7 +93,10 @@ const started = performance.now();
 const report = await runDueSummaries(
   {
     store,
-    metrics: new PrometheusMetricsReader(runner),
+    metricsFor: (() => {
+      const reader = new PrometheusMetricsReader(runner);
+      return () => reader;
+    })(),
     publisher,
     clock: () => now,
     log: silentLogger,

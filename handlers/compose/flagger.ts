@@ -25,7 +25,7 @@ export async function buildFlaggerWebhook(
       'CANARY_BOT_SLACK_CHANNEL: is required for the Flagger webhooks (their cards go there)',
     );
   // Flagger waits 10 s for an answer and the function 8 s: a Slack hiccup must not use them up.
-  const slack = slackWebClient(config, { maxRetryMs: 3000, timeoutMs: 3000 });
+  const slack = slackWebClient(config, { maxRetryMs: 3000, timeoutMs: 3000, user: 'the flagger function' });
   return createFlaggerWebhook({
     secret: config.flaggerSecret,
     store: overrides.store ?? (await storeOf(config, overrides)),

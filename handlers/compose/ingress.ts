@@ -5,7 +5,7 @@ import type { JobQueue } from '../../src/app/ports/job-queue.js';
 import type { ClaimStore } from '../../src/app/ports/release-store.js';
 import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
-import type { BotConfig } from '../../src/config.js';
+import { type BotConfig, requireSetting } from '../../src/config.js';
 import { type Overrides, storeOf } from './parts.js';
 
 /**
@@ -21,7 +21,7 @@ export async function buildIngress(
   overrides: Overrides & { claims?: ClaimStore; now?: () => number } = {},
 ): Promise<(event: AwsEvent, context: unknown) => Promise<AwsResponse>> {
   return createSlackIngress({
-    signingSecret: config.slack.signingSecret,
+    signingSecret: requireSetting(config, 'signingSecret', 'the slack function'),
     apiUrl: config.slack.apiUrl,
     claims: overrides.claims ?? (await storeOf(config, overrides)),
     queue,

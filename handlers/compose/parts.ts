@@ -10,7 +10,7 @@ import type { Logger } from '../../src/app/logger.js';
 import type { BotStore } from '../../src/app/ports/release-store.js';
 import type { Telemetry } from '../../src/app/ports/telemetry.js';
 import { UnknownClusterError } from '../../src/app/ports/traffic-router.js';
-import type { BotConfig } from '../../src/config.js';
+import { type BotConfig, requireSetting } from '../../src/config.js';
 import type { Release, ReleaseOptions } from '../../src/domain/release/index.js';
 import { PrometheusMetricsReader } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -31,9 +31,9 @@ export interface Overrides {
  */
 export function slackWebClient(
   config: BotConfig,
-  budget: { maxRetryMs: number; timeoutMs?: number },
+  budget: { maxRetryMs: number; timeoutMs?: number; user: string },
 ): WebClient {
-  return new WebClient(config.slack.botToken, {
+  return new WebClient(requireSetting(config, 'botToken', budget.user), {
     slackApiUrl: config.slack.apiUrl,
     retryConfig: { retries: 3, maxRetryTime: budget.maxRetryMs },
     ...(budget.timeoutMs ? { timeout: budget.timeoutMs } : {}),

@@ -49,7 +49,7 @@ export async function releaseRuntime(
   overrides: ReleaseOverrides = {},
 ): Promise<ReleaseRuntime> {
   // The card waits on Slack only after the mesh; Retry-After is honoured within the worker's budget.
-  const slack = slackWebClient(config, { maxRetryMs: 20_000 });
+  const slack = slackWebClient(config, { maxRetryMs: 20_000, user: 'the worker' });
   const clock = overrides.clock ?? (() => new Date());
   const metricsFor = overrides.metricsFor ?? metricsByCluster(config);
   const notifier =

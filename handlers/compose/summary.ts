@@ -15,7 +15,7 @@ export async function buildSummaries(
   log: Logger,
   overrides: Overrides & Partial<Pick<SummaryDependencies, 'store' | 'metricsFor'>> = {},
 ): Promise<SummaryDependencies> {
-  const slack = slackWebClient(config, { maxRetryMs: 20_000 });
+  const slack = slackWebClient(config, { maxRetryMs: 20_000, user: 'the summary function' });
   const timeZone = config.summaryTimeZone ?? 'UTC';
   return {
     store: overrides.store ?? (await storeOf(config, overrides)),

@@ -69,7 +69,7 @@ export const SAMPLE_TRAFFIC: Readonly<Record<SampleAppName, SampleAppTraffic>> =
         versionCalls: { v1: [], v2: [{ service: 'ratings' }], v3: [{ service: 'ratings' }] },
         behaviour: {
           v1: { latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 } },
-          v2: { latency: { kind: 'lognormal', medianMs: 25, p99Ms: 120 } },
+          v2: { latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 } },
           v3: { latency: { kind: 'lognormal', medianMs: 25, p99Ms: 120 } },
         },
       },

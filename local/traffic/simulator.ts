@@ -187,6 +187,18 @@ export class MeshTrafficSimulator {
     this.behaviours.set(`${key}/${version}`, next);
   }
 
+  /** Every version served and how it behaves now (the local Slack page's traffic controls show them). */
+  versions(): { namespace: string; service: string; version: string; behaviour: VersionBehaviour }[] {
+    return [...this.services.values()].flatMap((profile) =>
+      profile.versions.map((v) => ({
+        namespace: profile.namespace,
+        service: profile.name,
+        version: v.version,
+        behaviour: this.behaviours.get(`${serviceKey(profile.namespace, profile.name)}/${v.version}`)!,
+      })),
+    );
+  }
+
   /**
    * Writes a sample for every step timestamp in [from, to], as fast as Prometheus takes them. The
    * traffic of a step is what happened since the previous step (of this call or an earlier one).

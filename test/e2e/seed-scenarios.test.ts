@@ -34,7 +34,7 @@ async function page(path: string, body: unknown): Promise<void> {
     body: JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`page ${path} answered ${response.status}: ${await response.text()}`);
-  await stack.queue.drain();
+  await stack.bot.settled();
 }
 
 /** Types a line into the page's message box as `user`. */
@@ -42,7 +42,7 @@ const type = (user: string, text: string) => page('/api/send', { channel: 'C0REL
 
 /** The newest release of a service, from the store. */
 async function release(namespace: string, service: string): Promise<Release> {
-  const [latest] = await stack.deps.store.history(namespace, service, 1);
+  const [latest] = await stack.bot.worker.deps.store.history(namespace, service, 1);
   if (!latest) throw new Error(`no release of ${service}.${namespace}`);
   return latest.state;
 }

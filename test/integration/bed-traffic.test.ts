@@ -11,6 +11,7 @@ import { PrometheusRemoteWriter, RemoteWriteError } from '../../local/traffic/re
 import { loadSampleProfiles } from '../../local/traffic/samples.js';
 import { type FlowSnapshot, MeshTrafficSimulator } from '../../local/traffic/simulator.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
+import { setWeights } from '../support/mesh-writes.js';
 
 let bed: BedState;
 let admin: k8s.KubeConfig;
@@ -105,7 +106,8 @@ describe('remote write into the bed Prometheus', () => {
 describe('traffic simulator following the live VirtualService', () => {
   it('sends 10% of reviews requests to v2 when the VirtualService says 90/10, exactly in deterministic mode', async () => {
     // Prepare: the live reviews route at 90/10, written through the bot's own router.
-    await new IstioTrafficRouter(admin).setWeights(
+    await setWeights(
+      new IstioTrafficRouter(admin),
       { namespace, name: 'reviews', route: { kind: 'default' } },
       [
         { destination: { host: 'reviews', subset: 'v1' }, weight: 90 },

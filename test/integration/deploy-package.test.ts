@@ -55,6 +55,9 @@ const CLUSTERS = JSON.stringify({
     },
   },
 });
+const POLICY = JSON.stringify({
+  default: { starters: ['S0DEVELOPERS'], approvers: ['S0PLATFORM'], fourEyes: true },
+});
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 const logicalId = (fn: LambdaFunctionName) => `${fn[0]!.toUpperCase()}${fn.slice(1)}`;
@@ -88,6 +91,7 @@ beforeAll(async () => {
       '--param=prometheusUrl=https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0123abcd',
       `--param=ampWorkspaceArns=${AMP_WORKSPACE}`,
       `--param=ssmKmsKeyArn=${KMS_KEY}`,
+      `--param=policy=${POLICY}`,
     ],
     {
       // Dummy credentials; every AWS SDK client and proxy-aware HTTP client points at the counting socket.
@@ -217,7 +221,7 @@ const indexArn = (index: string) => ({ 'Fn::Sub': `\${ReleaseTable.Arn}/index/${
 function resolvedEnvironment(fn: LambdaFunctionName): Record<string, string> {
   const names: Record<string, string> = {
     ReleaseTable: 'canary-bot-prod',
-    WorkerLambdaFunction: 'canary-bot-prod-worker',
+    WorkQueue: 'https://sqs.eu-west-1.amazonaws.com/111122223333/canary-bot-prod-work.fifo',
   };
   const variables = (props(`${logicalId(fn)}LambdaFunction`).Environment as JsonObject)
     .Variables as JsonObject;
@@ -327,13 +331,53 @@ describe('osls package (offline)', () => {
     expect(routes).toHaveLength(2);
   });
 
-  test('the worker: async only, two retries, failures to the SQS dead-letter queue, 60 s', () => {
-    expect(props('WorkerLambdaFunction').Timeout).toBe(60);
-    expect(props('WorkerLambdaEvConf')).toMatchObject({
-      MaximumRetryAttempts: 2,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['WorkerDeadLetterQueue', 'Arn'] } } },
+  test('the worker: fed by the FIFO work queue (partial batch failures), a retry, then the dead-letter queue', () => {
+    const timeout = props('WorkerLambdaFunction').Timeout as number;
+    const mappings = Object.values(template.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping',
+    );
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['WorkerLambdaFunction', 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    expect(resource('WorkerDeadLetterQueue').Type).toBe('AWS::SQS::Queue');
+    const queue = props('WorkQueue');
+    expect(queue).toMatchObject({
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      QueueName: 'canary-bot-prod-work.fifo',
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': ['WorkDeadLetterQueue', 'Arn'] },
+        maxReceiveCount: 2,
+      },
+    });
+    // A message never comes back while a worker may still be on it (AWS: at least six times the timeout).
+    expect(queue.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * timeout);
+    expect(props('WorkDeadLetterQueue')).toMatchObject({
+      FifoQueue: true,
+      QueueName: 'canary-bot-prod-work-dlq.fifo',
+    });
+    // Nothing invokes the worker any other way.
+    expect(template.Resources.WorkerLambdaEvConf).toBeUndefined();
+  });
+
+  test('alarms: a dead letter, and a release that could not be judged', () => {
+    expect(props('DeadLettersAlarm')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['WorkDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(props('UnjudgedReleasesAlarm')).toMatchObject({
+      Namespace: 'CanaryBot',
+      MetricName: 'UnjudgedRelease',
+      Dimensions: [{ Name: 'service', Value: 'canary-bot-worker' }],
+      Threshold: 0,
+    });
   });
 
   test('the table is storeTableDefinition() plus TTL on ttl and point-in-time recovery, and is retained', () => {
@@ -379,9 +423,10 @@ describe('osls package (offline)', () => {
   });
 
   test('each function gets exactly the actions its code calls', () => {
-    const common = ['logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameter', 'kms:Decrypt'];
+    const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+    const common = [...logs, 'ssm:GetParameter', 'kms:Decrypt'];
     const expected: Record<LambdaFunctionName, string[]> = {
-      slack: [...common, 'dynamodb:PutItem', 'lambda:InvokeFunction'],
+      slack: [...common, 'dynamodb:PutItem', 'sqs:SendMessage'],
       worker: [
         ...common,
         'dynamodb:GetItem',
@@ -390,17 +435,14 @@ describe('osls package (offline)', () => {
         'dynamodb:DeleteItem',
         'dynamodb:Query',
         'sqs:SendMessage',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ChangeMessageVisibility',
         'aps:QueryMetrics',
       ],
-      tick: [
-        ...common,
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:Query',
-        'aps:QueryMetrics',
-      ],
+      // No secret, no table write, no Kubernetes: it reads and fans out.
+      tick: [...logs, 'dynamodb:Query', 'sqs:SendMessage', 'aps:QueryMetrics'],
       summary: [...common, 'dynamodb:Query', 'dynamodb:PutItem', 'aps:QueryMetrics'],
       flagger: [...common, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     };
@@ -409,16 +451,17 @@ describe('osls package (offline)', () => {
     }
   });
 
-  test('slack may invoke the worker and nothing else; no other function may invoke any Lambda', () => {
-    expect(grantsOf('slack', 'lambda:InvokeFunction').flatMap(resourcesOf)).toEqual([
-      { 'Fn::GetAtt': ['WorkerLambdaFunction', 'Arn'] },
-    ]);
-    for (const fn of LAMBDA_FUNCTIONS.filter((f) => f !== 'slack')) {
+  test('the work queue: slack, tick and worker send to it, only the worker receives; no function invokes a Lambda', () => {
+    const queue = { 'Fn::GetAtt': ['WorkQueue', 'Arn'] };
+    for (const fn of LAMBDA_FUNCTIONS) {
+      const sends = ['slack', 'tick', 'worker'].includes(fn) ? [queue] : [];
+      expect({ fn, sends: grantsOf(fn, 'sqs:SendMessage').flatMap(resourcesOf) }).toEqual({ fn, sends });
+      expect({ fn, receives: grantsOf(fn, 'sqs:ReceiveMessage').flatMap(resourcesOf) }).toEqual({
+        fn,
+        receives: fn === 'worker' ? [queue] : [],
+      });
       expect({ fn, invoke: grantsOf(fn, 'lambda:InvokeFunction') }).toEqual({ fn, invoke: [] });
     }
-    expect(props('SlackLambdaFunction').Environment).toMatchObject({
-      Variables: { CANARY_BOT_WORKER_FUNCTION: { Ref: 'WorkerLambdaFunction' } },
-    });
   });
 
   test('DynamoDB: the table and its indexes only; slack writes claim items only; summary and flagger never delete', () => {
@@ -441,6 +484,7 @@ describe('osls package (offline)', () => {
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CLAIM#*'] } },
     });
     expect(grantsOf('tick', 'dynamodb:Query').flatMap(resourcesOf)).toEqual([indexArn('active')]);
+    expect(grantsOf('tick', 'dynamodb:PutItem')).toEqual([]);
     expect(grantsOf('summary', 'dynamodb:DeleteItem')).toEqual([]);
     // summary: one Query of the subscription records, the active index, and claims of its own slots only.
     expect(grantsOf('summary', 'dynamodb:PutItem')).toEqual([
@@ -478,10 +522,17 @@ describe('osls package (offline)', () => {
     ]);
   });
 
-  test('secrets: ssm: references in the environment, GetParameter on exactly those parameters', () => {
+  test('secrets: each function gets only the ssm: references it uses, and GetParameter on exactly those', () => {
     const signing = '/canary-bot/prod/slack-signing-secret';
     const bot = '/canary-bot/prod/slack-bot-token';
     const flagger = '/canary-bot/prod/flagger-secret';
+    const secretsOf: Record<LambdaFunctionName, string[]> = {
+      slack: [signing],
+      worker: [bot],
+      tick: [],
+      summary: [bot],
+      flagger: [bot, flagger],
+    };
     for (const fn of LAMBDA_FUNCTIONS) {
       const variables = (props(`${logicalId(fn)}LambdaFunction`).Environment as JsonObject)
         .Variables as JsonObject;
@@ -489,14 +540,12 @@ describe('osls package (offline)', () => {
         fn,
         signing: variables.CANARY_BOT_SLACK_SIGNING_SECRET,
         bot: variables.CANARY_BOT_SLACK_BOT_TOKEN,
+        flagger: variables.CANARY_BOT_FLAGGER_SECRET,
       }).toEqual({
         fn,
-        signing: `ssm:${signing}`,
-        bot: `ssm:${bot}`,
-      });
-      expect({ fn, flagger: variables.CANARY_BOT_FLAGGER_SECRET }).toEqual({
-        fn,
-        flagger: fn === 'flagger' ? `ssm:${flagger}` : undefined,
+        signing: secretsOf[fn].includes(signing) ? `ssm:${signing}` : undefined,
+        bot: secretsOf[fn].includes(bot) ? `ssm:${bot}` : undefined,
+        flagger: secretsOf[fn].includes(flagger) ? `ssm:${flagger}` : undefined,
       });
       // Nothing that looks like a Slack token or a long secret, anywhere in the environment.
       expect({ fn, env: JSON.stringify(variables) }).toEqual({
@@ -504,14 +553,13 @@ describe('osls package (offline)', () => {
         env: expect.not.stringMatching(/xox[abpr]-|xapp-|"[A-Za-z0-9+/]{40,}"/),
       });
       const parameters = grantsOf(fn, 'ssm:GetParameter').flatMap(resourcesOf);
-      const wanted = fn === 'flagger' ? [signing, bot, flagger] : [signing, bot];
-      expect({ fn, parameters }).toEqual({ fn, parameters: wanted.map(parameterArn) });
+      expect({ fn, parameters }).toEqual({ fn, parameters: secretsOf[fn].map(parameterArn) });
     }
   });
 
   test('KMS only for a customer managed key and only through SSM; AMP only when workspaces are given', () => {
     expect([conditionValue('UsesSsmKmsKey'), conditionValue('UsesAmp')]).toEqual([true, true]);
-    for (const fn of LAMBDA_FUNCTIONS) {
+    for (const fn of LAMBDA_FUNCTIONS.filter((f) => f !== 'tick')) {
       expect({ fn, kms: grantsOf(fn, 'kms:Decrypt') }).toEqual({
         fn,
         kms: [
@@ -524,6 +572,9 @@ describe('osls package (offline)', () => {
         ],
       });
       expect({ fn, kms: grantsOf(fn, 'kms:Decrypt', { UsesSsmKmsKey: false }) }).toEqual({ fn, kms: [] });
+    }
+    expect(grantsOf('tick', 'kms:Decrypt')).toEqual([]);
+    for (const fn of LAMBDA_FUNCTIONS) {
       const amp = grantsOf(fn, 'aps:QueryMetrics').flatMap(resourcesOf);
       expect({ fn, amp }).toEqual({
         fn,
@@ -534,19 +585,14 @@ describe('osls package (offline)', () => {
     expect(template.Conditions.UsesAmp).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [AMP_WORKSPACE, ''] }] });
   });
 
-  test('the dead-letter queue: only the worker may send to it', () => {
-    expect(grantsOf('worker', 'sqs:SendMessage').flatMap(resourcesOf)).toEqual([
-      { 'Fn::GetAtt': ['WorkerDeadLetterQueue', 'Arn'] },
-    ]);
-    for (const fn of LAMBDA_FUNCTIONS.filter((f) => f !== 'worker')) {
-      expect({ fn, sqs: grantsOf(fn, 'sqs:SendMessage') }).toEqual({ fn, sqs: [] });
-    }
-  });
-
   test("every function's environment is a valid configuration once its ssm: references are read", async () => {
     for (const fn of LAMBDA_FUNCTIONS) {
-      // Prepare
-      const env = { ...resolvedEnvironment(fn), AWS_REGION: 'eu-west-1' };
+      // Prepare: what Lambda adds to every function's environment.
+      const env = {
+        ...resolvedEnvironment(fn),
+        AWS_REGION: 'eu-west-1',
+        AWS_LAMBDA_FUNCTION_NAME: `canary-bot-prod-${fn}`,
+      };
       const asked: string[] = [];
       const secrets = async (reference: string) => {
         asked.push(reference);
@@ -555,23 +601,24 @@ describe('osls package (offline)', () => {
       // Act
       const config = await loadConfig(env, secrets);
       // Assess
-      expect({ fn, store: config.store, clusters: config.clusters }).toEqual({
+      expect({ fn, store: config.store, queue: config.queue?.url, policy: config.policy }).toEqual({
         fn,
         store: { kind: 'dynamodb', tableName: 'canary-bot-prod', region: 'eu-west-1' },
-        clusters: JSON.parse(CLUSTERS),
+        queue: 'https://sqs.eu-west-1.amazonaws.com/111122223333/canary-bot-prod-work.fifo',
+        policy: JSON.parse(POLICY),
       });
-      expect({ fn, asked: asked.sort() }).toEqual({
+      expect({ fn, prometheus: config.clusters.prod?.prometheus.url }).toEqual({
         fn,
-        asked: [
-          ...(fn === 'flagger' ? ['ssm:/canary-bot/prod/flagger-secret'] : []),
-          'ssm:/canary-bot/prod/slack-bot-token',
-          'ssm:/canary-bot/prod/slack-signing-secret',
-        ],
+        prometheus: 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0123abcd',
       });
-      expect({ fn, worker: config.workerFunction }).toEqual({
-        fn,
-        worker: fn === 'slack' ? 'canary-bot-prod-worker' : undefined,
-      });
+      const wanted: Record<LambdaFunctionName, string[]> = {
+        slack: ['ssm:/canary-bot/prod/slack-signing-secret'],
+        worker: ['ssm:/canary-bot/prod/slack-bot-token'],
+        tick: [],
+        summary: ['ssm:/canary-bot/prod/slack-bot-token'],
+        flagger: ['ssm:/canary-bot/prod/flagger-secret', 'ssm:/canary-bot/prod/slack-bot-token'],
+      };
+      expect({ fn, asked: asked.sort() }).toEqual({ fn, asked: wanted[fn] });
     }
   });
 
@@ -586,16 +633,18 @@ describe('osls package (offline)', () => {
     }
   });
 
-  test('the Kubernetes client is bundled only where it is used (not in slack, not in flagger)', async () => {
+  test('the Kubernetes client is bundled only in the worker, the one writer of the mesh', async () => {
     // Prepare
     const out = join(work, 'metafile');
     // Act
     const slack = await buildLambdaBundle('slack', out);
     const worker = await buildLambdaBundle('worker', out);
+    const tick = await buildLambdaBundle('tick', out);
     const flagger = await buildLambdaBundle('flagger', out);
     // Assess
     expect(bundleIncludes(slack, '@kubernetes/client-node')).toBe(false);
     expect(bundleIncludes(worker, '@kubernetes/client-node')).toBe(true);
+    expect(bundleIncludes(tick, '@kubernetes/client-node')).toBe(false);
     expect(bundleIncludes(slack, '@slack/bolt')).toBe(true);
     // The Flagger gate needs the store and Slack's Web API only: no Kubernetes client, no Bolt.
     expect(bundleIncludes(flagger, '@kubernetes/client-node')).toBe(false);

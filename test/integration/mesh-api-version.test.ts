@@ -7,6 +7,7 @@ import { requireBed } from '../../local/bed/bed.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
+import { setWeights } from '../support/mesh-writes.js';
 
 const crds = ['virtualservices.networking.istio.io', 'destinationrules.networking.istio.io'];
 
@@ -41,7 +42,7 @@ describe('IstioTrafficRouter on a cluster that serves only v1beta1', () => {
       const router = new IstioTrafficRouter(admin);
 
       // Act
-      const after = await router.setWeights({ namespace, name: 'reviews', route: { kind: 'default' } }, [
+      const after = await setWeights(router, { namespace, name: 'reviews', route: { kind: 'default' } }, [
         { destination: { host: 'reviews', subset: 'v1' }, weight: 90 },
         { destination: { host: 'reviews', subset: 'v2' }, weight: 10 },
       ]);

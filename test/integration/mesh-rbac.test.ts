@@ -10,6 +10,7 @@ import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
 import { MeshError } from '../../src/app/ports/mesh-errors.js';
 import type { RouteRef } from '../../src/app/ports/traffic-router.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
+import { restoreRoute, setWeights } from '../support/mesh-writes.js';
 
 let bed: BedState;
 let admin: k8s.KubeConfig;
@@ -32,11 +33,11 @@ async function runFlows(kubeConfig: k8s.KubeConfig): Promise<string[]> {
   await attempt(() => router.readRoute(ref));
   await attempt(async () => {
     const before = await router.readRoute(ref);
-    await router.setWeights(ref, [
+    await setWeights(router, ref, [
       { destination: { host: 'reviews', subset: 'v1' }, weight: 80 },
       { destination: { host: 'reviews', subset: 'v2' }, weight: 20 },
     ]);
-    await router.restoreRoute(ref, before.route);
+    await restoreRoute(router, ref, before.route);
   });
   await attempt(() => router.recordEvent(ref, { type: 'Normal', reason: 'Synced', message: 'rbac probe' }));
   return failures;

@@ -14,7 +14,6 @@ import {
 import type { RecordedMessage } from '../../local/slack/message-record.js';
 import type { ReleaseDependencies } from '../../src/app/dependencies.js';
 import { auditTrail } from '../../src/app/release-queries.js';
-import type { InProcessJobQueue } from '../../src/chat/slack/slack-job.js';
 import type { Release } from '../../src/domain/release/index.js';
 import type { EngineHarness } from './support/engine-harness.js';
 import { type SlackStack, startSlackStack } from './support/slack-stack.js';
@@ -26,7 +25,7 @@ const channel = 'C0RELEASES';
 let stack: SlackStack;
 let engine: EngineHarness;
 let emulator: SlackEmulatorControl;
-let queue: InProcessJobQueue;
+let queue: SlackStack['queue'];
 let target: { url: string; signingSecret: string };
 let deps: ReleaseDependencies;
 

@@ -5,13 +5,11 @@
  * emulator, charts uploaded through its external upload flow; then an active release in a digest and the
  * chart of `/canary metrics`, on the release engine's stack.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WebClient } from '@slack/web-api';
-import { buildRuntime } from '../../handlers/runtime.js';
 import { handler as summaryHandler } from '../../handlers/summary.js';
 import { type BedState, requireBed } from '../../local/bed/bed.js';
 import { uniqueNamespace } from '../../local/bed/manifests.js';
-import { startFrontDoor } from '../../local/front-door.js';
+import { type LocalBot, startLocalBot } from '../../local/bot.js';
 import { checkMessageContent } from '../../local/slack/block-kit-limits.js';
 import { sendBlockActions, sendSlashCommand } from '../../local/slack/interaction-client.js';
 import type { RecordedMessage } from '../../local/slack/message-record.js';
@@ -29,19 +27,12 @@ import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
 import { silentLogger } from '../../src/app/logger.js';
 import { runDueSummaries, type SummaryDependencies } from '../../src/app/summaries.js';
 import { pngSize, RED_CHART_SIZE } from '../../src/chat/charts/index.js';
-import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
-import { InProcessJobQueue } from '../../src/chat/slack/slack-job.js';
 import { SlackSummaryPublisher } from '../../src/chat/slack/slack-summary-publisher.js';
-import { runSlackJob, type SlackWorkerDependencies } from '../../src/chat/slack/slack-worker.js';
 import { relativeChange } from '../../src/chat/views/index.js';
-import type { BotConfig } from '../../src/config.js';
 import { formatMilliseconds } from '../../src/domain/judge/wording.js';
-import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
-import { resolvePrometheusConfig } from '../../src/metrics/index.js';
 import { ISTIO_QUERIES } from '../../src/metrics/istio-queries.js';
 import { PrometheusClient } from '../../src/metrics/prometheus-client.js';
 import { renderQuery } from '../../src/metrics/promql-template.js';
-import { createStoreTable, deleteStoreTable } from '../../src/store/dynamodb/store-table.js';
 import { type SlackStack, startSlackStack } from './support/slack-stack.js';
 
 const signingSecret = 'summaries-test-signing-secret-0123456789';
@@ -56,13 +47,11 @@ const T = Math.floor((Date.now() - 5_000) / PERIOD) * PERIOD;
 
 const seeds = uniqueNamespace('digest-seeds');
 const big = uniqueNamespace('digest-big');
-const table = `summaries-${Date.now().toString(36)}`;
 
 let bed: BedState;
 let slack: SlackEmulator;
-let door: Awaited<ReturnType<typeof startFrontDoor>>;
-let queue: InProcessJobQueue;
-let dynamo: DynamoDBClient;
+let bot: LocalBot;
+let queue: { drain: () => Promise<void> };
 let prometheus: PrometheusClient;
 let clockMs = T + 60_000;
 const savedEnv = { ...process.env };
@@ -70,7 +59,7 @@ const savedEnv = { ...process.env };
 /** A signed `/canary …` from a channel, through the front door, the ingress and the worker. */
 async function slash(user: { id: string; name: string }, channelId: string, text: string) {
   const response = await sendSlashCommand(
-    { url: `${door.url}/slack/events`, signingSecret },
+    { url: bot.slackUrl, signingSecret },
     { text, userId: user.id, userName: user.name, channelId, teamId: 'T0CANARYBOT', emulator: slack },
   );
   expect(response.status).toBe(200);
@@ -199,43 +188,19 @@ beforeAll(async () => {
       ],
     },
   });
-  process.env.AWS_ACCESS_KEY_ID ??= 'bed';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'bed';
-  dynamo = new DynamoDBClient({ endpoint: bed.dynamodb.endpoint, region: 'local' });
-  await createStoreTable(dynamo, table);
-  const config: BotConfig = {
-    slack: { signingSecret, botToken: slack.botToken, apiUrl: `${slack.url}/api/` },
-    clusters: { local: { kube: { mode: 'kubeconfig' } } },
-    defaultCluster: 'local',
-    prometheus: resolvePrometheusConfig({ url: bed.prometheus.url }),
-    store: { kind: 'dynamodb', tableName: table, endpoint: bed.dynamodb.endpoint, region: 'local' },
-    policy: DEFAULT_APPROVAL_POLICY,
-    defaultNamespace: seeds,
-    releaseOptions: {},
-  };
-  const runtime = await buildRuntime(config, { log: silentLogger, clock: () => new Date(clockMs) });
-  const worker: SlackWorkerDependencies = {
-    ...runtime.deps,
-    charts: new SlackSummaryPublisher(runtime.slack, { timeZone: 'UTC' }),
-    summaryTimeZone: 'UTC',
-  };
-  const errors: unknown[] = [];
-  queue = new InProcessJobQueue(
-    (job) => runSlackJob(worker, job),
-    (error) => errors.push(error),
+  bot = await startLocalBot(
+    bed,
+    {
+      CANARY_BOT_SLACK_SIGNING_SECRET: signingSecret,
+      CANARY_BOT_SLACK_BOT_TOKEN: slack.botToken,
+      CANARY_BOT_SLACK_API_URL: `${slack.url}/api/`,
+      CANARY_BOT_PROMETHEUS_URL: bed.prometheus.url,
+      CANARY_BOT_DEFAULT_NAMESPACE: seeds,
+      CANARY_BOT_SUMMARY_TIME_ZONE: 'UTC',
+    },
+    { log: silentLogger, overrides: { clock: () => new Date(clockMs) } },
   );
-  const ingress = createSlackIngress({
-    signingSecret,
-    botToken: slack.botToken,
-    apiUrl: `${slack.url}/api/`,
-    claims: runtime.deps.store,
-    queue,
-    policy: DEFAULT_APPROVAL_POLICY,
-    defaultNamespace: seeds,
-    clock: () => new Date(),
-    log: silentLogger,
-  });
-  door = await startFrontDoor({ 'POST /slack/events': ingress as never });
+  queue = { drain: () => bot.settled() };
   // The summary handler reads its configuration from the environment, as in Lambda.
   Object.assign(process.env, {
     CANARY_BOT_SLACK_SIGNING_SECRET: signingSecret,
@@ -243,7 +208,7 @@ beforeAll(async () => {
     CANARY_BOT_SLACK_API_URL: `${slack.url}/api/`,
     CANARY_BOT_PROMETHEUS_URL: bed.prometheus.url,
     CANARY_BOT_STORE: 'dynamodb',
-    CANARY_BOT_TABLE: table,
+    CANARY_BOT_TABLE: bot.env.CANARY_BOT_TABLE,
     CANARY_BOT_DYNAMODB_ENDPOINT: bed.dynamodb.endpoint,
     CANARY_BOT_SUMMARY_TIME_ZONE: 'UTC',
     AWS_REGION: 'local',
@@ -253,10 +218,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await queue?.drain();
-  await door?.close();
+  await bot?.close();
   await slack?.close();
-  if (dynamo) await deleteStoreTable(dynamo, table).catch(() => undefined);
-  dynamo?.destroy();
   for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
   Object.assign(process.env, savedEnv);
 });
@@ -444,7 +407,7 @@ describe('summaries on the release engine', () => {
     await send(bob, `subscribe reviews --ns ${ns} --every 5m`);
     const deps: SummaryDependencies = {
       store: stack.deps.store,
-      metrics: stack.deps.metrics,
+      metricsFor: stack.deps.metricsFor,
       publisher: new SlackSummaryPublisher(client, { timeZone: 'UTC' }),
       clock: stack.deps.clock,
       log: silentLogger,

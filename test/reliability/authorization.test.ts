@@ -46,11 +46,11 @@ describe('authorization', () => {
     const before = JSON.stringify((await engine.reviews()).spec);
     const actions: PersonAction[] = [
       { action: 'approve', step: approvalRequest!.step, stateVersion: approvalRequest!.stateVersion },
-      { action: 'reject' },
-      { action: 'rollback' },
-      { action: 'pause' },
-      { action: 'resume' },
-      { action: 'cancel' },
+      { action: 'reject', stateVersion: started.value.version },
+      { action: 'rollback', stateVersion: started.value.version },
+      { action: 'pause', stateVersion: started.value.version },
+      { action: 'resume', stateVersion: started.value.version },
+      { action: 'cancel', stateVersion: started.value.version },
     ];
 
     const answers = await Promise.all(actions.map((a) => actOnRelease(engine.deps, id, a, mallory)));

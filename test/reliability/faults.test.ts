@@ -14,7 +14,7 @@ import {
 import { actOnRelease } from '../../src/app/release-actions.js';
 import { auditTrail } from '../../src/app/release-queries.js';
 import { startRelease } from '../../src/app/start-release.js';
-import type { Release } from '../../src/domain/release/index.js';
+import { meshTargetOf, type Release } from '../../src/domain/release/index.js';
 import { type EngineHarness, startEngine } from '../integration/support/engine-harness.js';
 
 const requester = { userId: 'U0ALICE001', groupIds: [] };
@@ -93,7 +93,12 @@ describe('the Kubernetes API server fails', () => {
     expect((await engine.release(id)).phase).toBe('analysing');
     expect(weightsOf(await engine.reviews())).toEqual(intended);
     expect(await approvals(engine, id)).toBe(1);
-    await actOnRelease(engine.deps, id, { action: 'cancel' }, requester);
+    await actOnRelease(
+      engine.deps,
+      id,
+      { action: 'cancel', stateVersion: (await engine.release(id)).version },
+      requester,
+    );
   });
 
   it('hanging in the middle of the write: the request times out, the route is whole, the next tick finishes the step', async () => {
@@ -127,7 +132,12 @@ describe('the Kubernetes API server fails', () => {
     } finally {
       proxy.set('pass');
       await hangingEngine.close();
-      await actOnRelease(engine.deps, id, { action: 'cancel' }, requester);
+      await actOnRelease(
+        engine.deps,
+        id,
+        { action: 'cancel', stateVersion: (await engine.release(id)).version },
+        requester,
+      );
     }
   });
 });
@@ -233,7 +243,12 @@ describe('Prometheus is down or answers garbage', () => {
       proxy.set(() => undefined);
       await engine.advance(2);
       expect((await engine.release(id)).phase).toBe('awaiting-approval');
-      await actOnRelease(engine.deps, id, { action: 'cancel' }, requester);
+      await actOnRelease(
+        engine.deps,
+        id,
+        { action: 'cancel', stateVersion: (await engine.release(id)).version },
+        requester,
+      );
       expect(weightsOf(await engine.reviews())).toEqual(previous);
     },
   );
@@ -277,7 +292,12 @@ describe('DynamoDB throttles or refuses conditional writes', () => {
     expect(answer.ok).toBe(true);
     expect(weightsOf(await engine.reviews())).toEqual(intended);
     expect(await approvals(engine, id)).toBe(1);
-    await actOnRelease(engine.deps, id, { action: 'cancel' }, requester);
+    await actOnRelease(
+      engine.deps,
+      id,
+      { action: 'cancel', stateVersion: (await engine.release(id)).version },
+      requester,
+    );
   });
 });
 
@@ -289,9 +309,9 @@ describe('the worker dies between its writes', () => {
       // Record the approval, apply the mesh change, then die before `applied` is recorded.
       const decided = await engine.recordApprovalOnly(id, approver.userId);
       const router = await engine.deps.routers();
-      await router.setWeights(
+      await router.converge(
         { namespace: engine.namespace, name: 'reviews', route: { kind: 'default' } },
-        decided.desired.weights,
+        meshTargetOf(decided),
       );
       const writes = engine.writes();
 

@@ -21,12 +21,12 @@ const jobs: SlackJob[] = [];
 const store = new EmbeddedStore();
 const handler = createSlackIngress({
   signingSecret: secret,
-  botToken: 'xoxb-hostile',
   apiUrl: 'http://127.0.0.1:9/api/',
   claims: store,
-  queue: { enqueue: async (job) => void jobs.push(job) },
+  queue: { send: async (queued) => void jobs.push(...queued.map((q) => q.body)) },
   policy: DEFAULT_APPROVAL_POLICY,
   defaultNamespace: 'bookinfo',
+  defaultCluster: 'prod',
   clock: () => new Date(),
   log: silentLogger,
 });

@@ -28,7 +28,6 @@ import { decideAndStore } from '../../src/app/release-runner.js';
 import { startRelease } from '../../src/app/start-release.js';
 import { runTickJob } from '../../src/app/tick.js';
 import { MemoryNotifier } from '../../src/chat/memory-notifier.js';
-import type { Verdict } from '../../src/domain/judge/index.js';
 import { isFinal, type Release } from '../../src/domain/release/index.js';
 import type { HttpRoute, VirtualServiceSpec } from '../../src/domain/routing/virtual-service.js';
 import { IstioTrafficRouter, OWNER_ANNOTATION } from '../../src/mesh/istio/istio-router.js';
@@ -44,10 +43,6 @@ const foreign: HttpRoute = {
   match: [{ headers: { 'x-debug': { exact: '1' } } }],
   route: [{ destination: { host: 'reviews', subset: 'v3' } }],
   timeout: '10s',
-};
-const PASS: Verdict = {
-  verdict: 'pass',
-  reasons: [{ check: 'errors-vs-baseline', status: 'pass', message: 'within tolerance', figures: {} }],
 };
 
 let bed: BedState;
@@ -208,7 +203,10 @@ function runDeps(
     notifier: interleaver ? gated(interleaver, new MemoryNotifier(), 'chat') : new MemoryNotifier(),
     policy: { default: { starters: ['*'], approvers: ['*'], fourEyes: true } },
     groupsOf: async () => [],
-    clock: () => new Date((clock += 1000)),
+    clock: () => {
+      clock += 1000;
+      return new Date(clock);
+    },
     newId: () => `r${vs.replace(/[^a-z0-9]/g, '')}`,
     log: silentLogger,
     defaultNamespace: namespace,

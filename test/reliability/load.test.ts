@@ -3,30 +3,22 @@
  * (five identical clicks per release, as impatient people send them) through the real Slack ingress. Every
  * approval is applied exactly once, every release then ends correctly, and nothing is lost.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { WebClient } from '@slack/web-api';
 import { requireBed } from '../../local/bed/bed.js';
 import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { applyObjects, uniqueNamespace, waitForDeployments } from '../../local/bed/manifests.js';
-import { httpApiEvent } from '../../local/front-door.js';
+import { startLocalBot } from '../../local/bot.js';
 import { buildBlockActionsPayload } from '../../local/slack/interaction-client.js';
 import { slackSignatureHeaders } from '../../local/slack/request-signing.js';
-import type { ReleaseDependencies } from '../../src/app/dependencies.js';
 import { silentLogger } from '../../src/app/logger.js';
 import { actOnRelease } from '../../src/app/release-actions.js';
 import { startRelease } from '../../src/app/start-release.js';
-import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
-import { InProcessJobQueue } from '../../src/chat/slack/slack-job.js';
-import { SlackReleaseNotifier } from '../../src/chat/slack/slack-notifier.js';
-import { runSlackJob } from '../../src/chat/slack/slack-worker.js';
 import { encodeButtonValue } from '../../src/chat/views/index.js';
-import { DEFAULT_APPROVAL_POLICY, type Release } from '../../src/domain/release/index.js';
-import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
-import { PrometheusMetricsReader } from '../../src/metrics/index.js';
-import { DynamoDbStore } from '../../src/store/dynamodb/dynamodb-store.js';
-import { createStoreTable, deleteStoreTable } from '../../src/store/dynamodb/store-table.js';
+import type { Release } from '../../src/domain/release/index.js';
 
 const services = 200;
 const clicksPerRelease = 5;
@@ -42,12 +34,7 @@ describe('load', () => {
     const admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
     const namespace = uniqueNamespace('load');
     const names = Array.from({ length: services }, (_, i) => `svc-${i}`);
-    const dynamo = new DynamoDBClient({
-      endpoint: bed.dynamodb.endpoint,
-      region: 'local',
-      credentials: { accessKeyId: 'bed', secretAccessKey: 'bed' },
-    });
-    const tableName = `load-${Date.now().toString(36)}`;
+    let stop = async () => {};
     try {
       // Two Deployments serve every service (its selector is app=load; subsets pick the version).
       const deployment = (version: string) => ({
@@ -91,41 +78,47 @@ describe('load', () => {
       await inBatches(perService, 50, (o) => applyObjects(admin, [o as never]));
       await waitForDeployments(admin, namespace);
 
-      await createStoreTable(dynamo, tableName);
-      const slack = new WebClient(bed.slack.botToken, { slackApiUrl: `${bed.slack.url}/api/` });
-      const bot = await botKubeConfig(bed, admin, `${namespace}-bot`, [namespace], await botClusterRole());
-      const router = new IstioTrafficRouter(bot);
-      const deps: ReleaseDependencies = {
-        store: new DynamoDbStore<Release>({ client: dynamo, tableName }),
-        routers: async () => router,
-        metrics: PrometheusMetricsReader.fromConfig({ url: bed.prometheus.url }),
-        notifier: new SlackReleaseNotifier(slack, { defaultChannel: 'C0RELEASES' }),
-        policy: DEFAULT_APPROVAL_POLICY,
-        groupsOf: async () => [],
-        clock: () => new Date(),
-        newId: (() => {
-          let n = 0;
-          return () => `l${Date.now().toString(36)}${n++}`;
-        })(),
-        log: silentLogger,
-        defaultNamespace: namespace,
-      };
-      const jobErrors: unknown[] = [];
-      const queue = new InProcessJobQueue(
-        (job) => runSlackJob({ ...deps, reply: async () => {} }, job),
-        (error) => jobErrors.push(error),
+      // The bot as it runs in AWS: the real handlers from the README's environment, workers on ElasticMQ.
+      const identity = await botKubeConfig(
+        bed,
+        admin,
+        `${namespace}-bot`,
+        [namespace],
+        await botClusterRole(),
       );
-      const ingress = createSlackIngress({
-        signingSecret: bed.slack.signingSecret,
-        botToken: bed.slack.botToken,
-        apiUrl: `${bed.slack.url}/api/`,
-        claims: deps.store,
-        queue,
-        policy: deps.policy,
-        defaultNamespace: namespace,
-        clock: deps.clock,
-        log: silentLogger,
-      });
+      const kubeconfig = join(bed.dir, `${namespace}.kubeconfig`);
+      await writeFile(kubeconfig, identity.exportConfig(), { mode: 0o600 });
+      const jobErrors: unknown[] = [];
+      const bot = await startLocalBot(
+        bed,
+        {
+          CANARY_BOT_CLUSTERS: JSON.stringify({
+            bed: { kube: { mode: 'kubeconfig', path: kubeconfig }, prometheus: { url: bed.prometheus.url } },
+          }),
+          CANARY_BOT_DEFAULT_NAMESPACE: namespace,
+          CANARY_BOT_SLACK_CHANNEL: 'C0RELEASES',
+          CANARY_BOT_POLICY: JSON.stringify({
+            default: { starters: ['*'], approvers: ['*'], fourEyes: true },
+          }),
+        },
+        {
+          log: {
+            ...silentLogger,
+            error: (m, f) => void (/job failed/.test(m) && jobErrors.push(f?.error ?? m)),
+          },
+          overrides: { reply: async () => {} },
+        },
+      );
+      stop = () => bot.close();
+      const deps = bot.worker.deps;
+      const ingress = async (event: unknown) => {
+        const answer = await fetch(bot.slackUrl, {
+          method: 'POST',
+          headers: (event as { headers: Record<string, string> }).headers,
+          body: (event as { body: string }).body,
+        });
+        return { statusCode: answer.status };
+      };
 
       // Prepare: 200 releases active at once.
       const started = performance.now();
@@ -171,10 +164,10 @@ describe('load', () => {
           'content-type': 'application/x-www-form-urlencoded',
           ...slackSignatureHeaders(bed.slack.signingSecret, ts, body),
         };
-        const answer = await ingress(httpApiEvent('POST', '/slack/events', headers, body) as never, {});
+        const answer = await ingress({ headers, body });
         statuses.push(answer.statusCode);
       });
-      await queue.drain();
+      await bot.settled(120_000);
       const burstSeconds = (performance.now() - started) / 1000;
 
       // Assess: every click acknowledged, every release approved exactly once and shifted to 90/10.
@@ -210,7 +203,7 @@ describe('load', () => {
         const result = await actOnRelease(
           deps,
           release.id,
-          { action: 'cancel' },
+          { action: 'cancel', stateVersion: (await deps.store.get(release.id))?.state.version ?? 0 },
           { userId: 'U0ALICE001', groupIds: [] },
         );
         if (!result.ok) throw new Error(result.message);
@@ -235,8 +228,7 @@ describe('load', () => {
         `[load] ${services} releases started and ${clicks.length} clicks applied in ${burstSeconds.toFixed(1)} s\n`,
       );
     } finally {
-      await deleteStoreTable(dynamo, tableName).catch(() => undefined);
-      dynamo.destroy();
+      await stop();
       const core = admin.makeApiClient(k8s.CoreV1Api);
       await Promise.all(
         [namespace, `${namespace}-bot`].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),

@@ -40,7 +40,6 @@ describe('loadConfig', () => {
 
     await expect(attempt).rejects.toBeInstanceOf(ConfigError);
     const message = await attempt.catch((e: Error) => e.message);
-    expect(message).toMatch(/CANARY_BOT_SLACK_SIGNING_SECRET/);
     expect(message).toMatch(/CANARY_BOT_SLACK_BOT_TOKEN: must be a bot token/);
     expect(message).toMatch(/CANARY_BOT_TABLE: is required when CANARY_BOT_STORE=dynamodb/);
     expect(message).toMatch(/CANARY_BOT_PROMETHEUS_URL: is required/);

@@ -346,7 +346,57 @@ async function start() {
     page.thread = undefined;
     $('thread').hidden = true;
   });
+  if (page.workspace.notice) {
+    $('notice').textContent = page.workspace.notice;
+    $('notice').hidden = false;
+  }
+  if (page.workspace.traffic) await startTraffic();
   await pollForever();
+}
+
+/** The traffic panel: make a simulated version slow or failing, to watch the judge and a rollback. */
+async function startTraffic() {
+  const { versions } = await (await fetch('/api/traffic')).json();
+  const key = (v) => `${v.namespace}/${v.service}/${v.version}`;
+  const picker = $('traffic-version');
+  picker.replaceChildren(
+    ...versions.map((v) => h('option', { value: key(v) }, `${v.service}.${v.namespace} ${v.version}`)),
+  );
+  const show = () => {
+    const v = versions.find((x) => key(x) === picker.value);
+    if (!v) return;
+    $('traffic-errors').value = String(Math.round(v.behaviour.errorRate * 1000) / 10);
+    $('traffic-median').value = String(v.behaviour.latency.medianMs ?? 20);
+    $('traffic-p99').value = String(v.behaviour.latency.p99Ms ?? 100);
+  };
+  picker.addEventListener('change', show);
+  show();
+  $('traffic').hidden = false;
+  $('traffic').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const v = versions.find((x) => key(x) === picker.value);
+    if (!v) return;
+    const change = {
+      namespace: v.namespace,
+      service: v.service,
+      version: v.version,
+      errorRate: Number($('traffic-errors').value) / 100,
+      medianMs: Number($('traffic-median').value),
+      p99Ms: Number($('traffic-p99').value),
+    };
+    const response = await fetch('/api/traffic', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(change),
+    });
+    $('traffic-status').textContent = response.ok ? 'applied' : await response.text();
+    if (response.ok) {
+      v.behaviour = {
+        errorRate: change.errorRate,
+        latency: { kind: 'lognormal', medianMs: change.medianMs, p99Ms: change.p99Ms },
+      };
+    }
+  });
 }
 
 start();

@@ -31,6 +31,35 @@ export interface SlackPageOptions {
   channels?: readonly SeedChannel[];
   /** Shown as the author of bot messages. */
   botName?: string;
+  /** A line shown at the top of the page (what the local settings are). */
+  notice?: string;
+  /** Controls over the simulated traffic: a person makes a version slow or failing to watch a rollback. */
+  traffic?: TrafficControls;
+}
+
+/** One version of a simulated service and how it behaves. */
+export interface TrafficVersion {
+  namespace: string;
+  service: string;
+  version: string;
+  behaviour: { errorRate: number; latency: { kind: string; medianMs?: number; p99Ms?: number } };
+}
+
+/** What the page's traffic panel changes. */
+export interface TrafficChange {
+  namespace: string;
+  service: string;
+  version: string;
+  /** 0..1. */
+  errorRate: number;
+  medianMs: number;
+  p99Ms: number;
+}
+
+/** The simulator behind the page's traffic panel. */
+export interface TrafficControls {
+  versions(): TrafficVersion[];
+  set(change: TrafficChange): Promise<void>;
 }
 
 /** A note only the page knows about: the answer to a slash command's ack, or Slack's own error lines. */
@@ -171,7 +200,13 @@ class SlackPage {
           channels: this.channels.map(({ id, name }) => ({ id, name })),
           botName: this.options.botName ?? 'canary-bot',
           command: SLASH_COMMAND,
+          notice: this.options.notice ?? '',
+          traffic: this.options.traffic !== undefined,
         });
+      case 'GET /api/traffic':
+        return json(response, { versions: this.traffic().versions() });
+      case 'POST /api/traffic':
+        return json(response, await this.setTraffic(await readJson(request)));
       case 'GET /api/messages':
         return json(response, {
           messages: await this.messages(
@@ -186,6 +221,49 @@ class SlackPage {
       default:
         throw new PageRequestError(404, `no page route ${route}`);
     }
+  }
+
+  private traffic(): TrafficControls {
+    if (!this.options.traffic) throw new PageRequestError(404, 'this page has no traffic controls');
+    return this.options.traffic;
+  }
+
+  /** Sets how a simulated version behaves from the next traffic step on; refuses numbers that make no sense. */
+  private async setTraffic(input: Record<string, unknown>): Promise<{ ok: true }> {
+    const text = (name: string) => {
+      const value = input[name];
+      if (typeof value !== 'string' || value.length === 0)
+        throw new PageRequestError(400, `${name} is missing`);
+      return value;
+    };
+    const number = (name: string, min: number, max: number) => {
+      const value = input[name];
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+        throw new PageRequestError(400, `${name} must be a number from ${min} to ${max}`);
+      return value;
+    };
+    const change: TrafficChange = {
+      namespace: text('namespace'),
+      service: text('service'),
+      version: text('version'),
+      errorRate: number('errorRate', 0, 1),
+      medianMs: number('medianMs', 1, 60_000),
+      p99Ms: number('p99Ms', 1, 60_000),
+    };
+    if (change.p99Ms < change.medianMs) throw new PageRequestError(400, 'p99Ms must be at least medianMs');
+    const known = this.traffic()
+      .versions()
+      .some(
+        (v) =>
+          v.namespace === change.namespace && v.service === change.service && v.version === change.version,
+      );
+    if (!known)
+      throw new PageRequestError(
+        404,
+        `no simulated version ${change.service}.${change.namespace} ${change.version}`,
+      );
+    await this.traffic().set(change);
+    return { ok: true };
   }
 
   /** What `user` sees in `channel`: the channel's messages and threads, and what is only for them. */

@@ -37,6 +37,8 @@ export interface EngineHarness {
   advance: (minutes?: number) => Promise<void>;
   /** One tick at the simulated time, each release's job run in turn. */
   tick: () => Promise<TickReport>;
+  /** Runs ticks another way from now on (through a running bot's queue and workers). */
+  tickWith: (run: (at: Date) => Promise<TickReport>) => void;
   /** Reads the live reviews VirtualService. */
   reviews: () => Promise<{
     metadata: k8s.V1ObjectMeta;
@@ -149,7 +151,9 @@ export async function startEngine(
 
   // Each release's share of a tick runs here, one after the other: the engine is under test, not the
   // queue (the queue has its own tests on ElasticMQ).
+  let ticker: ((at: Date) => Promise<TickReport>) | undefined;
   const runTick = (at: Date) =>
+    ticker?.(at) ??
     tick(
       {
         ...deps,
@@ -180,6 +184,9 @@ export async function startEngine(
       await runTick(new Date(clock));
     },
     tick: () => runTick(new Date(clock)),
+    tickWith: (run) => {
+      ticker = run;
+    },
     reviews: async () =>
       (await custom.getNamespacedCustomObject({
         group: 'networking.istio.io',

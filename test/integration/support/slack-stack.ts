@@ -1,21 +1,15 @@
 /**
- * The bot's Slack side as `npm start` wires it locally: a Slack emulator, the Slack ingress behind the local
- * API Gateway front door, the worker on an in-process queue, the release engine on the bed, and the local
- * Slack page in front of it all.
+ * The bot's Slack side as `npm start` runs it: the real handlers built by the composition root from an
+ * environment (local/bot.ts), the ingress behind the local API Gateway front door, workers fed by ElasticMQ,
+ * the Slack emulator, the release engine on the bed (its simulated clock, store and least-privilege router),
+ * and the local Slack page in front of it all.
  */
-import { WebClient } from '@slack/web-api';
-import { startFrontDoor } from '../../../local/front-door.js';
+import { type LocalBot, startLocalBot } from '../../../local/bot.js';
 import { connectSlackEmulator, type SlackEmulatorControl } from '../../../local/slack/emulator-control.js';
 import { startSlackPage } from '../../../local/slack/page/slack-page.js';
-import { redFiguresOf } from '../../../src/app/canary-analysis.js';
-import type { ReleaseDependencies } from '../../../src/app/dependencies.js';
-import { createSlackIngress } from '../../../src/chat/slack/slack-ingress.js';
-import { InProcessJobQueue } from '../../../src/chat/slack/slack-job.js';
-import { SlackReleaseNotifier } from '../../../src/chat/slack/slack-notifier.js';
-import { SlackSummaryPublisher } from '../../../src/chat/slack/slack-summary-publisher.js';
-import { runSlackJob } from '../../../src/chat/slack/slack-worker.js';
-import type { RedFigures } from '../../../src/chat/views/index.js';
-import type { Release } from '../../../src/domain/release/index.js';
+import type { Logger } from '../../../src/app/logger.js';
+import { silentLogger } from '../../../src/app/logger.js';
+import type { SlackWorkerDependencies } from '../../../src/chat/slack/slack-worker.js';
 import { type EngineHarness, startEngine } from './engine-harness.js';
 
 /** Where the emulator is and how the bot talks to it (the bed's `slack` entry has this shape). */
@@ -27,14 +21,17 @@ export interface SlackEndpoint {
 
 export interface SlackStack {
   engine: EngineHarness;
-  deps: ReleaseDependencies;
+  bot: LocalBot;
+  /** The worker's dependencies; `log` can be swapped after the stack is built (every handler follows it). */
+  deps: SlackWorkerDependencies;
   emulator: SlackEmulatorControl;
-  queue: InProcessJobQueue;
+  /** `drain()` waits until every job sent so far (and those they sent) is done. */
+  queue: { drain: () => Promise<void> };
   /** The local Slack page's address. */
   pageUrl: string;
   /** The Slack handler (`…/slack/events`) behind the front door. */
   slackUrl: string;
-  /** Errors of worker jobs; a test expects none. */
+  /** Failures of worker jobs (as the worker logged them); a test expects none. */
   jobErrors: unknown[];
   close: () => Promise<void>;
 }
@@ -46,61 +43,76 @@ export interface SlackStack {
  * @example const stack = await startSlackStack(); // open stack.pageUrl in a browser
  */
 export async function startSlackStack(
-  options: { slack?: SlackEndpoint; red?: (release: Release) => Promise<RedFigures | undefined> } = {},
+  options: { slack?: SlackEndpoint; env?: Record<string, string> } = {},
 ): Promise<SlackStack> {
   const engine = await startEngine();
   const slack = options.slack ?? engine.bed.slack;
-  const client = new WebClient(slack.botToken, { slackApiUrl: `${slack.url}/api/` });
-  const deps = engine.deps;
-  deps.notifier = new SlackReleaseNotifier(client, {
-    red: options.red ?? ((release) => redFiguresOf(deps, release)),
-  });
-  deps.policy = { default: { starters: ['*'], approvers: ['S0APPROVERS'], fourEyes: true } };
-  deps.groupsOf = async (userId) => {
-    const members = await client.usergroups.users.list({ usergroup: 'S0APPROVERS' });
-    return members.users?.includes(userId) ? ['S0APPROVERS'] : [];
-  };
-  const charts = new SlackSummaryPublisher(client, { timeZone: 'UTC' });
   const jobErrors: unknown[] = [];
-  const queue = new InProcessJobQueue(
-    // Charts of /canary metrics go to the same emulator.
-    (job) => runSlackJob({ ...deps, charts }, job),
-    (error) => jobErrors.push(error),
+  const holder: { log: Logger } = { log: silentLogger };
+  const log: Logger = {
+    info: (m, f) => holder.log.info(m, f),
+    warn: (m, f) => holder.log.warn(m, f),
+    error: (m, f) => {
+      if (/job failed/.test(m)) jobErrors.push(f?.error ?? m);
+      holder.log.error(m, f);
+    },
+  };
+  const bot = await startLocalBot(
+    engine.bed,
+    {
+      CANARY_BOT_SLACK_SIGNING_SECRET: slack.signingSecret,
+      CANARY_BOT_SLACK_BOT_TOKEN: slack.botToken,
+      CANARY_BOT_SLACK_API_URL: `${slack.url}/api/`,
+      CANARY_BOT_CLUSTERS: JSON.stringify({
+        bed: { kube: { mode: 'kubeconfig' }, prometheus: { url: engine.bed.prometheus.url } },
+      }),
+      CANARY_BOT_DEFAULT_NAMESPACE: engine.namespace,
+      CANARY_BOT_POLICY: JSON.stringify({
+        default: { starters: ['*'], approvers: ['S0APPROVERS'], fourEyes: true },
+      }),
+      ...options.env,
+    },
+    {
+      log,
+      // The engine's simulated clock, its store and its router (as the least-privilege bot, writes counted).
+      overrides: {
+        clock: engine.deps.clock,
+        store: engine.deps.store,
+        routers: engine.deps.routers,
+        metricsFor: engine.deps.metricsFor,
+      },
+    },
   );
-  const ingress = createSlackIngress({
-    signingSecret: slack.signingSecret,
-    botToken: slack.botToken,
-    apiUrl: `${slack.url}/api/`,
-    claims: deps.store,
-    queue,
-    policy: deps.policy,
-    defaultNamespace: engine.namespace,
-    clock: () => new Date(),
-    // Follows deps.log, so a test can swap the logger after the stack is built.
-    log: {
-      info: (m, f) => deps.log.info(m, f),
-      warn: (m, f) => deps.log.warn(m, f),
-      error: (m, f) => deps.log.error(m, f),
+  engine.tickWith(async (at) => {
+    const report = await bot.tick(at);
+    await bot.settled();
+    return report;
+  });
+  const deps = bot.worker.deps;
+  Object.defineProperty(deps, 'log', {
+    get: () => holder.log,
+    set: (next: Logger) => {
+      holder.log = next;
     },
   });
-  const door = await startFrontDoor({ 'POST /slack/events': ingress as never });
   const page = await startSlackPage({
     emulatorUrl: slack.url,
-    botUrl: `${door.url}/slack/events`,
+    botUrl: bot.slackUrl,
     signingSecret: slack.signingSecret,
   });
   return {
     engine,
+    bot,
     deps,
     emulator: connectSlackEmulator(slack.url),
-    queue,
+    queue: { drain: () => bot.settled() },
     pageUrl: page.url,
-    slackUrl: `${door.url}/slack/events`,
+    slackUrl: bot.slackUrl,
     jobErrors,
     close: async () => {
       await page.close();
-      await queue.drain();
-      await door.close();
+      await bot.settled().catch(() => undefined);
+      await bot.close();
       await engine.close();
     },
   };
