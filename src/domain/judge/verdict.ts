@@ -27,19 +27,29 @@ export interface JudgeInput {
 
 /** Tunables, with Flagger's thresholds as hard limits. See `DEFAULT_JUDGE_CONFIG`. */
 export interface JudgeConfig {
-  /** Hard limit like Flagger's `request-success-rate` min, in percent (99). */
+  /**
+   * Hard limit like Flagger's `request-success-rate` min, in percent (99). The canary must be
+   * confidently within it to pass; it fails on it only when it is also worse than the baseline (the
+   * errors ratio), so a problem both versions share (a dependency down) holds the canary back without
+   * rolling it back. With no baseline traffic the limit alone decides.
+   */
   readonly minSuccessRatePercent: number;
-  /** Hard limit like Flagger's `request-duration` max for the p99, in ms (500). */
+  /** Hard limit like Flagger's `request-duration` max for the p99, in ms (500); like the success rate. */
   readonly maxP99Ms: number;
   /**
    * The canary's error rate is acceptable up to the larger of `floorPercent` and `ratio` x baseline's:
    * error rates under the floor are never held against it, and above it only a real multiple counts.
+   * It passes when confidently under the larger of `passFloorPercent` and passMargin x ratio x baseline.
    */
-  readonly errorTolerance: { readonly ratio: number; readonly floorPercent: number };
+  readonly errorTolerance: {
+    readonly ratio: number;
+    readonly floorPercent: number;
+    readonly passFloorPercent: number;
+  };
   /**
    * Latency is compared at each quantile q of the baseline: the share of canary requests slower than
    * the bucket boundary above the baseline's q-quantile is acceptable up to the larger of (1 - q) and
-   * `ratio` x the baseline's share.
+   * `ratio` x the baseline's share. It passes when confidently under passMargin times both.
    */
   readonly latencyTolerance: { readonly ratio: number; readonly quantiles: readonly number[] };
   /**
@@ -47,8 +57,19 @@ export interface JudgeConfig {
    * 1 - failConfidence of the time over the whole analysis, however many looks (e.g. 0.99).
    */
   readonly failConfidence: number;
-  /** Confidence needed to pass a check, e.g. 0.95. */
+  /**
+   * Confidence needed to pass a check, e.g. 0.99: a canary beyond a check's pass tolerance passes it at
+   * most 1 - passConfidence of the time over the whole analysis, however many looks.
+   */
   readonly passConfidence: number;
+  /**
+   * A comparison with the baseline passes when the canary is confidently within a pass tolerance wider
+   * than the fail tolerance: `passMargin` times its ratios (and times latency's floor; errors have
+   * their own `passFloorPercent`). Between the two tolerances neither verdict is owed (Wald's
+   * indifference zone): a canary a little worse than the fail tolerance may pass, and a healthy canary
+   * passes on a fraction of the data a pass at the fail tolerance would need.
+   */
+  readonly passMargin: number;
   /** A check never fails on fewer failing (or slow) canary requests than this. */
   readonly minBadRequests: number;
   /**
@@ -66,10 +87,11 @@ export interface JudgeConfig {
 export const DEFAULT_JUDGE_CONFIG: JudgeConfig = {
   minSuccessRatePercent: 99,
   maxP99Ms: 500,
-  errorTolerance: { ratio: 1.5, floorPercent: 0.25 },
+  errorTolerance: { ratio: 1.5, floorPercent: 0.25, passFloorPercent: 1 },
   latencyTolerance: { ratio: 2, quantiles: [0.9, 0.99] },
   failConfidence: 0.99,
-  passConfidence: 0.95,
+  passConfidence: 0.99,
+  passMargin: 2,
   minBadRequests: 3,
   minRequests: 20,
   minBaselineTail: 10,
