@@ -291,6 +291,45 @@ describe('judgeCanary', () => {
     );
   });
 
+  it("passes Flagger's limits on observation beside a baseline, on confidence without one", () => {
+    // Prepare: 100 canary requests, none failed, all fast
+    const canary = { requests: 100, errors: 0, latency: histogram({ 100: 100 }) };
+    const baseline = { requests: 900, errors: 1, latency: histogram({ 100: 900 }) };
+    // Act
+    const beside = look(canary, baseline, 300);
+    const alone = look(canary, { requests: 0, errors: 0 }, 300);
+    const aloneLonger = look({ requests: 2000, errors: 0 }, { requests: 0, errors: 0 }, 1800);
+    // Assess
+    expect(reasonOf(beside.reasons, 'success-rate')).toEqual(
+      expect.objectContaining({
+        status: 'pass',
+        message: 'canary success rate 100% (100/100) meets the 99% minimum',
+      }),
+    );
+    expect(reasonOf(alone.reasons, 'success-rate').status).toBe('pending');
+    expect(reasonOf(aloneLonger.reasons, 'success-rate').status).toBe('pass');
+  });
+
+  it('never fails a check on fewer than 3 bad requests', () => {
+    // Prepare: 2 errors in 25 requests against a clean baseline and a 0.01% floor: overwhelming, but only 2
+    const config = {
+      ...DEFAULT_JUDGE_CONFIG,
+      errorTolerance: { ...DEFAULT_JUDGE_CONFIG.errorTolerance, floorPercent: 0.01 },
+    };
+    const canary = { requests: 25, errors: 2 };
+    const baseline = { requests: 100_000, errors: 0 };
+    // Act
+    const { verdict, reasons } = judgeCanary(
+      { canary, baseline, elapsedSeconds: 300, canaryIdleSeconds: 0 },
+      config,
+    );
+    // Assess
+    expect(verdict).toBe('inconclusive');
+    expect(reasonOf(reasons, 'errors-vs-baseline').message).toContain(
+      'but only 2 bad requests (3 needed to fail)',
+    );
+  });
+
   it('refuses negative counts and out-of-range settings with typed errors', () => {
     // Prepare
     const baseline = { requests: 10, errors: 0 };
