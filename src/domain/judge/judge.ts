@@ -26,6 +26,21 @@
  * promoted. Below `minRequests` canary requests a check needs the square of the usual evidence, so a
  * handful of requests never rolls back.
  */
+
+import { customCheckProblems, judgeCustomCheck } from './custom-check.js';
+import {
+  type Count,
+  canaryShare,
+  compareWithBaseline,
+  type Evidence,
+  evidenceFigures,
+  failBar,
+  leaning,
+  passBar,
+  statusOf,
+  type Tolerance,
+  toleranceText,
+} from './evidence.js';
 import {
   boundaryAtOrAbove,
   boundaryAtOrBelow,
@@ -39,6 +54,7 @@ import {
 import { confidenceOf, lowerEvidence, upperEvidence } from './sequential-test.js';
 import {
   type CheckStatus,
+  type CustomCheckReading,
   DEFAULT_JUDGE_CONFIG,
   InvalidJudgeConfigError,
   InvalidJudgeInputError,
@@ -53,7 +69,6 @@ import {
   formatCount,
   formatDuration,
   formatMilliseconds,
-  formatPercent,
   formatShare,
   quantileName,
 } from './wording.js';
@@ -76,6 +91,7 @@ export function judgeCanary(input: JudgeInput, config: JudgeConfig = DEFAULT_JUD
   const baseline = cleanTraffic(input.baseline, 'baseline');
   const elapsed = nonNegative(input.elapsedSeconds, 'elapsedSeconds');
   const idle = nonNegative(input.canaryIdleSeconds, 'canaryIdleSeconds');
+  const custom = cleanCustom(input.custom ?? []);
 
   const canaryLatencyTotal = canary.latency ? histogramTotal(canary.latency) : 0;
   if (canary.requests <= 0 && canaryLatencyTotal <= 0) {
@@ -97,6 +113,7 @@ export function judgeCanary(input: JudgeInput, config: JudgeConfig = DEFAULT_JUD
     successRate(canary, baseline, config),
     ...config.latencyTolerance.quantiles.map((q) => latencyVsBaseline(canary, baseline, q, config)),
     p99Limit(canary, baseline, config),
+    ...custom.map((reading) => judgeCustomCheck(reading, config)),
   ];
   const idleTooLong = idle >= config.maxIdleSeconds;
   if (idleTooLong) {
@@ -119,18 +136,6 @@ interface CleanTraffic {
   readonly latency: LatencyBucket[] | undefined;
 }
 
-/** Evidence from one check, in both directions, and the requests it rests on. */
-interface Evidence {
-  readonly failEvidence: number;
-  readonly passEvidence: number;
-  readonly badRequests: number;
-  readonly requests: number;
-  /** Hard limits: the evidence that the canary is beyond the limit, whatever the baseline does. */
-  readonly beyondLimit?: number;
-  /** Hard limits with a baseline: the canary's observed share is within the limit, which suffices to pass. */
-  readonly withinObserved?: boolean;
-}
-
 function verdictOf(reasons: readonly Reason[], idleTooLong: boolean): Verdict['verdict'] {
   if (reasons.some((r) => r.status === 'fail')) return 'fail';
   if (idleTooLong) return 'no-data';
@@ -145,69 +150,6 @@ function sortReasons(reasons: Reason[]): Reason[] {
     .map((reason, index) => ({ reason, index }))
     .sort((a, b) => STATUS_ORDER[a.reason.status] - STATUS_ORDER[b.reason.status] || a.index - b.index)
     .map(({ reason }) => reason);
-}
-
-function statusOf(evidence: Evidence, config: JudgeConfig): Exclude<CheckStatus, 'skipped' | 'no-data'> {
-  if (evidence.failEvidence >= failBar(config, evidence) && evidence.badRequests >= config.minBadRequests) {
-    return 'fail';
-  }
-  if (evidence.passEvidence >= passBar(config) || evidence.withinObserved === true) return 'pass';
-  return 'pending';
-}
-
-/** Evidence needed to fail: squared (overwhelming) while the canary has served only a handful of requests. */
-function failBar(config: JudgeConfig, evidence: Evidence): number {
-  const bar = 1 / (1 - config.failConfidence);
-  return evidence.requests < config.minRequests ? bar * bar : bar;
-}
-
-function passBar(config: JudgeConfig): number {
-  return 1 / (1 - config.passConfidence);
-}
-
-/** Bad and total requests of one version on one count (errors, or requests slower than a boundary). */
-interface Count {
-  readonly bad: number;
-  readonly total: number;
-}
-
-/** A tolerance: the larger of a floor and a multiple of the baseline's rate. */
-interface Tolerance {
-  readonly floor: number;
-  readonly ratio: number;
-}
-
-/**
- * Intersection-union comparison: fails when worse than the fail tolerance's floor AND its ratio x
- * baseline; passes when within the pass tolerance's floor OR its ratio x baseline.
- */
-function compareWithBaseline(canary: Count, baseline: Count, fail: Tolerance, pass: Tolerance): Evidence {
-  const bad = canary.bad + baseline.bad;
-  return {
-    failEvidence: Math.min(
-      upperEvidence(canary.bad, canary.total, fail.floor),
-      upperEvidence(canary.bad, bad, canaryShare(canary, baseline, fail.ratio)),
-    ),
-    passEvidence:
-      (lowerEvidence(canary.bad, canary.total, Math.min(pass.floor, MAX_PROPORTION)) +
-        lowerEvidence(canary.bad, bad, canaryShare(canary, baseline, pass.ratio))) /
-      2,
-    badRequests: canary.bad,
-    requests: canary.total,
-  };
-}
-
-/** `the larger of 0.25% and 1.5 × baseline` */
-function toleranceText(tolerance: Tolerance): string {
-  return `the larger of ${formatPercent(tolerance.floor)} and ${tolerance.ratio} × baseline`;
-}
-
-/** A tolerance never reaches 100%: there would be nothing left to be within. */
-const MAX_PROPORTION = 0.999;
-
-/** The share of all bad requests that come from the canary when its rate is `ratio` x the baseline's. */
-function canaryShare(canary: Count, baseline: Count, ratio: number): number {
-  return (ratio * canary.total) / (ratio * canary.total + baseline.total);
 }
 
 /**
@@ -245,22 +187,6 @@ function sharedProblem(evidence: Evidence, config: JudgeConfig, baselineFigure: 
   return shared
     ? `; so is the baseline's, ${baselineFigure}: a problem both versions share is not held against the canary, but it is not promoted either`
     : '';
-}
-
-/** The end of a pending message: how the evidence leans so far, if it leans at all. */
-function leaning(evidence: Evidence, config: JudgeConfig, worse: string, within: string): string {
-  const bar = failBar(config, evidence);
-  if (evidence.failEvidence >= bar) {
-    return `; ${formatConfidence(confidenceOf(evidence.failEvidence))} sure it is ${worse}, but only ${formatCount(evidence.badRequests)} bad requests (${config.minBadRequests} needed to fail)`;
-  }
-  if (evidence.failEvidence >= 4) {
-    const few = evidence.requests < config.minRequests ? ` on fewer than ${config.minRequests} requests` : '';
-    return `; so far ${formatConfidence(confidenceOf(evidence.failEvidence))} sure it is ${worse} (${formatConfidence(confidenceOf(bar))} needed to fail${few})`;
-  }
-  if (evidence.passEvidence >= 4) {
-    return `; so far ${formatConfidence(confidenceOf(evidence.passEvidence))} sure it is ${within} (${formatConfidence(config.passConfidence)} needed to pass)`;
-  }
-  return '';
 }
 
 function errorsVsBaseline(canary: CleanTraffic, baseline: CleanTraffic, config: JudgeConfig): Reason {
@@ -502,19 +428,30 @@ function slowCount(latency: LatencyBucket[] | undefined, boundary: number): Coun
   return { bad, total };
 }
 
-function evidenceFigures(evidence: Evidence): Record<string, number> {
-  return {
-    failConfidence: confidenceOf(evidence.failEvidence),
-    passConfidence: confidenceOf(evidence.passEvidence),
-  };
-}
-
 function cleanTraffic(traffic: VersionTraffic, version: string): CleanTraffic {
   const requests = nonNegative(traffic.requests, `${version}.requests`);
   const errors = Math.min(nonNegative(traffic.errors, `${version}.errors`), requests);
   if (traffic.latency === undefined) return { requests, errors, latency: undefined };
   for (const bucket of traffic.latency) nonNegative(bucket.count, `${version}.latency[le=${bucket.le}]`);
   return { requests, errors, latency: normalizeHistogram(traffic.latency) };
+}
+
+/** Custom readings with valid definitions and counts; a bad definition is a configuration error. */
+function cleanCustom(readings: readonly CustomCheckReading[]): CustomCheckReading[] {
+  const problems = readings.flatMap((reading) => customCheckProblems(reading.check));
+  if (problems.length > 0) throw new InvalidJudgeConfigError(`invalid custom checks: ${problems.join('; ')}`);
+  return readings.map((reading) => {
+    if ('minutes' in reading) return reading;
+    const count = (side: 'canary' | 'baseline') => {
+      const total = nonNegative(reading[side].total, `${reading.check.name}.${side}.total`);
+      const events = Math.min(
+        nonNegative(reading[side].events, `${reading.check.name}.${side}.events`),
+        total,
+      );
+      return { events, total };
+    };
+    return { check: reading.check, canary: count('canary'), baseline: count('baseline') };
+  });
 }
 
 function nonNegative(value: number, name: string): number {

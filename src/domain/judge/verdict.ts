@@ -23,7 +23,64 @@ export interface JudgeInput {
   readonly elapsedSeconds: number;
   /** Seconds since the canary last served a request (equal to `elapsedSeconds` if it never did). */
   readonly canaryIdleSeconds: number;
+  /** Custom checks read for this look, judged beside the built-in ones. */
+  readonly custom?: readonly CustomCheckReading[];
 }
+
+/**
+ * A check a team defines on its own metric, compared between canary and baseline with the same
+ * always-valid tests and the same fail and pass confidences as the built-in checks.
+ */
+export type CustomCheck = RatioCheck | BoundedCheck;
+
+/** A share of events (failed checkouts per checkout, conversions per visit), compared like the error rate. */
+export interface RatioCheck {
+  readonly kind: 'ratio';
+  readonly name: string;
+  /** Whether a lower share (failures) or a higher one (conversions) is better. */
+  readonly better: 'lower' | 'higher';
+  /**
+   * A share on the good side of the floor (below it, or above it when higher is better) is never held
+   * against the canary; in (0, 1).
+   */
+  readonly floor: number;
+  /** The canary's share may be `ratio` times worse than the baseline's (>= 1). */
+  readonly ratio: number;
+}
+
+/**
+ * A metric read once a minute within known bounds, that does not scale with the traffic share (a cache
+ * hit ratio, memory per pod), compared by its mean: a guard that fails on evidence and passes on the
+ * observed means (see custom-check.ts).
+ */
+export interface BoundedCheck {
+  readonly kind: 'bounded';
+  readonly name: string;
+  readonly better: 'lower' | 'higher';
+  /** Every per-minute value lies in [min, max]; values outside are clamped. */
+  readonly min: number;
+  readonly max: number;
+  /** The canary's mean may be worse than the baseline's by `absolute` units plus `relative` x the baseline's. */
+  readonly absolute: number;
+  readonly relative: number;
+}
+
+/** Events and opportunities of one version over the analysis window. */
+export interface EventCount {
+  readonly events: number;
+  readonly total: number;
+}
+
+/** One minute of a bounded metric, for both versions. */
+export interface MinutePair {
+  readonly canary: number;
+  readonly baseline: number;
+}
+
+/** What a custom check read for one look: counts since the step began, or one pair of values a minute. */
+export type CustomCheckReading =
+  | { readonly check: RatioCheck; readonly canary: EventCount; readonly baseline: EventCount }
+  | { readonly check: BoundedCheck; readonly minutes: readonly MinutePair[] };
 
 /** Tunables, with Flagger's thresholds as hard limits. See `DEFAULT_JUDGE_CONFIG`. */
 export interface JudgeConfig {
@@ -111,7 +168,8 @@ export type CheckName =
   | 'errors-vs-baseline'
   | 'success-rate'
   | 'latency-vs-baseline'
-  | 'p99-limit';
+  | 'p99-limit'
+  | 'custom';
 
 /** Outcome of one check: `pending` = not enough data yet; `skipped` = could not run; `no-data` = no canary traffic. */
 export type CheckStatus = 'pass' | 'fail' | 'pending' | 'skipped' | 'no-data';
@@ -119,6 +177,8 @@ export type CheckStatus = 'pass' | 'fail' | 'pending' | 'skipped' | 'no-data';
 /** One reason, a plain sentence and the numbers behind it. */
 export interface Reason {
   readonly check: CheckName;
+  /** The custom check's name, for `custom` reasons. */
+  readonly name?: string;
   readonly status: CheckStatus;
   readonly message: string;
   readonly figures: Readonly<Record<string, number>>;
