@@ -39,6 +39,7 @@ export const FLAGGER_DEFAULTS: FlaggerSettings = { minSuccessRatePercent: 99, ma
 /** One analysis run of Flagger's scheduler, tick by tick. */
 export class FlaggerReferenceJudge {
   private failedChecks = 0;
+  private lastPassed = false;
 
   constructor(private readonly settings: FlaggerSettings = FLAGGER_DEFAULTS) {}
 
@@ -47,10 +48,17 @@ export class FlaggerReferenceJudge {
     return this.failedChecks;
   }
 
+  /** Whether the checks of the last tick passed (Flagger then advances the canary). */
+  get lastCheckPassed(): boolean {
+    return this.lastPassed;
+  }
+
   /** One tick with the last interval's canary traffic: roll back, or keep analysing. */
   tick(window: WindowCounts): 'rollback' | 'continue' {
+    this.lastPassed = false;
     if (this.failedChecks >= this.settings.threshold) return 'rollback';
-    if (!this.checksPass(window)) this.failedChecks++;
+    this.lastPassed = this.checksPass(window);
+    if (!this.lastPassed) this.failedChecks++;
     return 'continue';
   }
 

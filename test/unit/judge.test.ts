@@ -1,3 +1,4 @@
+import { poisson, seededRandom } from '../../bench/judge/random.js';
 import {
   DEFAULT_JUDGE_CONFIG,
   InvalidJudgeConfigError,
@@ -55,7 +56,7 @@ describe('judgeCanary', () => {
       }),
     );
     expect(reasonOf(reasons, 'success-rate').message).toBe(
-      'canary success rate 95.2% (476/500) is below the 99% minimum: 99.99% sure',
+      "canary success rate 95.2% (476/500) is below the 99% minimum and worse than the baseline's 99.9% (2997/3000): 99.99% sure",
     );
   });
 
@@ -67,7 +68,8 @@ describe('judgeCanary', () => {
     const { verdict, reasons } = look(canary, baseline, 120);
     // Assess
     expect(verdict).toBe('inconclusive');
-    expect(reasons.map((r) => r.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending']);
+    // The comparisons carry the evidence; within Flagger's limits as observed is not enough to pass
+    expect(reasons.map((r) => r.status)).toEqual(['pending', 'pending', 'pending', 'pass', 'pass']);
     expect(reasonOf(reasons, 'latency-vs-baseline', 0.99).message).toBe(
       'baseline served 500 requests; 1000 needed to place its p99 before comparing the canary with it',
     );
@@ -120,8 +122,27 @@ describe('judgeCanary', () => {
     );
   });
 
-  it('fails on the absolute p99 limit even when the baseline is just as slow', () => {
-    // Prepare: 10% of requests above 500 ms, in both versions
+  it('fails on the absolute p99 limit when the baseline is within it', () => {
+    // Prepare: 10% of canary requests above 500 ms, 0.2% of the baseline's
+    const slow = (n: number) =>
+      histogram({ 100: 0.3 * n, 250: 0.4 * n, 500: 0.2 * n, 1000: 0.08 * n, 2500: 0.02 * n });
+    const canary = { requests: 2000, errors: 2, latency: slow(2000) };
+    const baseline = { requests: 18000, errors: 18, latency: healthyLatency(18000) };
+    // Act
+    const { verdict, reasons } = look(canary, baseline);
+    // Assess
+    expect(verdict).toBe('fail');
+    expect(reasonOf(reasons, 'p99-limit')).toEqual(
+      expect.objectContaining({
+        status: 'fail',
+        message:
+          'canary p99 ≈ 1.8 s over 2000 requests is above the 500 ms limit: 10% (200/2000) took longer than 500 ms (baseline 0.2% (36/18000)); 99.99% sure more than 1% do',
+      }),
+    );
+  });
+
+  it('holds back, without rolling back, a canary as slow as its baseline beyond the p99 limit', () => {
+    // Prepare: 10% of requests above 500 ms, in both versions (a shared dependency is slow)
     const slow = (n: number) =>
       histogram({ 100: 0.3 * n, 250: 0.4 * n, 500: 0.2 * n, 1000: 0.08 * n, 2500: 0.02 * n });
     const canary = { requests: 2000, errors: 2, latency: slow(2000) };
@@ -129,9 +150,14 @@ describe('judgeCanary', () => {
     // Act
     const { verdict, reasons } = look(canary, baseline);
     // Assess
-    expect(verdict).toBe('fail');
-    expect(reasons[0]?.message).toBe(
-      'canary p99 ≈ 1.8 s over 2000 requests is above the 500 ms limit: 10% (200/2000) took longer than 500 ms; 99.99% sure more than 1% do',
+    expect(verdict).toBe('inconclusive');
+    expect(reasons[0]).toEqual(
+      expect.objectContaining({
+        check: 'p99-limit',
+        status: 'pending',
+        message:
+          "canary p99 ≈ 1.8 s over 2000 requests is above the 500 ms limit: 10% (200/2000) took longer than 500 ms; so is the baseline's, 10% (1800/18000) slower than 500 ms: a problem both versions share is not held against the canary, but it is not promoted either",
+      }),
     );
     expect(reasonOf(reasons, 'latency-vs-baseline', 0.99).status).toBe('pass');
   });
@@ -166,7 +192,7 @@ describe('judgeCanary', () => {
     expect(beyond.verdict).toBe('fail');
   });
 
-  it('tolerates a noisy baseline in the comparison but keeps the absolute success-rate limit', () => {
+  it('neither rolls back nor promotes a canary under the success-rate limit when its baseline is too', () => {
     // Prepare: baseline 2% errors, canary 2.5% (within 1.5 x baseline), both under Flagger's 99%
     const canary = { requests: 100_000, errors: 2500 };
     const baseline = { requests: 900_000, errors: 18_000 };
@@ -174,10 +200,64 @@ describe('judgeCanary', () => {
     const { verdict, reasons } = look(canary, baseline);
     // Assess
     expect(reasonOf(reasons, 'errors-vs-baseline').status).toBe('pass');
-    expect(reasonOf(reasons, 'success-rate').message).toBe(
-      'canary success rate 97.5% (97500/100000) is below the 99% minimum: 99.99% sure',
+    expect(reasonOf(reasons, 'success-rate')).toEqual(
+      expect.objectContaining({
+        status: 'pending',
+        message:
+          "canary success rate 97.5% (97500/100000) is below the 99% minimum; so is the baseline's, 98% (882000/900000): a problem both versions share is not held against the canary, but it is not promoted either",
+      }),
     );
+    expect(verdict).toBe('inconclusive');
+  });
+
+  it('fails on the success-rate limit alone when the baseline is within it', () => {
+    // Prepare: canary 2.5% errors, baseline 0.1%
+    const canary = { requests: 100_000, errors: 2500 };
+    const baseline = { requests: 900_000, errors: 900 };
+    // Act
+    const { verdict, reasons } = look(canary, baseline);
+    // Assess
+    expect(reasonOf(reasons, 'success-rate').status).toBe('fail');
     expect(verdict).toBe('fail');
+  });
+
+  it('passes a healthy canary after five minutes at 10 requests a second', () => {
+    // Prepare: 3000 canary requests with 3 errors, the baseline 9 times as many, the same latency
+    const canary = { requests: 3000, errors: 3, latency: healthyLatency(3000) };
+    const baseline = { requests: 27_000, errors: 27, latency: healthyLatency(27_000) };
+    // Act
+    const { verdict, reasons } = look(canary, baseline, 300);
+    // Assess
+    expect(verdict).toBe('pass');
+    expect(reasonOf(reasons, 'errors-vs-baseline').message).toBe(
+      'canary error rate 0.1% (3/3000) vs baseline 0.1% (27/27000): 99.99% sure it is within the larger of 1% and 3 × baseline',
+    );
+  });
+
+  it('passes a canary beyond its pass tolerance at most 1% of the time over 30 looks', () => {
+    // Prepare: canary errors at exactly 3 x the baseline's 1% (the pass tolerance), 100 requests a minute
+    const random = seededRandom(7);
+    // Poisson errors: the traffic the conditional test is exact for
+    const draw = (n: number, p: number) => poisson(random, n * p);
+    const runs = 200;
+    let passed = 0;
+    // Act
+    for (let run = 0; run < runs; run++) {
+      const canary = { requests: 0, errors: 0 };
+      const baseline = { requests: 0, errors: 0 };
+      for (let minute = 1; minute <= 30; minute++) {
+        canary.requests += 100;
+        canary.errors += draw(100, 0.03);
+        baseline.requests += 900;
+        baseline.errors += draw(900, 0.01);
+        if (reasonOf(look(canary, baseline, minute * 60).reasons, 'errors-vs-baseline').status === 'pass') {
+          passed++;
+          break;
+        }
+      }
+    }
+    // Assess: at most 1% in expectation; 2 of 200 or fewer with high probability
+    expect(passed).toBeLessThanOrEqual(Math.ceil(0.01 * runs));
   });
 
   it('fails on a handful of requests only when the evidence is overwhelming', () => {
@@ -190,7 +270,7 @@ describe('judgeCanary', () => {
     // Assess
     expect(handful.verdict).toBe('inconclusive');
     expect(reasonOf(handful.reasons, 'p99-limit').message).toBe(
-      'canary p99 ≈ 978 ms over 13 requests: not enough data yet to tell whether it is within the 500 ms limit; so far 99.6% sure it is above (99.99% needed to fail on fewer than 20 requests)',
+      'canary p99 ≈ 978 ms over 13 requests: not enough data yet to tell whether it is within the 500 ms limit; so far 98.2% sure it is above (99.99% needed to fail on fewer than 20 requests)',
     );
     expect(allFailing.verdict).toBe('fail');
   });
@@ -208,6 +288,45 @@ describe('judgeCanary', () => {
         message:
           'no baseline traffic in the window: canary errors 3% (60/2000) are judged against the success-rate limit only',
       }),
+    );
+  });
+
+  it("passes Flagger's limits on observation beside a baseline, on confidence without one", () => {
+    // Prepare: 100 canary requests, none failed, all fast
+    const canary = { requests: 100, errors: 0, latency: histogram({ 100: 100 }) };
+    const baseline = { requests: 900, errors: 1, latency: histogram({ 100: 900 }) };
+    // Act
+    const beside = look(canary, baseline, 300);
+    const alone = look(canary, { requests: 0, errors: 0 }, 300);
+    const aloneLonger = look({ requests: 2000, errors: 0 }, { requests: 0, errors: 0 }, 1800);
+    // Assess
+    expect(reasonOf(beside.reasons, 'success-rate')).toEqual(
+      expect.objectContaining({
+        status: 'pass',
+        message: 'canary success rate 100% (100/100) meets the 99% minimum',
+      }),
+    );
+    expect(reasonOf(alone.reasons, 'success-rate').status).toBe('pending');
+    expect(reasonOf(aloneLonger.reasons, 'success-rate').status).toBe('pass');
+  });
+
+  it('never fails a check on fewer than 3 bad requests', () => {
+    // Prepare: 2 errors in 25 requests against a clean baseline and a 0.01% floor: overwhelming, but only 2
+    const config = {
+      ...DEFAULT_JUDGE_CONFIG,
+      errorTolerance: { ...DEFAULT_JUDGE_CONFIG.errorTolerance, floorPercent: 0.01 },
+    };
+    const canary = { requests: 25, errors: 2 };
+    const baseline = { requests: 100_000, errors: 0 };
+    // Act
+    const { verdict, reasons } = judgeCanary(
+      { canary, baseline, elapsedSeconds: 300, canaryIdleSeconds: 0 },
+      config,
+    );
+    // Assess
+    expect(verdict).toBe('inconclusive');
+    expect(reasonOf(reasons, 'errors-vs-baseline').message).toContain(
+      'but only 2 bad requests (3 needed to fail)',
     );
   });
 

@@ -57,14 +57,11 @@ function logMixtureRatio(hits: number, trials: number, p0: number, side: 1 | -1)
   if (p0 <= 0) return side > 0 && x > 0 ? Number.POSITIVE_INFINITY : 0;
   if (p0 >= 1) return side < 0 && misses > 0 ? Number.POSITIVE_INFINITY : 0;
   if (trials <= 0) return 0;
-  const base = logit(p0);
-  const logP0 = Math.log(p0);
-  const logQ0 = Math.log1p(-p0);
+  const { perHit, perMiss } = coefficients(p0, side);
   let max = Number.NEGATIVE_INFINITY;
   const terms: number[] = new Array(LOGIT_SHIFTS.length);
   for (let k = 0; k < LOGIT_SHIFTS.length; k++) {
-    const z = base + side * LOGIT_SHIFTS[k]!;
-    const term = LOG_WEIGHTS[k]! + x * (logSigmoid(z) - logP0) + misses * (logSigmoid(-z) - logQ0);
+    const term = LOG_WEIGHTS[k]! + x * perHit[k]! + misses * perMiss[k]!;
     terms[k] = term;
     if (term > max) max = term;
   }
@@ -72,6 +69,33 @@ function logMixtureRatio(hits: number, trials: number, p0: number, side: 1 | -1)
   let sum = 0;
   for (const term of terms) sum += Math.exp(term - max);
   return max + Math.log(sum);
+}
+
+/** Per-alternative log-likelihood ratios of one hit and one miss, for a given p0 and side. */
+interface Coefficients {
+  readonly perHit: readonly number[];
+  readonly perMiss: readonly number[];
+}
+
+/** Coefficients of recent (p0, side) pairs: the judge asks about the same floors again and again. */
+const COEFFICIENTS = new Map<number, Coefficients>();
+const MAX_CACHED = 256;
+
+function coefficients(p0: number, side: 1 | -1): Coefficients {
+  const key = side * p0;
+  const cached = COEFFICIENTS.get(key);
+  if (cached !== undefined) return cached;
+  const base = logit(p0);
+  const logP0 = Math.log(p0);
+  const logQ0 = Math.log1p(-p0);
+  const zs = LOGIT_SHIFTS.map((shift) => base + side * shift);
+  const computed = {
+    perHit: zs.map((z) => logSigmoid(z) - logP0),
+    perMiss: zs.map((z) => logSigmoid(-z) - logQ0),
+  };
+  if (COEFFICIENTS.size >= MAX_CACHED) COEFFICIENTS.clear();
+  COEFFICIENTS.set(key, computed);
+  return computed;
 }
 
 function logit(p: number): number {
