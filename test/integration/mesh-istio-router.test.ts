@@ -511,7 +511,7 @@ describe('fencing: the owner mark on the route', () => {
     const again = await readVs(bookinfo, 'reviews');
 
     expect(Number(written.metadata.resourceVersion)).toBeGreaterThan(Number(before.metadata.resourceVersion));
-    expect(written.metadata.annotations?.[OWNER_ANNOTATION]).toBe('r1/4');
+    expect(written.metadata.annotations?.[OWNER_ANNOTATION]).toMatch(/^r1\/4@[0-9a-f]{16}$/);
     expect(again.metadata.resourceVersion).toBe(written.metadata.resourceVersion);
   });
 
@@ -567,8 +567,8 @@ describe('fencing: the owner mark on the route', () => {
       }),
     );
 
-    expect(sealed.metadata.annotations?.[OWNER_ANNOTATION]).toBe('r1/5/final');
-    expect(seen).toBe('r1/5/final');
+    expect(sealed.metadata.annotations?.[OWNER_ANNOTATION]).toMatch(/^r1\/5\/final@[0-9a-f]{16}$/);
+    expect(seen).toBe(sealed.metadata.annotations?.[OWNER_ANNOTATION]);
     await expect(lateOld).rejects.toMatchObject({
       code: 'superseded',
       message: expect.stringMatching(/belongs to release r7/),
@@ -613,8 +613,8 @@ describe('fencing: the owner mark on the route', () => {
 
     const live = await readVs(bookinfo, 'reviews');
     expect(live.metadata.annotations).toMatchObject({
-      [`${OWNER_ANNOTATION}.alpha`]: 'ra/2',
-      [`${OWNER_ANNOTATION}.beta`]: 'rb/2',
+      [`${OWNER_ANNOTATION}.alpha`]: expect.stringMatching(/^ra\/2@/),
+      [`${OWNER_ANNOTATION}.beta`]: expect.stringMatching(/^rb\/2@/),
     });
     expect((await router.readRoute(alpha)).weights).toEqual([v('v1', 90), v('v2', 10)]);
     expect((await router.readRoute(beta)).weights).toEqual([v('v1', 80), v('v2', 20)]);

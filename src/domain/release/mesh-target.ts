@@ -68,18 +68,32 @@ export function fenceOf(release: Release): Fence {
   };
 }
 
-/** The owner mark a write leaves on the route object: `<release>/<state version>[/final]`. */
-export function ownerMark(fence: Pick<Fence, 'release' | 'stateVersion' | 'final'>): string {
-  return `${fence.release}/${fence.stateVersion}${fence.final ? '/final' : ''}`;
+/**
+ * The owner mark a write leaves on the route object: `<release>/<state version>[/final][@<digest>]`, the
+ * digest being a short hash of the route as that write left it. A live route that still matches the digest
+ * of its owner's last write was not changed by hand since.
+ */
+export function ownerMark(fence: Pick<Fence, 'release' | 'stateVersion' | 'final'>, digest?: string): string {
+  return `${fence.release}/${fence.stateVersion}${fence.final ? '/final' : ''}${digest ? `@${digest}` : ''}`;
 }
 
 /** An owner mark read back, or undefined when the text is not one. */
-export function parseOwnerMark(
-  mark: string | undefined,
-): { readonly release: string; readonly stateVersion: number; readonly final: boolean } | undefined {
-  const parts = /^([A-Za-z0-9]{1,40})\/(\d{1,15})(\/final)?$/.exec(mark ?? '');
+export function parseOwnerMark(mark: string | undefined):
+  | {
+      readonly release: string;
+      readonly stateVersion: number;
+      readonly final: boolean;
+      readonly digest?: string;
+    }
+  | undefined {
+  const parts = /^([A-Za-z0-9]{1,40})\/(\d{1,15})(\/final)?(?:@([0-9a-f]{8,64}))?$/.exec(mark ?? '');
   if (!parts?.[1] || !parts[2]) return undefined;
-  return { release: parts[1], stateVersion: Number(parts[2]), final: parts[3] !== undefined };
+  return {
+    release: parts[1],
+    stateVersion: Number(parts[2]),
+    final: parts[3] !== undefined,
+    ...(parts[4] ? { digest: parts[4] } : {}),
+  };
 }
 
 /**

@@ -10,10 +10,17 @@ import type {
   RouteSnapshot,
   TrafficRouter,
 } from '../../app/ports/traffic-router.js';
-import { type Fence, fenceAllows, type MeshTarget, ownerMark } from '../../domain/release/index.js';
+import {
+  type Fence,
+  fenceAllows,
+  type MeshTarget,
+  ownerMark,
+  parseOwnerMark,
+} from '../../domain/release/index.js';
 import { convergedSpec, type RouteTarget } from '../../domain/routing/converge.js';
 import {
   botRoutePrefix,
+  canonicalJson,
   describeWeights,
   findRouteIndex,
   routeAt,
@@ -73,6 +80,11 @@ export interface IstioRouterOptions {
   requestTimeoutMs?: number;
   /** Fault-injection point, called after each read and before the write: for tests and chaos drills. */
   beforeWrite?: (attempt: number) => Promise<void>;
+  /**
+   * How long a destination found to exist and be ready is trusted without asking again; default 0 (asked
+   * before every write). Tests that write the same destinations thousands of times raise it.
+   */
+  validationCacheMs?: number;
 }
 
 /**
@@ -91,10 +103,12 @@ export class IstioTrafficRouter implements TrafficRouter {
   private readonly validator: DestinationValidator;
   private version: Promise<string> | undefined;
   private readonly options: Required<
-    Omit<IstioRouterOptions, 'apiVersion' | 'beforeWrite' | 'requestTimeoutMs'>
+    Omit<IstioRouterOptions, 'apiVersion' | 'beforeWrite' | 'requestTimeoutMs' | 'validationCacheMs'>
   >;
   private readonly call: k8s.ConfigurationOptions;
   private readonly beforeWrite: (attempt: number) => Promise<void>;
+  private readonly validationCacheMs: number;
+  private readonly validated = new Map<string, number>();
 
   constructor(kubeConfig: k8s.KubeConfig, options: IstioRouterOptions = {}) {
     this.custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
@@ -112,6 +126,7 @@ export class IstioTrafficRouter implements TrafficRouter {
       component: options.component ?? 'canary-bot',
     };
     this.beforeWrite = options.beforeWrite ?? (async () => {});
+    this.validationCacheMs = options.validationCacheMs ?? 0;
     this.call = requestTimeout(options.requestTimeoutMs ?? 10_000);
   }
 
@@ -188,7 +203,8 @@ export class IstioTrafficRouter implements TrafficRouter {
     const allowed = fenceAllows(mark, fence);
     if (!allowed.allowed) return; // already sealed, or another release owns the route: nothing to mark
     try {
-      await this.replace(ref, withOwner(live, ref, fence));
+      const digest = routesDigest(live.spec, ref, `${botRoutePrefix}${fence.release}-`);
+      await this.replace(ref, withOwner(live, ref, fence, digest));
     } catch (error) {
       throw toMeshError(error, `mark VirtualService ${ref.namespace}/${ref.name}`);
     }
@@ -202,7 +218,10 @@ export class IstioTrafficRouter implements TrafficRouter {
   }
 
   async validateDestinations(namespace: string, destinations: readonly Destination[]): Promise<void> {
+    const key = `${namespace}/${JSON.stringify(destinations)}`;
+    if ((this.validated.get(key) ?? 0) > Date.now()) return;
     await this.validator.validate(namespace, destinations);
+    if (this.validationCacheMs > 0) this.validated.set(key, Date.now() + this.validationCacheMs);
   }
 
   async recordEvent(ref: Pick<RouteRef, 'namespace' | 'name'>, event: MeshEvent): Promise<void> {
@@ -256,7 +275,7 @@ export class IstioTrafficRouter implements TrafficRouter {
    */
   private async change(
     ref: RouteRef,
-    target: Pick<MeshTarget, 'fence'>,
+    target: Pick<MeshTarget, 'fence' | 'routePrefix'>,
     edit: (spec: VirtualServiceSpec) => { spec: VirtualServiceSpec; ownedIndex: number },
     options: { expected?: readonly WeightedDestination[]; event?: MeshEvent },
   ): Promise<RouteSnapshot> {
@@ -275,9 +294,25 @@ export class IstioTrafficRouter implements TrafficRouter {
       const current = routeAt(live.spec, index);
       const { spec, ownedIndex } = edit(live.spec);
       const wanted = routeAt(spec, ownedIndex);
-      if (sameRoutes(live.spec.http, spec.http)) return snapshot(ref, live, index);
+      const digest = routesDigest(spec, ref, target.routePrefix);
+      // Already there, and already marked as this writer's: nothing to write. A route that is already there
+      // under an older mark is still marked now: a late writer that read before us must find its read stale.
+      if (sameRoutes(live.spec.http, spec.http) && mark === ownerMark(target.fence, digest))
+        return snapshot(ref, live, index);
+      // The route as this release's own last write left it (its mark's digest still matches): whatever it
+      // holds, nobody changed it by hand since, so there is no drift to look for.
+      const last = parseOwnerMark(mark);
+      const ownLastWrite =
+        last?.release === target.fence.release &&
+        last.digest !== undefined &&
+        last.digest === routesDigest(live.spec, ref, target.routePrefix);
       const holdsTarget = sameWeights(routeWeights(current), routeWeights(wanted));
-      if (options.expected && !holdsTarget && !sameWeights(routeWeights(current), options.expected)) {
+      if (
+        !ownLastWrite &&
+        options.expected &&
+        !holdsTarget &&
+        !sameWeights(routeWeights(current), options.expected)
+      ) {
         throw await this.drift(
           ref,
           describeWeights(options.expected),
@@ -285,12 +320,12 @@ export class IstioTrafficRouter implements TrafficRouter {
         );
       }
       // A route that changed between our attempts was changed by someone else: report it, never overwrite it.
-      if (reference && !sameRoute(reference, current)) {
+      if (!ownLastWrite && reference && !sameRoute(reference, current)) {
         throw await this.drift(ref, JSON.stringify(reference), JSON.stringify(current));
       }
-      reference ??= current;
+      reference = current;
 
-      const next: VirtualServiceObject = withOwner({ ...live, spec }, ref, target.fence);
+      const next: VirtualServiceObject = withOwner({ ...live, spec }, ref, target.fence, digest);
       let written: VirtualServiceObject;
       await this.beforeWrite(attempt);
       try {
@@ -443,14 +478,37 @@ function snapshot(ref: RouteRef, vs: VirtualServiceObject, index: number): Route
 }
 
 /** The object with the owned route's owner mark of `fence`; every other annotation is kept. */
-function withOwner(vs: VirtualServiceObject, ref: RouteRef, fence: Fence): VirtualServiceObject {
+function withOwner(
+  vs: VirtualServiceObject,
+  ref: RouteRef,
+  fence: Fence,
+  digest: string,
+): VirtualServiceObject {
   return {
     ...vs,
     metadata: {
       ...vs.metadata,
-      annotations: { ...(vs.metadata.annotations ?? {}), [ownerAnnotation(ref.route)]: ownerMark(fence) },
+      annotations: {
+        ...(vs.metadata.annotations ?? {}),
+        [ownerAnnotation(ref.route)]: ownerMark(fence, digest),
+      },
     },
   };
+}
+
+/**
+ * A short hash of what a release owns in a spec: its owned route and its own routes (by prefix), in order.
+ * Its mark carries it, so a later read can tell the route its last write left from a route changed by hand.
+ */
+function routesDigest(spec: VirtualServiceSpec, ref: RouteRef, prefix: string): string {
+  let owned: HttpRoute | undefined;
+  try {
+    owned = routeAt(spec, findRouteIndex(spec, ref.route));
+  } catch {
+    owned = undefined; // no owned route: nothing this release wrote can be there
+  }
+  const mine = (spec.http ?? []).filter((r) => r.name?.startsWith(prefix));
+  return createHash('sha256').update(canonicalJson({ owned, mine })).digest('hex').slice(0, 16);
 }
 
 /** Same destinations with the same weights, in any order; zero weights count as absent. */

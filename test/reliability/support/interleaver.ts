@@ -94,7 +94,7 @@ export class Interleaver {
     const deadline = Date.now() + 60_000;
     while (!done()) {
       if (Date.now() > deadline) throw new Error('a task neither reached a gate nor finished within 60 s');
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 }
