@@ -41,6 +41,12 @@ export const LOCAL_DEMO_SETTINGS: Readonly<Record<string, string>> = {
   CANARY_BOT_SLACK_CHANNEL: 'C0RELEASES',
 };
 
+/**
+ * The demo's traffic: ten times the seeds' own rates (bookinfo's productpage at 100 req/s), so that a canary
+ * at 10% gets enough requests for the judge to pass a healthy step in a minute or two, as a busy service would.
+ */
+export const LOCAL_DEMO_RPS_FACTOR = 10;
+
 export interface LocalStackOptions {
   /** Where each seed app lives; default bookinfo, weather and apps. */
   namespaces?: Partial<Record<SampleAppName, string>>;
@@ -48,6 +54,8 @@ export interface LocalStackOptions {
   mode?: 'realtime' | 'manual';
   /** The bot's clock (manual mode moves it). */
   clock?: () => Date;
+  /** Another Prometheus than the bed's (a test in simulated time writes its own history). */
+  prometheusUrl?: string;
   frontDoorPort?: number;
   pagePort?: number;
   /** Settings on top of the local ones (npm start passes the CANARY_BOT_* variables of its environment). */
@@ -80,6 +88,7 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { state: bed, started } = await bedUp((line) => options.log.info(line));
   const admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
+  const prometheusUrl = options.prometheusUrl ?? bed.prometheus.url;
   const namespaces = Object.fromEntries(
     apps.map((app) => [app, options.namespaces?.[app] ?? SAMPLE_TRAFFIC[app].namespace]),
   ) as Record<SampleAppName, string>;
@@ -97,7 +106,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       CANARY_BOT_CLUSTERS: JSON.stringify({
         local: {
           kube: { mode: 'kubeconfig', path: kubeconfigFile },
-          prometheus: { url: bed.prometheus.url },
+          prometheus: { url: prometheusUrl },
         },
       }),
       CANARY_BOT_DEFAULT_NAMESPACE: namespaces.bookinfo,
@@ -116,8 +125,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   if (options.mode === 'realtime') {
     const traffic = await startSampleTraffic({
       kubeConfig: admin,
-      prometheusUrl: bed.prometheus.url,
+      prometheusUrl,
       namespaces,
+      rpsFactor: LOCAL_DEMO_RPS_FACTOR,
       backfillMinutes: 10,
       onError: (error) => options.log.warn('traffic', { error: describeError(error) }),
     });
@@ -146,9 +156,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(async () => clearInterval(summaryTimer));
   } else {
     simulator = new MeshTrafficSimulator({
-      services: await loadSampleProfiles(apps, namespaces),
+      services: await loadSampleProfiles(apps, namespaces, LOCAL_DEMO_RPS_FACTOR),
       reader: KubernetesMeshReader.fromKubeConfig(admin),
-      writer: new PrometheusRemoteWriter({ prometheusUrl: bed.prometheus.url }),
+      writer: new PrometheusRemoteWriter({ prometheusUrl }),
     });
   }
   const page = await startSlackPage({

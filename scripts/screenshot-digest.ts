@@ -83,6 +83,7 @@ try {
     },
   );
   const publisher: SummaryPublisher = {
+    unavailable: (...args) => inner.unavailable(...args),
     prepare: async (...args) => {
       const prepared = await inner.prepare(...args);
       if (prepared.chart) writeFileSync(chartOut, prepared.chart.png);

@@ -72,6 +72,9 @@ class TimedPublisher implements SummaryPublisher {
     this.publishMs += performance.now() - started;
     return published;
   }
+  unavailable(...args: Parameters<SummaryPublisher['unavailable']>) {
+    return this.inner.unavailable(...args);
+  }
 }
 
 const store = new EmbeddedStore<Release>();

@@ -6,7 +6,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { describeError, type Logger } from '../../src/app/logger.js';
 import type { JobQueue } from '../../src/app/ports/job-queue.js';
-import { runTickJob, type TickJob } from '../../src/app/tick.js';
+import { MalformedJobError, parseTickJob, runTickJob, type TickJob } from '../../src/app/tick.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { SlackSummaryPublisher } from '../../src/chat/slack/slack-summary-publisher.js';
 import { runSlackJob, type SlackWorkerDependencies } from '../../src/chat/slack/slack-worker.js';
@@ -66,7 +66,7 @@ export async function buildWorker(
         deps.telemetry?.count('JobTooOld');
         return;
       }
-      await runTickJob(jobDeps, job);
+      await runTickJob(jobDeps, parseTickJob(job));
       return;
     }
     await runSlackJob(jobDeps, job);
@@ -107,8 +107,16 @@ export async function handleBatch(
     [...groups.values()].map(async (records) => {
       for (const [i, record] of records.entries()) {
         try {
-          await run(JSON.parse(record.body) as WorkerJob);
+          await run(jobOf(record.body));
         } catch (error) {
+          if (error instanceof MalformedJobError) {
+            // Retrying cannot mend a body: drop it, loudly, and go on with the group.
+            log.error('dropped a malformed job', {
+              messageId: record.messageId,
+              error: describeError(error),
+            });
+            continue;
+          }
           log.error('a job failed; it will be retried, then dead-lettered', {
             messageId: record.messageId,
             receiveCount: record.attributes.ApproximateReceiveCount,
@@ -121,4 +129,17 @@ export async function handleBatch(
     }),
   );
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+function jobOf(body: string): WorkerJob {
+  let job: unknown;
+  try {
+    job = JSON.parse(body);
+  } catch {
+    throw new MalformedJobError('the body is not JSON');
+  }
+  const kind = (job as { kind?: unknown } | null)?.kind;
+  if (!['tick', 'action', 'flagger-action', 'command'].includes(String(kind)))
+    throw new MalformedJobError(`no job of kind ${JSON.stringify(kind)}`);
+  return job as WorkerJob;
 }

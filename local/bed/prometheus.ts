@@ -8,6 +8,7 @@ export async function startPrometheus(
   started: (p: BedProcess) => void,
 ): Promise<{ url: string }> {
   await mkdir(join(dir, 'prometheus'), { recursive: true });
+  await mkdir(join(dir, 'logs'), { recursive: true });
   const config = join(dir, 'prometheus', 'prometheus.yml');
   await writeFile(config, 'global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs: []\n');
   const port = await freePort();

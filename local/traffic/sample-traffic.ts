@@ -15,6 +15,8 @@ export interface SampleTrafficOptions {
   apps?: readonly SampleAppName[];
   /** Namespace per app when the samples were deployed elsewhere than their defaults. */
   namespaces?: Partial<Record<SampleAppName, string>>;
+  /** Multiplies every entry service's rate (the local demo runs 10 times the seeds' own). */
+  rpsFactor?: number;
   /** Real-time step; default 15 s (Prometheus' usual scrape interval). */
   stepSeconds?: number;
   /** Compressed history written before real time starts, so rate() has data at once; default 0. */
@@ -48,7 +50,7 @@ export async function startSampleTraffic(options: SampleTrafficOptions): Promise
   if (!writer) throw new SampleTrafficConfigError('sample traffic needs a prometheusUrl (or a SampleWriter)');
   const stepSeconds = options.stepSeconds ?? 15;
   const simulator = new MeshTrafficSimulator({
-    services: await loadSampleProfiles(options.apps ?? SAMPLE_APPS, options.namespaces),
+    services: await loadSampleProfiles(options.apps ?? SAMPLE_APPS, options.namespaces, options.rpsFactor),
     reader,
     writer,
     ...(options.mode ? { mode: options.mode } : {}),

@@ -153,14 +153,18 @@ export async function loadSampleApp(
 export async function loadSampleProfiles(
   apps: readonly SampleAppName[] = SAMPLE_APPS,
   namespaces: Partial<Record<SampleAppName, string>> = {},
+  rpsFactor = 1,
 ): Promise<ServiceProfile[]> {
+  if (!(rpsFactor > 0)) throw new RangeError(`rpsFactor must be positive, got ${rpsFactor}`);
   const loaded = await Promise.all(
     apps.map((app) => {
       const namespace = namespaces[app];
       return loadSampleApp(app, namespace === undefined ? {} : { namespace });
     }),
   );
-  return loaded.flatMap((app) => app.profiles);
+  return loaded
+    .flatMap((app) => app.profiles)
+    .map((profile) => (profile.rps === undefined ? profile : { ...profile, rps: profile.rps * rpsFactor }));
 }
 
 interface Workload {

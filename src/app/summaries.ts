@@ -26,7 +26,7 @@ import {
 } from '../domain/summary/index.js';
 import type { MetricsByCluster } from './canary-analysis.js';
 import { describeError, type Logger } from './logger.js';
-import { NoDataError } from './ports/metrics-errors.js';
+import { MetricsError, NoDataError } from './ports/metrics-errors.js';
 import type { MetricsReader } from './ports/metrics-reader.js';
 import type { RedRangeReport, RedReport, RedSelection, VersionRed } from './ports/red-metrics.js';
 import type { BotStore } from './ports/release-store.js';
@@ -51,6 +51,12 @@ export interface SummaryRunOptions {
   now?: Date;
   /** A slot that ended at most this long ago is still posted (covers a late or missed run). Default 600. */
   lookbackSeconds?: number;
+  /**
+   * A slot whose RED cannot be read and that ended at least this long ago gets no more tries: its channel is
+   * told why instead (a summary is never silently missing). Default: the lookback less 300 s (the last run
+   * that still sees the slot).
+   */
+  lastChanceSeconds?: number;
   /** Versions drawn on a chart at most. Default 8. */
   chartVersions?: number;
 }
@@ -75,6 +81,8 @@ export interface SummaryRunReport {
   queries: number;
   /** Digests without a chart, and why. */
   chartsMissing: number;
+  /** Digests that could not be made in time (their channels were told why). */
+  unavailable: number;
 }
 
 /** Claims outlive any retry and the longest period (a day) by far; DynamoDB deletes them after. */
@@ -105,6 +113,7 @@ export async function runDueSummaries(
     failed: [],
     queries: 0,
     chartsMissing: 0,
+    unavailable: 0,
   };
   if (due.length === 0) return report;
   const releases = (await deps.store.listActive()).map((r) => r.state);
@@ -138,10 +147,26 @@ async function runGroup(
     report.queries += chart?.queries ?? 0;
     series = new Map([...charted].map(([id, versions]) => [id, chart ? chartSeriesOf(chart, versions) : []]));
   } catch (error) {
-    // Nothing was claimed: a retry of the run reads again and posts these.
-    for (const due of group.members)
-      report.failed.push({ subscription: due.subscription.id, error: describeError(error), claimed: false });
     deps.log.error('summary: reading RED failed', { error: describeError(error), due: group.members.length });
+    const now = (options.now ?? deps.clock()).getTime();
+    const lastChance = options.lastChanceSeconds ?? Math.max(0, (options.lookbackSeconds ?? 600) - 300);
+    for (const due of group.members) {
+      if ((now - due.slot.at.getTime()) / 1000 < lastChance) {
+        // Nothing was claimed: a later run (or the retry of this one) reads again and posts it.
+        report.failed.push({
+          subscription: due.subscription.id,
+          error: describeError(error),
+          claimed: false,
+        });
+        continue;
+      }
+      // The last run that sees this slot: tell the channel why there is no digest, once.
+      const reason = error instanceof MetricsError ? error.message : 'the metrics could not be read';
+      const claimed = await deps.store.claim(slotClaimKey(due.subscription, due.slot), CLAIM_TTL_SECONDS);
+      if (claimed) await deps.publisher.unavailable(due, reason);
+      report.failed.push({ subscription: due.subscription.id, error: describeError(error), claimed: true });
+      report.unavailable++;
+    }
     return;
   }
   for (const { due, digest } of digests) {

@@ -1,4 +1,6 @@
-import { isFinal, type Observation, type Release } from '../domain/release/index.js';
+import { z } from 'zod';
+import type { VersionTraffic } from '../domain/judge/index.js';
+import { BOT_ACTOR, isFinal, type Observation, type Release } from '../domain/release/index.js';
 import {
   judgeReading,
   type MetricsByCluster,
@@ -13,13 +15,98 @@ import type { ReleaseStore } from './ports/release-store.js';
 import type { Telemetry } from './ports/telemetry.js';
 import { observe, type RunResult, routeOf } from './release-runner.js';
 
+/**
+ * A tick job as the queue carries it: JSON, which has no Infinity, so the +Inf latency bucket travels with
+ * `le: '+Inf'`. The worker checks every field before it judges anything.
+ */
+const bucketOnTheWire = z.object({
+  le: z.union([z.number().nonnegative(), z.literal('+Inf')]),
+  count: z.number().nonnegative(),
+});
+const trafficOnTheWire = z.object({
+  requests: z.number().nonnegative(),
+  errors: z.number().nonnegative(),
+  latency: z.array(bucketOnTheWire).optional(),
+});
+const readingOnTheWire = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('figures'),
+    stateVersion: z.number().int().nonnegative(),
+    step: z.number().int().nonnegative(),
+    windowStartedAt: z.string(),
+    windowSeconds: z.number().positive(),
+    canary: trafficOnTheWire,
+    baseline: trafficOnTheWire,
+  }),
+  z.object({ kind: z.literal('unreadable'), reason: z.string() }),
+]);
+const tickJobOnTheWire = z.object({
+  kind: z.literal('tick'),
+  releaseId: z.string().min(1),
+  at: z.iso.datetime(),
+  reading: readingOnTheWire.optional(),
+});
+
 /** One release's share of a tick: what was read for it, to be judged by the release's own writer. */
-export interface TickJob {
-  readonly kind: 'tick';
-  readonly releaseId: string;
-  /** The tick's time: the observation's time, so that a retried job decides the same. */
-  readonly at: string;
-  readonly reading?: TickReading;
+export type TickJob = z.infer<typeof tickJobOnTheWire>;
+
+/** A job body that is not a valid job: retrying it cannot help, so the worker drops it and says so. */
+export class MalformedJobError extends Error {
+  override name = 'MalformedJobError';
+}
+
+/**
+ * Checks a tick job read from the queue.
+ * @throws MalformedJobError naming the first field that is wrong
+ */
+export function parseTickJob(body: unknown): TickJob {
+  const parsed = tickJobOnTheWire.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  throw new MalformedJobError(
+    `not a tick job: ${issue ? `${issue.path.join('.') || '(body)'}: ${issue.message}` : 'invalid'}`,
+  );
+}
+
+type TrafficOnTheWire = z.infer<typeof trafficOnTheWire>;
+
+function trafficToWire(traffic: VersionTraffic): TrafficOnTheWire {
+  return {
+    requests: traffic.requests,
+    errors: traffic.errors,
+    ...(traffic.latency
+      ? {
+          latency: traffic.latency.map((b) => ({
+            le: Number.isFinite(b.le) ? b.le : ('+Inf' as const),
+            count: b.count,
+          })),
+        }
+      : {}),
+  };
+}
+
+/** A reading in the form a job carries. */
+export function readingToWire(reading: TickReading): NonNullable<TickJob['reading']> {
+  if (reading.kind === 'unreadable') return reading;
+  return { ...reading, canary: trafficToWire(reading.canary), baseline: trafficToWire(reading.baseline) };
+}
+
+/** A job's reading back in the judge's form. */
+export function readingFromWire(reading: NonNullable<TickJob['reading']>): TickReading {
+  if (reading.kind === 'unreadable') return reading;
+  const traffic = (t: TrafficOnTheWire): VersionTraffic => ({
+    requests: t.requests,
+    errors: t.errors,
+    ...(t.latency
+      ? {
+          latency: t.latency.map((b) => ({
+            le: b.le === '+Inf' ? Number.POSITIVE_INFINITY : b.le,
+            count: b.count,
+          })),
+        }
+      : {}),
+  });
+  return { ...reading, canary: traffic(reading.canary), baseline: traffic(reading.baseline) };
 }
 
 /** What the tick needs: it reads and fans out, and does no release work itself. */
@@ -66,7 +153,12 @@ export async function tick(
     return {
       group: releaseGroup(release.id),
       dedupId: `tick:${release.id}:${at.toISOString()}`,
-      body: { kind: 'tick', releaseId: release.id, at: at.toISOString(), ...(reading ? { reading } : {}) },
+      body: {
+        kind: 'tick',
+        releaseId: release.id,
+        at: at.toISOString(),
+        ...(reading ? { reading: readingToWire(reading) } : {}),
+      },
     };
   });
   await deps.queue.send(jobs);
@@ -92,9 +184,11 @@ export async function tick(
  * @example await runTickJob(deps, { kind: 'tick', releaseId, at });
  */
 export async function runTickJob(deps: ReleaseDependencies, job: TickJob): Promise<RunResult> {
-  return await observe(deps, job.releaseId, async (release) => {
+  let before: Release | undefined;
+  const result = await observe(deps, job.releaseId, async (release) => {
+    before = release;
     const observation: Observation = { type: 'tick', at: job.at };
-    const reading = job.reading;
+    const reading = job.reading && readingFromWire(job.reading);
     const drift = await driftOf(deps, release);
     return {
       ...observation,
@@ -105,6 +199,20 @@ export async function runTickJob(deps: ReleaseDependencies, job: TickJob): Promi
       ...(drift ? { drift } : {}),
     };
   });
+  countOutcome(deps, before, result.release);
+  return result;
+}
+
+/** The operational counters of a tick's decision: automatic rollbacks, and releases left without a verdict. */
+function countOutcome(deps: ReleaseDependencies, before: Release | undefined, after: Release): void {
+  if (!before || before === after) return;
+  const rolledBackByBot =
+    after.rollback?.actor === BOT_ACTOR &&
+    before.rollback === undefined &&
+    after.rollback.endAs !== 'cancelled';
+  if (rolledBackByBot) deps.telemetry?.count('AutomaticRollback');
+  if (after.approvalRequest?.unjudged && !before.approvalRequest?.unjudged)
+    deps.telemetry?.count('UnjudgedRelease');
 }
 
 /** Drift is only meaningful where the mesh should hold the weights the bot last confirmed. */

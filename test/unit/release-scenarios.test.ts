@@ -3,7 +3,6 @@ import {
   type Effect,
   meshTargetOf,
   type Release,
-  releaseRoutePrefix,
   startRelease,
 } from '../../src/domain/release/index.js';
 import { botRoutePrefix } from '../../src/domain/routing/route-math.js';

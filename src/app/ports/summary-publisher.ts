@@ -79,6 +79,12 @@ export interface SummaryPublisher {
    * @example const { ts } = await publisher.publish(prepared);
    */
   publish(prepared: PreparedSummary): Promise<PublishedSummary>;
+  /**
+   * Says in a channel that a summary could not be made, and why (never silent about a missing digest).
+   *
+   * @example await publisher.unavailable(digestOf(subscription, slot), 'Prometheus did not answer');
+   */
+  unavailable(summary: Pick<Digest, 'subscription' | 'slot'>, reason: string): Promise<void>;
 }
 
 /** Posts a RED chart into a channel (or a thread), e.g. for `/canary metrics`. */

@@ -14,7 +14,7 @@ import type {
 import { type Digest, describePeriod, periodSeconds, subjectName } from '../../domain/summary/index.js';
 import { renderPng } from '../charts/png.js';
 import { type ChartSeries, type RedChart, redChartSvg } from '../charts/red-chart.js';
-import { digestMessages } from '../views/index.js';
+import { digestMessages, summaryUnavailable } from '../views/index.js';
 import { uploadFile } from './slack-file-upload.js';
 
 /** Slack answered a post without the message's ts. */
@@ -85,6 +85,15 @@ export class SlackSummaryPublisher implements SummaryPublisher, ChartPoster {
       ...(this.options.maxMessages ? { maxMessages: this.options.maxMessages } : {}),
     });
     return { channelId, messages, ...(chart ? { chart } : {}), ...(chartError ? { chartError } : {}) };
+  }
+
+  async unavailable(summary: Pick<Digest, 'subscription' | 'slot'>, reason: string): Promise<void> {
+    const { text, blocks } = summaryUnavailable(summary, reason, this.options.timeZone);
+    await this.client.chat.postMessage({
+      channel: summary.subscription.channelId,
+      text,
+      blocks: blocks as never,
+    });
   }
 
   async publish(prepared: PreparedSummary): Promise<PublishedSummary> {

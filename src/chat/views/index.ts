@@ -48,6 +48,7 @@ export {
   relativeChange,
   releaseLine,
   serviceText,
+  summaryUnavailable,
   versionLine,
 } from './summary-digest.js';
 export { type WeightRow, weightBars } from './weight-bar.js';

@@ -6,6 +6,7 @@ import type { CheckStatus, Verdict } from '../../domain/judge/verdict.js';
 import {
   type Approval,
   availableActions,
+  clockTime,
   describeMatch,
   describePlan,
   describeStep,
@@ -89,14 +90,22 @@ function statusText(release: Release): string {
       lines.push(
         request.unjudged === 'no-data'
           ? ':warning: No verdict: the canary received no traffic. Approving goes ahead without evidence.'
-          : ':warning: No verdict: the analysis stayed inconclusive. Approving goes ahead without evidence.',
+          : request.unjudged === 'unreadable'
+            ? ':warning: No verdict: the metrics could not be read. Approving goes ahead without evidence.'
+            : ':warning: No verdict: the analysis stayed inconclusive. Approving goes ahead without evidence.',
       );
+    if (request.renewed) lines.push('The earlier approval request expired; this one was posted again.');
     lines.push(
       `Approval requested ${slackDate(request.requestedAt)}, expires ${slackDate(request.expiresAt)}.`,
     );
   }
   if (release.phase === 'analysing' && release.analysis)
     lines.push(`Analysis since ${slackDate(release.analysis.startedAt)}.`);
+  const window = release.analysis;
+  if (!isFinal(release) && window?.unreadableSince)
+    lines.push(
+      `:warning: *Unjudged since ${escapeMrkdwn(clockTime(window.unreadableSince))}*: ${escaped(window.unreadableReason ?? 'the metrics cannot be read', 500)}`,
+    );
   if (isFinal(release) && release.finishedAt) lines.push(`Finished ${slackDate(release.finishedAt)}.`);
   return lines.join('\n');
 }
@@ -277,23 +286,34 @@ function cardButtons(release: Release): Button[] {
       case 'pause':
         buttons.push(button(CARD_ACTION_IDS.pause, 'Pause', here));
         break;
-      case 'resume':
+      case 'resume': {
+        const reason = release.pause?.reason ?? 'manual';
         buttons.push(
-          button(CARD_ACTION_IDS.resume, 'Resume', here, {
-            ...(release.pause?.reason === 'drift'
+          button(CARD_ACTION_IDS.resume, reason === 'manual' ? 'Resume' : 'Resume (an approval)', here, {
+            ...(reason === 'drift'
               ? {
                   confirm: confirmDialog(
                     'Overwrite the hand change?',
-                    `The route of ${name} was changed outside canary-bot. Resuming sets the release's weights again.`,
+                    `The route of ${name} was changed outside canary-bot. Resuming is an approval (approvers only, never the requester): it overwrites the change made by hand with the release's own route.`,
                     'Resume',
                     'Keep paused',
                     true,
                   ),
                 }
-              : {}),
+              : reason !== 'manual'
+                ? {
+                    confirm: confirmDialog(
+                      'Resume after a halt?',
+                      `canary-bot halted ${name} (${reason === 'failed-analysis' ? 'its analysis failed' : 'the mesh refused a change'}). Resuming is an approval: approvers only, never the requester.`,
+                      'Resume',
+                      'Keep paused',
+                    ),
+                  }
+                : {}),
           }),
         );
         break;
+      }
       case 'rollback':
         buttons.push(
           button(CARD_ACTION_IDS.rollback, 'Roll back', here, {

@@ -271,3 +271,23 @@ export function digestMessages(digest: Digest, layout: DigestLayout): SlackMessa
   pages.push(blocks);
   return pages.map((page, i) => fitMessage(i === 0 ? fallback : `${title} (continued)`, page));
 }
+
+/**
+ * A summary that could not be made: what it is about, which period, and why; never a digest of zeros.
+ *
+ * @example summaryUnavailable(subscription, slot, 'Prometheus did not answer', 'UTC').text
+ */
+export function summaryUnavailable(
+  summary: Pick<Digest, 'subscription' | 'slot'>,
+  reason: string,
+  timeZone: string,
+): SlackMessage {
+  const name = subjectName(summary.subscription.subject);
+  const period = `${clockOf(summary.slot.periodStart, timeZone)}–${clockOf(summary.slot.at, timeZone)}`;
+  const text = `The RED summary of ${name} for ${period} could not be made: ${reason}. The next one is tried at its time.`;
+  return fitMessage(text, [section(`:warning: ${escapeMrkdwn(text)}`)]);
+}
+
+function clockOf(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone }).format(at);
+}
