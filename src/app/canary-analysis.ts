@@ -6,7 +6,7 @@ import {
 } from '../domain/judge/index.js';
 import type { JudgedVerdict, Release, ReleaseVersion } from '../domain/release/index.js';
 import { describeError, type Logger } from './logger.js';
-import { MetricsError, NoDataError } from './ports/metrics-errors.js';
+import { metricsFailureForPeople, NoDataError } from './ports/metrics-errors.js';
 import type { MetricsReader } from './ports/metrics-reader.js';
 import type { RedReport, VersionRed } from './ports/red-metrics.js';
 import type { RedFigures } from './ports/release-notifier.js';
@@ -98,8 +98,7 @@ export async function readReleases(
         queries += report.queries;
       } catch (error) {
         if (!(error instanceof NoDataError)) {
-          const reason =
-            error instanceof MetricsError ? error.message : 'the metrics could not be read in time';
+          const reason = metricsFailureForPeople(error, 'the metrics could not be read in time');
           deps.log.warn('could not read RED metrics', {
             cluster: cluster ?? '(default)',
             windowSeconds: seconds,

@@ -26,7 +26,7 @@ import {
 } from '../domain/summary/index.js';
 import type { MetricsByCluster } from './canary-analysis.js';
 import { describeError, type Logger } from './logger.js';
-import { MetricsError, NoDataError } from './ports/metrics-errors.js';
+import { metricsFailureForPeople, NoDataError } from './ports/metrics-errors.js';
 import type { MetricsReader } from './ports/metrics-reader.js';
 import type { RedRangeReport, RedReport, RedSelection, VersionRed } from './ports/red-metrics.js';
 import type { BotStore } from './ports/release-store.js';
@@ -161,7 +161,7 @@ async function runGroup(
         continue;
       }
       // The last run that sees this slot: tell the channel why there is no digest, once.
-      const reason = error instanceof MetricsError ? error.message : 'the metrics could not be read';
+      const reason = metricsFailureForPeople(error);
       const claimed = await deps.store.claim(slotClaimKey(due.subscription, due.slot), CLAIM_TTL_SECONDS);
       if (claimed) await deps.publisher.unavailable(due, reason);
       report.failed.push({ subscription: due.subscription.id, error: describeError(error), claimed: true });

@@ -6,8 +6,10 @@
  * chart of `/canary metrics`, on the release engine's stack.
  */
 import { WebClient } from '@slack/web-api';
+import { buildSummaries } from '../../handlers/compose/summary.js';
 import { handler as summaryHandler } from '../../handlers/summary.js';
 import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { startHttpFaultProxy } from '../../local/bed/fault-proxy.js';
 import { uniqueNamespace } from '../../local/bed/manifests.js';
 import { type LocalBot, startLocalBot } from '../../local/bot.js';
 import { checkMessageContent } from '../../local/slack/block-kit-limits.js';
@@ -29,6 +31,7 @@ import { runDueSummaries, type SummaryDependencies } from '../../src/app/summari
 import { pngSize, RED_CHART_SIZE } from '../../src/chat/charts/index.js';
 import { SlackSummaryPublisher } from '../../src/chat/slack/slack-summary-publisher.js';
 import { relativeChange } from '../../src/chat/views/index.js';
+import { loadConfig } from '../../src/config.js';
 import { formatMilliseconds } from '../../src/domain/judge/wording.js';
 import { ISTIO_QUERIES } from '../../src/metrics/istio-queries.js';
 import { PrometheusClient } from '../../src/metrics/prometheus-client.js';
@@ -354,6 +357,43 @@ describe('scheduled summaries through the real handlers', () => {
     const names = new Set(blockText(pages).match(/\*svc-\d{3}\*/g));
     expect(names.size).toBe(300);
     expect(thread(BIG, first!.ts).filter((m) => m.via === 'files.completeUploadExternal')).toHaveLength(1);
+  });
+
+  it("says so in the channel, once, when a slot's metrics cannot be read before its last run", async () => {
+    // Prepare: the summary function of the README, its Prometheus answering 503 to everything.
+    const proxy = await startHttpFaultProxy(bed.prometheus.url);
+    proxy.set(() => ({ status: 503, body: 'unavailable' }));
+    try {
+      const config = await loadConfig({
+        ...process.env,
+        CANARY_BOT_PROMETHEUS_URL: proxy.url,
+      });
+      const summaries = await buildSummaries(config, silentLogger);
+      const slot = T + PERIOD;
+      const before = topLevel(DIGEST).length;
+      // Act: the first run after the slot (a later one may still read), the last one that sees it, a retry.
+      const early = await runDueSummaries(summaries, { now: new Date(slot + 30_000), lookbackSeconds: 600 });
+      const afterEarly = topLevel(DIGEST).length;
+      const last = await runDueSummaries(summaries, { now: new Date(slot + 330_000), lookbackSeconds: 600 });
+      const again = await runDueSummaries(summaries, { now: new Date(slot + 330_000), lookbackSeconds: 600 });
+      // Assess
+      expect(early.failed.every((f) => !f.claimed)).toBe(true);
+      expect(early.failed.length).toBeGreaterThan(0);
+      expect(afterEarly).toBe(before);
+      // Both 15-minute subscriptions are told (the 5-minute one's slot at +5 min still has a run to come).
+      expect(last.unavailable).toBe(2);
+      expect(topLevel(SERVICE).at(-1)?.text).toMatch(/could not be made: Prometheus is unavailable/);
+      const notices = topLevel(DIGEST).slice(before);
+      expect(notices).toHaveLength(1);
+      expect(notices[0]?.text).toMatch(
+        /^The RED summary of .+ for \d\d:\d\d–\d\d:\d\d could not be made: Prometheus is unavailable: it answered HTTP 503/,
+      );
+      expect(notices[0]?.text).not.toContain(new URL(proxy.url).host);
+      expect(again.posted).toBe(0);
+      expect(topLevel(DIGEST).slice(before)).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -130,3 +130,31 @@ export class InvalidMetricsRequestError extends MetricsError {
     super('invalid-request', message);
   }
 }
+
+const UNAVAILABLE_WORDS: Record<UnavailableReason, (status: number | undefined) => string> = {
+  timeout: () => 'it did not answer in time',
+  connection: () => 'it could not be reached',
+  'server-error': (status) => `it answered HTTP ${status ?? '5xx'}`,
+  throttled: (status) => `it was throttling requests (HTTP ${status ?? 429})`,
+};
+
+/**
+ * A metrics failure in words for a channel: what went wrong, never where (endpoints, addresses and workspace
+ * ids stay in the logs).
+ *
+ * @example metricsFailureForPeople(error) // 'Prometheus is unavailable: it answered HTTP 503 (3 attempts)'
+ */
+export function metricsFailureForPeople(
+  error: unknown,
+  fallback = 'the metrics could not be read',
+): string {
+  if (error instanceof PrometheusUnavailableError) {
+    const attempts = `${error.attempts} attempt${error.attempts === 1 ? '' : 's'}`;
+    return `Prometheus is unavailable: ${UNAVAILABLE_WORDS[error.reason](error.status)} (${attempts})`;
+  }
+  if (!(error instanceof MetricsError)) return fallback;
+  return error.message
+    .replace(/\s+at\s+https?:\/\/\S+/gi, '')
+    .replace(/https?:\/\/\S+/gi, 'its endpoint')
+    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, 'its address');
+}

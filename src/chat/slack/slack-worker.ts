@@ -3,7 +3,7 @@ import { actOnFlaggerGate } from '../../app/flagger-actions.js';
 import { describeError } from '../../app/logger.js';
 import type { FlaggerNotifier } from '../../app/ports/flagger-notifier.js';
 import type { JobQueue } from '../../app/ports/job-queue.js';
-import { MetricsError, NoDataError } from '../../app/ports/metrics-errors.js';
+import { MetricsError, metricsFailureForPeople, NoDataError } from '../../app/ports/metrics-errors.js';
 import type { ChartPoster } from '../../app/ports/summary-publisher.js';
 import { actOnRelease, type PersonAction } from '../../app/release-actions.js';
 import { activeReleases, findRelease, releaseHistory, serviceRed } from '../../app/release-queries.js';
@@ -379,7 +379,7 @@ async function metricsMessage(
         `No RED for ${service}.${namespace}: no Istio traffic in the last ${describePeriod(windowSeconds)}.`,
       );
     if (error instanceof MetricsError)
-      return errorMessage(`No RED for ${service}.${namespace}: ${error.message}`);
+      return errorMessage(`No RED for ${service}.${namespace}: ${metricsFailureForPeople(error)}.`);
     throw error;
   }
 }
