@@ -1,3 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { metricsByCluster, storeOf } from '../../handlers/compose/parts.js';
+import { sqsQueueOf } from '../../handlers/compose/queue.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 const minimal = {
@@ -74,5 +79,93 @@ describe('loadConfig', () => {
     await expect(attempt).rejects.toThrow(
       /CANARY_BOT_DEFAULT_CLUSTER: names no cluster of CANARY_BOT_CLUSTERS \(prod\)/,
     );
+  });
+
+  it('gives every cluster without a Prometheus of its own the one of CANARY_BOT_PROMETHEUS, auth included', async () => {
+    // Act
+    const config = await loadConfig(
+      {
+        CANARY_BOT_PROMETHEUS: JSON.stringify({
+          url: 'https://prometheus.example.com',
+          auth: { kind: 'bearer', token: 'a-bearer-token-value' },
+          retries: 0,
+        }),
+        CANARY_BOT_CLUSTERS: JSON.stringify({
+          prod: { kube: { mode: 'in-cluster' } },
+          staging: { kube: { mode: 'in-cluster' }, prometheus: { url: 'http://prometheus.staging:9090' } },
+        }),
+      },
+      noSecrets,
+    );
+    // Assess
+    expect(config.clusters.prod?.prometheus).toMatchObject({
+      url: 'https://prometheus.example.com',
+      auth: { kind: 'bearer' },
+      retries: 0,
+    });
+    expect(config.clusters.staging?.prometheus.url).toBe('http://prometheus.staging:9090');
+    expect(() => metricsByCluster(config)('qa')).toThrow(/qa.*prod, staging/);
+  });
+
+  it('refuses, by name, a cluster whose releases could not be judged', async () => {
+    const attempt = loadConfig(
+      {
+        CANARY_BOT_CLUSTERS: JSON.stringify({
+          prod: { kube: { mode: 'in-cluster' }, prometheus: { url: 'http://prometheus.prod:9090' } },
+          edge: { kube: { mode: 'in-cluster' } },
+        }),
+      },
+      noSecrets,
+    );
+    await expect(attempt).rejects.toThrow(/cluster edge has no prometheus/);
+  });
+
+  it('requires a policy in AWS, so that a fresh install is not open to everyone', async () => {
+    const attempt = loadConfig({ ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'canary-bot-prod-worker' }, noSecrets);
+    await expect(attempt).rejects.toThrow(/CANARY_BOT_POLICY: is required in AWS/);
+  });
+
+  it("reads release options with a namespace's own, and refuses an unknown option", async () => {
+    const config = await loadConfig(
+      {
+        ...minimal,
+        CANARY_BOT_RELEASE_OPTIONS: JSON.stringify({
+          approvalExpirySeconds: 600,
+          namespaces: { payments: { onFailure: 'pause' } },
+        }),
+      },
+      noSecrets,
+    );
+    expect(config.releaseOptions).toEqual({
+      approvalExpirySeconds: 600,
+      namespaces: { payments: { onFailure: 'pause' } },
+    });
+    await expect(
+      loadConfig({ ...minimal, CANARY_BOT_RELEASE_OPTIONS: '{"approvalExpiry": 600}' }, noSecrets),
+    ).rejects.toThrow(/CANARY_BOT_RELEASE_OPTIONS/);
+  });
+
+  it('keeps the embedded store in CANARY_BOT_STORE_FILE across a restart', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'canary-bot-config-'));
+    try {
+      const config = await loadConfig(
+        { ...minimal, CANARY_BOT_STORE_FILE: join(dir, 'store.json') },
+        noSecrets,
+      );
+      // Act
+      await (await storeOf(config)).putRecord('note', 'n1', { text: 'kept' });
+      const reopened = await storeOf(config);
+      // Assess
+      expect(config.store).toEqual({ kind: 'embedded', file: join(dir, 'store.json') });
+      expect((await reopened.getRecord<{ text: string }>('note', 'n1'))?.value).toEqual({ text: 'kept' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names CANARY_BOT_QUEUE_URL when a function that sends jobs has no queue', async () => {
+    const config = await loadConfig(minimal, noSecrets);
+    expect(() => sqsQueueOf(config)).toThrow(/CANARY_BOT_QUEUE_URL: is required/);
   });
 });
