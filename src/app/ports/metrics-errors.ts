@@ -144,10 +144,7 @@ const UNAVAILABLE_WORDS: Record<UnavailableReason, (status: number | undefined) 
  *
  * @example metricsFailureForPeople(error) // 'Prometheus is unavailable: it answered HTTP 503 (3 attempts)'
  */
-export function metricsFailureForPeople(
-  error: unknown,
-  fallback = 'the metrics could not be read',
-): string {
+export function metricsFailureForPeople(error: unknown, fallback = 'the metrics could not be read'): string {
   if (error instanceof PrometheusUnavailableError) {
     const attempts = `${error.attempts} attempt${error.attempts === 1 ? '' : 's'}`;
     return `Prometheus is unavailable: ${UNAVAILABLE_WORDS[error.reason](error.status)} (${attempts})`;
