@@ -2,6 +2,7 @@
  * Where Istio's sidecar sends an HTTP request: the VirtualService's http routes in order, first match
  * wins, weighted split among destinations, optional mirror. Pure: no I/O, no randomness.
  */
+import { RE2JS } from 're2js';
 import type {
   Destination,
   DestinationRule,
@@ -149,18 +150,19 @@ export function matchesRequest(match: HttpMatchRequest, request: RequestAttribut
 export function matchesString(condition: StringMatch, value: string): boolean {
   if (condition.exact !== undefined) return value === condition.exact;
   if (condition.prefix !== undefined) return value.startsWith(condition.prefix);
-  if (condition.regex !== undefined) return wholeValueRegex(condition.regex)?.test(value) ?? false;
+  if (condition.regex !== undefined) return wholeValueRegex(condition.regex)?.matches(value) ?? false;
   return true;
 }
 
-const regexCache = new Map<string, RegExp | undefined>();
+const regexCache = new Map<string, RE2JS | undefined>();
 
-// Envoy's safe_regex must match the whole value, so the pattern is anchored on both ends.
-function wholeValueRegex(pattern: string): RegExp | undefined {
+// Envoy's safe_regex is RE2 and must match the whole value; RE2 also runs in linear time, so a
+// catastrophic pattern in a VirtualService cannot hang the simulator.
+function wholeValueRegex(pattern: string): RE2JS | undefined {
   if (!regexCache.has(pattern)) {
-    let compiled: RegExp | undefined;
+    let compiled: RE2JS | undefined;
     try {
-      compiled = new RegExp(`^(?:${pattern})$`);
+      compiled = RE2JS.compile(`^(?:${pattern})$`);
     } catch {
       // Istio's validation would have refused the pattern; for the simulator it matches nothing.
       compiled = undefined;
