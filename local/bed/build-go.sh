@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test bed's Go binaries from the wrapper modules beside this script.
 # Binaries are cached outside the repository, keyed by version, and reused when present.
-# Usage: build-go.sh [kubernetes|etcd|kwok|istio-crds|kwok-stages|all]   (prints the directory of each part)
+# Usage: build-go.sh [kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|all]   (prints the directory of each part)
 #        build-go.sh [flagger|flagger-crds]   (not in `all`: built on first use by the Flagger interop test)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,6 +13,18 @@ etcd_version=v3.6.16
 kwok_version=v0.8.0
 istio_api_version=v1.31.1
 flagger_version=v1.44.0
+# istio.io/istio tags releases without a leading v, so the module proxy serves only pseudo-versions of it:
+# this one is a commit on the release-1.31 branch after 1.31.0-rc.0.
+istio_module_version=v0.0.0-20260827124520-eed52ebb66ad
+istio_version=1.31-eed52ebb66ad
+
+# One clear line when the pinned Istio module can no longer be had, instead of pages of go output.
+check_istio_module() {
+  if ! (cd "$here/go/istio" && go mod download istio.io/istio >/dev/null 2>&1); then
+    echo "the pinned Istio module istio.io/istio@$istio_module_version is not served by the Go module proxy (GOPROXY=$(go env GOPROXY)); pilot-discovery cannot be built" >&2
+    exit 3
+  fi
+}
 
 build() { # name version module-dir ldflags packages...
   local name=$1 version=$2 dir=$3 ldflags=$4; shift 4
@@ -50,6 +62,10 @@ part=${1:-all}
 case "$part" in
   kubernetes|all) build kubernetes "$k8s_version" kubernetes "$(k8s_ldflags)" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler ;;&
+  # pilot-discovery (the webhook) and istio-oracle (validation and route generation) in one go build: one cache.
+  istio|all) out="$cache/bin/istio-$istio_version"; [ -f "$out/.complete" ] || check_istio_module
+    build istio "$istio_version" istio "-X istio.io/istio/pkg/version.buildVersion=$istio_version" \
+    istio.io/istio/pilot/cmd/pilot-discovery ./istio-oracle ;;&
   etcd|all) build etcd "$etcd_version" etcd "" . ;;&
   kwok|all) build kwok "$kwok_version" kwok "" sigs.k8s.io/kwok/cmd/kwok ;;&
   istio-crds|all) module_files istio-crds "$istio_api_version" istio.io/api kubernetes/customresourcedefinitions.gen.yaml ;;&
@@ -60,6 +76,6 @@ case "$part" in
   flagger) build flagger "$flagger_version" flagger "-X github.com/fluxcd/flagger/pkg/version.REVISION=$flagger_version" \
     github.com/fluxcd/flagger/cmd/flagger ;;
   flagger-crds) module_files flagger-crds "$flagger_version" github.com/fluxcd/flagger artifacts/flagger/crd.yaml ;;
-  kubernetes|etcd|kwok|istio-crds|kwok-stages|all) ;;
-  *) echo "unknown part: $part (kubernetes|etcd|kwok|istio-crds|kwok-stages|flagger|flagger-crds|all)" >&2; exit 2 ;;
+  kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|all) ;;
+  *) echo "unknown part: $part (kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|flagger|flagger-crds|all)" >&2; exit 2 ;;
 esac
