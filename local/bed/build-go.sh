@@ -62,16 +62,16 @@ part=${1:-all}
 case "$part" in
   kubernetes|all) build kubernetes "$k8s_version" kubernetes "$(k8s_ldflags)" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler ;;&
-  # pilot-discovery (the webhook) and istio-oracle (validation and route generation) in one go build: one cache.
-  istio|all) out="$cache/bin/istio-$istio_version"; [ -f "$out/.complete" ] || check_istio_module
-    build istio "$istio_version" istio "-X istio.io/istio/pkg/version.buildVersion=$istio_version" \
-    istio.io/istio/pilot/cmd/pilot-discovery ./istio-oracle ;;&
   etcd|all) build etcd "$etcd_version" etcd "" . ;;&
   kwok|all) build kwok "$kwok_version" kwok "" sigs.k8s.io/kwok/cmd/kwok ;;&
   istio-crds|all) module_files istio-crds "$istio_api_version" istio.io/api kubernetes/customresourcedefinitions.gen.yaml ;;&
   kwok-stages|all) module_files kwok-stages "$kwok_version" sigs.k8s.io/kwok kustomize/stage/node/fast/node-initialize.yaml \
     kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml kustomize/stage/pod/fast/pod-ready.yaml \
     kustomize/stage/pod/fast/pod-complete.yaml kustomize/stage/pod/fast/pod-delete.yaml ;;&
+  # pilot-discovery (the webhook) and istio-oracle (validation and route generation) in one go build: one cache.
+  istio|all) out="$cache/bin/istio-$istio_version"; [ -f "$out/.complete" ] || check_istio_module
+    build istio "$istio_version" istio "-X istio.io/istio/pkg/version.buildVersion=$istio_version" \
+    istio.io/istio/pilot/cmd/pilot-discovery ./istio-oracle ;;&
   # Flagger's own version.VERSION is already 1.44.0 in that release; REVISION is stamped so logs name it.
   flagger) build flagger "$flagger_version" flagger "-X github.com/fluxcd/flagger/pkg/version.REVISION=$flagger_version" \
     github.com/fluxcd/flagger/cmd/flagger ;;

@@ -85,7 +85,9 @@ export function decideRoutes(input: RouteInput): RouteDecision {
     resolveDestination(destination, vsNamespace, service, input.destinationRules ?? []);
   const decision: RouteDecision = { shares: [], unrouted: [] };
 
-  if (!vs || !appliesToSidecars(vs)) {
+  // Pilot drops the routes whose every match names another caller (sourceLabels, sourceNamespace); a
+  // VirtualService left with no route for this caller configures nothing, as if it did not exist.
+  if (!vs || !appliesToSidecars(vs) || !(vs.spec.http ?? []).some((r) => appliesToCaller(r, input.request))) {
     addResolved(decision, resolve({ host: service.name }), 1, false);
     return decision;
   }
@@ -97,9 +99,12 @@ export function decideRoutes(input: RouteInput): RouteDecision {
   decision.routeIndex = selected.index;
   if (selected.route.name !== undefined) decision.routeName = selected.route.name;
   splitByWeight(decision, selected.route, resolve);
+  // Envoy mirrors only requests it forwards: one answered 503 for a cluster that does not exist has no copy.
+  const forwarded = decision.shares.reduce((sum, share) => sum + share.fraction, 0);
   for (const mirror of mirrorPolicies(selected.route)) {
     const percent = Math.min(100, Math.max(0, mirror.percentage?.value ?? 100));
-    if (percent > 0) addResolved(decision, resolve(mirror.destination), percent / 100, true);
+    if (percent > 0 && forwarded > 0)
+      addResolved(decision, resolve(mirror.destination), (percent / 100) * forwarded, true);
   }
   return decision;
 }
@@ -116,6 +121,19 @@ export function selectHttpRoute(
       return { index, route };
   }
   return undefined;
+}
+
+/** Whether pilot keeps the route for this caller: no match, or one match whose caller conditions hold. */
+function appliesToCaller(route: HttpRoute, request: RequestAttributes): boolean {
+  const matches = route.match ?? [];
+  if (matches.length === 0) return true;
+  const sourceLabels = request.sourceLabels ?? {};
+  return matches.some(
+    (match) =>
+      Object.entries(match.sourceLabels ?? {}).every(([name, value]) => sourceLabels[name] === value) &&
+      (match.sourceNamespace === undefined || match.sourceNamespace === request.sourceNamespace) &&
+      (!match.gateways || match.gateways.length === 0 || match.gateways.includes('mesh')),
+  );
 }
 
 /**
