@@ -69,8 +69,10 @@ case "$part" in
     kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml kustomize/stage/pod/fast/pod-ready.yaml \
     kustomize/stage/pod/fast/pod-complete.yaml kustomize/stage/pod/fast/pod-delete.yaml ;;&
   # pilot-discovery (the webhook) and istio-oracle (validation and route generation) in one go build: one cache.
-  istio|all) out="$cache/bin/istio-$istio_version"; [ -f "$out/.complete" ] || check_istio_module
-    build istio "$istio_version" istio "-X istio.io/istio/pkg/version.buildVersion=$istio_version" \
+  # The key also hashes the wrapper module, so a changed istio-oracle is rebuilt, not taken from the cache.
+  istio|all) key="$istio_version-$(cd "$here/go/istio" && cat go.mod go.sum istio-oracle/*.go | sha256sum | cut -c1-8)"
+    [ -f "$cache/bin/istio-$key/.complete" ] || check_istio_module
+    build istio "$key" istio "-X istio.io/istio/pkg/version.buildVersion=$istio_version" \
     istio.io/istio/pilot/cmd/pilot-discovery ./istio-oracle ;;&
   # Flagger's own version.VERSION is already 1.44.0 in that release; REVISION is stamped so logs name it.
   flagger) build flagger "$flagger_version" flagger "-X github.com/fluxcd/flagger/pkg/version.REVISION=$flagger_version" \

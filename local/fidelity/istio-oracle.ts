@@ -80,7 +80,15 @@ async function runOracle(command: 'regex' | 'routes', lines: unknown[]): Promise
       if (code !== 0)
         return reject(new Error(`istio-oracle ${command} failed (${code}): ${err.slice(-2000)}`));
       const text = Buffer.concat(out).toString('utf8').trim();
-      resolve(text === '' ? [] : text.split('\n').map((line) => JSON.parse(line) as unknown));
+      try {
+        resolve(text === '' ? [] : text.split('\n').map((line) => JSON.parse(line) as unknown));
+      } catch (error) {
+        reject(
+          new Error(`istio-oracle ${command} printed something other than answers: ${text.slice(0, 500)}`, {
+            cause: error,
+          }),
+        );
+      }
     });
     child.stdin.end(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
   });

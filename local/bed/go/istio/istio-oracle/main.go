@@ -66,8 +66,10 @@ type routesAnswer struct {
 }
 
 func main() {
-	// Pilot logs at info level by default; the answers go to stdout, so keep stderr for real trouble.
+	// Answers alone go to stdout; Istio's logs go to stderr, and only its errors.
 	opts := log.DefaultOptions()
+	opts.OutputPaths = []string{"stderr"}
+	opts.ErrorOutputPaths = []string{"stderr"}
 	opts.SetDefaultOutputLevel(log.OverrideScopeName, log.ErrorLevel)
 	_ = log.Configure(opts)
 
