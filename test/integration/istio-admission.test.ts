@@ -1,0 +1,118 @@
+/**
+ * Istio's own validating webhook guards the bed: what Istio refuses is refused here with Istio's message,
+ * and the bot's mesh adapter turns that refusal into a MeshError('rejected') whose sentence quotes Istio.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
+import { kubeConfigFrom } from '../../local/bed/kube.js';
+import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
+import { MeshError } from '../../src/app/ports/mesh-errors.js';
+import type { RouteRef } from '../../src/app/ports/traffic-router.js';
+import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
+
+const weather = uniqueNamespace('admission-weather');
+const home = uniqueNamespace('admission-bot');
+
+let bed: BedState;
+let admin: k8s.KubeConfig;
+let custom: k8s.CustomObjectsApi;
+
+beforeAll(async () => {
+  bed = await requireBed();
+  admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
+  custom = admin.makeApiClient(k8s.CustomObjectsApi);
+  await deploySample(admin, 'weather', weather);
+});
+
+const virtualService = (name: string, regex: string) => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name, namespace: weather },
+  spec: {
+    hosts: [name],
+    http: [
+      {
+        match: [{ headers: { 'end-user': { regex } } }],
+        route: [{ destination: { host: name, subset: 'v2' } }],
+      },
+      { route: [{ destination: { host: name, subset: 'v1' } }] },
+    ],
+  },
+});
+
+async function create(body: object): Promise<unknown> {
+  return await custom.createNamespacedCustomObject({
+    group: 'networking.istio.io',
+    version: 'v1',
+    namespace: weather,
+    plural: 'virtualservices',
+    body,
+  });
+}
+
+describe("Istio's validating webhook on the bed", () => {
+  it('is registered with failurePolicy Fail', async () => {
+    const api = admin.makeApiClient(k8s.AdmissionregistrationV1Api);
+    const list = await api.listValidatingWebhookConfiguration();
+    const ours = list.items.flatMap((c) => c.webhooks ?? []).find((w) => w.name === 'validation.istio.io');
+    expect(ours?.failurePolicy).toBe('Fail');
+    expect(ours?.clientConfig.url).toBe(bed.istiod.webhook);
+  });
+
+  it("refuses a VirtualService with a regex RE2 does not know, with Istio's message", async () => {
+    const refusal = await create(virtualService('refused-regex', 'a\\Z')).then(
+      () => 'admitted',
+      (error: { code?: number; body?: unknown }) => ({ code: error.code, body: String(error.body) }),
+    );
+
+    expect(refusal).toMatchObject({ code: 400 });
+    expect((refusal as { body: string }).body).toContain(
+      'admission webhook \\"validation.istio.io\\" denied the request: configuration is invalid',
+    );
+    expect((refusal as { body: string }).body).toContain('invalid escape sequence: `\\\\Z`');
+  });
+
+  it('admits valid RE2 that JavaScript does not know, such as (?i)', async () => {
+    await expect(create(virtualService('admitted-regex', '(?i)jason'))).resolves.toBeDefined();
+  });
+
+  it("turns a refusal of the bot's write into MeshError('rejected') quoting Istio; nothing is written", async () => {
+    const bot = await botKubeConfig(bed, admin, home, [weather], await botClusterRole());
+    const router = new IstioTrafficRouter(bot);
+    const forecast: RouteRef = { namespace: weather, name: 'forecast', route: { kind: 'default' } };
+    const before = await custom.getNamespacedCustomObject({
+      group: 'networking.istio.io',
+      version: 'v1',
+      namespace: weather,
+      plural: 'virtualservices',
+      name: 'forecast',
+    });
+
+    // A label key Kubernetes and Istio refuse; the router itself does not check source labels' syntax.
+    const failure = await router
+      .addMatchRoute(forecast, {
+        name: 'canary-bot-admission-pin',
+        matches: [{ kind: 'source', labels: { 'not a label!': 'v2' } }],
+        destination: { host: 'forecast', subset: 'v2' },
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+    expect(failure).toBeInstanceOf(MeshError);
+    expect((failure as MeshError).code).toBe('rejected');
+    expect((failure as MeshError).message).toMatch(
+      /^Istio's validating webhook refused to .+: configuration is invalid: /,
+    );
+    const after = await custom.getNamespacedCustomObject({
+      group: 'networking.istio.io',
+      version: 'v1',
+      namespace: weather,
+      plural: 'virtualservices',
+      name: 'forecast',
+    });
+    expect((after as { spec: unknown }).spec).toEqual((before as { spec: unknown }).spec);
+  });
+});
