@@ -9,6 +9,7 @@ import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
 import { MeshError } from '../../src/app/ports/mesh-errors.js';
 import type { RouteRef } from '../../src/app/ports/traffic-router.js';
+import { cookieRegex } from '../../src/domain/routing/route-math.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
 
 const weather = uniqueNamespace('admission-weather');
@@ -114,5 +115,37 @@ describe("Istio's validating webhook on the bed", () => {
       name: 'forecast',
     });
     expect((after as { spec: unknown }).spec).toEqual((before as { spec: unknown }).spec);
+  });
+
+  it('refuses a match route that a route in front would shadow, naming it; nothing is written', async () => {
+    const bot = await botKubeConfig(bed, admin, home, [weather], await botClusterRole());
+    const router = new IstioTrafficRouter(bot);
+    const frontend: RouteRef = { namespace: weather, name: 'frontend', route: { kind: 'default' } };
+
+    // The sample's own `testers` route sends cookie user=tester to frontend v2, in front of the default route.
+    const failure = await router
+      .addMatchRoute(frontend, {
+        name: 'canary-bot-shadow-ab',
+        matches: [{ kind: 'cookie', regex: cookieRegex('user=tester') }],
+        destination: { host: 'frontend', subset: 'v1' },
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+    expect(failure).toBeInstanceOf(MeshError);
+    expect((failure as MeshError).code).toBe('invalid');
+    expect((failure as MeshError).message).toBe(
+      'Route "testers" of the VirtualService already sends these requests elsewhere: requests with cookie: user=tester match it first, so the release\'s route would never see them.',
+    );
+    const live = (await custom.getNamespacedCustomObject({
+      group: 'networking.istio.io',
+      version: 'v1',
+      namespace: weather,
+      plural: 'virtualservices',
+      name: 'frontend',
+    })) as { spec: { http: { name?: string }[] } };
+    expect(live.spec.http.map((r) => r.name)).toEqual(['testers', 'default']);
   });
 });
