@@ -39,6 +39,8 @@ export interface FidelityCase {
   virtualService: VirtualService;
   destinationRules: DestinationRule[];
   requests: RequestClass[];
+  /** The Kubernetes Services the routes name; default one Service named as the service, on `port`. */
+  services?: unknown[];
 }
 
 /** Where a share of requests goes: `host/subset` (subset empty without one), or `404`/`503`. */
@@ -141,7 +143,11 @@ interface ProbeResult {
  * @example const report = await runDifferential(cases) // report.disagreements: []
  */
 export async function runDifferential(cases: readonly FidelityCase[]): Promise<DifferentialReport> {
-  const objects = cases.flatMap((c) => [serviceObject(c), ...c.destinationRules, c.virtualService]);
+  const objects = cases.flatMap((c) => [
+    ...(c.services ?? [serviceObject(c)]),
+    ...c.destinationRules,
+    c.virtualService,
+  ]);
   const callers = new Map<string, OracleCaller>();
   for (const c of cases) for (const r of c.requests) callers.set(callerKey(r.caller), r.caller);
   const callerList = [...callers.entries()];
