@@ -123,7 +123,7 @@ async function registerWebhook(admin: k8s.KubeConfig, url: string, caBundle: Buf
   }
 }
 
-/** Istio's refusal of an invalid VirtualService (dry run, nothing stored), or undefined if it was admitted. */
+/** Istio's refusal of an invalid VirtualService (dry run, nothing stored), or undefined if not (yet) refused. */
 async function dryRunInvalidWrite(admin: k8s.KubeConfig): Promise<string | undefined> {
   const api = admin.makeApiClient(k8s.CustomObjectsApi);
   try {
@@ -142,6 +142,8 @@ async function dryRunInvalidWrite(admin: k8s.KubeConfig): Promise<string | undef
     });
     return undefined;
   } catch (error) {
+    // 404: the Istio CRDs are not Established yet; ask again.
+    if ((error as { code?: number }).code === 404) return undefined;
     const body = (error as { body?: unknown }).body;
     return typeof body === 'string' ? body : JSON.stringify(body ?? String(error));
   }

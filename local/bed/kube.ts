@@ -66,7 +66,7 @@ export async function startKube(
   pki: BedPki,
   bin: KubeBinaries,
   started: (p: BedProcess) => void,
-  afterCrds?: (kubeconfigs: KubeEndpoints['kubeconfigs']) => Promise<unknown>,
+  alongside?: (kubeconfigs: KubeEndpoints['kubeconfigs']) => Promise<unknown>,
 ): Promise<KubeEndpoints> {
   await mkdir(join(dir, 'logs'), { recursive: true });
   const log = (name: string) => join(dir, 'logs', `${name}.log`);
@@ -203,10 +203,11 @@ export async function startKube(
   started(kwok);
 
   await applyIstioCrds(admin, join(bin.istioCrds, 'customresourcedefinitions.gen.yaml'));
-  // What needs only the API server and the CRDs (Istio's webhook) starts while the node comes up.
+  // What needs the API server and the CRDs (Istio's webhook) starts while the node comes up; started
+  // before the CRDs, pilot's informers back off on the missing types and it is ready later, not sooner.
   // Settle both before judging, so a failure never leaves one of them still starting things.
   const results = await Promise.allSettled([
-    afterCrds?.(kubeconfigs),
+    alongside?.(kubeconfigs),
     (async () => {
       await createKwokNode(admin);
       await waitUntil(kcm, async () => await defaultServiceAccountExists(admin), 60_000, 250);
