@@ -9,6 +9,7 @@ import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
 import { MeshError } from '../../src/app/ports/mesh-errors.js';
 import type { RouteRef } from '../../src/app/ports/traffic-router.js';
+import type { MatchRoute, MeshTarget } from '../../src/domain/release/index.js';
 import { cookieRegex } from '../../src/domain/routing/route-math.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
 
@@ -41,6 +42,17 @@ const virtualService = (name: string, regex: string) => ({
     ],
   },
 });
+
+/** What a release's first step wants: the owned route as it is (v1 only) and the release's match routes. */
+function withRoutes(host: string, release: string, routes: MatchRoute[]): MeshTarget {
+  return {
+    revision: 1,
+    owned: { kind: 'weights', weights: [{ destination: { host, subset: 'v1' }, weight: 100 }] },
+    routes,
+    routePrefix: `canary-bot-${release}-`,
+    fence: { release, stateVersion: 1, final: false },
+  };
+}
 
 async function create(body: object): Promise<unknown> {
   return await custom.createNamespacedCustomObject({
@@ -92,11 +104,16 @@ describe("Istio's validating webhook on the bed", () => {
 
     // A label key Kubernetes and Istio refuse; the router itself does not check source labels' syntax.
     const failure = await router
-      .addMatchRoute(forecast, {
-        name: 'canary-bot-admission-pin',
-        matches: [{ kind: 'source', labels: { 'not a label!': 'v2' } }],
-        destination: { host: 'forecast', subset: 'v2' },
-      })
+      .converge(
+        forecast,
+        withRoutes('forecast', 'adm1', [
+          {
+            name: 'canary-bot-adm1-pin',
+            matches: [{ kind: 'source', labels: { 'not a label!': 'v2' } }],
+            destination: { host: 'forecast', subset: 'v2' },
+          },
+        ]),
+      )
       .then(
         () => undefined,
         (error: unknown) => error,
@@ -124,11 +141,16 @@ describe("Istio's validating webhook on the bed", () => {
 
     // The sample's own `testers` route sends cookie user=tester to frontend v2, in front of the default route.
     const failure = await router
-      .addMatchRoute(frontend, {
-        name: 'canary-bot-shadow-ab',
-        matches: [{ kind: 'cookie', regex: cookieRegex('user=tester') }],
-        destination: { host: 'frontend', subset: 'v1' },
-      })
+      .converge(
+        frontend,
+        withRoutes('frontend', 'adm2', [
+          {
+            name: 'canary-bot-adm2-ab',
+            matches: [{ kind: 'cookie', regex: cookieRegex('user=tester') }],
+            destination: { host: 'frontend', subset: 'v1' },
+          },
+        ]),
+      )
       .then(
         () => undefined,
         (error: unknown) => error,
