@@ -58,7 +58,7 @@ export async function startIstiod(
       `--tlsKeyFile=${pki.istiod.key}`,
       `--caCertFile=${pki.caCert}`,
       '--domain=cluster.local',
-      '--log_output_level=default:warn',
+      '--log_output_level=all:warn',
     ],
     join(dir, 'logs', 'pilot-discovery.log'),
     {

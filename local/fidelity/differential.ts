@@ -63,6 +63,8 @@ export interface DifferentialReport {
   /** Objects Istio's validation refused (the generator should make none). */
   refused: OracleVerdict[];
   disagreements: Disagreement[];
+  /** For each request class, the name of the Envoy route that took its first probe (pilot names it after the http route). */
+  matched: { caseId: string; request: string; route?: string; status: number }[];
 }
 
 const serviceObject = (c: FidelityCase) => ({
@@ -210,6 +212,7 @@ export async function runDifferential(cases: readonly FidelityCase[]): Promise<D
     });
 
   const disagreements: Disagreement[] = [];
+  const matched: DifferentialReport['matched'] = [];
   // Copies each probe must deliver to a cluster: its mirrors, plus the probe itself where it was served.
   const mirrorChecks: {
     id: string;
@@ -242,6 +245,13 @@ export async function runDifferential(cases: readonly FidelityCase[]): Promise<D
       const host = `${c.service.name}.${c.service.namespace}.svc.cluster.local`;
       const probeId = `${c.id}|${request.name}`;
       const first = await probe(port, host, request.headers, `${probeId}|0`, 0);
+      const matchedRoute = first.route === undefined ? undefined : envoyRoutes.get(first.route)?.name;
+      matched.push({
+        caseId: c.id,
+        request: request.name,
+        status: first.status,
+        ...(matchedRoute === undefined ? {} : { route: matchedRoute }),
+      });
       const primary: Outcome = {};
       const mirrored: Outcome = {};
       if (first.route === undefined) {
@@ -340,5 +350,5 @@ export async function runDifferential(cases: readonly FidelityCase[]): Promise<D
     await backend.close();
     await rm(dir, { recursive: true, force: true });
   }
-  return { cases: cases.length, requestClasses, probes, refused, disagreements };
+  return { cases: cases.length, requestClasses, probes, refused, disagreements, matched };
 }

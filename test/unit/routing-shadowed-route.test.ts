@@ -79,3 +79,12 @@ describe('a match route in front that takes the release requests', () => {
     expect(requestClassesOf([{ headers: { 'user-agent': { regex: '.*Mobile.*' } } }])).toEqual([]);
   });
 });
+
+describe('the first route that takes a request decides', () => {
+  it('does not blame a route behind one that already sends the request to the release destination', () => {
+    const classes = requestClassesOf(cookie('user=tester'));
+    const toV3 = { ...testersRoute, name: 'testers-v3', route: to('v3') };
+    expect(findShadowingRoute([toV3, testersRoute, defaultRoute], 2, classes, v3)).toBeUndefined();
+    expect(findShadowingRoute([testersRoute, toV3, defaultRoute], 2, classes, v3)?.route).toBe('"testers"');
+  });
+});

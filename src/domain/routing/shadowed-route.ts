@@ -132,9 +132,9 @@ function sendsOnlyTo(route: HttpRoute, destination: Destination): boolean {
 }
 
 /**
- * The first route in front of `insertAt` (other than the bot's own) that takes a request the new route
- * is meant for and sends it elsewhere than `destination`, or undefined when every request class would
- * reach the new route (or its destination).
+ * A route in front of `insertAt` that is the first to take a request the new route is meant for and sends
+ * it elsewhere than `destination` (not one of the bot's own routes), or undefined when every request class
+ * reaches the new route, or its destination, or one of the bot's routes.
  *
  * @example
  * findShadowingRoute(
@@ -150,13 +150,19 @@ export function findShadowingRoute(
   classes: readonly RequestClass[],
   destination: Destination,
 ): ShadowingRoute | undefined {
-  for (const [index, route] of http.slice(0, insertAt).entries()) {
-    if (route.name?.startsWith(botRoutePrefix) || sendsOnlyTo(route, destination)) continue;
-    const matches = route.match ?? [];
-    for (const request of classes) {
-      const takes = matches.length === 0 || matches.some((m) => matchesEveryRequestOf(m, request));
-      if (takes) return { index, route: route.name ? `"${route.name}"` : `#${index + 1} (unnamed)`, request };
-    }
+  // The first route that takes a request decides where it goes; the routes behind it never see it.
+  for (const request of classes) {
+    const index = http
+      .slice(0, insertAt)
+      .findIndex(
+        (route) =>
+          (route.match ?? []).length === 0 ||
+          (route.match ?? []).some((m) => matchesEveryRequestOf(m, request)),
+      );
+    const route = http[index];
+    if (index < 0 || !route || route.name?.startsWith(botRoutePrefix) || sendsOnlyTo(route, destination))
+      continue;
+    return { index, route: route.name ? `"${route.name}"` : `#${index + 1} (unnamed)`, request };
   }
   return undefined;
 }
