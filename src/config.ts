@@ -10,6 +10,7 @@ import {
   validateApprovalPolicy,
 } from './domain/release/index.js';
 import { isTimeZone } from './domain/summary/time-zone.js';
+import { isDnsLabel } from './domain/validation/index.js';
 import { prometheusConfigSchema } from './metrics/prometheus-config.js';
 
 /** A setting that cannot work; names the environment variable and what is wrong with it. */
@@ -51,6 +52,9 @@ const kubeAuthSchema = z.discriminatedUnion('mode', [
 
 const clusterSchema = z.object({ kube: kubeAuthSchema, prometheus: prometheusConfigSchema.optional() });
 
+const namespaceNameMessage =
+  'namespace names are Kubernetes labels: lowercase letters, digits and -, at most 63';
+
 const principal = z
   .string()
   .regex(/^(\*|[UWS][A-Z0-9]{2,})$/, 'must be a Slack user id (U…/W…), a user group id (S…) or *');
@@ -61,7 +65,7 @@ const namespacePolicy = z.object({
 });
 const policySchema = z.object({
   default: namespacePolicy,
-  namespaces: z.record(z.string(), namespacePolicy).optional(),
+  namespaces: z.record(z.string().refine(isDnsLabel, namespaceNameMessage), namespacePolicy).optional(),
 });
 
 const releaseOptionFields = {
@@ -76,7 +80,7 @@ const releaseOptionsSchema = z.strictObject(releaseOptionFields).partial();
 const releaseOptionsSettingSchema = z
   .strictObject({
     ...releaseOptionFields,
-    namespaces: z.record(z.string(), releaseOptionsSchema),
+    namespaces: z.record(z.string().refine(isDnsLabel, namespaceNameMessage), releaseOptionsSchema),
   })
   .partial();
 
@@ -109,11 +113,7 @@ const environmentSchema = z.object({
   CANARY_BOT_DYNAMODB_ENDPOINT: z.url().optional(),
   CANARY_BOT_STORE_FILE: z.string().min(1).optional(),
   CANARY_BOT_POLICY: json(policySchema).optional(),
-  CANARY_BOT_DEFAULT_NAMESPACE: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
-    .max(63)
-    .default('default'),
+  CANARY_BOT_DEFAULT_NAMESPACE: z.string().refine(isDnsLabel, namespaceNameMessage).default('default'),
   CANARY_BOT_RELEASE_OPTIONS: json(releaseOptionsSettingSchema).optional(),
   CANARY_BOT_FLAGGER_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
   CANARY_BOT_QUEUE_URL: z.url().optional(),

@@ -11,6 +11,7 @@ import {
   sqsQueueUrl,
   startElasticMq,
 } from './elasticmq.js';
+import { type IstiodEndpoints, startIstiod } from './istiod.js';
 import { type KubeBinaries, type KubeEndpoints, startKube } from './kube.js';
 import { bedDir, bedStateFile, cacheDir, repoRoot } from './paths.js';
 import { createPki } from './pki.js';
@@ -35,6 +36,8 @@ export interface BedState {
   /** ElasticMQ; `probeQueueUrl` is the queue its configuration creates, which proves the server is ours. */
   sqs: SqsEndpoint & { probeQueueUrl: string };
   slack: { url: string; botToken: string; signingSecret: string };
+  /** Istio's pilot: the validating webhook of every Istio object written on the bed. */
+  istiod: IstiodEndpoints;
   processes: BedProcess[];
 }
 
@@ -84,14 +87,14 @@ export async function buildGoPart(part: string): Promise<string[]> {
   return output.trim().split('\n').filter(Boolean);
 }
 
-/** Builds (or reuses from the cache) the Go binaries, the Istio CRD file and kwok's stages. */
+/** Builds (or reuses from the cache) the Go binaries (Kubernetes, etcd, kwok, Istio), the Istio CRD file and kwok's stages. */
 export async function buildBinaries(): Promise<KubeBinaries> {
   const lines = await buildGoPart('all');
-  const [kubernetes, etcd, kwok, istioCrds, kwokStages] = lines;
-  if (!kubernetes || !etcd || !kwok || !istioCrds || !kwokStages) {
+  const [kubernetes, etcd, kwok, istioCrds, kwokStages, istio] = lines;
+  if (!kubernetes || !etcd || !kwok || !istioCrds || !kwokStages || !istio) {
     throw new BedStartError(`unexpected build-go.sh output: ${lines.join(' ')}`);
   }
-  return { kubernetes, etcd, kwok, istioCrds, kwokStages };
+  return { kubernetes, etcd, kwok, istioCrds, kwokStages, istio };
 }
 
 /** Installs the system packages the bed needs when one is missing (install-system.sh), or says how. */
@@ -179,8 +182,11 @@ async function startAll(
     const t0 = Date.now();
     const pki = await createPki(join(bedDir, 'pki'));
     // Settle every start before judging: a failure must not leave components that were still starting.
+    let istiod: IstiodEndpoints | undefined;
     const results = await Promise.allSettled([
-      startKube(bedDir, pki, bin, started),
+      startKube(bedDir, pki, bin, started, async (kubeconfigs) => {
+        istiod = await startIstiod(bedDir, pki, { kubeconfigs }, bin.istio, started);
+      }),
       startPrometheus(bedDir, started),
       startDynamoDb(bedDir, started),
       startSlackEmulator(started),
@@ -199,6 +205,7 @@ async function startAll(
       dynamodb,
       slack,
       sqs,
+      istiod: istiod as IstiodEndpoints,
       processes,
     };
     await writeFile(bedStateFile, `${JSON.stringify(state, null, 2)}\n`);
@@ -285,5 +292,6 @@ export async function bedStatus(): Promise<string[]> {
     `dynamodb       ${state.dynamodb.endpoint}`,
     `slack          ${state.slack.url}`,
     `sqs            ${state.sqs?.endpoint ?? '(none)'} (ElasticMQ ${elasticMqVersion()}, region ${state.sqs?.region ?? '-'})`,
+    `istiod         ${state.istiod?.http ?? 'not started'} (validating webhook ${state.istiod?.webhook ?? '-'})`,
   ];
 }

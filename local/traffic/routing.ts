@@ -2,6 +2,7 @@
  * Where Istio's sidecar sends an HTTP request: the VirtualService's http routes in order, first match
  * wins, weighted split among destinations, optional mirror. Pure: no I/O, no randomness.
  */
+import { RE2JS } from 're2js';
 import type {
   Destination,
   DestinationRule,
@@ -84,7 +85,9 @@ export function decideRoutes(input: RouteInput): RouteDecision {
     resolveDestination(destination, vsNamespace, service, input.destinationRules ?? []);
   const decision: RouteDecision = { shares: [], unrouted: [] };
 
-  if (!vs || !appliesToSidecars(vs)) {
+  // Pilot drops the routes whose every match names another caller (sourceLabels, sourceNamespace); a
+  // VirtualService left with no route for this caller configures nothing, as if it did not exist.
+  if (!vs || !appliesToSidecars(vs) || !(vs.spec.http ?? []).some((r) => appliesToCaller(r, input.request))) {
     addResolved(decision, resolve({ host: service.name }), 1, false);
     return decision;
   }
@@ -96,9 +99,12 @@ export function decideRoutes(input: RouteInput): RouteDecision {
   decision.routeIndex = selected.index;
   if (selected.route.name !== undefined) decision.routeName = selected.route.name;
   splitByWeight(decision, selected.route, resolve);
+  // Envoy mirrors only requests it forwards: one answered 503 for a cluster that does not exist has no copy.
+  const forwarded = decision.shares.reduce((sum, share) => sum + share.fraction, 0);
   for (const mirror of mirrorPolicies(selected.route)) {
     const percent = Math.min(100, Math.max(0, mirror.percentage?.value ?? 100));
-    if (percent > 0) addResolved(decision, resolve(mirror.destination), percent / 100, true);
+    if (percent > 0 && forwarded > 0)
+      addResolved(decision, resolve(mirror.destination), (percent / 100) * forwarded, true);
   }
   return decision;
 }
@@ -115,6 +121,19 @@ export function selectHttpRoute(
       return { index, route };
   }
   return undefined;
+}
+
+/** Whether pilot keeps the route for this caller: no match, or one match whose caller conditions hold. */
+function appliesToCaller(route: HttpRoute, request: RequestAttributes): boolean {
+  const matches = route.match ?? [];
+  if (matches.length === 0) return true;
+  const sourceLabels = request.sourceLabels ?? {};
+  return matches.some(
+    (match) =>
+      Object.entries(match.sourceLabels ?? {}).every(([name, value]) => sourceLabels[name] === value) &&
+      (match.sourceNamespace === undefined || match.sourceNamespace === request.sourceNamespace) &&
+      (!match.gateways || match.gateways.length === 0 || match.gateways.includes('mesh')),
+  );
 }
 
 /**
@@ -149,18 +168,19 @@ export function matchesRequest(match: HttpMatchRequest, request: RequestAttribut
 export function matchesString(condition: StringMatch, value: string): boolean {
   if (condition.exact !== undefined) return value === condition.exact;
   if (condition.prefix !== undefined) return value.startsWith(condition.prefix);
-  if (condition.regex !== undefined) return wholeValueRegex(condition.regex)?.test(value) ?? false;
+  if (condition.regex !== undefined) return wholeValueRegex(condition.regex)?.matches(value) ?? false;
   return true;
 }
 
-const regexCache = new Map<string, RegExp | undefined>();
+const regexCache = new Map<string, RE2JS | undefined>();
 
-// Envoy's safe_regex must match the whole value, so the pattern is anchored on both ends.
-function wholeValueRegex(pattern: string): RegExp | undefined {
+// Envoy's safe_regex is RE2 and must match the whole value; RE2 also runs in linear time, so a
+// catastrophic pattern in a VirtualService cannot hang the simulator.
+function wholeValueRegex(pattern: string): RE2JS | undefined {
   if (!regexCache.has(pattern)) {
-    let compiled: RegExp | undefined;
+    let compiled: RE2JS | undefined;
     try {
-      compiled = new RegExp(`^(?:${pattern})$`);
+      compiled = RE2JS.compile(`^(?:${pattern})$`);
     } catch {
       // Istio's validation would have refused the pattern; for the simulator it matches nothing.
       compiled = undefined;

@@ -82,7 +82,9 @@ export const SAMPLE_TRAFFIC: Readonly<Record<SampleAppName, SampleAppTraffic>> =
       frontend: {
         rps: 10,
         mix: [
-          { fraction: 0.1, cookie: 'user=tester' },
+          // Testers: the cookie alone, and as browsers send it among others, with a space after ';'.
+          { fraction: 0.05, cookie: 'user=tester' },
+          { fraction: 0.05, cookie: 'session=4f2a9c; user=tester; theme=dark' },
           {
             fraction: 0.3,
             userAgent:

@@ -213,7 +213,7 @@ describe('seed scenarios through the local Slack page', () => {
     await click(alice, ns, 'forecast', 'release.approve');
 
     const frontend = (await vs(ns, 'frontend')).spec.http.find((r) => r.name?.startsWith('canary-bot-'));
-    expect(frontend?.match).toEqual([{ headers: { cookie: { regex: '^(.*?;)?(user=tester)(;.*)?$' } } }]);
+    expect(frontend?.match).toEqual([{ headers: { cookie: { regex: '^(.*?;\\s*)?(user=tester)(;.*)?$' } } }]);
     const pin = (await vs(ns, 'forecast')).spec.http.find((r) => r.name?.startsWith('canary-bot-'));
     expect(pin).toMatchObject({
       match: [{ sourceLabels: { app: 'frontend', version: 'v2' } }],

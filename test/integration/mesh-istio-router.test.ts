@@ -264,7 +264,7 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
     const live = await readVs(weather, 'frontend');
     const added = live.spec.http?.filter((r) => r.name?.startsWith('canary-bot-r2-'));
     expect(added?.map((r) => r.match)).toEqual([
-      [{ headers: { cookie: { regex: '^(.*?;)?(user=qa)(;.*)?$' } } }],
+      [{ headers: { cookie: { regex: '^(.*?;\\s*)?(user=qa)(;.*)?$' } } }],
       [{ headers: { 'user-agent': { regex: '.*Mobile.*' } } }],
     ]);
     expect(live.spec.http?.at(-1)?.match).toBeUndefined();

@@ -180,6 +180,40 @@ describe('Slack surface through the real handlers', () => {
     expect((await deps.store.listActive()).length).toBe(releases);
   });
 
+  // Each of these was written into a VirtualService before the check used RE2's rules; Istio refuses them all.
+  it.each([
+    ['a\\Z', 'invalid escape sequence: `\\Z`'],
+    ['(?<n>a)\\k<n>', 'invalid escape sequence: `\\k`'],
+    ['\\y', 'invalid escape sequence: `\\y`'],
+    ['a{1001}', 'invalid repeat count: `{1001}`'],
+    ['[^]', 'missing closing ]: `[^]`'],
+  ])('refuses the header regex %j with RE2 reason, and does nothing', async (regex, reason) => {
+    const releases = (await deps.store.listActive()).length;
+
+    const response = await slash(bob, `ab reviews v2 --ns ${engine.namespace} --header "end-user~${regex}"`);
+    await queue.drain();
+
+    const body = response.json as { response_type: string; text: string };
+    expect(body.response_type).toBe('ephemeral');
+    expect(body.text).toContain(`is not valid RE2 (the syntax Istio and Envoy use): ${reason}`);
+    expect((await deps.store.listActive()).length).toBe(releases);
+  });
+
+  it('accepts (?i)jason, valid RE2 that JavaScript does not know, and Istio admits the route', async () => {
+    const started = await slash(bob, `ab reviews v3 --ns ${engine.namespace} --header "end-user~(?i)jason"`);
+    await queue.drain();
+    expect((started.json as { text: string }).text).toMatch(/^Working on/);
+    const { release } = await card();
+    expect(release.phase).toBe('awaiting-approval');
+
+    await click(alice, 'release.approve');
+
+    expect((await card()).release.phase).not.toBe('awaiting-approval');
+    expect(JSON.stringify((await engine.reviews()).spec.http)).toContain('(?i)jason');
+    await click(bob, 'release.cancel');
+    expect((await card()).release.phase).toBe('cancelled');
+  });
+
   it("waits out Slack's 429 (Retry-After) and still posts the card", async () => {
     await emulator.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
 

@@ -69,7 +69,7 @@ describe('parseCommand reads every command', () => {
         matches: [
           { kind: 'header', name: 'end-user', match: { exact: 'jason' } },
           { kind: 'header', name: 'x-beta', match: { regex: '^(yes|true)$' } },
-          { kind: 'cookie', regex: '^(.*?;)?(user=tester)(;.*)?$' },
+          { kind: 'cookie', regex: '^(.*?;\\s*)?(user=tester)(;.*)?$' },
           { kind: 'user-agent', regex: '.*Mobile.*' },
         ],
       },
@@ -226,10 +226,14 @@ describe('parseCommand refuses with one sentence and the usage line', () => {
     ],
     [
       'ab frontend v2 --user-agent (?!bot)',
-      `The user agent regex "(?!bot)" uses lookaround or a backreference, which Envoy's RE2 does not support.`,
+      'The user agent regex "(?!bot)" is not valid RE2 (the syntax Istio and Envoy use): invalid or unsupported Perl syntax: `(?!`.',
       usageOf('ab'),
     ],
-    ['ab frontend v2 --user-agent (', 'The user agent regex "(" does not compile.', usageOf('ab')],
+    [
+      'ab frontend v2 --user-agent (',
+      'The user agent regex "(" is not valid RE2 (the syntax Istio and Envoy use): missing closing ): `(`.',
+      usageOf('ab'),
+    ],
     [
       'ab frontend v2 --cookie user',
       `"user" is not a cookie to match; write it as --cookie 'name=value'.`,

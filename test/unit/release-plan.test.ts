@@ -94,7 +94,7 @@ describe('other plans', () => {
     [
       { kind: 'ab', matches: [{ kind: 'cookie', regex: '(' }] },
       'invalid-match',
-      'The cookie regex does not compile: (',
+      'The cookie regex "(" is not valid RE2 (the syntax Istio and Envoy use): missing closing ): `(`.',
     ],
     [
       { kind: 'ab', matches: [{ kind: 'header', name: 'bad header', match: { exact: 'x' } }] },

@@ -492,3 +492,37 @@ describe('decideRoutes: destinations by subset or by host', () => {
     expect(decision.unrouted).toEqual([{ reason: 'no-destination', fraction: 1, mirrored: false }]);
   });
 });
+
+// Both found by the differential test against pilot's routes in real Envoy (integration/istio-fidelity).
+describe('decideRoutes: what pilot and Envoy do that a plain reading of the VirtualService misses', () => {
+  it('routes as without a VirtualService when no route is meant for this caller', () => {
+    const vs = virtualService([{ match: [{ sourceLabels: { app: 'frontend' } }], route: [subset('v2')] }]);
+
+    expect(primary(route(vs, { sourceLabels: { app: 'productpage' } }))).toEqual({
+      v1: 1 / 3,
+      v2: 1 / 3,
+      v3: 1 / 3,
+    });
+    expect(primary(route(vs, { sourceLabels: { app: 'frontend' } }))).toEqual({ v2: 1 });
+  });
+
+  it('answers 404 when routes are meant for this caller but none matches', () => {
+    const vs = virtualService([
+      { match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [subset('v2')] },
+    ]);
+
+    expect(route(vs).unrouted).toEqual([{ reason: 'no-route', fraction: 1, mirrored: false }]);
+  });
+
+  it('mirrors only the requests that reach a destination', () => {
+    const vs = virtualService([
+      {
+        route: [subset('v1', 75), subset('v9', 25)],
+        mirror: { host: 'reviews', subset: 'v3' },
+      },
+    ]);
+
+    expect(primary(route(vs))).toEqual({ v1: 0.75 });
+    expect(mirrored(route(vs))).toEqual({ v3: 0.75 });
+  });
+});

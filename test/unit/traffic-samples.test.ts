@@ -95,6 +95,12 @@ describe('sample manifests', () => {
     expect(await routeInSample('weather', 'frontend', { headers: { cookie: 'user=tester' } })).toEqual({
       'frontend-v2': 1,
     });
+    // As a browser sends it: other cookies around it, a space after each ';'.
+    expect(
+      await routeInSample('weather', 'frontend', {
+        headers: { cookie: 'session=4f2a9c; user=tester; theme=dark' },
+      }),
+    ).toEqual({ 'frontend-v2': 1 });
     expect(await routeInSample('weather', 'frontend', { headers: { cookie: 'user=someone' } })).toEqual({
       'frontend-v1': 1,
     });

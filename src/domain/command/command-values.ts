@@ -6,26 +6,21 @@ import { z } from 'zod';
 import { InvalidReleaseError } from '../release/release-errors.js';
 import { parseCanarySteps } from '../release/step-plan.js';
 import { cookieRegex, type RequestMatch } from '../routing/route-math.js';
+import {
+  isCookiePair,
+  isDnsLabel,
+  isDnsSubdomain,
+  isHeaderName,
+  quoteValue,
+  regexProblem,
+} from '../validation/index.js';
 import type { ReleaseRef, Schedule, VersionHost, VersionWeight } from './command.js';
 
 /** A value as quoted back in an error: never more than 60 characters. */
-export function quote(value: string): string {
-  const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-  return `"${shown}"`;
-}
+export const quote = quoteValue;
+export { isDnsLabel };
 
-const dnsLabelShape = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const dnsSubdomainShape = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const releaseIdShape = /^[A-Za-z0-9]{1,40}$/;
-
-/** A Kubernetes DNS-1123 label: lowercase letters, digits and '-', at most 63 characters. */
-export function isDnsLabel(value: string): boolean {
-  return value.length <= 63 && dnsLabelShape.test(value);
-}
-
-function isDnsSubdomain(value: string): boolean {
-  return value.length <= 253 && dnsSubdomainShape.test(value);
-}
 
 /** A custom issue: the sentence the person reads. */
 function fail(ctx: z.core.$RefinementCtx<unknown>, input: unknown, message: string): typeof z.NEVER {
@@ -156,21 +151,6 @@ export const versionWeights = pairs<VersionWeight>(
   return weights;
 });
 
-/** Envoy matches with RE2, which has no lookaround and no backreferences. */
-function regexProblem(regex: string, what: string): string | undefined {
-  if (regex.length === 0 || regex.length > 1024) return `The ${what} regex must have 1 to 1024 characters.`;
-  if (/\(\?<?[=!]|\\[1-9]/.test(regex))
-    return `The ${what} regex ${quote(regex)} uses lookaround or a backreference, which Envoy's RE2 does not support.`;
-  try {
-    new RegExp(regex);
-    return undefined;
-  } catch {
-    return `The ${what} regex ${quote(regex)} does not compile.`;
-  }
-}
-
-const headerNameShape = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
-
 /** `--header end-user=jason` (exact) or `--header end-user~^j.*` (regex). */
 export const headerMatch = z.string().transform((word, ctx): RequestMatch => {
   const at = word.search(/[=~]/);
@@ -182,7 +162,7 @@ export const headerMatch = z.string().transform((word, ctx): RequestMatch => {
       word,
       `${quote(word)} is not a header match; write --header name=value (exact) or --header name~regex.`,
     );
-  if (!headerNameShape.test(name) || name.length > 256)
+  if (!isHeaderName(name))
     return fail(ctx, word, `${quote(name)} is not a valid header name: use letters, digits and '-'.`);
   if (word[at] === '=') return { kind: 'header', name: name.toLowerCase(), match: { exact: value } };
   const problem = regexProblem(value, `header ${name}`);
@@ -193,12 +173,9 @@ export const headerMatch = z.string().transform((word, ctx): RequestMatch => {
 
 /** `--cookie 'user=tester'`: one cookie anywhere in the Cookie header, as Istio documents it. */
 export const cookieMatch = z.string().transform((word, ctx): RequestMatch => {
-  const eq = word.indexOf('=');
-  const name = eq < 0 ? word : word.slice(0, eq);
-  const value = eq < 0 ? '' : word.slice(eq + 1);
-  if (eq <= 0 || value.length === 0 || /[;\s]/.test(word) || !/^[!#-'*+.0-9A-Z^-z|~-]+$/.test(name))
-    return fail(ctx, word, `${quote(word)} is not a cookie to match; write it as --cookie 'name=value'.`);
   if (word.length > 512) return fail(ctx, word, 'The cookie to match must have at most 512 characters.');
+  if (!isCookiePair(word))
+    return fail(ctx, word, `${quote(word)} is not a cookie to match; write it as --cookie 'name=value'.`);
   return { kind: 'cookie', regex: cookieRegex(word) };
 });
 

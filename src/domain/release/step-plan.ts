@@ -5,6 +5,7 @@
  */
 import type { RequestMatch } from '../routing/route-math.js';
 import type { Destination, WeightedDestination } from '../routing/virtual-service.js';
+import { isDnsLabel, isHeaderName, isLabelValue, regexProblem } from '../validation/index.js';
 import type { MatchRoute, MirrorTarget, ReleaseVersion, SourcePin } from './release.js';
 import { InvalidReleaseError } from './release-errors.js';
 
@@ -295,9 +296,7 @@ function validateManualWeights(weights: readonly WeightedDestination[], canary: 
   }
 }
 
-const headerName = /^[a-z0-9][a-z0-9-]*$/i;
-
-function validateMatches(matches: readonly RequestMatch[]): void {
+export function validateMatches(matches: readonly RequestMatch[]): void {
   if (matches.length === 0)
     throw new InvalidReleaseError(
       'invalid-match',
@@ -306,7 +305,7 @@ function validateMatches(matches: readonly RequestMatch[]): void {
   for (const match of matches) {
     switch (match.kind) {
       case 'header': {
-        if (!headerName.test(match.name))
+        if (!isHeaderName(match.name))
           throw new InvalidReleaseError('invalid-match', `"${match.name}" is not a valid header name.`);
         const [how, value] = Object.entries(match.match)[0] ?? ['exact', ''];
         if (typeof value !== 'string' || value.length === 0)
@@ -333,20 +332,11 @@ function validateMatches(matches: readonly RequestMatch[]): void {
   }
 }
 
+// RE2's own rules: what Istio's webhook and Envoy accept, nothing else.
 function checkRegex(regex: string, what: string): void {
-  if (regex.length === 0 || regex.length > 1024)
-    throw new InvalidReleaseError('invalid-match', `The ${what} regex must have 1 to 1024 characters.`);
-  try {
-    new RegExp(regex);
-  } catch (error) {
-    throw new InvalidReleaseError('invalid-match', `The ${what} regex does not compile: ${regex}`, {
-      cause: error,
-    });
-  }
+  const problem = regexProblem(regex, what);
+  if (problem) throw new InvalidReleaseError('invalid-match', problem);
 }
-
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const labelValue = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /**
  * Validates `--with` pins: distinct services (not the released one), valid label values.
@@ -362,9 +352,9 @@ export function validatePins(pins: readonly SourcePin[], releasedService: string
     );
   }
   pins.forEach((pin, i) => {
-    if (!dnsLabel.test(pin.service) || pin.service.length > 63)
+    if (!isDnsLabel(pin.service))
       throw new InvalidReleaseError('invalid-pins', `"${pin.service}" is not a service name.`);
-    if (!labelValue.test(pin.version) || pin.version.length > 63)
+    if (!isLabelValue(pin.version))
       throw new InvalidReleaseError('invalid-pins', `"${pin.version}" is not a version label value.`);
     if (pin.service === releasedService)
       throw new InvalidReleaseError(
@@ -404,7 +394,8 @@ export function sameDestination(a: Destination, b: Destination): boolean {
   );
 }
 
-const cookieRegexShape = /^\^\(\.\*\?;\)\?\((.*)\)\(;\.\*\)\?\$$/;
+// Istio's documented cookie regex, and the bot's, which also takes the space browsers put after ';'.
+const cookieRegexShape = /^\^\(\.\*\?;(?:\\s\*)?\)\?\((.*)\)\(;\.\*\)\?\$$/;
 
 /**
  * A request match in words.

@@ -1,3 +1,4 @@
+import { isHeaderName, regexProblem } from '../validation/index.js';
 import { RouteError } from './routing-errors.js';
 import type {
   Destination,
@@ -182,30 +183,23 @@ export type RequestMatch =
   | { kind: 'user-agent'; regex: string }
   | { kind: 'source'; labels: Record<string, string> };
 
-const headerName = /^[a-z0-9][a-z0-9-]*$/;
-
 function checkRegex(regex: string, what: string): void {
-  if (regex.length === 0 || regex.length > 1024)
-    throw new RouteError('invalid-match', `The ${what} regex must have 1 to 1024 characters.`);
-  try {
-    new RegExp(regex);
-  } catch (error) {
-    throw new RouteError('invalid-match', `The ${what} regex does not compile: ${regex}`, { cause: error });
-  }
+  const problem = regexProblem(regex, what);
+  if (problem) throw new RouteError('invalid-match', problem);
 }
 
 /**
  * The Istio match for a request predicate. Cookies and user agents are header regexes, as Istio expresses them.
  *
  * @example
- * toMatchRequest({ kind: 'cookie', regex: '^(.*?;)?(user=tester)(;.*)?$' })
- * // { headers: { cookie: { regex: '^(.*?;)?(user=tester)(;.*)?$' } } }
+ * toMatchRequest({ kind: 'cookie', regex: '^(.*?;\\s*)?(user=tester)(;.*)?$' })
+ * // { headers: { cookie: { regex: '^(.*?;\\s*)?(user=tester)(;.*)?$' } } }
  */
 export function toMatchRequest(match: RequestMatch): HttpMatchRequest {
   switch (match.kind) {
     case 'header': {
       const name = match.name.toLowerCase();
-      if (!headerName.test(name))
+      if (!isHeaderName(name))
         throw new RouteError('invalid-match', `"${match.name}" is not a valid header name.`);
       const value = Object.values(match.match)[0] as string;
       if ('regex' in match.match) checkRegex(match.match.regex, 'header');
@@ -226,10 +220,15 @@ export function toMatchRequest(match: RequestMatch): HttpMatchRequest {
   }
 }
 
-/** The regex Istio's docs use to match one cookie `name=value` anywhere in the Cookie header. */
+/**
+ * The regex that matches one cookie `name=value` anywhere in the Cookie header as browsers send it
+ * (`a=b; user=tester`): Istio's documented regex, which wants no space after ';', plus that space.
+ *
+ * @example cookieRegex('user=tester') // '^(.*?;\\s*)?(user=tester)(;.*)?$'
+ */
 export function cookieRegex(nameValue: string): string {
   const escaped = nameValue.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return `^(.*?;)?(${escaped})(;.*)?$`;
+  return `^(.*?;\\s*)?(${escaped})(;.*)?$`;
 }
 
 /** JSON with object keys sorted, so that two routes compare equal whatever order the server keeps keys in. */

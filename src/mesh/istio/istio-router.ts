@@ -29,6 +29,7 @@ import {
   sameRoute,
 } from '../../domain/routing/route-math.js';
 import { RouteError } from '../../domain/routing/routing-errors.js';
+import { findShadowingRoute, requestClassesOf } from '../../domain/routing/shadowed-route.js';
 import type {
   Destination,
   HttpRoute,
@@ -189,7 +190,11 @@ export class IstioTrafficRouter implements TrafficRouter {
     return await this.change(
       ref,
       target,
-      (spec) => guard(() => convergedSpec(spec, ref.route, routeTarget)),
+      (spec) =>
+        refuseShadowed(
+          guard(() => convergedSpec(spec, ref.route, routeTarget)),
+          routeTarget,
+        ),
       {
         ...(target.expected ? { expected: target.expected } : {}),
         ...(options.event ? { event: options.event } : {}),
@@ -439,6 +444,27 @@ export class IstioTrafficRouter implements TrafficRouter {
       this.call,
     )) as VirtualServiceObject;
   }
+}
+
+/**
+ * Refuses a converged spec in which a route someone else placed in front already takes requests one of the
+ * release's match routes is meant for, and sends them elsewhere: that route would never see them.
+ */
+function refuseShadowed<T extends { spec: VirtualServiceSpec; ownedIndex: number }>(
+  converged: T,
+  target: RouteTarget,
+): T {
+  const first = converged.ownedIndex - target.routes.length;
+  target.routes.forEach((route, i) => {
+    const classes = requestClassesOf(converged.spec.http?.[first + i]?.match ?? []);
+    const shadow = findShadowingRoute(converged.spec.http ?? [], first + i, classes, route.destination);
+    if (shadow)
+      throw new MeshError(
+        'invalid',
+        `Route ${shadow.route} of the VirtualService already sends these requests elsewhere: requests with ${shadow.request.description} match it first, so the release's route would never see them.`,
+      );
+  });
+  return converged;
 }
 
 function guard<T>(work: () => T): T {

@@ -25,10 +25,16 @@ export function toMeshError(error: unknown, doing: string): MeshError {
       case 409:
         return new MeshError('conflict', `Could not ${doing}: it changed meanwhile.`, { cause: error });
       case 400:
-      case 422:
+      case 422: {
+        const admission = reason ? admissionRefusal(reason) : undefined;
+        if (admission)
+          return new MeshError('rejected', `${admission.by} refused to ${doing}: ${admission.message}`, {
+            cause: error,
+          });
         return new MeshError('rejected', `Kubernetes refused to ${doing}${reason ? `: ${reason}` : ''}.`, {
           cause: error,
         });
+      }
       default:
         if (code >= 500 || code === 429) {
           return new MeshError('unavailable', `Kubernetes API error ${code} while trying to ${doing}.`, {
@@ -45,6 +51,25 @@ export function toMeshError(error: unknown, doing: string): MeshError {
   return new MeshError('unavailable', `The Kubernetes API did not answer while trying to ${doing}.`, {
     cause: error,
   });
+}
+
+const admissionShape = /^admission webhook "([^"]+)" denied the request: ([\s\S]*)$/;
+
+/**
+ * A refusal by a validating admission webhook, in the words of whoever refused: Istio's webhook
+ * (`validation.istio.io`) is named as Istio, and its own message is kept whole.
+ *
+ * @example admissionRefusal('admission webhook "validation.istio.io" denied the request: configuration is invalid: x')
+ * // { by: "Istio's validating webhook", message: 'configuration is invalid: x' }
+ */
+export function admissionRefusal(reason: string): { by: string; message: string } | undefined {
+  const match = admissionShape.exec(reason.trim());
+  if (!match) return undefined;
+  const [, webhook = '', message = ''] = match;
+  const by = webhook.endsWith('.istio.io')
+    ? "Istio's validating webhook"
+    : `The admission webhook ${webhook}`;
+  return { by, message: /[.!?]$/.test(message) ? message : `${message}.` };
 }
 
 function apiMessage(error: unknown): string | undefined {
