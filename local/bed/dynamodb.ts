@@ -42,7 +42,7 @@ export async function startDynamoDb(
   await waitUntil(
     dynamo,
     async () => /amazon|dynamodb|MissingAuthenticationToken/i.test(await (await fetch(endpoint)).text()),
-    60_000,
+    180_000, // a JVM on a busy 2-core machine can take over a minute
     200,
   );
   return { endpoint };

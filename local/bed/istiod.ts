@@ -70,7 +70,7 @@ export async function startIstiod(
   );
   started(pilot);
   const http = `http://127.0.0.1:${httpPort}`;
-  await waitUntil(pilot, async () => (await fetch(`${http}/ready`)).ok, 60_000, 100);
+  await waitUntil(pilot, async () => (await fetch(`${http}/ready`)).ok, 120_000, 100);
 
   const webhook = `https://127.0.0.1:${httpsPort}/validate`;
   await registerWebhook(admin, webhook, await readFile(pki.caCert));
