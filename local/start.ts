@@ -1,9 +1,9 @@
 /**
  * `npm start`. With no Slack settings in the environment: the whole bot locally on the test bed, with the
  * seed apps, simulated traffic and a local Slack page; every CANARY_BOT_* variable of the environment is
- * applied on top of the local demo settings, as the Lambdas would read it. With real Slack settings
- * (CANARY_BOT_SLACK_BOT_TOKEN, CANARY_BOT_SLACK_APP_TOKEN and the rest, see the README): serves them over
- * Socket Mode.
+ * applied on top of the local demo settings, as the Lambdas would read it. With an app-level token
+ * (CANARY_BOT_SLACK_APP_TOKEN, with CANARY_BOT_SLACK_BOT_TOKEN and the rest, see the README): serves that
+ * workspace over Socket Mode.
  */
 
 import { metricsByCluster } from '../handlers/compose/parts.js';
@@ -23,9 +23,12 @@ const quiet: Logger = {
 };
 
 async function main(): Promise<void> {
+  // An app-level token means Socket Mode; a bot token for a Slack that is not on this machine means a real
+  // workspace (which then needs the app-level token too).
+  const given = process.env;
   if (
-    process.env.CANARY_BOT_SLACK_BOT_TOKEN &&
-    !process.env.CANARY_BOT_SLACK_API_URL?.includes('127.0.0.1')
+    given.CANARY_BOT_SLACK_APP_TOKEN ||
+    (given.CANARY_BOT_SLACK_BOT_TOKEN && !given.CANARY_BOT_SLACK_API_URL?.includes('127.0.0.1'))
   ) {
     await realSlack();
     return;
@@ -96,6 +99,10 @@ async function realSlack(): Promise<void> {
       }).catch((error: unknown) => jsonLineLogger.error('tick failed', { error: describeError(error) })),
     60_000,
   );
+  if (!process.env.CANARY_BOT_POLICY)
+    say(
+      'No CANARY_BOT_POLICY: anyone in this workspace may start and approve releases (never their own); set one before real use (see the README).',
+    );
   say('canary-bot is connected to Slack over Socket Mode; type /canary help in a channel it is in.');
   onStop(async () => {
     clearInterval(timer);

@@ -156,6 +156,11 @@ export async function startElasticMq(
   );
   started(elasticmq);
   const probeQueueUrl = `${endpoint}/${elasticMqAccount}/${probe}`;
-  await waitUntil(elasticmq, async () => (await sqsQueueUrl(endpoint, probe)) === probeQueueUrl, 180_000, 200);
+  await waitUntil(
+    elasticmq,
+    async () => (await sqsQueueUrl(endpoint, probe)) === probeQueueUrl,
+    180_000,
+    200,
+  );
   return { endpoint, region: elasticMqRegion, probeQueueUrl };
 }

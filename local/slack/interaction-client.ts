@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { IssuedInteraction, SlackEmulatorControl } from './emulator-control.js';
 import { toSlackMessage } from './message-record.js';
 import { slackSignatureHeaders } from './request-signing.js';
+import type { SlackEmulator } from './slack-emulator.js';
+import type { EnvelopeAnswer } from './socket-mode-server.js';
 
 /** The bot's endpoint and the signing secret it verifies with. */
 export interface BotTarget {
@@ -152,6 +154,39 @@ export async function sendBlockActions(
   const payload = buildBlockActionsPayload(input, message, issued, forge.now ?? Date.now);
   const rawBody = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
   return { ...(await sendSigned(target, rawBody, forge)), ...issued };
+}
+
+/** A Socket Mode app's answer to one envelope, with the response_url and trigger_id it carried. */
+export type SocketInteraction = EnvelopeAnswer & IssuedInteraction;
+
+/**
+ * Delivers a slash command over Socket Mode, as Slack does for an app with Socket Mode on: the same fields
+ * as the HTTP form, as a JSON object in a `slash_commands` envelope.
+ * @example await sendSlashCommandOverSocket(slack, { text: 'help', userId: 'U0ALICE001', userName: 'alice', channelId: 'C0RELEASES', teamId: slack.teamId });
+ */
+export async function sendSlashCommandOverSocket(
+  emulator: SlackEmulator,
+  input: SlashCommandInput,
+): Promise<SocketInteraction> {
+  const issued = await emulator.issueInteraction({ channelId: input.channelId, userId: input.userId });
+  const payload = Object.fromEntries(new URLSearchParams(buildSlashCommandBody(input, issued)));
+  return { ...(await emulator.deliverOverSocket('slash_commands', payload)), ...issued };
+}
+
+/** Delivers a button click over Socket Mode: the block_actions payload in an `interactive` envelope. */
+export async function sendBlockActionsOverSocket(
+  emulator: SlackEmulator,
+  input: BlockActionsInput,
+): Promise<SocketInteraction> {
+  const issued = await emulator.issueInteraction({
+    channelId: input.channel.id,
+    userId: input.user.id,
+    messageTs: input.messageTs,
+    ephemeral: input.ephemeral,
+  });
+  const message = input.message ?? (await messageFromEmulator({ ...input, emulator }));
+  const payload = buildBlockActionsPayload(input, message, issued, Date.now);
+  return { ...(await emulator.deliverOverSocket('interactive', payload)), ...issued };
 }
 
 /** The JSON payload of a button click; `message` is omitted for ephemeral messages, as Slack does. */

@@ -19,6 +19,7 @@ import {
   SlackRecord,
   toSlackMessage,
 } from './message-record.js';
+import { type EnvelopeAnswer, type EnvelopeType, SocketModeServer } from './socket-mode-server.js';
 import {
   booleanArgument,
   decodeApiRequest,
@@ -82,6 +83,8 @@ export interface SlackEmulatorOptions {
   /** 0 (default) picks a free port. The emulator listens on 127.0.0.1 only. */
   port?: number;
   botToken?: string;
+  /** The app-level token (`xapp-…`) that `apps.connections.open` accepts, for Socket Mode. */
+  appToken?: string;
   /** Not used by the emulator itself; published so clients can sign requests to the bot. */
   signingSecret?: string;
   verificationToken?: string;
@@ -100,7 +103,12 @@ export interface SlackEmulatorOptions {
 /** A running emulator, controlled in-process; `record` is the live in-memory record. */
 export interface SlackEmulator extends SlackEmulatorControl, Readonly<EmulatorInfo> {
   readonly botToken: string;
+  readonly appToken: string;
   readonly record: SlackRecord;
+  /** Socket Mode: sends an envelope to a connected app and waits (up to 3 s) for its acknowledgement. */
+  deliverOverSocket(type: EnvelopeType, payload: Record<string, unknown>): Promise<EnvelopeAnswer>;
+  /** How many Socket Mode connections are open. */
+  socketConnections(): number;
   close(): Promise<void>;
 }
 
@@ -125,6 +133,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   workspace.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  workspace.sockets.attach(server);
   return workspace.asEmulator(server);
 }
 
@@ -210,6 +219,8 @@ class EmulatedWorkspace {
   url = '';
   readonly record = new SlackRecord();
   private readonly botToken: string;
+  private readonly appToken: string;
+  readonly sockets: SocketModeServer;
   private readonly signingSecret: string;
   private readonly verificationToken: string;
   private readonly teamId: string;
@@ -230,6 +241,7 @@ class EmulatedWorkspace {
 
   constructor(options: SlackEmulatorOptions) {
     this.botToken = options.botToken ?? 'xoxb-emulator-bot-token';
+    this.appToken = options.appToken ?? 'xapp-1-A0CANARYBOT-emulator-app-token';
     this.signingSecret = options.signingSecret ?? 'emulator-signing-secret';
     this.verificationToken = options.verificationToken ?? 'emulator-verification-token';
     this.teamId = options.teamId ?? 'T0EMULATOR';
@@ -237,6 +249,7 @@ class EmulatedWorkspace {
     this.appId = options.appId ?? 'A0CANARYBOT';
     this.botUserId = options.botUserId ?? 'U0CANARYBOT';
     this.botId = options.botId ?? 'B0CANARYBOT';
+    this.sockets = new SocketModeServer(this.appId);
     this.now = options.now ?? Date.now;
     this.postMessageRate = options.postMessagePerChannelPerSecond;
     const workspace = options.workspace ?? DEFAULT_WORKSPACE;
@@ -250,7 +263,10 @@ class EmulatedWorkspace {
     return {
       ...info,
       botToken: this.botToken,
+      appToken: this.appToken,
       record: this.record,
+      deliverOverSocket: (type, payload) => this.sockets.deliver(type, payload),
+      socketConnections: () => this.sockets.connections,
       info: async () => this.info(),
       messages: async (filter?: MessageFilter) => structuredClone(this.record.select(filter)),
       snapshot: async () => this.record.snapshot(),
@@ -264,6 +280,7 @@ class EmulatedWorkspace {
       reset: async () => this.reset(),
       close: () =>
         new Promise<void>((resolve, reject) => {
+          this.sockets.close();
           server.close((error) => (error ? reject(error) : resolve()));
           // Keep-alive sockets (fetch keeps them) would hold close() open.
           server.closeAllConnections();
@@ -303,6 +320,7 @@ class EmulatedWorkspace {
 
   private readonly methods: Record<string, (p: Params) => Reply> = {
     'api.test': (p) => this.apiTest(p),
+    'apps.connections.open': () => ok({ url: this.sockets.open(this.url) }),
     'auth.test': () => this.authTest(),
     'chat.postMessage': (p) => this.postMessage(p),
     'chat.update': (p) => this.update(p),
@@ -324,7 +342,7 @@ class EmulatedWorkspace {
       reply =
         fault ??
         (method === 'api.test' ? this.apiTest(decoded.params) : undefined) ??
-        this.authorize(decoded.token) ??
+        this.authorize(decoded.token, method) ??
         this.rateLimit(method, decoded.params) ??
         handler(decoded.params);
     } catch (error) {
@@ -343,9 +361,12 @@ class EmulatedWorkspace {
     return reply;
   }
 
-  private authorize(token: string | undefined): Reply | undefined {
+  private authorize(token: string | undefined, method: string): Reply | undefined {
     if (!token) return fail('not_authed');
-    if (token !== this.botToken) return fail('invalid_auth');
+    // Slack: app-level tokens call only the apps.connections.* methods, and those take nothing else.
+    const appLevel = method.startsWith('apps.connections.');
+    if (token === (appLevel ? this.botToken : this.appToken)) return fail('not_allowed_token_type');
+    if (token !== (appLevel ? this.appToken : this.botToken)) return fail('invalid_auth');
     return undefined;
   }
 
