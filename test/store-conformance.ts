@@ -152,6 +152,27 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
       expect(holderAtTheEnd?.id).toBe(second.id);
     });
 
+    it('locks a route per cluster: the same namespace, VirtualService and route on two clusters are two routes', async () => {
+      // Prepare
+      const service = unique('svc');
+      const inProd = newRelease({ service, routeKey: `prod/shop/${service}/primary` });
+      const inStaging = newRelease({ service, routeKey: `staging/shop/${service}/primary` });
+      const secondInStaging = newRelease({ service, routeKey: inStaging.routeKey });
+
+      // Act
+      await store.create(inProd);
+      await store.create(inStaging);
+      const busy = await rejection(store.create(secondInStaging));
+      await store.update({ id: inProd.id, active: false, state: { phase: 'succeeded', step: 3 } }, 1);
+
+      // Assess
+      expect(busy).toBeInstanceOf(RouteBusyError);
+      expect(busy).toMatchObject({ routeKey: inStaging.routeKey, activeReleaseId: inStaging.id });
+      expect(await store.activeForRoute(inProd.routeKey)).toBeUndefined();
+      expect((await store.activeForRoute(inStaging.routeKey))?.id).toBe(inStaging.id);
+      expect(await store.get(secondInStaging.id)).toBeUndefined();
+    });
+
     it('lets exactly one of 50 concurrent creates take a route', async () => {
       // Prepare
       const service = unique('svc');
@@ -344,6 +365,36 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
       expect(all.map((r) => r.id)).toEqual([...ids].reverse());
       expect(all.every((r) => !r.active && r.rowVersion === 2)).toBe(true);
       expect(latestTwo.map((r) => r.id)).toEqual([ids[2], ids[1]]);
+    });
+
+    it('keeps the cluster of an audit entry, whichever write appended it', async () => {
+      // Prepare
+      const input = newRelease();
+
+      // Act
+      const created = await store.create(input, {
+        audit: [{ releaseId: input.id, actor: 'U1', action: 'start', cluster: 'prod-eu' }],
+      });
+      await store.update({ id: created.id, active: true, state: { phase: 'progressing', step: 1 } }, 1, {
+        audit: [{ releaseId: input.id, actor: 'U2', action: 'approve', step: 0, cluster: 'prod-eu' }],
+      });
+      await store.appendAudit({
+        releaseId: input.id,
+        actor: 'U3',
+        action: 'refused-approve',
+        cluster: 'prod-eu',
+      });
+      await store.appendAudit({ releaseId: input.id, actor: 'system', action: 'advance' });
+      const trail = await store.listAudit(input.id);
+
+      // Assess
+      expect(trail.map((e) => [e.action, e.cluster])).toEqual([
+        ['start', 'prod-eu'],
+        ['approve', 'prod-eu'],
+        ['refused-approve', 'prod-eu'],
+        ['advance', undefined],
+      ]);
+      expect(trail[3]).not.toHaveProperty('cluster');
     });
 
     it('keeps the audit trail complete and in time order under 50 concurrent appends', async () => {

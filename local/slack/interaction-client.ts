@@ -293,8 +293,9 @@ async function issue(
 }
 
 async function messageFromEmulator(input: BlockActionsInput): Promise<Record<string, unknown> | undefined> {
-  if (!input.emulator)
-    return input.ephemeral ? undefined : { type: 'message', ts: input.messageTs, text: '' };
+  // Slack sends no `message` for a click on an ephemeral message (nor does the channel hold one).
+  if (input.ephemeral) return undefined;
+  if (!input.emulator) return { type: 'message', ts: input.messageTs, text: '' };
   const [recorded] = await input.emulator.messages({ channel: input.channel.id, ts: input.messageTs });
   if (!recorded) throw new SlackInteractionError(`no message ${input.messageTs} in ${input.channel.id}`);
   const { teamId, appId } = await input.emulator.info();

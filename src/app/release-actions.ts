@@ -35,7 +35,7 @@ export async function actOnRelease(
   if (!stored) return refused(new ReleaseNotFoundError(releaseId).message);
   const permission = authorize(request.action as ReleaseAction, actor, stored.state, deps.policy);
   if (!permission.allowed) {
-    await recordRefusal(deps, releaseId, actor, request.action, permission.reason);
+    await recordRefusal(deps, releaseId, actor, request.action, permission.reason, stored.state.meta.cluster);
     return refused(permission.reason);
   }
   const { release, outcome } = await observe(deps, releaseId, (current) =>

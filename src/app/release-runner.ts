@@ -90,7 +90,7 @@ export async function decideAndStore(
       const saved = await deps.store.update(
         { id: releaseId, active: !isFinal(decision.next), state: decision.next },
         stored.rowVersion,
-        { audit: auditEntriesOf(releaseId, decision.effects) },
+        { audit: auditEntriesOf(stored.state, decision.effects) },
       );
       deps.telemetry?.count('Decision');
       return { saved, decision };
@@ -102,15 +102,20 @@ export async function decideAndStore(
 }
 
 /** The audit entries a decision's effects ask for. */
-export function auditEntriesOf(releaseId: string, effects: readonly Effect[]): NewAuditEntry[] {
+export function auditEntriesOf(
+  release: Pick<Release, 'id' | 'meta'>,
+  effects: readonly Effect[],
+): NewAuditEntry[] {
+  const cluster = release.meta.cluster;
   return effects.flatMap((effect) =>
     effect.kind === 'audit'
       ? [
           {
-            releaseId,
+            releaseId: release.id,
             at: effect.at,
             actor: effect.actor,
             action: effect.action,
+            ...(cluster !== undefined ? { cluster } : {}),
             step: effect.step,
             stateVersion: effect.stateVersion,
             detail: effect.detail,

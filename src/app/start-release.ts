@@ -16,7 +16,7 @@ import type { ReleaseDependencies } from './dependencies.js';
 import { MeshError } from './ports/mesh-errors.js';
 import { routeKeyOf } from './ports/release-store.js';
 import { RouteBusyError } from './ports/store-errors.js';
-import type { RouteRef, RouteSnapshot } from './ports/traffic-router.js';
+import { type RouteRef, type RouteSnapshot, UnknownClusterError } from './ports/traffic-router.js';
 import { auditEntriesOf, type ChatBacklog, publish, settle, showRelease } from './release-runner.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 
@@ -59,12 +59,19 @@ export async function startRelease(
   actor: Actor,
 ): Promise<UseCaseResult<Release>> {
   const namespace = input.namespace ?? deps.defaultNamespace;
+  const cluster = input.cluster ?? deps.defaultCluster ?? 'default';
   const permission = authorize('start', actor, { namespace }, deps.policy);
   if (!permission.allowed) {
-    await recordRefusal(deps, `start:${namespace}/${input.service}`, actor, 'start', permission.reason);
+    await recordRefusal(
+      deps,
+      `start:${namespace}/${input.service}`,
+      actor,
+      'start',
+      permission.reason,
+      cluster,
+    );
     return refused(permission.reason);
   }
-  const cluster = input.cluster ?? deps.defaultCluster ?? 'default';
   const ref: RouteRef = {
     namespace,
     name: input.virtualService ?? input.service,
@@ -108,7 +115,7 @@ export async function startRelease(
         active: true,
         state: release,
       },
-      { audit: auditEntriesOf(id, effects) },
+      { audit: auditEntriesOf(release, effects) },
     );
     // The card first: its thread must exist before the events go into it. Then the events.
     const shown = await showRelease(deps, stored.state);
@@ -127,6 +134,7 @@ export async function startRelease(
     }
     if (error instanceof MeshError && error.code !== 'unavailable') return refused(error.message);
     if (error instanceof InvalidReleaseError) return refused(error.message);
+    if (error instanceof UnknownClusterError) return refused(error.message);
     throw error;
   }
 }
@@ -210,11 +218,13 @@ export async function recordRefusal(
   actor: Actor,
   action: string,
   reason: string,
+  cluster?: string,
 ): Promise<void> {
   await deps.store.appendAudit({
     releaseId,
     at: deps.clock().toISOString(),
     actor: actor.userId,
+    ...(cluster !== undefined ? { cluster } : {}),
     action: `refused-${action}`,
     detail: { reason },
   });

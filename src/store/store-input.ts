@@ -107,6 +107,7 @@ export interface PreparedAuditEntry {
   key: string;
   actor: string;
   action: string;
+  cluster: string | undefined;
   step: number | undefined;
   stateVersion: number | undefined;
   detailText: string | undefined;
@@ -122,6 +123,7 @@ export function prepareAuditEntry(entry: NewAuditEntry, nowMs: number): Prepared
   requireText(entry.releaseId, 'release id of the audit entry');
   requireText(entry.actor, 'actor');
   requireText(entry.action, 'action');
+  if (entry.cluster !== undefined) requireText(entry.cluster, 'cluster');
   if (entry.step !== undefined) requireVersion(entry.step, 'step', 0);
   if (entry.stateVersion !== undefined) requireVersion(entry.stateVersion, 'state version', 0);
   const at = new Date(entry.at ?? nowMs);
@@ -135,6 +137,7 @@ export function prepareAuditEntry(entry: NewAuditEntry, nowMs: number): Prepared
     key,
     actor: entry.actor,
     action: entry.action,
+    cluster: entry.cluster,
     step: entry.step,
     stateVersion: entry.stateVersion,
     detailText:
@@ -151,6 +154,7 @@ export function auditEntryOf(prepared: PreparedAuditEntry): AuditEntry {
     actor: prepared.actor,
     action: prepared.action,
   };
+  if (prepared.cluster !== undefined) entry.cluster = prepared.cluster;
   if (prepared.step !== undefined) entry.step = prepared.step;
   if (prepared.stateVersion !== undefined) entry.stateVersion = prepared.stateVersion;
   if (prepared.detailText !== undefined) entry.detail = JSON.parse(prepared.detailText);

@@ -69,6 +69,22 @@ const red: RedFigures = {
 };
 
 describe('release card', () => {
+  it('names the cluster the release runs on', () => {
+    // Prepare
+    const release = started(undefined, { meta: { channel: 'C0RELEASES', cluster: 'prod-eu' } });
+    // Act
+    const card = releaseCard(release);
+    // Assess
+    expect(card.blocks[2]).toEqual({
+      type: 'context',
+      elements: [
+        md(
+          `Release \`R1\` · requested by <@U0REQUESTER> ${date(0, '10:00')} · cluster \`prod-eu\`, VirtualService \`reviews\`, default route · on failure: roll back`,
+        ),
+      ],
+    });
+  });
+
   it('asks for approval of the first step of a new canary', () => {
     // Prepare
     const release = started();

@@ -6,6 +6,7 @@ import {
   historyList,
   policyRefusalMessage,
   refusalMessage,
+  releaseChoice,
   releaseEventLine,
   statusList,
 } from '../../src/chat/views/index.js';
@@ -200,6 +201,20 @@ describe('release lists', () => {
     });
   });
 
+  it('name the cluster of each release, so that the same service on two clusters reads as two', () => {
+    // Prepare
+    const east = started(undefined, { meta: { channel: 'C0RELEASES', cluster: 'east' } });
+    const west = { ...started(undefined, { meta: { channel: 'C0RELEASES', cluster: 'west' } }), id: 'R2' };
+    // Act
+    const status = JSON.stringify(statusList([east, west], { service: 'reviews', namespace: 'bookinfo' }));
+    const history = JSON.stringify(historyList([west, east], { service: 'reviews', namespace: 'bookinfo' }));
+    // Assess
+    expect(status).toContain('v1 100% · cluster `east` · `R1`');
+    expect(status).toContain('v1 100% · cluster `west` · `R2`');
+    expect(history).toContain('by <@U0REQUESTER> · cluster `west` · `R2`');
+    expect(history).toContain('by <@U0REQUESTER> · cluster `east` · `R1`');
+  });
+
   it('say so when nothing is active', () => {
     // Act / Assess
     expect(statusList([], { service: 'reviews', namespace: 'bookinfo' })).toEqual({
@@ -278,5 +293,80 @@ describe('release lists', () => {
         ),
       ],
     });
+  });
+
+  it('list the candidates of an ambiguous command with where each runs, and a button for exactly that one', () => {
+    // Prepare: reviews.bookinfo on two clusters, and on a named route of the second
+    const east = started(undefined, { meta: { channel: 'C0RELEASES', cluster: 'east' } });
+    const west = {
+      ...drive(started(undefined, { meta: { channel: 'C0RELEASES', cluster: 'west' } }), ...passStep(10))
+        .release,
+      id: 'R2',
+    };
+    const westPrimary = {
+      ...started(undefined, { meta: { channel: 'C0RELEASES', cluster: 'west' } }),
+      id: 'R3',
+      target: { ...east.target, route: { kind: 'named' as const, name: 'primary' } },
+    };
+    // Act
+    const message = releaseChoice([east, west, westPrimary], 'rollback');
+    // Assess
+    const choose = (id: string, value: string) => ({
+      type: 'actions',
+      block_id: `choose.${id}`,
+      elements: [
+        {
+          type: 'button',
+          action_id: 'release.rollback',
+          text: { type: 'plain_text', text: 'Roll back this one', emoji: true },
+          value,
+        },
+      ],
+    });
+    expect(message).toEqual({
+      text: '3 releases match: pick the one to roll back',
+      blocks: [
+        sectionOf(
+          ':question: *3 releases match: pick the one to roll back.* Nothing was changed. Or name it: `/canary rollback &lt;release-id&gt;`, or narrow with `--cluster NAME`.',
+        ),
+        sectionOf(
+          ':hourglass_flowing_sand: *reviews.bookinfo* v1 → v2 canary · waiting for approval of step 1/4: canary weight 10 · v1 100% · `R1`\ncluster `east`, VirtualService `reviews`, default route',
+        ),
+        choose('R1', '{"r":"R1","s":0,"v":1}'),
+        sectionOf(
+          `:hourglass_flowing_sand: *reviews.bookinfo* v1 → v2 canary · waiting for approval of step 2/4: canary weight 25 · v1 90% · v2 10% · \`R2\`\ncluster \`west\`, VirtualService \`reviews\`, default route`,
+        ),
+        choose('R2', `{"r":"R2","s":1,"v":${west.version}}`),
+        sectionOf(
+          ':hourglass_flowing_sand: *reviews.bookinfo* v1 → v2 canary · waiting for approval of step 1/4: canary weight 10 · v1 100% · `R3`\ncluster `west`, VirtualService `reviews`, route `primary`',
+        ),
+        choose('R3', '{"r":"R3","s":0,"v":1}'),
+      ],
+    });
+  });
+
+  it('offer to approve only what waits for an approval, with the step and version it waits on', () => {
+    // Prepare
+    const waiting = started(undefined, { meta: { channel: 'C0RELEASES', cluster: 'east' } });
+    const paused = {
+      ...decide(started(undefined, { meta: { channel: 'C0RELEASES', cluster: 'west' } }), {
+        type: 'pause',
+        actor: REQUESTER,
+        at: '2025-05-01T10:00:05.000Z',
+        stateVersion: 1,
+      }).next,
+      id: 'R2',
+    };
+    // Act
+    const message = releaseChoice([waiting, paused], 'approve');
+    // Assess
+    const values = message.blocks.flatMap((b) =>
+      b.type === 'actions' ? (b.elements as unknown as { value: string; action_id: string }[]) : [],
+    );
+    expect(paused.phase).toBe('paused');
+    expect(values).toEqual([
+      expect.objectContaining({ action_id: 'release.approve', value: '{"r":"R1","s":0,"v":1}' }),
+    ]);
+    expect(JSON.stringify(message.blocks)).toContain('cluster `west`');
   });
 });

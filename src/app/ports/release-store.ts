@@ -121,6 +121,8 @@ export interface NewAuditEntry {
   at?: string;
   /** A Slack user id, `system` or `flagger`. */
   actor: string;
+  /** The cluster the release runs on: the same names on two clusters are two releases. */
+  cluster?: string;
   action: AuditAction;
   /** Index of the step of the plan the action was about. */
   step?: number;

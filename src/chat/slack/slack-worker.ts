@@ -213,7 +213,14 @@ async function onCommand(
     }
     case 'history': {
       const namespace = command.namespace ?? deps.defaultNamespace;
-      return historyList(await releaseHistory(deps, namespace, command.service, command.limit ?? 10), {
+      const limit = command.limit ?? 10;
+      // `--cluster` narrows the history of a service, which the store keeps for all clusters together.
+      const releases = command.cluster
+        ? (await releaseHistory(deps, namespace, command.service, Math.max(limit, 100)))
+            .filter((r) => r.meta.cluster === command.cluster)
+            .slice(0, limit)
+        : await releaseHistory(deps, namespace, command.service, limit);
+      return historyList(releases, {
         namespace,
         service: command.service,
       });
@@ -273,9 +280,11 @@ async function onCommand(
 }
 
 /**
- * A command that acts on a release: finds the release (several candidates: the person picks one with a
- * button), then hands the action to the release's own writer as if its card's button had been pressed, with
- * the state version found now. The answer comes from that job.
+ * A command that acts on a release: finds the release, then hands the action to the release's own writer as
+ * if its card's button had been pressed, with the state version found now. The answer comes from that job.
+ * The cluster is part of a release's identity: `--cluster` narrows the lookup, and when several releases
+ * still match (the service on two clusters, or on two routes) nothing is guessed: the person picks one with
+ * a button, which goes through the card's path.
  */
 async function onReleaseCommand(
   deps: SlackWorkerDependencies,
@@ -283,20 +292,23 @@ async function onReleaseCommand(
   command: ReleaseActionCommand,
 ): Promise<SlackMessage | undefined> {
   const namespace = command.namespace ?? deps.defaultNamespace;
+  const onCluster = (r: Release) => command.cluster === undefined || r.meta.cluster === command.cluster;
   let candidates: Release[];
   if (command.release?.by === 'id') {
     const found = await findRelease(deps, { id: command.release.id });
-    candidates = found ? [found] : [];
+    candidates = found && onCluster(found) ? [found] : [];
   } else {
-    candidates = await activeReleases(deps, {
-      namespace,
-      ...(command.release?.by === 'service' ? { service: command.release.service } : {}),
-    });
+    candidates = (
+      await activeReleases(deps, {
+        namespace,
+        ...(command.release?.by === 'service' ? { service: command.release.service } : {}),
+      })
+    ).filter(onCluster);
   }
   const release = candidates[0];
   if (!release)
     return note(
-      `:question: No active release${command.release?.by === 'service' ? ` of ${command.release.service}` : ''} in ${namespace}.`,
+      `:question: No active release${command.release?.by === 'service' ? ` of ${command.release.service}` : command.release?.by === 'id' ? ` ${command.release.id}` : ''} in ${namespace}${command.cluster !== undefined ? ` on cluster ${command.cluster}` : ''}.`,
     );
   if (candidates.length > 1) return releaseChoice(candidates, command.kind);
   let value: ButtonValue;

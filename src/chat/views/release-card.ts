@@ -37,7 +37,7 @@ import {
 } from './block-kit.js';
 import { CARD_ACTION_IDS, type CardAction, encodeButtonValue } from './button-value.js';
 import { type RedFigures, redTable } from './red-figures.js';
-import { destinationLabel, KIND_WORDS, phaseLine, VERDICT_WORDS } from './release-words.js';
+import { destinationLabel, KIND_WORDS, phaseLine, VERDICT_WORDS, whereWords } from './release-words.js';
 import { weightBars } from './weight-bar.js';
 
 /** What the card shows besides the release. */
@@ -111,12 +111,10 @@ function statusText(release: Release): string {
 }
 
 function aboutText(release: Release): string {
-  const route =
-    release.target.route.kind === 'named' ? `route ${code(release.target.route.name)}` : 'default route';
   const parts = [
     `Release ${code(release.id)}`,
     `requested by ${mention(release.requestedBy)} ${slackDate(release.createdAt)}`,
-    `VirtualService ${code(release.target.virtualService)}, ${route}`,
+    whereWords(release),
     `on failure: ${release.options.onFailure === 'rollback' ? 'roll back' : 'pause'}`,
   ];
   if (release.withSources?.length)

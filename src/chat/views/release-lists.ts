@@ -20,7 +20,7 @@ import {
 } from './block-kit.js';
 import { CARD_ACTION_IDS, type CardAction, encodeButtonValue } from './button-value.js';
 import { packLines } from './line-list.js';
-import { KIND_WORDS, PHASE_MARKERS, phaseDetail, shortWeights } from './release-words.js';
+import { KIND_WORDS, PHASE_MARKERS, phaseDetail, shortWeights, whereWords } from './release-words.js';
 
 /** Which releases a list is about: everything, a namespace, or one service. */
 export interface ListScope {
@@ -42,14 +42,20 @@ function glued(detail: string): string {
 }
 
 /** `:mag: *reviews.bookinfo* v1 → v2 canary · analysing step 2/4: canary weight 25 · v1 75% · v2 25% · `R1``. */
-function statusLine(release: Release): string {
+function statusLine(release: Release, withCluster = true): string {
   const detail = phaseDetail(release);
   return [
     `${PHASE_MARKERS[release.phase]} *${escapeMrkdwn(targetName(release))}* ${escapeMrkdwn(release.baseline.version)} → ${escapeMrkdwn(release.canary.version)} ${KIND_WORDS[release.kind]}`,
     `${PHASE_WORDS[release.phase]}${glued(detail)}`,
     escapeMrkdwn(shortWeights(release)),
+    ...(withCluster ? clusterWords(release) : []),
     code(release.id),
   ].join(' · ');
+}
+
+/** `cluster `prod``, for releases that know their cluster (all but those stored before it was recorded). */
+function clusterWords(release: Release): string[] {
+  return release.meta.cluster !== undefined ? [`cluster ${code(release.meta.cluster)}`] : [];
 }
 
 /**
@@ -64,7 +70,7 @@ export function statusList(releases: readonly Release[], scope: ListScope = {}):
   return fitMessage(title, [
     section(`*${escapeMrkdwn(title)}*`),
     ...packLines(
-      releases.map(statusLine),
+      releases.map((r) => statusLine(r)),
       undefined,
       (n) =>
         `…and ${n} more. Narrow the list with ${code(`${SLASH_COMMAND} status <service> --ns <namespace>`)}.`,
@@ -79,6 +85,7 @@ function historyLine(release: Release): string {
     `${PHASE_MARKERS[release.phase]} ${slackDate(release.createdAt)} ${escapeMrkdwn(release.baseline.version)} → ${escapeMrkdwn(release.canary.version)} ${KIND_WORDS[release.kind]}`,
     `${PHASE_WORDS[release.phase]}${glued(detail)}`,
     `by ${mention(release.requestedBy)}`,
+    ...clusterWords(release),
     code(release.id),
   ].join(' · ');
 }
@@ -146,7 +153,7 @@ export function auditTrail(release: Release, entries: readonly AuditLine[]): Sla
   return fitMessage(`${title} (${entries.length} entries)`, [
     header(title),
     context(
-      `Release ${code(release.id)} · ${KIND_WORDS[release.kind]} · now ${PHASE_WORDS[release.phase]}, ${stepLabel(release, release.currentStep)}`,
+      `Release ${code(release.id)} · ${[KIND_WORDS[release.kind], ...clusterWords(release)].join(' · ')} · now ${PHASE_WORDS[release.phase]}, ${stepLabel(release, release.currentStep)}`,
     ),
     ...(entries.length > 0
       ? packLines(
@@ -159,10 +166,12 @@ export function auditTrail(release: Release, entries: readonly AuditLine[]): Sla
 }
 
 /**
- * Several active releases match a command (the same service in two clusters, or two routes): one line and
- * one button each, so the person picks the release the action is for. The buttons are the card's.
+ * Several active releases match a command (the same service in two clusters, or two routes): the bot does not
+ * guess. One line per candidate (cluster, namespace, service, route, versions, phase) and one button each,
+ * the card's own (release id, step, state version), so the person picks the release the action is for. A
+ * release that cannot take the action now (approve without a pending approval) is listed without a button.
  *
- * @example releaseChoice([prodRelease, stagingRelease], 'rollback').text // '2 releases match: pick one to roll back'
+ * @example releaseChoice([eastRelease, westRelease], 'rollback').text // '2 releases match: pick the one to roll back'
  */
 export function releaseChoice(releases: readonly Release[], action: CardAction): SlackMessage {
   const verb = {
@@ -172,20 +181,21 @@ export function releaseChoice(releases: readonly Release[], action: CardAction):
     resume: 'resume',
     cancel: 'cancel',
   }[action];
-  const title = `${releases.length} releases match: pick one to ${verb}`;
-  const blocks: Block[] = [section(`:question: ${escapeMrkdwn(title)}`)];
+  const title = `${releases.length} releases match: pick the one to ${verb}`;
+  const blocks: Block[] = [
+    section(
+      `:question: *${escapeMrkdwn(title)}.* Nothing was changed. Or name it: ${code(`${SLASH_COMMAND} ${action} <release-id>`)}, or narrow with ${code('--cluster NAME')}.`,
+    ),
+  ];
+  const label = `${verb[0]?.toUpperCase()}${verb.slice(1)} this one`;
   for (const release of releases.slice(0, 20)) {
-    const where = `cluster ${escapeMrkdwn(release.meta.cluster ?? 'default')}, VirtualService ${escapeMrkdwn(release.target.virtualService)}`;
-    blocks.push(section(`${statusLine(release)}\n${where}`));
+    blocks.push(section(`${statusLine(release, false)}\n${whereWords(release)}`));
     const request = release.approvalRequest;
     const value =
       action === 'approve'
         ? request && encodeButtonValue({ r: release.id, s: request.step, v: request.stateVersion })
         : encodeButtonValue({ r: release.id, s: release.currentStep, v: release.version });
-    if (value)
-      blocks.push(
-        actions(`choose.${release.id}`, [button(CARD_ACTION_IDS[action], `${verb} this one`, value)]),
-      );
+    if (value) blocks.push(actions(`choose.${release.id}`, [button(CARD_ACTION_IDS[action], label, value)]));
   }
   return fitMessage(title, blocks);
 }

@@ -12,7 +12,7 @@ import {
 } from '../../domain/release/index.js';
 import { sameDestination } from '../../domain/routing/route-math.js';
 import type { Destination } from '../../domain/routing/virtual-service.js';
-import { escaped, escapeMrkdwn } from './block-kit.js';
+import { code, escaped, escapeMrkdwn } from './block-kit.js';
 
 /** What kind of release, in a word or two. */
 export const KIND_WORDS: Readonly<Record<PlanKind, string>> = {
@@ -101,4 +101,17 @@ export function phaseLine(release: Release): string {
   const detail = phaseDetail(release);
   const glue = detail.length === 0 || detail.startsWith(':') ? '' : ' ';
   return `${PHASE_MARKERS[release.phase]} *${capitalized(PHASE_WORDS[release.phase])}*${glue}${detail}`;
+}
+
+/**
+ * Where a release acts: its cluster (part of its identity: the same names on two clusters are two releases),
+ * VirtualService and route.
+ *
+ * @example whereWords(release) // 'cluster `prod`, VirtualService `reviews`, default route'
+ */
+export function whereWords(release: Pick<Release, 'target' | 'meta'>): string {
+  const route =
+    release.target.route.kind === 'named' ? `route ${code(release.target.route.name)}` : 'default route';
+  const cluster = release.meta.cluster;
+  return `${cluster !== undefined ? `cluster ${code(cluster)}, ` : ''}VirtualService ${code(release.target.virtualService)}, ${route}`;
 }

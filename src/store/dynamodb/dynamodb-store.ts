@@ -617,6 +617,7 @@ function auditItem(prepared: ReturnType<typeof prepareAuditEntry>): Item {
     action: s(prepared.action),
     writeId: s(randomUUID()),
   };
+  if (prepared.cluster !== undefined) item.cluster = s(prepared.cluster);
   if (prepared.step !== undefined) item.step = n(prepared.step);
   if (prepared.stateVersion !== undefined) item.stateVersion = n(prepared.stateVersion);
   if (prepared.detailText !== undefined) item.detail = s(prepared.detailText);

@@ -144,6 +144,7 @@ export function auditFromItem(item: Item): AuditEntry {
     key: readString(item, 'sk').slice(auditPrefix.length),
     actor: readString(item, 'actor'),
     action: readString(item, 'action'),
+    cluster: item.cluster?.S,
     step: readOptionalNumber(item, 'step'),
     stateVersion: readOptionalNumber(item, 'stateVersion'),
     detailText: item.detail?.S,

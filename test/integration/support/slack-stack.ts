@@ -9,6 +9,7 @@ import { connectSlackEmulator, type SlackEmulatorControl } from '../../../local/
 import { startSlackPage } from '../../../local/slack/page/slack-page.js';
 import type { Logger } from '../../../src/app/logger.js';
 import { silentLogger } from '../../../src/app/logger.js';
+import { UnknownClusterError } from '../../../src/app/ports/traffic-router.js';
 import type { SlackWorkerDependencies } from '../../../src/chat/slack/slack-worker.js';
 import { type EngineHarness, startEngine } from './engine-harness.js';
 
@@ -38,14 +39,17 @@ export interface SlackStack {
 
 /**
  * Starts the stack on the bed; `slack` defaults to the bed's emulator. Approvers are the S0APPROVERS group
- * (alice), anyone may start.
+ * (alice), anyone may start. `clusters` configures several clusters by name (the first is the default); the
+ * bed has one API server, so they all reach it, and any other name is an unknown cluster.
  *
  * @example const stack = await startSlackStack(); // open stack.pageUrl in a browser
+ * @example const stack = await startSlackStack({ clusters: ['east', 'west'] });
  */
 export async function startSlackStack(
-  options: { slack?: SlackEndpoint; env?: Record<string, string> } = {},
+  options: { slack?: SlackEndpoint; env?: Record<string, string>; clusters?: readonly string[] } = {},
 ): Promise<SlackStack> {
   const engine = await startEngine();
+  const clusters = options.clusters ?? ['bed'];
   const slack = options.slack ?? engine.bed.slack;
   const jobErrors: unknown[] = [];
   const holder: { log: Logger } = { log: silentLogger };
@@ -63,9 +67,15 @@ export async function startSlackStack(
       CANARY_BOT_SLACK_SIGNING_SECRET: slack.signingSecret,
       CANARY_BOT_SLACK_BOT_TOKEN: slack.botToken,
       CANARY_BOT_SLACK_API_URL: `${slack.url}/api/`,
-      CANARY_BOT_CLUSTERS: JSON.stringify({
-        bed: { kube: { mode: 'kubeconfig' }, prometheus: { url: engine.bed.prometheus.url } },
-      }),
+      CANARY_BOT_CLUSTERS: JSON.stringify(
+        Object.fromEntries(
+          clusters.map((name) => [
+            name,
+            { kube: { mode: 'kubeconfig' }, prometheus: { url: engine.bed.prometheus.url } },
+          ]),
+        ),
+      ),
+      CANARY_BOT_DEFAULT_CLUSTER: clusters[0] ?? 'bed',
       CANARY_BOT_DEFAULT_NAMESPACE: engine.namespace,
       CANARY_BOT_POLICY: JSON.stringify({
         default: { starters: ['*'], approvers: ['S0APPROVERS'], fourEyes: true },
@@ -78,7 +88,11 @@ export async function startSlackStack(
       overrides: {
         clock: engine.deps.clock,
         store: engine.deps.store,
-        routers: engine.deps.routers,
+        routers: async (cluster = clusters[0]) => {
+          if (cluster === undefined || !clusters.includes(cluster))
+            throw new UnknownClusterError(cluster ?? '', clusters);
+          return await engine.deps.routers(cluster);
+        },
         metricsFor: engine.deps.metricsFor,
       },
     },
