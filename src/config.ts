@@ -10,7 +10,7 @@ import {
   validateApprovalPolicy,
 } from './domain/release/index.js';
 import { isTimeZone } from './domain/summary/time-zone.js';
-import { isDnsLabel } from './domain/validation/index.js';
+import { isDnsLabel, isDnsSubdomain } from './domain/validation/index.js';
 import { prometheusConfigSchema } from './metrics/prometheus-config.js';
 
 /** A setting that cannot work; names the environment variable and what is wrong with it. */
@@ -62,6 +62,8 @@ const namespacePolicy = z.object({
   starters: z.array(principal),
   approvers: z.array(principal),
   fourEyes: z.boolean(),
+  // Hosts beyond the namespace's own Services that its releases may send traffic to.
+  allowedHosts: z.array(z.string().refine(isDnsSubdomain, 'allowedHosts lists DNS names')).optional(),
 });
 const policySchema = z.object({
   default: namespacePolicy,

@@ -8,6 +8,15 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cache="${CANARY_BOT_CACHE:-$HOME/.cache/canary-bot}"
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 
+# One build at a time per cache: a second bed starting while the first builds waits for it and then finds
+# the binaries done, instead of compiling the same modules again beside it (and writing the same files).
+mkdir -p "$cache"
+exec 9>"$cache/.build-go.lock"
+if ! flock -n 9; then
+  echo "another build of the bed's Go binaries is running; waiting for it (cache $cache)" >&2
+  flock 9
+fi
+
 k8s_version=v1.36.3
 etcd_version=v3.6.16
 kwok_version=v0.8.0
