@@ -600,6 +600,73 @@ describe('osls package (offline)', () => {
     }
   });
 
+  test('each function: exactly these actions on exactly these resources', () => {
+    const everything = { UsesAmp: true, UsesSsmKmsKey: true, RotatesFlaggerSecret: true };
+    const logGroup = (fn: LambdaFunctionName) => ({ 'Fn::GetAtt': [`${logicalId(fn)}LogGroup`, 'Arn'] });
+    const queue = { 'Fn::GetAtt': ['WorkQueue', 'Arn'] };
+    const amp = { 'Fn::Split': [',', AMP_WORKSPACE] };
+    type Grant = [string, Json];
+    const ssm = (...names: string[]) =>
+      names.map((n): Grant => ['ssm:GetParameter', parameterArn(`/canary-bot/prod/${n}`)]);
+    const logs = (fn: LambdaFunctionName): Grant[] => [
+      ['logs:CreateLogStream', logGroup(fn)],
+      ['logs:PutLogEvents', logGroup(fn)],
+    ];
+    const table = (...actions: string[]) => actions.map((a): Grant => [`dynamodb:${a}`, tableArn]);
+    const expected: Record<LambdaFunctionName, [string, Json][]> = {
+      slack: [
+        ...logs('slack'),
+        ...ssm('slack-signing-secret'),
+        ['kms:Decrypt', KMS_KEY],
+        ...table('PutItem'),
+        ['sqs:SendMessage', queue],
+      ],
+      worker: [
+        ...logs('worker'),
+        ...ssm('slack-bot-token'),
+        ['kms:Decrypt', KMS_KEY],
+        ...table('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
+        ['dynamodb:Query', indexArn('active')],
+        ['dynamodb:Query', indexArn('by-service')],
+        ...[
+          'SendMessage',
+          'ReceiveMessage',
+          'DeleteMessage',
+          'GetQueueAttributes',
+          'ChangeMessageVisibility',
+        ].map((a): [string, Json] => [`sqs:${a}`, queue]),
+        ['aps:QueryMetrics', amp],
+      ],
+      tick: [
+        ...logs('tick'),
+        ['dynamodb:Query', indexArn('active')],
+        ['sqs:SendMessage', queue],
+        ['aps:QueryMetrics', amp],
+      ],
+      summary: [
+        ...logs('summary'),
+        ...ssm('slack-bot-token'),
+        ['kms:Decrypt', KMS_KEY],
+        ...table('Query', 'PutItem'),
+        ['dynamodb:Query', indexArn('active')],
+        ['aps:QueryMetrics', amp],
+      ],
+      flagger: [
+        ...logs('flagger'),
+        ...ssm('slack-bot-token', 'flagger-secret', 'flagger-secret-previous'),
+        ['kms:Decrypt', KMS_KEY],
+        ...table('GetItem', 'PutItem', 'UpdateItem'),
+      ],
+    };
+    const key = ([action, target]: [string, Json]) => `${action} ${JSON.stringify(target)}`;
+    for (const fn of LAMBDA_FUNCTIONS) {
+      const grants = statementsOf(fn, everything).flatMap((s) =>
+        actionsOf(s).flatMap((action) => resourcesOf(s).map((target): [string, Json] => [action, target])),
+      );
+      expect({ fn, grants: grants.map(key).sort() }).toEqual({ fn, grants: expected[fn].map(key).sort() });
+    }
+  });
+
   test("README's IAM table is the template's: SSM parameters and actions per function", () => {
     // Prepare
     const readme = readFileSync(join(SERVICE_DIR, 'README.md'), 'utf8');
