@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   say(`  Local Slack:        ${stack.pageUrl}   <- open this`);
   say(`  Slack handler:      ${stack.slackUrl}`);
   say(
-    `  Flagger webhooks:   ${bot.config.flaggerSecret ? bot.flaggerUrl : '(set CANARY_BOT_FLAGGER_SECRET)'}`,
+    `  Flagger webhooks:   ${bot.config.flaggerSecret ? `${bot.flaggerUrl}/<hook> (a namespace's key: npm run flagger-webhooks -- --ns <namespace>)` : '(set CANARY_BOT_FLAGGER_SECRET)'}`,
   );
   say(`  Kubernetes API:     ${bed.kube.server} (kubeconfig ${bed.kube.kubeconfigs.admin})`);
   say(`  Prometheus:         ${bed.prometheus.url}`);

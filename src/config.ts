@@ -10,7 +10,7 @@ import {
   validateApprovalPolicy,
 } from './domain/release/index.js';
 import { isTimeZone } from './domain/summary/time-zone.js';
-import { isDnsLabel } from './domain/validation/index.js';
+import { isDnsLabel, isDnsSubdomain } from './domain/validation/index.js';
 import { prometheusConfigSchema } from './metrics/prometheus-config.js';
 
 /** A setting that cannot work; names the environment variable and what is wrong with it. */
@@ -62,6 +62,8 @@ const namespacePolicy = z.object({
   starters: z.array(principal),
   approvers: z.array(principal),
   fourEyes: z.boolean(),
+  // Hosts beyond the namespace's own Services that its releases may send traffic to.
+  allowedHosts: z.array(z.string().refine(isDnsSubdomain, 'allowedHosts lists DNS names')).optional(),
 });
 const policySchema = z.object({
   default: namespacePolicy,
@@ -116,6 +118,8 @@ const environmentSchema = z.object({
   CANARY_BOT_DEFAULT_NAMESPACE: z.string().refine(isDnsLabel, namespaceNameMessage).default('default'),
   CANARY_BOT_RELEASE_OPTIONS: json(releaseOptionsSettingSchema).optional(),
   CANARY_BOT_FLAGGER_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
+  // During a rotation: keys derived from the previous master secret are still accepted (and logged as such).
+  CANARY_BOT_FLAGGER_SECRET_PREVIOUS: z.string().min(24, 'must be at least 24 characters').optional(),
   CANARY_BOT_QUEUE_URL: z.url().optional(),
   CANARY_BOT_SQS_ENDPOINT: z.url().optional(),
   CANARY_BOT_SUMMARY_TIME_ZONE: z
@@ -193,7 +197,10 @@ export interface BotConfig {
   defaultNamespace: string;
   /** Options of new releases: defaults, and per namespace on top. */
   releaseOptions: z.output<typeof releaseOptionsSettingSchema>;
+  /** Master secret of the Flagger keys (one key per namespace is derived from it). */
   flaggerSecret?: string;
+  /** The previous master secret, accepted during a rotation. */
+  flaggerSecretPrevious?: string;
   /** The workers' SQS FIFO queue; `sqsEndpoint` points at a local SQS (ElasticMQ). */
   queue?: { url: string; endpoint?: string; region?: string };
   /** Time zone of daily summaries (`--every daily 09:00`) and of chart axes; UTC when left out. */
@@ -292,6 +299,9 @@ export async function loadConfig(
     defaultNamespace: e.CANARY_BOT_DEFAULT_NAMESPACE,
     releaseOptions: e.CANARY_BOT_RELEASE_OPTIONS ?? {},
     ...(e.CANARY_BOT_FLAGGER_SECRET ? { flaggerSecret: e.CANARY_BOT_FLAGGER_SECRET } : {}),
+    ...(e.CANARY_BOT_FLAGGER_SECRET_PREVIOUS
+      ? { flaggerSecretPrevious: e.CANARY_BOT_FLAGGER_SECRET_PREVIOUS }
+      : {}),
     ...(e.CANARY_BOT_QUEUE_URL
       ? {
           queue: {

@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { type HttpApiEvent, httpApiEvent } from '../../local/front-door.js';
 import { buildSlashCommandBody } from '../../local/slack/interaction-client.js';
 import { slackSignatureHeaders } from '../../local/slack/request-signing.js';
+import { FLAGGER_KEY_METADATA, flaggerNamespaceKey } from '../../src/flagger/namespace-key.js';
 import { median, ms } from '../stats.js';
 import {
   buildLambdaBundle,
@@ -124,12 +125,17 @@ function firstEvent(name: LambdaFunctionName): unknown {
     case 'summary':
       return {};
     case 'flagger':
-      // Authenticated, but no checksum: answered 400 without any I/O after the cold start.
+      // With the namespace's key, but no checksum: answered 400 without any I/O after the cold start.
       return httpApiEvent(
         'POST',
-        `/flagger/${flaggerSecret}/confirm-promotion`,
+        '/flagger/confirm-promotion',
         { 'content-type': 'application/json' },
-        '{"name":"podinfo","namespace":"bench","phase":"Progressing"}',
+        JSON.stringify({
+          name: 'podinfo',
+          namespace: 'bench',
+          phase: 'Progressing',
+          metadata: { [FLAGGER_KEY_METADATA]: flaggerNamespaceKey(flaggerSecret, 'bench') },
+        }),
       );
     case 'worker':
       return undefined;

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { uniqueNamespace } from '../../local/bed/manifests.js';
 import { sendBlockActions } from '../../local/slack/interaction-client.js';
+import { FLAGGER_KEY_METADATA, flaggerNamespaceKey } from '../../src/flagger/namespace-key.js';
 import { startFlaggerStack } from '../../test/integration/support/flagger-stack.js';
 import { median, ms, quantile } from '../stats.js';
 
@@ -29,6 +30,7 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const stack = await startFlaggerStack();
 const namespace = uniqueNamespace('bench-flagger');
+const key = flaggerNamespaceKey(stack.secret, namespace);
 
 const kinds = [
   ['first confirm-promotion of a revision: refused, card and notice posted', 'first'],
@@ -50,7 +52,7 @@ const samples: Record<Kind, number[]> = {
 
 async function timed(kind: Kind, hook: string, body: string, expected: number): Promise<void> {
   const started = performance.now();
-  const response = await fetch(`${stack.flaggerBase}/${stack.secret}/${hook}`, {
+  const response = await fetch(`${stack.flaggerBase}/${hook}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body,
@@ -63,8 +65,8 @@ async function timed(kind: Kind, hook: string, body: string, expected: number): 
 try {
   for (let round = 0; round < rounds; round++) {
     const checksum = `b${round.toString(36)}${Date.now().toString(36)}`;
-    const gate = `{"name":"podinfo","namespace":"${namespace}","phase":"Progressing","checksum":"${checksum}"}`;
-    const event = `{"name":"podinfo","namespace":"${namespace}","phase":"Progressing","checksum":"${checksum}","metadata":{"eventMessage":"Advance podinfo.${namespace} canary weight 10","eventType":"Normal","timestamp":"${Date.now()}"}}`;
+    const gate = `{"name":"podinfo","namespace":"${namespace}","phase":"Progressing","checksum":"${checksum}","metadata":{"${FLAGGER_KEY_METADATA}":"${key}"}}`;
+    const event = `{"name":"podinfo","namespace":"${namespace}","phase":"Progressing","checksum":"${checksum}","metadata":{"eventMessage":"Advance podinfo.${namespace} canary weight 10","eventType":"Normal","timestamp":"${Date.now()}","${FLAGGER_KEY_METADATA}":"${key}"}}`;
     await timed('first', 'confirm-promotion', gate, 403);
     await timed('waiting', 'confirm-promotion', gate, 403);
     const card = await stack.card(namespace, 'podinfo', checksum);

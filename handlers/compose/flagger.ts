@@ -27,7 +27,10 @@ export async function buildFlaggerWebhook(
   // Flagger waits 10 s for an answer and the function 8 s: a Slack hiccup must not use them up.
   const slack = slackWebClient(config, { maxRetryMs: 3000, timeoutMs: 3000, user: 'the flagger function' });
   return createFlaggerWebhook({
-    secret: config.flaggerSecret,
+    masters: {
+      current: config.flaggerSecret,
+      ...(config.flaggerSecretPrevious ? { previous: config.flaggerSecretPrevious } : {}),
+    },
     store: overrides.store ?? (await storeOf(config, overrides)),
     notifier: overrides.notifier ?? new SlackFlaggerNotifier(slack, { channel: config.slack.channel }),
     clock: overrides.clock ?? (() => new Date()),

@@ -1,6 +1,7 @@
 import {
   type Actor,
   authorize,
+  hostConfinementProblem,
   InvalidReleaseError,
   type PlanRequest,
   type Release,
@@ -83,7 +84,14 @@ export async function startRelease(
     const versions = resolveVersions(input, snapshot);
     if (typeof versions === 'string') return refused(versions);
     const { baseline, canary } = versions;
-    await router.validateDestinations(namespace, [canary.destination]);
+    const confinement = confinementProblem(input, snapshot, canary, namespace, deps.policy);
+    if (confinement) return refused(confinement);
+    // Every host newly named is a Service that exists (and is ready) before anything is recorded.
+    const live = new Set(snapshot.weights.map((w) => w.destination.host));
+    const named = [...new Set(Object.values(input.hosts ?? {}))]
+      .filter((host) => !live.has(host) && host !== canary.destination.host)
+      .map((host) => ({ host }));
+    await router.validateDestinations(namespace, [canary.destination, ...named]);
     const id = deps.newId();
     const at = deps.clock().toISOString();
     const options = { ...deps.releaseOptions?.(namespace), ...input.options };
@@ -137,6 +145,30 @@ export async function startRelease(
     if (error instanceof UnknownClusterError) return refused(error.message);
     throw error;
   }
+}
+
+/**
+ * The first host the release would newly send traffic to that its namespace may not use: the canary's, and
+ * every `--host`. Hosts the route already sends traffic to are kept as they are (the bot does not widen them).
+ */
+function confinementProblem(
+  input: Pick<StartInput, 'hosts'>,
+  snapshot: Pick<RouteSnapshot, 'weights'>,
+  canary: ReleaseVersion,
+  namespace: string,
+  policy: ReleaseDependencies['policy'],
+): string | undefined {
+  const live = new Set(snapshot.weights.map((w) => w.destination.host));
+  const named = Object.entries(input.hosts ?? {}).map(([version, host]) => ({
+    host,
+    as: `--host ${version}=`,
+  }));
+  for (const { host, as } of [...named, { host: canary.destination.host, as: '' }]) {
+    if (live.has(host)) continue;
+    const problem = hostConfinementProblem(host, namespace, policy);
+    if (problem) return `${as}${problem}`;
+  }
+  return undefined;
 }
 
 function planOf(input: StartInput, baseline: ReleaseVersion, canary: ReleaseVersion): PlanRequest {

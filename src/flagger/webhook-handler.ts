@@ -1,6 +1,7 @@
 import { answerFlaggerHook, type FlaggerGateDependencies } from '../app/flagger-gate.js';
 import { describeError } from '../app/logger.js';
 import { StoreError } from '../app/ports/store-errors.js';
+import type { FlaggerMasters } from './namespace-key.js';
 import { readWebhookRequest, type WebhookHttpRequest } from './webhook-request.js';
 
 /** An API Gateway HTTP API (payload 2.0) response. */
@@ -12,8 +13,11 @@ export interface WebhookHttpResponse {
 
 /** Settings of the Flagger webhook besides the use case's dependencies. */
 export interface FlaggerWebhookOptions extends FlaggerGateDependencies {
-  /** The shared secret (CANARY_BOT_FLAGGER_SECRET): never logged, never echoed. */
-  secret: string;
+  /**
+   * The master secret (CANARY_BOT_FLAGGER_SECRET) and, during a rotation, the previous one
+   * (CANARY_BOT_FLAGGER_SECRET_PREVIOUS): each namespace's key is derived from them. Never logged or echoed.
+   */
+  masters: FlaggerMasters;
 }
 
 /**
@@ -22,21 +26,26 @@ export interface FlaggerWebhookOptions extends FlaggerGateDependencies {
  * received), 403 halts it, 4xx say what was wrong with the request, 503 that the store is unavailable (Flagger
  * halts and asks again at its next check).
  *
- * @example export const handler = createFlaggerWebhook({ secret, store, notifier, clock, log });
+ * @example export const handler = createFlaggerWebhook({ masters: { current }, store, notifier, clock, log });
  */
 export function createFlaggerWebhook(
   options: FlaggerWebhookOptions,
 ): (request: WebhookHttpRequest) => Promise<WebhookHttpResponse> {
   return async (request) => {
-    const read = readWebhookRequest(request, options.secret);
+    const read = readWebhookRequest(request, options.masters);
     if (!read.ok) {
-      // The path may hold a (wrong) secret: log neither the path nor the headers.
+      // The path, headers and body may hold a (wrong) key: log none of them.
       options.log.warn('flagger: refused a webhook request', {
         status: read.refusal.status,
         reason: read.refusal.reason,
       });
       return json(read.refusal.status, { decision: 'refused', message: read.refusal.reason });
     }
+    if (read.keyGeneration === 'previous')
+      options.log.warn('flagger: a key of the previous master secret was used; give the Canary its new key', {
+        namespace: read.call.payload.namespace,
+        canary: read.call.payload.name,
+      });
     try {
       const answer = await answerFlaggerHook(options, read.call);
       return json(answer.status, { decision: answer.verdict, message: answer.message });

@@ -1,18 +1,18 @@
 /**
- * Reads one Flagger webhook request off API Gateway (HTTP API, payload 2.0): authenticates it with the
- * shared secret (in the path `/flagger/<secret>/<hook>` or as `Authorization: Bearer <secret>`, compared in
- * constant time), then checks method, size, content type and Flagger's payload. No I/O.
+ * Reads one Flagger webhook request off API Gateway (HTTP API, payload 2.0): checks path, method, size,
+ * content type and Flagger's payload, then authenticates it with the key of the payload's namespace (in the
+ * webhook's metadata `canary-bot-key`, or as `Authorization: Bearer <key>`), compared in constant time. Keys
+ * never travel in the URL, which Flagger logs when a call fails. No I/O.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import {
   type FlaggerCall,
-  type FlaggerHook,
   type FlaggerPayload,
   isFlaggerHook,
   REVISION_KEY_LIMITS,
   revisionKeyProblem,
 } from '../domain/flagger/index.js';
+import { FLAGGER_KEY_METADATA, type FlaggerMasters, keyGeneration } from './namespace-key.js';
 
 /** The part of an API Gateway HTTP API event the webhook reads. */
 export interface WebhookHttpRequest {
@@ -25,7 +25,7 @@ export interface WebhookHttpRequest {
 
 /** A request that cannot be answered as a hook: the status and a reason safe to send back and to log. */
 export interface WebhookRefusal {
-  status: 400 | 401 | 404 | 405 | 413 | 415;
+  status: 400 | 401 | 403 | 404 | 405 | 413 | 415;
   reason: string;
 }
 
@@ -47,30 +47,31 @@ const eventSchema = z.object({
   timestamp: z.string().regex(/^\d{1,16}$/, 'must be Unix milliseconds'),
 });
 
+/** Where to find a namespace's key: one sentence for refusals (no secret in it). */
+const KEY_HELP = `the namespace's key goes in the webhook's metadata as ${FLAGGER_KEY_METADATA} (npm run flagger-webhooks -- --ns <namespace> prints it)`;
+
 /**
- * The authenticated call a request carries, or why it is refused. The secret is never part of a reason.
+ * The authenticated call a request carries, or why it is refused. No key or secret is ever part of a reason.
  *
  * @example
- * readWebhookRequest(event, secret)
- * // { ok: true, call: { hook: 'confirm-promotion', payload: { name: 'podinfo', namespace: 'test', … } } }
- * // { ok: false, refusal: { status: 401, reason: 'Missing or wrong Flagger secret.' } }
+ * readWebhookRequest(event, { current: master })
+ * // { ok: true, call: { hook: 'confirm-promotion', payload: { name: 'podinfo', namespace: 'test', … } }, keyGeneration: 'current' }
+ * // { ok: false, refusal: { status: 403, reason: 'The key is not the key of namespace test; …' } }
  */
 export function readWebhookRequest(
   request: WebhookHttpRequest,
-  secret: string,
-): { ok: true; call: FlaggerCall } | { ok: false; refusal: WebhookRefusal } {
+  masters: FlaggerMasters,
+):
+  | { ok: true; call: FlaggerCall; keyGeneration: 'current' | 'previous' }
+  | { ok: false; refusal: WebhookRefusal } {
   const refuse = (status: WebhookRefusal['status'], reason: string) =>
     ({ ok: false, refusal: { status, reason } }) as const;
   const headers = lowerCaseKeys(request.headers ?? {});
-  const route = routeOf(request.rawPath);
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1];
-  const presented = [route.pathSecret, bearer].filter((s): s is string => s !== undefined);
-  if (presented.length === 0 || !presented.every((candidate) => sameSecret(candidate, secret)))
-    return refuse(401, 'Missing or wrong Flagger secret.');
-  if (!route.hook || !isFlaggerHook(route.hook))
+  const hook = hookOf(request.rawPath);
+  if (!hook || !isFlaggerHook(hook))
     return refuse(
       404,
-      'Unknown hook: use …/flagger/<secret>/<hook> with confirm-rollout, confirm-traffic-increase, confirm-promotion, rollback or event.',
+      `Unknown hook: use …/flagger/<hook> with confirm-rollout, confirm-traffic-increase, confirm-promotion, rollback or event; ${KEY_HELP}, never in the URL.`,
     );
   if (request.requestContext.http.method !== 'POST')
     return refuse(405, 'Flagger webhooks are POST requests.');
@@ -87,17 +88,31 @@ export function readWebhookRequest(
   } catch {
     return refuse(400, 'The body is not valid UTF-8 JSON.');
   }
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1];
+  const inMetadata = metadataKeyOf(json);
+  const presented = [inMetadata, bearer].filter((k): k is string => k !== undefined);
+  if (presented.length === 0 || (headers.authorization !== undefined && bearer === undefined))
+    return refuse(401, `Missing Flagger key: ${KEY_HELP}.`);
   const parsed = payloadSchema.safeParse(json);
   if (!parsed.success) return refuse(400, `Not a Flagger webhook payload: ${issueText(parsed.error)}.`);
-  const payload: FlaggerPayload = { ...parsed.data, metadata: parsed.data.metadata ?? {} };
+  const { [FLAGGER_KEY_METADATA]: _key, ...metadata } = parsed.data.metadata ?? {};
+  const payload: FlaggerPayload = { ...parsed.data, metadata };
   const problem = revisionKeyProblem(payload);
   if (problem) return refuse(400, `Not a Flagger webhook payload: ${problem}.`);
-  const hook: FlaggerHook = route.hook;
-  if (hook !== 'event') return { ok: true, call: { hook, payload } };
+  // Every key presented must be this namespace's: a key of another namespace changes nothing here.
+  const generations = presented.map((key) => keyGeneration(masters, payload.namespace, key));
+  if (generations.some((g) => g === undefined))
+    return refuse(
+      403,
+      `The key is not the key of namespace ${payload.namespace}: each namespace has its own key, and ${KEY_HELP}.`,
+    );
+  const generation = generations.includes('previous') ? 'previous' : 'current';
+  if (hook !== 'event') return { ok: true, call: { hook, payload }, keyGeneration: generation };
   const event = eventSchema.safeParse(payload.metadata);
   if (!event.success) return refuse(400, `Not a Flagger event: metadata.${issueText(event.error)}.`);
   return {
     ok: true,
+    keyGeneration: generation,
     call: {
       hook,
       payload,
@@ -110,21 +125,23 @@ export function readWebhookRequest(
   };
 }
 
-/** The path after `/flagger/`: `<secret>/<hook>` or `<hook>` (the secret then comes in a header). */
-function routeOf(rawPath: string): { pathSecret?: string; hook?: string } {
+/** The hook named by the path: exactly `…/flagger/<hook>`; any other shape names none. */
+function hookOf(rawPath: string): string | undefined {
   const segments = rawPath.split('/').filter((s) => s.length > 0);
   const at = segments.indexOf('flagger');
   const rest = at >= 0 ? segments.slice(at + 1) : [];
-  if (rest.length === 1) return { hook: rest[0] };
-  if (rest.length === 2) return { pathSecret: safeDecode(rest[0] ?? ''), hook: rest[1] };
-  // A wrong shape may still carry a secret: it must not count as "no credential presented".
-  return rest.length > 2 ? { pathSecret: '' } : {};
+  return rest.length === 1 ? safeDecode(rest[0] ?? '') : undefined;
 }
 
-/** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
-function sameSecret(candidate: string, secret: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(candidate), digest(secret)) && secret.length > 0;
+/** The key in the body's `metadata`, if the body has one as a string (read before the payload's schema). */
+function metadataKeyOf(json: unknown): string | undefined {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const metadata = Object.hasOwn(json, 'metadata') ? (json as { metadata?: unknown }).metadata : undefined;
+  if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
+  const key = Object.hasOwn(metadata, FLAGGER_KEY_METADATA)
+    ? (metadata as Record<string, unknown>)[FLAGGER_KEY_METADATA]
+    : undefined;
+  return typeof key === 'string' && key.length > 0 ? key : undefined;
 }
 
 function safeDecode(segment: string): string {

@@ -92,6 +92,8 @@ beforeAll(async () => {
       `--param=ampWorkspaceArns=${AMP_WORKSPACE}`,
       `--param=ssmKmsKeyArn=${KMS_KEY}`,
       `--param=policy=${POLICY}`,
+      // A Flagger rotation in progress: the previous master's parameter is granted too.
+      '--param=flaggerSecretPreviousParameter=/canary-bot/prod/flagger-secret-previous',
     ],
     {
       // Dummy credentials; every AWS SDK client and proxy-aware HTTP client points at the counting socket.
@@ -218,7 +220,10 @@ const tableArn = { 'Fn::GetAtt': ['ReleaseTable', 'Arn'] };
 const indexArn = (index: string) => ({ 'Fn::Sub': `\${ReleaseTable.Arn}/index/${index}` });
 
 /** A function's environment as Lambda would see it: conditions applied, references to this stack resolved. */
-function resolvedEnvironment(fn: LambdaFunctionName): Record<string, string> {
+function resolvedEnvironment(
+  fn: LambdaFunctionName,
+  overrides: Record<string, boolean> = {},
+): Record<string, string> {
   const names: Record<string, string> = {
     ReleaseTable: 'canary-bot-prod',
     WorkQueue: 'https://sqs.eu-west-1.amazonaws.com/111122223333/canary-bot-prod-work.fifo',
@@ -230,7 +235,7 @@ function resolvedEnvironment(fn: LambdaFunctionName): Record<string, string> {
     let v: Json = value;
     if (v && typeof v === 'object' && !Array.isArray(v) && 'Fn::If' in v) {
       const [condition, whenTrue, whenFalse] = v['Fn::If'] as Json[];
-      v = conditionValue(String(condition)) ? whenTrue! : whenFalse!;
+      v = (overrides[String(condition)] ?? conditionValue(String(condition))) ? whenTrue! : whenFalse!;
     }
     if (v && typeof v === 'object' && !Array.isArray(v) && 'Ref' in v) {
       if (v.Ref === 'AWS::NoValue') continue;
@@ -526,26 +531,29 @@ describe('osls package (offline)', () => {
     const signing = '/canary-bot/prod/slack-signing-secret';
     const bot = '/canary-bot/prod/slack-bot-token';
     const flagger = '/canary-bot/prod/flagger-secret';
-    const secretsOf: Record<LambdaFunctionName, string[]> = {
-      slack: [signing],
-      worker: [bot],
-      tick: [],
-      summary: [bot],
-      flagger: [bot, flagger],
+    const previous = '/canary-bot/prod/flagger-secret-previous';
+    const secretsOf: Record<LambdaFunctionName, Record<string, string>> = {
+      // The internet-facing ingress: the signing secret only, no bot token.
+      slack: { CANARY_BOT_SLACK_SIGNING_SECRET: signing },
+      worker: { CANARY_BOT_SLACK_BOT_TOKEN: bot },
+      // The tick never calls Slack: no secret at all.
+      tick: {},
+      summary: { CANARY_BOT_SLACK_BOT_TOKEN: bot },
+      // The internet-facing Flagger function: its masters and the bot token, never the signing secret.
+      flagger: {
+        CANARY_BOT_SLACK_BOT_TOKEN: bot,
+        CANARY_BOT_FLAGGER_SECRET: flagger,
+        CANARY_BOT_FLAGGER_SECRET_PREVIOUS: previous,
+      },
     };
     for (const fn of LAMBDA_FUNCTIONS) {
-      const variables = (props(`${logicalId(fn)}LambdaFunction`).Environment as JsonObject)
-        .Variables as JsonObject;
-      expect({
+      const variables = resolvedEnvironment(fn, { RotatesFlaggerSecret: true });
+      const references = Object.fromEntries(
+        Object.entries(variables).filter(([, value]) => value.startsWith('ssm:')),
+      );
+      expect({ fn, references }).toEqual({
         fn,
-        signing: variables.CANARY_BOT_SLACK_SIGNING_SECRET,
-        bot: variables.CANARY_BOT_SLACK_BOT_TOKEN,
-        flagger: variables.CANARY_BOT_FLAGGER_SECRET,
-      }).toEqual({
-        fn,
-        signing: secretsOf[fn].includes(signing) ? `ssm:${signing}` : undefined,
-        bot: secretsOf[fn].includes(bot) ? `ssm:${bot}` : undefined,
-        flagger: secretsOf[fn].includes(flagger) ? `ssm:${flagger}` : undefined,
+        references: Object.fromEntries(Object.entries(secretsOf[fn]).map(([k, v]) => [k, `ssm:${v}`])),
       });
       // Nothing that looks like a Slack token or a long secret, anywhere in the environment.
       expect({ fn, env: JSON.stringify(variables) }).toEqual({
@@ -553,8 +561,150 @@ describe('osls package (offline)', () => {
         env: expect.not.stringMatching(/xox[abpr]-|xapp-|"[A-Za-z0-9+/]{40,}"/),
       });
       const parameters = grantsOf(fn, 'ssm:GetParameter').flatMap(resourcesOf);
-      expect({ fn, parameters }).toEqual({ fn, parameters: secretsOf[fn].map(parameterArn) });
+      expect({ fn, parameters }).toEqual({ fn, parameters: Object.values(secretsOf[fn]).map(parameterArn) });
     }
+    // Without a rotation, the previous master is neither in the environment nor granted.
+    expect(resolvedEnvironment('flagger', { RotatesFlaggerSecret: false })).not.toHaveProperty(
+      'CANARY_BOT_FLAGGER_SECRET_PREVIOUS',
+    );
+    expect(
+      grantsOf('flagger', 'ssm:GetParameter', { RotatesFlaggerSecret: false }).flatMap(resourcesOf),
+    ).toEqual([parameterArn(bot), parameterArn(flagger)]);
+  });
+
+  test('each function has exactly its environment variables', () => {
+    const common = [
+      'CANARY_BOT_STORE',
+      'CANARY_BOT_TABLE',
+      'CANARY_BOT_QUEUE_URL',
+      'CANARY_BOT_CLUSTERS',
+      'CANARY_BOT_POLICY',
+      'CANARY_BOT_DEFAULT_NAMESPACE',
+      'CANARY_BOT_SUMMARY_TIME_ZONE',
+      'CANARY_BOT_PROMETHEUS_URL',
+    ];
+    const own: Record<LambdaFunctionName, string[]> = {
+      slack: ['CANARY_BOT_SLACK_SIGNING_SECRET'],
+      worker: ['CANARY_BOT_SLACK_BOT_TOKEN'],
+      tick: [],
+      summary: ['CANARY_BOT_SLACK_BOT_TOKEN'],
+      flagger: [
+        'CANARY_BOT_SLACK_BOT_TOKEN',
+        'CANARY_BOT_FLAGGER_SECRET',
+        'CANARY_BOT_FLAGGER_SECRET_PREVIOUS',
+      ],
+    };
+    for (const fn of LAMBDA_FUNCTIONS) {
+      const names = Object.keys(resolvedEnvironment(fn, { RotatesFlaggerSecret: true })).sort();
+      expect({ fn, names }).toEqual({ fn, names: [...common, ...own[fn]].sort() });
+    }
+  });
+
+  test('each function: exactly these actions on exactly these resources', () => {
+    const everything = { UsesAmp: true, UsesSsmKmsKey: true, RotatesFlaggerSecret: true };
+    const logGroup = (fn: LambdaFunctionName) => ({ 'Fn::GetAtt': [`${logicalId(fn)}LogGroup`, 'Arn'] });
+    const queue = { 'Fn::GetAtt': ['WorkQueue', 'Arn'] };
+    const amp = { 'Fn::Split': [',', AMP_WORKSPACE] };
+    type Grant = [string, Json];
+    const ssm = (...names: string[]) =>
+      names.map((n): Grant => ['ssm:GetParameter', parameterArn(`/canary-bot/prod/${n}`)]);
+    const logs = (fn: LambdaFunctionName): Grant[] => [
+      ['logs:CreateLogStream', logGroup(fn)],
+      ['logs:PutLogEvents', logGroup(fn)],
+    ];
+    const table = (...actions: string[]) => actions.map((a): Grant => [`dynamodb:${a}`, tableArn]);
+    const expected: Record<LambdaFunctionName, [string, Json][]> = {
+      slack: [
+        ...logs('slack'),
+        ...ssm('slack-signing-secret'),
+        ['kms:Decrypt', KMS_KEY],
+        ...table('PutItem'),
+        ['sqs:SendMessage', queue],
+      ],
+      worker: [
+        ...logs('worker'),
+        ...ssm('slack-bot-token'),
+        ['kms:Decrypt', KMS_KEY],
+        ...table('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
+        ['dynamodb:Query', indexArn('active')],
+        ['dynamodb:Query', indexArn('by-service')],
+        ...[
+          'SendMessage',
+          'ReceiveMessage',
+          'DeleteMessage',
+          'GetQueueAttributes',
+          'ChangeMessageVisibility',
+        ].map((a): [string, Json] => [`sqs:${a}`, queue]),
+        ['aps:QueryMetrics', amp],
+      ],
+      tick: [
+        ...logs('tick'),
+        ['dynamodb:Query', indexArn('active')],
+        ['sqs:SendMessage', queue],
+        ['aps:QueryMetrics', amp],
+      ],
+      summary: [
+        ...logs('summary'),
+        ...ssm('slack-bot-token'),
+        ['kms:Decrypt', KMS_KEY],
+        ...table('Query', 'PutItem'),
+        ['dynamodb:Query', indexArn('active')],
+        ['aps:QueryMetrics', amp],
+      ],
+      flagger: [
+        ...logs('flagger'),
+        ...ssm('slack-bot-token', 'flagger-secret', 'flagger-secret-previous'),
+        ['kms:Decrypt', KMS_KEY],
+        ...table('GetItem', 'PutItem', 'UpdateItem'),
+      ],
+    };
+    const key = ([action, target]: [string, Json]) => `${action} ${JSON.stringify(target)}`;
+    for (const fn of LAMBDA_FUNCTIONS) {
+      const grants = statementsOf(fn, everything).flatMap((s) =>
+        actionsOf(s).flatMap((action) => resourcesOf(s).map((target): [string, Json] => [action, target])),
+      );
+      expect({ fn, grants: grants.map(key).sort() }).toEqual({ fn, grants: expected[fn].map(key).sort() });
+    }
+  });
+
+  test("README's IAM table is the template's: SSM parameters and actions per function", () => {
+    // Prepare
+    const readme = readFileSync(join(SERVICE_DIR, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('<!-- iam-table -->'), readme.indexOf('<!-- /iam-table -->'));
+    const rows = table.split('\n').filter((line) => /^\| `[a-z]+` \|/.test(line));
+    // Act
+    const documented = Object.fromEntries(
+      rows.map((row) => {
+        const [, fn, parameters, actions] = row.split('|').map((cell) => cell.trim());
+        const names = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+        return [
+          fn!.replaceAll('`', ''),
+          {
+            parameters: names(parameters!).sort(),
+            actions: [...new Set(names(actions!).filter((a) => /^[a-z0-9]+:[A-Za-z]+$/.test(a)))].sort(),
+          },
+        ];
+      }),
+    );
+    // Assess
+    const everything = { UsesAmp: true, UsesSsmKmsKey: true, RotatesFlaggerSecret: true };
+    const template = Object.fromEntries(
+      LAMBDA_FUNCTIONS.map((fn) => [
+        fn,
+        {
+          parameters: grantsOf(fn, 'ssm:GetParameter', everything)
+            .flatMap(resourcesOf)
+            .map((r) =>
+              String((r as JsonObject)['Fn::Sub'])
+                .split('/')
+                .at(-1),
+            )
+            .sort(),
+          actions: allActions(fn, everything),
+        },
+      ]),
+    );
+    expect(documented).toEqual(template);
   });
 
   test('KMS only for a customer managed key and only through SSM; AMP only when workspaces are given', () => {
@@ -616,7 +766,11 @@ describe('osls package (offline)', () => {
         worker: ['ssm:/canary-bot/prod/slack-bot-token'],
         tick: [],
         summary: ['ssm:/canary-bot/prod/slack-bot-token'],
-        flagger: ['ssm:/canary-bot/prod/flagger-secret', 'ssm:/canary-bot/prod/slack-bot-token'],
+        flagger: [
+          'ssm:/canary-bot/prod/flagger-secret',
+          'ssm:/canary-bot/prod/flagger-secret-previous',
+          'ssm:/canary-bot/prod/slack-bot-token',
+        ],
       };
       expect({ fn, asked: asked.sort() }).toEqual({ fn, asked: wanted[fn] });
     }

@@ -11,6 +11,7 @@ import { sendBlockActions } from '../../local/slack/interaction-client.js';
 import type { RecordedMessage } from '../../local/slack/message-record.js';
 import { auditTrail } from '../../src/app/release-queries.js';
 import { auditSubjectOf } from '../../src/domain/flagger/index.js';
+import { FLAGGER_KEY_METADATA, flaggerNamespaceKey } from '../../src/flagger/namespace-key.js';
 import { type FlaggerStack, startFlaggerStack } from './support/flagger-stack.js';
 
 const alice = { id: 'U0ALICE001', name: 'alice' }; // in S0APPROVERS
@@ -18,6 +19,8 @@ const bob = { id: 'U0BOB00001', name: 'bob' };
 
 let stack: FlaggerStack;
 let namespace: string;
+/** The key of the test's namespace, as `npm run flagger-webhooks` prints it for the Canary's metadata. */
+let key: string;
 const stderr: string[] = [];
 const writeStderr = process.stderr.write.bind(process.stderr);
 
@@ -29,6 +32,7 @@ beforeAll(async () => {
   }) as typeof process.stderr.write;
   stack = await startFlaggerStack();
   namespace = uniqueNamespace('flagger');
+  key = flaggerNamespaceKey(stack.secret, namespace);
 });
 
 afterAll(async () => {
@@ -36,26 +40,28 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** The body Flagger's CallWebhook sends for confirm-* and rollback hooks (no metadata on the webhook). */
-const gateBody = (checksum: string, name = 'podinfo', phase = 'Progressing') =>
-  `{"name":"${name}","namespace":"${namespace}","phase":"${phase}","checksum":"${checksum}"}`;
+/** The body Flagger's CallWebhook sends for confirm-* and rollback hooks: the webhook's metadata holds the key. */
+const gateBody = (checksum: string, name = 'podinfo', phase = 'Progressing', ns = namespace, k = key) =>
+  `{"name":"${name}","namespace":"${ns}","phase":"${phase}","checksum":"${checksum}","metadata":{"${FLAGGER_KEY_METADATA}":"${k}"}}`;
 
-/** The body Flagger's CallEventWebhook sends. */
+/** The body Flagger's CallEventWebhook sends: its event fields, and the webhook's metadata (the key) merged in. */
 const eventBody = (
   checksum: string,
   message: string,
   type: 'Normal' | 'Warning',
   phase: string,
   ts: number,
+  ns = namespace,
+  k = key,
 ) =>
-  `{"name":"podinfo","namespace":"${namespace}","phase":"${phase}","checksum":"${checksum}","metadata":{"eventMessage":"${message}","eventType":"${type}","timestamp":"${ts}"}}`;
+  `{"name":"podinfo","namespace":"${ns}","phase":"${phase}","checksum":"${checksum}","metadata":{"eventMessage":"${message}","eventType":"${type}","timestamp":"${ts}","${FLAGGER_KEY_METADATA}":"${k}"}}`;
 
 async function callFlagger(
   hook: string,
   body: string,
   options: { path?: string; headers?: Record<string, string>; method?: string } = {},
 ): Promise<{ status: number; json: { decision?: string; message?: string }; text: string }> {
-  const response = await fetch(options.path ?? `${stack.flaggerBase}/${stack.secret}/${hook}`, {
+  const response = await fetch(options.path ?? `${stack.flaggerBase}/${hook}`, {
     method: options.method ?? 'POST',
     // Flagger sets exactly this header (retryablehttp adds its user agent).
     headers: options.headers ?? { 'Content-Type': 'application/json' },
@@ -102,28 +108,43 @@ async function click(user: { id: string; name: string }, card: RecordedMessage, 
 }
 
 describe('Flagger webhooks through the real handler', () => {
-  it('refuses callers without the secret (401), bad requests with a reason, and never logs the secret', async () => {
+  it("refuses callers without a key (401), with another namespace's key (403), bad requests with a reason, and never logs a key", async () => {
     const body = gateBody('aaa111');
-    expect((await callFlagger('', body, { path: `${stack.flaggerBase}/confirm-promotion` })).status).toBe(
-      401,
+    const other = flaggerNamespaceKey(stack.secret, 'another-team');
+    expect(
+      (await callFlagger('confirm-promotion', gateBody('aaa111', 'podinfo', 'Progressing', namespace, '')))
+        .status,
+    ).toBe(401);
+    const wrong = await callFlagger(
+      'confirm-promotion',
+      gateBody('aaa111', 'podinfo', 'Progressing', namespace, other),
     );
-    const wrong = await callFlagger('', body, {
-      path: `${stack.flaggerBase}/not-the-secret-0123456789abcdef/confirm-promotion`,
-    });
-    expect(wrong).toMatchObject({ status: 401, json: { decision: 'refused' } });
+    expect(wrong).toMatchObject({ status: 403, json: { decision: 'refused' } });
+    expect(wrong.json.message).toMatch(new RegExp(`not the key of namespace ${namespace}`));
+    // The master secret is no key: it never leaves the bot's configuration.
+    const master = await callFlagger(
+      'confirm-promotion',
+      gateBody('aaa111', 'podinfo', 'Progressing', namespace, stack.secret),
+    );
+    expect(master.status).toBe(403);
     const badBearer = await callFlagger('', body, {
       path: `${stack.flaggerBase}/confirm-promotion`,
-      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer not-the-secret-0123456789' },
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${other}` },
     });
-    expect(badBearer.status).toBe(401);
+    expect(badBearer.status).toBe(403);
+    // A key in the URL (the former form) is not read: keys never travel where Flagger logs them.
     expect(
-      (await callFlagger('', body, { path: `${stack.flaggerBase}/${stack.secret}/pre-rollout` })).status,
+      (await callFlagger('', body, { path: `${stack.flaggerBase}/${key}/confirm-promotion` })).status,
     ).toBe(404);
+    expect((await callFlagger('', body, { path: `${stack.flaggerBase}/pre-rollout` })).status).toBe(404);
     expect(
       (await callFlagger('confirm-promotion', body, { headers: { 'Content-Type': 'text/plain' } })).status,
     ).toBe(415);
     expect((await callFlagger('confirm-promotion', '', { method: 'GET' })).status).toBe(405);
-    const malformed = await callFlagger('confirm-promotion', `{"name":"podinfo","namespace":"${namespace}"}`);
+    const malformed = await callFlagger(
+      'confirm-promotion',
+      `{"name":"podinfo","namespace":"${namespace}","metadata":{"${FLAGGER_KEY_METADATA}":"${key}"}}`,
+    );
     expect(malformed).toMatchObject({ status: 400, json: { decision: 'refused' } });
     expect(malformed.json.message).toMatch(/checksum/);
     const tooBig = await callFlagger('event', `{"name":"${'x'.repeat(70_000)}"}`);
@@ -293,10 +314,9 @@ describe('Flagger webhooks through the real handler', () => {
       'Progressing',
       ts + 20_000,
     );
-    // Flagger's bearer-token form works the same as the secret in the path.
-    const viaHeader = await callFlagger('event', warning, {
-      path: `${stack.flaggerBase}/event`,
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${stack.secret}` },
+    // A caller that can set headers may send the namespace's key as a bearer token instead.
+    const viaHeader = await callFlagger('event', warning.replace(`,"${FLAGGER_KEY_METADATA}":"${key}"`, ''), {
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
     });
     expect(viaHeader).toMatchObject({ status: 200, json: { decision: 'relayed' } });
     expect((await callFlagger('confirm-promotion', gateBody('e7e70001'))).status).toBe(403);
@@ -329,6 +349,56 @@ describe('Flagger webhooks through the real handler', () => {
     expect(buttons(final)).toEqual([]);
   });
 
+  it("refuses a forged Succeeded sent with another namespace's key, and changes nothing", async () => {
+    // Prepare: team-b's canary waits for its promotion approval (its card has buttons).
+    const teamB = uniqueNamespace('flagger-b');
+    const keyB = flaggerNamespaceKey(stack.secret, teamB);
+    const ask = await callFlagger(
+      'confirm-promotion',
+      gateBody('f0f0f001', 'podinfo', 'Progressing', teamB, keyB),
+    );
+    expect(ask.status).toBe(403);
+    const before = await stack.revision(teamB, 'podinfo', 'f0f0f001');
+    const card = await stack.card(teamB, 'podinfo', 'f0f0f001');
+    const threadBefore = await stack.thread(card);
+    // Act: a Canary author of the test's namespace forges Flagger's Succeeded event for team-b with their key.
+    const forged = await callFlagger(
+      'event',
+      eventBody(
+        'f0f0f001',
+        `Promotion completed! Scaling down podinfo.${teamB}`,
+        'Normal',
+        'Succeeded',
+        Date.now(),
+        teamB,
+        key,
+      ),
+    );
+    // Assess: refused with the reason; the revision, its card (buttons) and its thread are as they were.
+    expect(forged).toMatchObject({ status: 403, json: { decision: 'refused' } });
+    expect(forged.json.message).toMatch(new RegExp(`not the key of namespace ${teamB}`));
+    expect(await stack.revision(teamB, 'podinfo', 'f0f0f001')).toEqual(before);
+    const after = await stack.card(teamB, 'podinfo', 'f0f0f001');
+    expect(buttons(after).map((b) => b.action_id)).toEqual(['flagger.approve', 'flagger.reject']);
+    expect(after.blocks).toEqual(card.blocks);
+    expect(await stack.thread(card)).toEqual(threadBefore);
+    // The same event with team-b's own key is Flagger's, and is relayed.
+    const genuine = await callFlagger(
+      'event',
+      eventBody(
+        'f0f0f001',
+        `Promotion completed! Scaling down podinfo.${teamB}`,
+        'Normal',
+        'Succeeded',
+        Date.now(),
+        teamB,
+        keyB,
+      ),
+    );
+    expect(genuine.status).toBe(200);
+    expect(JSON.stringify((await stack.card(teamB, 'podinfo', 'f0f0f001')).blocks)).toContain('was promoted');
+  });
+
   it('sent only messages within Slack limits, had no failed worker job, and logged no secret', async () => {
     const snapshot = await stack.emulator.snapshot();
     const mine = snapshot.messages.filter((m) => m.text.includes(namespace));
@@ -338,5 +408,6 @@ describe('Flagger webhooks through the real handler', () => {
     expect(stack.jobErrors).toEqual([]);
     expect(stderr.join('')).toMatch(/flagger: (answered|refused)/);
     expect(stderr.join('')).not.toContain(stack.secret);
+    expect(stderr.join('')).not.toContain(key);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Interop with Flagger itself: Flagger 1.44 built from its Go module, running against the bed's API server
  * and Prometheus, gates a canary with a confirm-promotion webhook pointing at the bot's real Flagger handler
- * (behind the local front door). Flagger halts at promotion until alice clicks Approve in the Slack emulator,
+ * (behind the local front door), each webhook carrying the namespace's key in its metadata as
+ * `npm run flagger-webhooks` prints it (so Flagger itself proves it sends that metadata). Flagger halts at promotion until alice clicks Approve in the Slack emulator,
  * then promotes; its events appear in the revision's thread. The traffic simulator writes Istio's metrics
  * for the workloads Flagger queries, in real time, healthy.
  */
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
+import { loadYaml } from '@kubernetes/client-node';
 import {
   applyFlaggerCrds,
   buildFlagger,
@@ -24,8 +26,10 @@ import type { RecordedMessage } from '../../local/slack/message-record.js';
 import { KubernetesMeshReader } from '../../local/traffic/mesh-reader.js';
 import { PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
 import { MeshTrafficSimulator, type RunningTraffic } from '../../local/traffic/simulator.js';
+import { flaggerWebhooksYaml } from '../../scripts/flagger-webhooks.js';
 import { auditTrail } from '../../src/app/release-queries.js';
 import { auditSubjectOf } from '../../src/domain/flagger/index.js';
+import { flaggerNamespaceKey } from '../../src/flagger/namespace-key.js';
 import { type FlaggerStack, startFlaggerStack } from './support/flagger-stack.js';
 
 const alice = { id: 'U0ALICE001', name: 'alice' };
@@ -83,15 +87,14 @@ const canary = () => ({
         { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' },
         { name: 'request-duration', thresholdRange: { max: 500 }, interval: '1m' },
       ],
-      webhooks: [
-        {
-          name: 'slack-approval',
-          type: 'confirm-promotion',
-          url: `${stack.flaggerBase}/${stack.secret}/confirm-promotion`,
-        },
-        { name: 'slack-rollback', type: 'rollback', url: `${stack.flaggerBase}/${stack.secret}/rollback` },
-        { name: 'slack-events', type: 'event', url: `${stack.flaggerBase}/${stack.secret}/event` },
-      ],
+      // Exactly what `npm run flagger-webhooks -- --ns <namespace>` prints: the key in each webhook's metadata.
+      webhooks: loadYaml<{ webhooks: unknown[] }>(
+        flaggerWebhooksYaml({
+          baseUrl: stack.flaggerBase,
+          namespace,
+          key: flaggerNamespaceKey(stack.secret, namespace),
+        }),
+      ).webhooks,
     },
   },
 });

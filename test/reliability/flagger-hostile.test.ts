@@ -1,12 +1,14 @@
 /**
- * Hostile Flagger webhook calls through the real handler: thousands of generated paths, secrets and bodies.
- * Never a 5xx, never a crash, and no confirm-* gate ever opens without an approval.
+ * Hostile Flagger webhook calls through the real handler: thousands of generated paths, keys and bodies.
+ * Never a 5xx, never a crash, no confirm-* gate ever opens without an approval, and nothing but the key of
+ * the payload's own namespace is ever accepted (a key in the path is never read).
  */
 import { WebClient } from '@slack/web-api';
 import fc from 'fast-check';
 import { requireBed } from '../../local/bed/bed.js';
 import { silentLogger } from '../../src/app/logger.js';
 import { SlackFlaggerNotifier } from '../../src/chat/slack/flagger-slack-notifier.js';
+import { FLAGGER_KEY_METADATA, flaggerNamespaceKey } from '../../src/flagger/namespace-key.js';
 import { createFlaggerWebhook } from '../../src/flagger/webhook-handler.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 
@@ -26,7 +28,7 @@ describe('hostile Flagger webhook calls', () => {
   it('answer every generated call without a 5xx, and never let a canary through without an approval', async () => {
     const bed = await requireBed();
     const webhook = createFlaggerWebhook({
-      secret,
+      masters: { current: secret },
       store: new EmbeddedStore(),
       notifier: new SlackFlaggerNotifier(
         new WebClient(bed.slack.botToken, { slackApiUrl: `${bed.slack.url}/api/` }),
@@ -61,9 +63,13 @@ describe('hostile Flagger webhook calls', () => {
       fc.json(),
       fc.string({ maxLength: 300 }),
     );
+    // Whose key the call carries: the payload's own namespace, another namespace, the master, or junk.
+    const keyKind = fc.constantFrom('own', 'own', 'other', 'master', 'junk', 'none');
     const call = fc.record({
       hook: fc.constantFrom(...hooks),
-      key: fc.oneof(fc.constant(secret), fc.constant(secret), fc.string({ maxLength: 40 })),
+      keyKind,
+      junk: fc.string({ maxLength: 40 }),
+      where: fc.constantFrom('metadata', 'metadata', 'bearer', 'path'),
       body: payload,
       contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', ''),
       method: fc.constantFrom('POST', 'POST', 'GET'),
@@ -73,16 +79,45 @@ describe('hostile Flagger webhook calls', () => {
     await fc.assert(
       fc.asyncProperty(call, async (c) => {
         calls++;
+        let json: unknown;
+        try {
+          json = JSON.parse(c.body);
+        } catch {}
+        const target =
+          json && typeof json === 'object' && !Array.isArray(json)
+            ? (json as Record<string, unknown>)
+            : undefined;
+        const ns = typeof target?.namespace === 'string' ? target.namespace : 'test';
+        const key = {
+          own: flaggerNamespaceKey(secret, ns),
+          other: flaggerNamespaceKey(secret, `${ns}-other`),
+          master: secret,
+          junk: c.junk,
+          none: '',
+        }[c.keyKind];
+        let body = c.body;
+        if (c.where === 'metadata' && target && key) {
+          const metadata = target.metadata && typeof target.metadata === 'object' ? target.metadata : {};
+          body = JSON.stringify({ ...target, metadata: { ...metadata, [FLAGGER_KEY_METADATA]: key } });
+        }
         const answer = await webhook({
-          rawPath: `/flagger/${encodeURIComponent(c.key)}/${c.hook}`,
-          headers: c.contentType ? { 'content-type': c.contentType } : {},
-          body: Buffer.from(c.body).toString('base64'),
+          rawPath:
+            c.where === 'path' ? `/flagger/${encodeURIComponent(key)}/${c.hook}` : `/flagger/${c.hook}`,
+          headers: {
+            ...(c.contentType ? { 'content-type': c.contentType } : {}),
+            ...(c.where === 'bearer' && key ? { authorization: `Bearer ${key}` } : {}),
+          },
+          body: Buffer.from(body).toString('base64'),
           isBase64Encoded: true,
           requestContext: { http: { method: c.method } },
         });
         expect(answer.statusCode).toBeLessThan(500);
         if (c.hook.startsWith('confirm-') || c.hook === 'rollback') expect(answer.statusCode).not.toBe(200);
-        if (c.key !== secret) expect(answer.statusCode).toBe(401);
+        // Only the payload's own namespace's key, in the metadata or a bearer header, is ever read as a key.
+        const usable = c.keyKind === 'own' && c.where !== 'path' && target !== undefined;
+        if (!usable) expect([401, 403, 404, 405, 413, 415, 400]).toContain(answer.statusCode);
+        if (!usable && answer.statusCode === 200) throw new Error('accepted without its namespace key');
+        if (c.where === 'path' && key) expect(answer.statusCode).toBe(404);
       }),
       { numRuns: 1500 },
     );

@@ -18,6 +18,8 @@ export interface NamespacePolicy {
   readonly approvers: readonly Principal[];
   /** The person who started a release may not approve its steps. */
   readonly fourEyes: boolean;
+  /** Hosts beyond the namespace's own Services that releases may send traffic to (see host-confinement.ts). */
+  readonly allowedHosts?: readonly string[];
 }
 
 /** The policy: one default and optional overrides per namespace. */

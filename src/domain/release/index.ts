@@ -19,6 +19,7 @@ export type {
   ReleaseAuditAction,
   ReleaseEvent,
 } from './effects.js';
+export { hostConfinementProblem } from './host-confinement.js';
 export {
   type Fence,
   fenceAllows,

@@ -17,9 +17,9 @@ import type { ApprovalPolicy, Release } from '../../../src/domain/release/index.
 export interface FlaggerStack {
   bed: BedState;
   bot: LocalBot;
-  /** The shared secret the Flagger function was configured with. */
+  /** The master secret the Flagger function was configured with (a namespace's key: flaggerNamespaceKey). */
   secret: string;
-  /** `http://127.0.0.1:<port>/flagger`: append `/<secret>/<hook>` (or `/<hook>` with a bearer token). */
+  /** `http://127.0.0.1:<port>/flagger`: append `/<hook>`; the namespace's key goes in the payload's metadata. */
   flaggerBase: string;
   /** The Slack ingress (`…/slack/events`) for signed clicks. */
   slackUrl: string;
@@ -50,7 +50,7 @@ export const FLAGGER_TEST_POLICY: ApprovalPolicy = {
 /**
  * Starts the stack from the environment the README documents for the Flagger function.
  *
- * @example const stack = await startFlaggerStack(); await fetch(`${stack.flaggerBase}/${stack.secret}/event`, …);
+ * @example const stack = await startFlaggerStack(); await fetch(`${stack.flaggerBase}/event`, …); // key in the body's metadata
  */
 export async function startFlaggerStack(options: { log?: Logger } = {}): Promise<FlaggerStack> {
   const bed = await requireBed();
