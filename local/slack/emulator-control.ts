@@ -54,6 +54,11 @@ export interface SlackEmulatorControl {
   failNext(method: string, fault: EmulatorFault): Promise<void>;
   /** Limits chat.postMessage per channel (Slack: about 1 per second); `undefined` turns it off. */
   setPostMessageRate(perSecond: number | undefined): Promise<void>;
+  /**
+   * Every Web API call answers 429 with this Retry-After (seconds) for `forMs` milliseconds (Slack's answer
+   * to an app over its limits); `undefined` ends it now.
+   */
+  rateLimitEverything(retryAfter: number | undefined, forMs?: number): Promise<void>;
   issueInteraction(context: InteractionContext): Promise<IssuedInteraction>;
   postAsUser(input: UserMessageInput): Promise<RecordedMessage>;
   /** Forgets messages, files, response URLs, faults and calls; keeps the seeded workspace. */
@@ -102,6 +107,9 @@ export function connectSlackEmulator(url: string): SlackEmulatorControl {
     },
     setPostMessageRate: async (perSecond) => {
       await call('rate-limit', { postMessagePerChannelPerSecond: perSecond ?? null });
+    },
+    rateLimitEverything: async (retryAfter, forMs) => {
+      await call('rate-limit-all', { retryAfter: retryAfter ?? null, forMs: forMs ?? null });
     },
     issueInteraction: (context) => call<IssuedInteraction>('interactions', context),
     postAsUser: (input) => call<RecordedMessage>('user-messages', input),

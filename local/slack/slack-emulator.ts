@@ -237,6 +237,8 @@ class EmulatedWorkspace {
   private readonly uploadKeys = new Map<string, string>();
   private readonly recentPosts = new Map<string, number[]>();
   private postMessageRate: number | undefined;
+  /** Every Web API call answers 429 with this Retry-After until `untilMs`. */
+  private limitedEverything: { retryAfter: number; untilMs: number } | undefined;
   private lastTsMicros = 0;
 
   constructor(options: SlackEmulatorOptions) {
@@ -275,6 +277,8 @@ class EmulatedWorkspace {
       setPostMessageRate: async (perSecond: number | undefined) => {
         this.postMessageRate = perSecond;
       },
+      rateLimitEverything: async (retryAfter: number | undefined, forMs?: number) =>
+        this.rateLimitEverything(retryAfter, forMs),
       issueInteraction: async (context: InteractionContext) => this.issueInteraction(context),
       postAsUser: async (input: UserMessageInput) => this.postAsUser(input),
       reset: async () => this.reset(),
@@ -334,7 +338,7 @@ class EmulatedWorkspace {
   private webApi(method: string, req: IncomingMessage, body: Buffer, query: URLSearchParams): Reply {
     const handler = this.methods[method];
     if (!handler) return fail('unknown_method', { req_method: method });
-    const fault = this.takeFault(method);
+    const fault = this.takeFault(method) ?? this.limitEverything(method);
     let decoded: ReturnType<typeof decodeApiRequest> | undefined;
     let reply: Reply;
     try {
@@ -386,6 +390,23 @@ class EmulatedWorkspace {
       };
     }
     return { status: fault.status, body: { ok: false, error: 'internal_error' } };
+  }
+
+  private rateLimitEverything(retryAfter: number | undefined, forMs: number | undefined): void {
+    this.limitedEverything =
+      retryAfter === undefined
+        ? undefined
+        : { retryAfter, untilMs: this.now() + (forMs ?? Number.MAX_SAFE_INTEGER / 2) };
+  }
+
+  private limitEverything(method: string): Reply | undefined {
+    const limit = this.limitedEverything;
+    if (!limit || method === 'api.test' || this.now() >= limit.untilMs) return undefined;
+    return {
+      status: 429,
+      headers: { 'Retry-After': String(limit.retryAfter) },
+      body: { ok: false, error: 'ratelimited' },
+    };
   }
 
   /** chat.postMessage allows about one message per second per channel; beyond that Slack answers 429. */
@@ -737,6 +758,18 @@ class EmulatedWorkspace {
         this.postMessageRate = typeof rate === 'number' ? rate : undefined;
         return { status: 200, body: { ok: true } };
       }
+      case 'POST rate-limit-all': {
+        const { retryAfter, forMs } = input;
+        if (retryAfter !== null && (typeof retryAfter !== 'number' || retryAfter < 0))
+          return {
+            status: 400,
+            body: { ok: false, error: 'expected {retryAfter: seconds or null, forMs?}' },
+          };
+        if (forMs !== null && forMs !== undefined && (typeof forMs !== 'number' || forMs < 0))
+          return { status: 400, body: { ok: false, error: 'forMs must be a number of milliseconds' } };
+        this.rateLimitEverything(retryAfter ?? undefined, typeof forMs === 'number' ? forMs : undefined);
+        return { status: 200, body: { ok: true } };
+      }
       case 'POST interactions':
         if (typeof input.channelId !== 'string' || typeof input.userId !== 'string') {
           return { status: 400, body: { ok: false, error: 'expected {channelId, userId}' } };
@@ -775,6 +808,7 @@ class EmulatedWorkspace {
     this.responseUrls.clear();
     this.uploadKeys.clear();
     this.recentPosts.clear();
+    this.limitedEverything = undefined;
   }
 
   // ---- shared --------------------------------------------------------------------------------------

@@ -352,6 +352,37 @@ describe('Slack Web API emulator', () => {
     expect(otherChannel.body.ok).toBe(true);
   });
 
+  it('answers every Web API call 429 with the given Retry-After for a while (over HTTP too), then normally', async () => {
+    // Prepare
+    const remote = connectSlackEmulator(slack.url);
+    await remote.rateLimitEverything(30, 500);
+    // Act
+    const posted = await callJson('chat.postMessage', { channel: CHANNEL, text: 'x' });
+    const updated = await callJson('chat.update', { channel: CHANNEL, ts: '1.000001', text: 'y' });
+    const user = await callJson('users.info', { user: ALICE });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const afterWindow = await callJson('chat.postMessage', { channel: CHANNEL, text: 'z' });
+    await remote.rateLimitEverything(1);
+    const untilEnded = await callJson('users.info', { user: ALICE });
+    await remote.rateLimitEverything(undefined);
+    const ended = await callJson('users.info', { user: ALICE });
+    const refused = await fetch(`${slack.url}/_emulator/rate-limit-all`, {
+      method: 'POST',
+      body: JSON.stringify({ retryAfter: 'soon' }),
+    });
+    // Assess
+    for (const answer of [posted, updated, user]) {
+      expect(answer.status).toBe(429);
+      expect(answer.headers.get('retry-after')).toBe('30');
+      expect(answer.body).toEqual({ ok: false, error: 'ratelimited' });
+    }
+    expect(afterWindow.body.ok).toBe(true);
+    expect(untilEnded.headers.get('retry-after')).toBe('1');
+    expect(ended.body.ok).toBe(true);
+    expect(refused.status).toBe(400);
+    expect(await slack.messages({ channel: CHANNEL })).toHaveLength(1);
+  });
+
   it('answers users.info and usergroups.users.list from the seeded workspace', async () => {
     const user = await callJson('users.info', { user: ALICE });
     const group = await callJson('usergroups.users.list', { usergroup: 'S0APPROVERS' });

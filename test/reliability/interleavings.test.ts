@@ -10,6 +10,11 @@
  * - a steady release's route holds what it last confirmed (no false drift halt, no lost hand edit);
  * - each approval is applied once, and the audit trail agrees with the release.
  *
+ * A Flagger-gated release has its own pair: Flagger's calls (a confirm-promotion gate, the rollback hook, its
+ * events) racing a person's button on the revision's card. There the bot never writes the mesh (Flagger does,
+ * on the bot's answers), so the checks are on what Flagger was told: a gate or rollback it was let through
+ * is one a person asked for, recorded once; nothing is decided after the revision ended.
+ *
  * Every pair runs INTERLEAVINGS_RUNS schedules (1,000 by default); a failure prints fast-check's seed and the
  * schedule.
  */
@@ -20,7 +25,10 @@ import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
 import type { ReleaseDependencies } from '../../src/app/dependencies.js';
+import { actOnFlaggerGate, type FlaggerActionDependencies } from '../../src/app/flagger-actions.js';
+import { answerFlaggerHook, type FlaggerHookAnswer } from '../../src/app/flagger-gate.js';
 import { silentLogger } from '../../src/app/logger.js';
+import type { FlaggerNotifier } from '../../src/app/ports/flagger-notifier.js';
 import type { BotStore } from '../../src/app/ports/release-store.js';
 import type { TrafficRouter } from '../../src/app/ports/traffic-router.js';
 import { actOnRelease, type PersonAction } from '../../src/app/release-actions.js';
@@ -28,6 +36,15 @@ import { decideAndStore } from '../../src/app/release-runner.js';
 import { startRelease } from '../../src/app/start-release.js';
 import { runTickJob } from '../../src/app/tick.js';
 import { MemoryNotifier } from '../../src/chat/memory-notifier.js';
+import {
+  auditSubjectOf,
+  type FlaggerPayload,
+  type FlaggerRevision,
+  gateIdOf,
+  type PersonGateAction,
+  REVISION_RECORD_KIND,
+  revisionIdOf,
+} from '../../src/domain/flagger/index.js';
 import { isFinal, type Release } from '../../src/domain/release/index.js';
 import type { HttpRoute, VirtualServiceSpec } from '../../src/domain/routing/virtual-service.js';
 import { IstioTrafficRouter, OWNER_ANNOTATION } from '../../src/mesh/istio/istio-router.js';
@@ -511,4 +528,174 @@ describe('interleavings of workers on one release', () => {
     async (_name, pair, index) => await explore(pair, index),
     3_600_000,
   );
+});
+
+/** Slack for a Flagger revision, in memory: one card, its redraws and thread lines. */
+class RecordingFlaggerNotifier implements FlaggerNotifier {
+  cards = 0;
+  async postCard() {
+    this.cards += 1;
+    return { channel: 'C0RELEASES', ts: `1.${this.cards}` };
+  }
+  async updateCard() {}
+  async postLine() {}
+}
+
+/** What Flagger does next depends on what the bot answered it, as its analysis loop does. */
+type FlaggerScript = 'asks' | 'fails';
+const flaggerPayload: FlaggerPayload = {
+  name: 'podinfo',
+  namespace: 'flagger-pair',
+  phase: 'Progressing',
+  checksum: '7845487b68',
+  metadata: {},
+};
+const flaggerSubject = auditSubjectOf(flaggerPayload);
+const flaggerRevisionId = revisionIdOf(flaggerPayload);
+
+function flaggerDeps(
+  interleaver: Interleaver | undefined,
+  store: EmbeddedStore<Release>,
+  written: FlaggerRevision[],
+): FlaggerActionDependencies {
+  let clock = Date.parse('2026-12-01T10:00:00Z');
+  // Every revision written, in order: what "after the end" means for a Flagger revision.
+  const traced = new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property !== 'putRecord') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<EmbeddedStore<Release>['putRecord']>) => {
+        const result = await target.putRecord(...args);
+        if (args[0] === REVISION_RECORD_KIND) written.push(args[2] as FlaggerRevision);
+        return result;
+      };
+    },
+  });
+  const notifier = new RecordingFlaggerNotifier();
+  return {
+    store: interleaver ? gated(interleaver, traced, 'store') : traced,
+    notifier: interleaver ? gated(interleaver, notifier, 'chat') : notifier,
+    clock: () => {
+      clock += 1000;
+      return new Date(clock);
+    },
+    log: silentLogger,
+    policy: { default: { starters: ['*'], approvers: ['*'], fourEyes: true } },
+  };
+}
+
+/** Flagger's side of one run: its calls, each decided by the previous answer. */
+async function flaggerRuns(
+  deps: FlaggerActionDependencies,
+  script: FlaggerScript,
+  answers: Record<string, FlaggerHookAnswer>,
+): Promise<void> {
+  let sent = 0;
+  const event = (message: string, phase: string, type: 'Normal' | 'Warning' = 'Normal') =>
+    answerFlaggerHook(deps, {
+      hook: 'event',
+      payload: { ...flaggerPayload, phase },
+      event: { type, message, timestampMs: Date.parse('2026-12-01T10:05:00Z') + sent++ },
+    });
+  if (script === 'fails') {
+    // The analysis fails by itself (metrics): Flagger rolls back without asking and says so.
+    await event('Halt podinfo.test advancement error rate 12% > 1%', 'Progressing', 'Warning');
+    await event('Canary failed! Scaling down podinfo.test', 'Failed', 'Warning');
+    return;
+  }
+  answers.promotion = await answerFlaggerHook(deps, { hook: 'confirm-promotion', payload: flaggerPayload });
+  if (answers.promotion.status === 200) {
+    await event('Promotion completed! Scaling down podinfo.test', 'Succeeded');
+    return;
+  }
+  answers.rollback = await answerFlaggerHook(deps, { hook: 'rollback', payload: flaggerPayload });
+  if (answers.rollback.status === 200) {
+    await event('Rolling back podinfo.test failed checks threshold reached', 'Progressing', 'Warning');
+    await event('Canary failed! Scaling down podinfo.test', 'Failed', 'Warning');
+  } else await event('Halt advancement podinfo.test waiting for promotion approval', 'WaitingPromotion');
+}
+
+/** Checks of one Flagger run: Flagger's answers, the stored revision and the audit trail agree. */
+async function checkFlaggerInvariants(
+  store: EmbeddedStore<Release>,
+  written: readonly FlaggerRevision[],
+  answers: Record<string, FlaggerHookAnswer>,
+  button: { action: PersonGateAction; ok: boolean },
+): Promise<void> {
+  const revision = (await store.getRecord<FlaggerRevision>(REVISION_RECORD_KIND, flaggerRevisionId))!.value;
+  const audit = await store.listAudit(flaggerSubject);
+  const count = (action: string) => audit.filter((e) => e.action === action).length;
+  const gate = revision.gates['confirm-promotion'];
+  // Each decision is recorded once, and the record says the same as the audit trail.
+  expect(count('approve')).toBe(gate?.status === 'approved' ? 1 : 0);
+  expect(count('reject')).toBe(gate?.status === 'rejected' ? 1 : 0);
+  expect(count('rollback')).toBe(revision.rollback?.status === 'requested' ? 1 : 0);
+  // The button acted iff its decision is in the record (a refused click changes nothing).
+  const decided =
+    button.action === 'rollback'
+      ? revision.rollback?.status === 'requested'
+      : gate?.status === (button.action === 'approve' ? 'approved' : 'rejected');
+  expect(decided).toBe(button.ok);
+  if (gate?.status === 'approved' || gate?.status === 'rejected')
+    expect(audit.find((e) => e.action === button.action)?.actor).toBe(gate.by);
+  // Flagger went on only where a person let it, and that was recorded once.
+  const promoted = answers.promotion?.status === 200;
+  expect(promoted).toBe(gate?.status === 'approved' && gate.usedAt !== undefined);
+  expect(count('flagger-proceed')).toBe(promoted ? 1 : 0);
+  const rolledBack = answers.rollback?.status === 200;
+  expect(rolledBack).toBe(
+    revision.rollback?.status === 'requested' && revision.rollback.usedAt !== undefined,
+  );
+  expect(count('flagger-rollback')).toBe(rolledBack ? 1 : 0);
+  if (revision.outcome === 'succeeded') expect(promoted).toBe(true);
+  if (rolledBack) expect(revision.outcome).toBe('failed');
+  // Nothing decided after the revision ended: every write after the first final one keeps its decisions.
+  const end = written.findIndex((r) => r.outcome !== undefined);
+  if (end >= 0) {
+    const decisions = (r: FlaggerRevision) => JSON.stringify([r.gates, r.rollback ?? null]);
+    const atEnd = decisions(written[end] as FlaggerRevision);
+    expect(written.slice(end).map(decisions)).toEqual(written.slice(end).map(() => atEnd));
+    expect(decisions(revision)).toBe(atEnd);
+  }
+  // One card per revision (posted before the race).
+  expect(revision.card).toEqual({ channel: 'C0RELEASES', ts: '1.1' });
+}
+
+describe('interleavings of a Flagger call and a button', () => {
+  it('Flagger call vs button: every schedule keeps the revision safe', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.constantFrom<FlaggerScript>('asks', 'fails'),
+        fc.constantFrom<PersonGateAction>('approve', 'reject', 'rollback'),
+        async (s, script, action) => {
+          // Before the race: Flagger asked for confirm-promotion and offered its rollback hook; the card is up.
+          const store = new EmbeddedStore<Release>();
+          const setup = flaggerDeps(undefined, store, []);
+          await answerFlaggerHook(setup, { hook: 'confirm-promotion', payload: flaggerPayload });
+          await answerFlaggerHook(setup, { hook: 'rollback', payload: flaggerPayload });
+          const seen = (await store.getRecord<FlaggerRevision>(REVISION_RECORD_KIND, flaggerRevisionId))!;
+          const written: FlaggerRevision[] = [];
+          const interleaver = new Interleaver(s);
+          const deps = flaggerDeps(interleaver, store, written);
+          const answers: Record<string, FlaggerHookAnswer> = {};
+          const target = action === 'rollback' ? 'rollback' : 'confirm-promotion';
+          const outcomes = await interleaver.run({
+            flagger: () => flaggerRuns(deps, script, answers),
+            button: () =>
+              actOnFlaggerGate(
+                deps,
+                { gateId: gateIdOf(flaggerPayload, target), seenVersion: seen.version, action },
+                approver,
+              ),
+          });
+          for (const [task, outcome] of Object.entries(outcomes))
+            if (outcome.status === 'rejected') throw new Error(`${task} failed: ${String(outcome.reason)}`);
+          const clicked = outcomes.button as PromiseFulfilledResult<{ ok: boolean }>;
+          await checkFlaggerInvariants(store, written, answers, { action, ok: clicked.value.ok });
+        },
+      ),
+      { numRuns: RUNS, endOnFailure: true },
+    );
+  }, 3_600_000);
 });
