@@ -1,9 +1,11 @@
+import { localNotice } from '../../local/notice.js';
 import {
   type Actor,
   type ApprovalPolicy,
   authorize,
   DEFAULT_APPROVAL_POLICY,
   InvalidApprovalPolicyError,
+  isOpenPolicy,
   validateApprovalPolicy,
 } from '../../src/domain/release/index.js';
 import { APPROVER, REQUESTER, started } from './release-fixtures.js';
@@ -218,5 +220,19 @@ describe('authorize: who asks from where', () => {
       reason:
         'The approval policy of namespace bookinfo in cluster prod lets only S0SRE approve releases in bookinfo; U0DEV is not one of them.',
     });
+  });
+});
+
+describe("npm start's page banner", () => {
+  it('says so when the policy is open, and names the workspaces when one is set', () => {
+    expect(localNotice(DEFAULT_APPROVAL_POLICY)).toMatch(
+      /^Open policy: anyone in this workspace may start and approve releases \(never their own\); guests and Slack Connect members are refused\./,
+    );
+    expect(isOpenPolicy(DEFAULT_APPROVAL_POLICY)).toBe(true);
+    const pinned: ApprovalPolicy = { ...DEFAULT_APPROVAL_POLICY, workspaces: ['T0PROD'] };
+    expect(isOpenPolicy(pinned)).toBe(false);
+    expect(localNotice(pinned)).toMatch(/^Policy from CANARY_BOT_POLICY \(workspaces T0PROD\)/);
+    expect(isOpenPolicy(policy)).toBe(true); // its default is * for both
+    expect(isOpenPolicy({ default: { starters: ['*'], approvers: ['S0SRE'], fourEyes: true } })).toBe(false);
   });
 });
