@@ -80,7 +80,22 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
       },
       receivedAt: deps.clock().toISOString(),
     };
-    await deps.queue.send([queuedSlackJob(job, defaults)]);
+    try {
+      await deps.queue.send([queuedSlackJob(job, defaults)]);
+    } catch (error) {
+      deps.log.error('could not hand a command to the worker', {
+        jobId: job.id,
+        error: describeError(error),
+      });
+      await ack({
+        response_type: 'ephemeral',
+        ...errorMessage(
+          'The bot could not take this command right now; nothing was changed. Try again in a moment.',
+          `Reference ${job.id}: give it to your platform team if this keeps happening.`,
+        ),
+      } as never);
+      return;
+    }
     await ack({
       response_type: 'ephemeral',
       text: `Working on \`${SLASH_COMMAND} ${command.text.slice(0, 200)}\`…`,
@@ -116,12 +131,12 @@ function onButton<A, V>(
   const defaults = { namespace: deps.defaultNamespace, cluster: deps.defaultCluster };
   app.action(pattern, async ({ ack, body, action, respond }) => {
     await ack();
-    const tell = async (text: string) => {
+    const tell = async (text: string, detail?: string) => {
       try {
         await respond({
           response_type: 'ephemeral',
           replace_original: false,
-          ...errorMessage(text),
+          ...errorMessage(text, detail),
         } as never);
       } catch (error) {
         deps.log.warn('could not answer through the response URL', { error: describeError(error) });
@@ -145,8 +160,14 @@ function onButton<A, V>(
     try {
       await deps.queue.send([queuedSlackJob(toJob(which, value.value, click), defaults)]);
     } catch (error) {
-      deps.log.error('could not hand a click to the worker', { error: describeError(error) });
-      await tell('The bot could not take this click right now; nothing was changed. Try again in a moment.');
+      deps.log.error('could not hand a click to the worker', {
+        jobId: click.id,
+        error: describeError(error),
+      });
+      await tell(
+        'The bot could not take this click right now; nothing was changed. Try again in a moment.',
+        `Reference ${click.id}: give it to your platform team if this keeps happening.`,
+      );
     }
   });
 }

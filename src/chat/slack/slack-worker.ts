@@ -5,6 +5,7 @@ import type { FlaggerNotifier } from '../../app/ports/flagger-notifier.js';
 import type { JobQueue } from '../../app/ports/job-queue.js';
 import { MetricsError, metricsFailureForPeople, NoDataError } from '../../app/ports/metrics-errors.js';
 import type { ChartPoster } from '../../app/ports/summary-publisher.js';
+import { UnknownClusterError } from '../../app/ports/traffic-router.js';
 import { recordRefusal } from '../../app/refusals.js';
 import { actOnRelease, type PersonAction } from '../../app/release-actions.js';
 import { activeReleases, findRelease, releaseHistory, serviceRed } from '../../app/release-queries.js';
@@ -115,6 +116,11 @@ export async function runSlackJob(deps: SlackWorkerDependencies, job: SlackJob):
             : await onCommand(deps, job, actor);
     }
   } catch (error) {
+    if (error instanceof UnknownClusterError) {
+      // Bad input, not a failure: say so, and do not try again.
+      if (await once('answer')) await tryReply(deps, reply, job, note(`:question: ${error.message}`));
+      return;
+    }
     deps.telemetry?.count('JobFailed');
     deps.log.error('a Slack job failed', {
       jobId: job.id,
