@@ -6,9 +6,10 @@ import {
   DEFAULT_APPROVAL_POLICY,
   InvalidApprovalPolicyError,
   isOpenPolicy,
+  type Release,
   validateApprovalPolicy,
 } from '../../src/domain/release/index.js';
-import { APPROVER, REQUESTER, started } from './release-fixtures.js';
+import { APPROVER, REQUESTER, started, T0 } from './release-fixtures.js';
 
 const policy: ApprovalPolicy = {
   default: { starters: ['*'], approvers: ['*'], fourEyes: false },
@@ -176,6 +177,19 @@ describe('authorize: who asks from where', () => {
     expect(authorize('approve', from({ channelId: 'C0ELSEWHERE' }), release, anywhere)).toEqual({
       allowed: true,
     });
+  });
+
+  it('ties a resume after a halt the bot raised to the card too, as the approval it is', () => {
+    const halted: Release = {
+      ...started(),
+      phase: 'paused',
+      pause: { reason: 'drift', from: 'analysing', at: T0, actor: 'canary-bot', detail: 'changed by hand' },
+    };
+    expect(authorize('resume', from({ channelId: 'C0ELSEWHERE' }), halted, pinned)).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/takes approvals only in the channel of the release/),
+    });
+    expect(authorize('resume', from({}), halted, pinned)).toEqual({ allowed: true });
   });
 
   it('refuses an approval from another workspace than the release was started in', () => {
