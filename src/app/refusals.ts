@@ -1,6 +1,6 @@
 /**
- * Refusals in the audit trail, bounded: at most {@link MAX_RECORDED_REFUSALS} entries per person and subject
- * (release, start of a route, Flagger revision), then only counted (metric `RefusalNotRecorded`), so that a
+ * Refusals in the audit trail, bounded: at most {@link MAX_RECORDED_REFUSALS} entries per person, subject
+ * (release, start of a route, Flagger revision) and action, then only counted (metric `RefusalNotRecorded`), so that a
  * flood of refused clicks cannot grow the table.
  */
 import type { Actor } from '../domain/release/index.js';
@@ -9,7 +9,7 @@ import type { AuditLog, RecordStore } from './ports/release-store.js';
 import { VersionConflictError } from './ports/store-errors.js';
 import type { Telemetry } from './ports/telemetry.js';
 
-/** Refusals recorded per person and subject; the rest are counted. */
+/** Refusals recorded per person, subject and action; the rest are counted. */
 export const MAX_RECORDED_REFUSALS = 5;
 
 /** The record kind that counts recorded refusals per person and subject. */
@@ -25,7 +25,7 @@ export interface RefusalDependencies {
 
 /**
  * Records a refusal with where it came from (channel, workspace), unless this person already has
- * {@link MAX_RECORDED_REFUSALS} on this subject; returns whether it was recorded.
+ * {@link MAX_RECORDED_REFUSALS} of this action on this subject; returns whether it was recorded.
  *
  * @example await recordRefusal(deps, release.id, actor, 'approve', permission.reason, { stateVersion: 7 });
  */
@@ -37,7 +37,7 @@ export async function recordRefusal(
   reason: string,
   extra: { stateVersion?: number; detail?: Record<string, unknown> } = {},
 ): Promise<boolean> {
-  const id = `${subject}#${actor.userId}`;
+  const id = `${subject}#${actor.userId}#${action}`;
   for (let attempt = 0; attempt < 3; attempt++) {
     const counted = await deps.store.getRecord<{ recorded: number }>(REFUSAL_COUNT_KIND, id);
     const recorded = counted?.value.recorded ?? 0;
@@ -69,7 +69,7 @@ export async function recordRefusal(
         ...extra.detail,
         ...(last
           ? {
-              note: `${MAX_RECORDED_REFUSALS} refusals of ${actor.userId} recorded here; further ones are counted, not recorded.`,
+              note: `${MAX_RECORDED_REFUSALS} refusals of ${action} by ${actor.userId} recorded here; further ones are counted, not recorded.`,
             }
           : {}),
       },
