@@ -73,25 +73,32 @@ async function newest(): Promise<{ message: RecordedMessage; release: Release }>
   return { message, release };
 }
 
-/** Presses Approve on the newest card as `user`, from `from` (channel and workspace). */
-async function approve(user: { id: string; name: string }, from: { channel?: string; team?: string } = {}) {
+/** Presses a button of the newest card as `user`, from `from` (channel and workspace). */
+async function press(
+  actionId: string,
+  user: { id: string; name: string },
+  from: { channel?: string; team?: string } = {},
+) {
   const { message } = await newest();
   const value = (message.blocks ?? [])
     .flatMap((b) => (b as { elements?: { action_id?: string; value?: string }[] }).elements ?? [])
-    .find((e) => e.action_id === 'release.approve')?.value;
-  if (!value) throw new Error('no Approve button on the card');
+    .find((e) => e.action_id === actionId)?.value;
+  if (!value) throw new Error(`no ${actionId} button on the card`);
   const sent = await sendBlockActions(target, {
     user: { id: user.id, username: user.name },
     channel: { id: from.channel ?? channel },
     messageTs: message.ts,
     message: { ts: message.ts, type: 'message', text: message.text },
-    actions: [{ action_id: 'release.approve', value }],
+    actions: [{ action_id: actionId, value }],
     teamId: from.team ?? PROD,
     emulator,
   });
   await stack.queue.drain();
   return { status: sent.status, answer: await answersTo(sent.responseUrl) };
 }
+
+const approve = (user: { id: string; name: string }, from: { channel?: string; team?: string } = {}) =>
+  press('release.approve', user, from);
 
 const weights = async () => (await engine.reviews()).spec.http.at(-1)?.route?.map((r) => r.weight);
 
@@ -154,11 +161,14 @@ describe('who may act, and from where, through the real handlers', () => {
     const clicks = MAX_RECORDED_REFUSALS + 4;
 
     const answers: string[] = [];
-    for (let i = 0; i < clicks; i++) answers.push((await approve(gina)).answer);
+    // The release is being analysed: Roll back is on the card, and a guest may not press it either.
+    for (let i = 0; i < clicks; i++) answers.push((await press('release.rollback', gina)).answer);
 
     for (const answer of answers) expect(answer).toContain('does not let guests');
-    const mine = (await auditTrail(deps, release.id)).filter((e) => e.actor === gina.id);
-    // One from the test before, then up to the bound; every click was still answered.
+    expect((await newest()).release.phase).not.toMatch(/roll/);
+    const mine = (await auditTrail(deps, release.id)).filter(
+      (e) => e.actor === gina.id && e.action === 'refused-rollback',
+    );
     expect(mine.length).toBe(MAX_RECORDED_REFUSALS);
     expect(mine.at(-1)?.detail).toMatchObject({ note: expect.stringMatching(/counted, not recorded/) });
   });
