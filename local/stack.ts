@@ -16,6 +16,7 @@ import { botClusterRole, botKubeConfig } from './bed/bot-identity.js';
 import { kubeConfigFrom } from './bed/kube.js';
 import { deploySample } from './bed/manifests.js';
 import { type LocalBot, startLocalBot } from './bot.js';
+import { localNotice } from './notice.js';
 import { connectSlackEmulator, type SlackEmulatorControl } from './slack/emulator-control.js';
 import { startSlackPage } from './slack/page/slack-page.js';
 import { KubernetesMeshReader } from './traffic/mesh-reader.js';
@@ -166,8 +167,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     botUrl: bot.slackUrl,
     signingSecret: bed.slack.signingSecret,
     ...(options.pagePort ? { port: options.pagePort } : {}),
-    notice:
-      'Local demo settings: steps are analysed for 1 to 5 minutes, and anyone may start and approve (never their own release). Set CANARY_BOT_* variables to change them.',
+    notice: localNotice(bot.config.policy),
     traffic: {
       versions: () => simulatorVersions(simulator),
       set: async (change) => {

@@ -58,16 +58,30 @@ const namespaceNameMessage =
 const principal = z
   .string()
   .regex(/^(\*|[UWS][A-Z0-9]{2,})$/, 'must be a Slack user id (U…/W…), a user group id (S…) or *');
-const namespacePolicy = z.object({
+const namespacePolicy = z.strictObject({
   starters: z.array(principal),
   approvers: z.array(principal),
   fourEyes: z.boolean(),
   // Hosts beyond the namespace's own Services that its releases may send traffic to.
   allowedHosts: z.array(z.string().refine(isDnsSubdomain, 'allowedHosts lists DNS names')).optional(),
+  allowGuests: z.boolean().optional(),
+  allowExternal: z.boolean().optional(),
+  approveFromAnyChannel: z.boolean().optional(),
 });
-const policySchema = z.object({
+const namespacePolicies = z.record(z.string().refine(isDnsLabel, namespaceNameMessage), namespacePolicy);
+const policySchema = z.strictObject({
+  workspaces: z
+    .array(z.string().regex(/^[TE][A-Z0-9]{2,}$/, 'must be a workspace id (T…) or Enterprise Grid id (E…)'))
+    .min(1, 'must list at least one workspace')
+    .optional(),
   default: namespacePolicy,
-  namespaces: z.record(z.string().refine(isDnsLabel, namespaceNameMessage), namespacePolicy).optional(),
+  namespaces: namespacePolicies.optional(),
+  clusters: z
+    .record(
+      z.string().regex(/^[a-z0-9-]{1,40}$/, 'cluster names are lowercase'),
+      z.strictObject({ default: namespacePolicy.optional(), namespaces: namespacePolicies.optional() }),
+    )
+    .optional(),
 });
 
 const releaseOptionFields = {
@@ -135,9 +149,10 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   if (env.AWS_LAMBDA_FUNCTION_NAME && !env.CANARY_BOT_POLICY) {
     problems.push(
-      'CANARY_BOT_POLICY: is required in AWS, so that a fresh install is not open to everyone; say who may start and approve, e.g. {"default":{"starters":["S0DEVELOPERS"],"approvers":["S0PLATFORM"],"fourEyes":true},"workspaces":["T0123ABC"]} (deploy parameter `policy`)',
+      'CANARY_BOT_POLICY: is required in AWS, so that a fresh install is not open to everyone; say who may start and approve, e.g. {"workspaces":["T0123ABC"],"default":{"starters":["S0DEVELOPERS"],"approvers":["S0PLATFORM"],"fourEyes":true}} (deploy parameter `policy`)',
     );
   }
+  problems.push(...policyChecks(env));
   if (env.CANARY_BOT_STORE === 'dynamodb' && !env.CANARY_BOT_TABLE) {
     problems.push('CANARY_BOT_TABLE: is required when CANARY_BOT_STORE=dynamodb');
   }
@@ -173,6 +188,32 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
       // reported by the schema
     }
   }
+  return problems;
+}
+
+/** The policy against the rest: workspaces pinned in AWS, clusters that exist. Shape errors are the schema's. */
+function policyChecks(env: Record<string, string | undefined>): string[] {
+  if (!env.CANARY_BOT_POLICY) return [];
+  let policy: { workspaces?: unknown; clusters?: unknown };
+  let declared: string[] = ['default'];
+  try {
+    policy = JSON.parse(env.CANARY_BOT_POLICY) as typeof policy;
+    if (env.CANARY_BOT_CLUSTERS) declared = Object.keys(JSON.parse(env.CANARY_BOT_CLUSTERS) as object);
+  } catch {
+    return []; // reported by the schema
+  }
+  if (typeof policy !== 'object' || policy === null) return [];
+  const problems: string[] = [];
+  if (env.AWS_LAMBDA_FUNCTION_NAME && policy.workspaces === undefined)
+    problems.push(
+      'CANARY_BOT_POLICY: must name the workspaces it serves in AWS ("workspaces":["T0123ABC"]), so that another workspace sharing the signing secret cannot act',
+    );
+  if (typeof policy.clusters === 'object' && policy.clusters !== null)
+    for (const cluster of Object.keys(policy.clusters))
+      if (!declared.includes(cluster))
+        problems.push(
+          `CANARY_BOT_POLICY: names cluster ${cluster}, which CANARY_BOT_CLUSTERS does not declare (${declared.join(', ')})`,
+        );
   return problems;
 }
 

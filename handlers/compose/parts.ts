@@ -11,7 +11,7 @@ import type { BotStore } from '../../src/app/ports/release-store.js';
 import type { Telemetry } from '../../src/app/ports/telemetry.js';
 import { UnknownClusterError } from '../../src/app/ports/traffic-router.js';
 import { type BotConfig, requireSetting } from '../../src/config.js';
-import type { Release, ReleaseOptions } from '../../src/domain/release/index.js';
+import { groupsOf, type Release, type ReleaseOptions } from '../../src/domain/release/index.js';
 import { PrometheusMetricsReader } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/open-store.js';
 
@@ -80,10 +80,7 @@ export function groupDirectory(
   slack: WebClient,
   config: BotConfig,
 ): (userId: string) => Promise<readonly string[]> {
-  const rules = [config.policy.default, ...Object.values(config.policy.namespaces ?? {})];
-  const groups = [
-    ...new Set(rules.flatMap((r) => [...r.starters, ...r.approvers]).filter((p) => p.startsWith('S'))),
-  ];
+  const groups = groupsOf(config.policy);
   const cache = new Map<string, { members: Set<string>; until: number }>();
   return async (userId) => {
     const mine: string[] = [];

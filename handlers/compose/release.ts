@@ -11,6 +11,7 @@ import type { BotStore } from '../../src/app/ports/release-store.js';
 import type { TrafficRouter } from '../../src/app/ports/traffic-router.js';
 import { SlackFlaggerNotifier } from '../../src/chat/slack/flagger-slack-notifier.js';
 import { SlackReleaseNotifier } from '../../src/chat/slack/slack-notifier.js';
+import { userDirectory } from '../../src/chat/slack/slack-users.js';
 import type { BotConfig } from '../../src/config.js';
 import type { Release } from '../../src/domain/release/index.js';
 import { routersOf } from './mesh.js';
@@ -66,6 +67,7 @@ export async function releaseRuntime(
     notifier,
     policy: config.policy,
     groupsOf: groupDirectory(slack, config),
+    userKindOf: userDirectory(slack),
     clock,
     newId: () => newReleaseId(),
     log,

@@ -44,6 +44,15 @@ export interface SeedUser {
   tz?: string;
   isAdmin?: boolean;
   deleted?: boolean;
+  /**
+   * What the person is to the workspace, as `users.info` tells it: a full member (default), a multi-channel
+   * guest (`is_restricted`), a single-channel guest (`is_ultra_restricted`), or a member of another
+   * organisation in a shared channel (Slack Connect: `teamId` is their own workspace; `is_stranger` when
+   * the workspaces share no channel).
+   */
+  kind?: 'member' | 'multi-channel-guest' | 'single-channel-guest' | 'external' | 'stranger';
+  /** Home workspace of an external person (Slack Connect); the emulated workspace otherwise. */
+  teamId?: string;
 }
 
 export interface SeedUsergroup {
@@ -75,6 +84,21 @@ export const DEFAULT_WORKSPACE: Required<WorkspaceSeed> = {
       isAdmin: true,
     },
     { id: 'U0BOB00001', name: 'bob', realName: 'Bob Builder', email: 'bob@example.com' },
+    {
+      id: 'U0GUEST001',
+      name: 'gina',
+      realName: 'Gina Guest',
+      email: 'gina@contractor.example',
+      kind: 'multi-channel-guest',
+    },
+    {
+      id: 'W0EXTERN01',
+      name: 'erik',
+      realName: 'Erik External',
+      email: 'erik@partner.example',
+      kind: 'external',
+      teamId: 'T0PARTNER',
+    },
   ],
   usergroups: [{ id: 'S0APPROVERS', handle: 'release-approvers', users: ['U0ALICE001'] }],
 };
@@ -598,10 +622,13 @@ class EmulatedWorkspace {
     const user = typeof p.user === 'string' ? this.users.get(p.user) : undefined;
     if (!user) return fail('user_not_found');
     const realName = user.realName ?? user.name;
+    const kind = user.kind ?? 'member';
+    const external = kind === 'external' || kind === 'stranger';
+    const team = user.teamId ?? (external ? 'T0PARTNER' : this.teamId);
     return ok({
       user: {
         id: user.id,
-        team_id: this.teamId,
+        team_id: team,
         name: user.name,
         deleted: user.deleted ?? false,
         real_name: realName,
@@ -610,11 +637,15 @@ class EmulatedWorkspace {
         is_owner: false,
         is_bot: false,
         is_app_user: false,
+        // Slack sends these for members and guests of the workspace; an external person's are false.
+        is_restricted: kind === 'multi-channel-guest' || kind === 'single-channel-guest',
+        is_ultra_restricted: kind === 'single-channel-guest',
+        ...(kind === 'stranger' ? { is_stranger: true } : {}),
         profile: {
           real_name: realName,
           display_name: user.name,
           email: user.email,
-          team: this.teamId,
+          team,
         },
       },
     });

@@ -1,5 +1,5 @@
 import type { JudgeConfig } from '../domain/judge/index.js';
-import type { ApprovalPolicy, Release, ReleaseOptions } from '../domain/release/index.js';
+import type { ApprovalPolicy, Release, ReleaseOptions, UserKind } from '../domain/release/index.js';
 import type { MetricsByCluster } from './canary-analysis.js';
 import type { Logger } from './logger.js';
 import type { ReleaseNotifier } from './ports/release-notifier.js';
@@ -23,6 +23,11 @@ export interface ReleaseDependencies {
   policy: ApprovalPolicy;
   /** Group ids of a Slack user (for `S…` principals in the policy). */
   groupsOf: (userId: string) => Promise<readonly string[]>;
+  /**
+   * What a Slack user is to the workspace (member, guest, external), for the policy; the worker asks before
+   * acting on a person's request. Left out (engine tests): everyone is a member.
+   */
+  userKindOf?: (userId: string) => Promise<UserKind>;
   clock: () => Date;
   newId: () => string;
   log: Logger;

@@ -15,11 +15,16 @@ import {
 } from '../domain/flagger/index.js';
 import { type Actor, type ApprovalPolicy, authorize } from '../domain/release/index.js';
 import { bestEffort, type FlaggerGateDependencies, updateRevision } from './flagger-revisions.js';
+import type { Telemetry } from './ports/telemetry.js';
+import { originOf, recordRefusal } from './refusals.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 
 /** What a click needs besides the Flagger dependencies. */
 export interface FlaggerActionDependencies extends FlaggerGateDependencies {
   policy: ApprovalPolicy;
+  /** The cluster Flagger runs in, for the policy's rules per cluster. */
+  defaultCluster?: string;
+  telemetry?: Telemetry;
 }
 
 /** A click: which gate (id from the button), the record version the card showed, and what to do. */
@@ -51,15 +56,19 @@ export async function actOnFlaggerGate(
   const stored = await deps.store.getRecord<FlaggerRevision>(REVISION_RECORD_KIND, id);
   if (!stored)
     return refused(`The bot has no record of ${canaryName(gate.key)} revision ${gate.key.checksum}.`);
-  const permission = authorize(request.action, actor, { namespace: gate.key.namespace }, deps.policy);
+  const permission = authorize(
+    request.action,
+    actor,
+    {
+      namespace: gate.key.namespace,
+      ...(deps.defaultCluster ? { cluster: deps.defaultCluster } : {}),
+    },
+    deps.policy,
+  );
   if (!permission.allowed) {
-    await deps.store.appendAudit({
-      releaseId: subject,
-      at: deps.clock().toISOString(),
-      actor: actor.userId,
-      action: `refused-${request.action}`,
+    await recordRefusal(deps, subject, actor, request.action, permission.reason, {
       stateVersion: request.seenVersion,
-      detail: { gate: gate.target, reason: permission.reason },
+      detail: { gate: gate.target },
     });
     return refused(permission.reason);
   }
@@ -78,6 +87,7 @@ export async function actOnFlaggerGate(
     stateVersion: request.seenVersion,
     detail: {
       gate: gate.target,
+      ...originOf(actor),
       canary: canaryName(saved.revision),
       checksum: saved.revision.checksum,
       phase: saved.revision.phase ?? null,

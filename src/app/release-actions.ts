@@ -6,8 +6,8 @@ import {
   type ReleaseAction,
 } from '../domain/release/index.js';
 import type { ReleaseDependencies } from './dependencies.js';
+import { originOf, recordRefusal } from './refusals.js';
 import { observe, ReleaseNotFoundError } from './release-runner.js';
-import { recordRefusal } from './start-release.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 
 /**
@@ -35,7 +35,10 @@ export async function actOnRelease(
   if (!stored) return refused(new ReleaseNotFoundError(releaseId).message);
   const permission = authorize(request.action as ReleaseAction, actor, stored.state, deps.policy);
   if (!permission.allowed) {
-    await recordRefusal(deps, releaseId, actor, request.action, permission.reason, stored.state.meta.cluster);
+    await recordRefusal(deps, releaseId, actor, request.action, permission.reason, {
+      stateVersion: request.stateVersion,
+      cluster: stored.state.meta.cluster,
+    });
     return refused(permission.reason);
   }
   const { release, outcome } = await observe(deps, releaseId, (current) =>
@@ -54,6 +57,7 @@ function observationOf(request: PersonAction, actor: Actor, current: Release, at
         step: request.step,
         stateVersion: request.stateVersion,
         ...(current.lastVerdict ? { seen: current.lastVerdict } : {}),
+        ...(Object.keys(originOf(actor)).length > 0 ? { origin: originOf(actor) } : {}),
       };
     case 'reject':
     case 'rollback':

@@ -18,6 +18,7 @@ import { MeshError } from './ports/mesh-errors.js';
 import { routeKeyOf } from './ports/release-store.js';
 import { RouteBusyError } from './ports/store-errors.js';
 import { type RouteRef, type RouteSnapshot, UnknownClusterError } from './ports/traffic-router.js';
+import { recordRefusal } from './refusals.js';
 import { auditEntriesOf, type ChatBacklog, publish, settle, showRelease } from './release-runner.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 
@@ -61,16 +62,11 @@ export async function startRelease(
 ): Promise<UseCaseResult<Release>> {
   const namespace = input.namespace ?? deps.defaultNamespace;
   const cluster = input.cluster ?? deps.defaultCluster ?? 'default';
-  const permission = authorize('start', actor, { namespace }, deps.policy);
+  const permission = authorize('start', actor, { namespace, cluster }, deps.policy);
   if (!permission.allowed) {
-    await recordRefusal(
-      deps,
-      `start:${namespace}/${input.service}`,
-      actor,
-      'start',
-      permission.reason,
+    await recordRefusal(deps, `start:${namespace}/${input.service}`, actor, 'start', permission.reason, {
       cluster,
-    );
+    });
     return refused(permission.reason);
   }
   const ref: RouteRef = {
@@ -241,23 +237,4 @@ export function resolveVersions(
     baseline: { version: baselineVersion, destination: baselineDestination },
     canary: { version: input.version, destination: canaryDestination },
   };
-}
-
-/** A refused action is recorded too: who tried what, and why it was refused. */
-export async function recordRefusal(
-  deps: ReleaseDependencies,
-  releaseId: string,
-  actor: Actor,
-  action: string,
-  reason: string,
-  cluster?: string,
-): Promise<void> {
-  await deps.store.appendAudit({
-    releaseId,
-    at: deps.clock().toISOString(),
-    actor: actor.userId,
-    ...(cluster !== undefined ? { cluster } : {}),
-    action: `refused-${action}`,
-    detail: { reason },
-  });
 }

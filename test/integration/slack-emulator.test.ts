@@ -6,6 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { WebClient } from '@slack/web-api';
 import axios from 'axios';
 import { connectSlackEmulator } from '../../local/slack/emulator-control.js';
 import {
@@ -14,6 +15,7 @@ import {
   sendSlashCommand,
 } from '../../local/slack/interaction-client.js';
 import { type SlackEmulator, startSlackEmulator } from '../../local/slack/slack-emulator.js';
+import { userDirectory } from '../../src/chat/slack/slack-users.js';
 
 const CHANNEL = 'C0RELEASES';
 const ALICE = 'U0ALICE001';
@@ -396,6 +398,34 @@ describe('Slack Web API emulator', () => {
     expect(group.body).toEqual({ ok: true, users: [ALICE] });
     expect(noGroup.body.error).toBe('no_such_subteam');
     expect(noUser.body.error).toBe('user_not_found');
+  });
+
+  it("tells guests and Slack Connect members apart in users.info, as Slack's fields do", async () => {
+    const guest = await callJson('users.info', { user: 'U0GUEST001' });
+    const external = await callJson('users.info', { user: 'W0EXTERN01' });
+    const member = await callJson('users.info', { user: ALICE });
+    expect(guest.body.user).toMatchObject({
+      team_id: 'T0EMULATOR',
+      is_restricted: true,
+      is_ultra_restricted: false,
+    });
+    expect(external.body.user).toMatchObject({ team_id: 'T0PARTNER', is_restricted: false });
+    expect(member.body.user).toMatchObject({ team_id: 'T0EMULATOR', is_restricted: false });
+  });
+
+  it("knows each user's kind through users.info, and asks Slack once per user within the cache's life", async () => {
+    const client = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl });
+    const kindOf = userDirectory(client, { max: 2, ttlMs: 60_000 });
+
+    const kinds = [];
+    for (const user of [ALICE, 'U0GUEST001', 'U0GUEST001', 'W0EXTERN01', 'U0NOBODY', ALICE])
+      kinds.push(await kindOf(user));
+
+    expect(kinds).toEqual(['member', 'guest', 'guest', 'external', 'external', 'member']);
+    const asked = slack.record.calls.filter((c) => c.method === 'users.info').map((c) => c.params.user);
+    // The guest's second look is cached; bounded at two users, alice was pushed out and is asked again.
+    expect(asked).toEqual([ALICE, 'U0GUEST001', 'W0EXTERN01', 'U0NOBODY', ALICE]);
+    expect(slack.record.calls.filter((c) => c.method === 'auth.test')).toHaveLength(1);
   });
 
   it('serves the record and faults over HTTP for the test bed', async () => {

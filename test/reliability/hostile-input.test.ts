@@ -11,10 +11,18 @@ import { silentLogger } from '../../src/app/logger.js';
 import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { unescapeSlackText } from '../../src/chat/slack/slack-listeners.js';
+import { userKindOf } from '../../src/chat/slack/slack-users.js';
 import { parseButtonValue } from '../../src/chat/views/index.js';
 import { COMMAND_NAMES, parseCommand } from '../../src/domain/command/index.js';
-import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
+import {
+  type Actor,
+  type ApprovalPolicy,
+  authorize,
+  DEFAULT_APPROVAL_POLICY,
+  type ReleaseAction,
+} from '../../src/domain/release/index.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
+import { started } from '../unit/release-fixtures.js';
 
 const secret = 'hostile-signing-secret-0123456789';
 const jobs: SlackJob[] = [];
@@ -30,14 +38,41 @@ const handler = createSlackIngress({
   clock: () => new Date(),
   log: silentLogger,
 });
+const PROD = 'T0PROD';
+const pinnedPolicy: ApprovalPolicy = {
+  workspaces: [PROD, 'E0ACME'],
+  default: { starters: ['U0ALICE001'], approvers: ['*'], fourEyes: true },
+  namespaces: { bookinfo: { starters: ['*'], approvers: ['S0SRE'], fourEyes: true } },
+  clusters: { prod: { default: { starters: ['*'], approvers: ['*'], fourEyes: false } } },
+};
+const pinnedJobs: SlackJob[] = [];
+const pinnedHandler = createSlackIngress({
+  signingSecret: secret,
+  apiUrl: 'http://127.0.0.1:9/api/',
+  claims: store,
+  queue: { send: async (queued) => void pinnedJobs.push(...queued.map((q) => q.body)) },
+  policy: pinnedPolicy,
+  defaultNamespace: 'bookinfo',
+  defaultCluster: 'prod',
+  clock: () => new Date(),
+  log: silentLogger,
+});
 const issued = { responseUrl: 'http://127.0.0.1:9/response/x', triggerId: '1.2.3' };
 const counts = { commands: 0, payloads: 0, bodies: 0 };
 
-async function send(body: string, contentType = 'application/x-www-form-urlencoded') {
+async function send(body: string, contentType = 'application/x-www-form-urlencoded', to = handler) {
   const ts = Math.floor(Date.now() / 1000);
   const headers = { 'content-type': contentType, ...slackSignatureHeaders(secret, ts, body) };
-  return await handler(httpApiEvent('POST', '/slack/events', headers, body) as never, {});
+  return await to(httpApiEvent('POST', '/slack/events', headers, body) as never, {});
 }
+
+/** Workspace, enterprise, channel and user ids as Slack sends them, and as an attacker might. */
+const slackId = (prefixes: string) =>
+  fc.oneof(
+    fc.tuple(fc.constantFrom(...prefixes), fc.stringMatching(/^[A-Z0-9]{2,11}$/)).map(([p, r]) => p + r),
+    fc.constantFrom(PROD, 'E0ACME', 'constructor', '__proto__', '', ' T0PROD', 't0prod', 'T0PROD\u0000'),
+    fc.string({ maxLength: 20 }),
+  );
 
 const words = [
   ...COMMAND_NAMES,
@@ -153,5 +188,130 @@ describe('hostile input through the Slack ingress', () => {
 
     expect(answer.statusCode).toBe(status);
     expect(jobs.length).toBe(before);
+  });
+
+  it('answers commands from any workspace, channel and enterprise, and leaves the refusal of a foreign one to the worker (which records it)', async () => {
+    const input = fc.record({
+      team: slackId('TE'),
+      enterprise: fc.option(slackId('E'), { nil: undefined }),
+      channel: slackId('CGD'),
+      user: slackId('UW'),
+      text: fc.constantFrom(
+        'start reviews v2',
+        'start reviews v2 --ns constructor',
+        'ab reviews v2 --ns __proto__ --header end-user=jason',
+        'status',
+        'approve reviews --ns toString',
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(input, async (i) => {
+        counts.commands++;
+        const before = pinnedJobs.length;
+        const answer = await send(
+          `${buildSlashCommandBody(
+            {
+              text: i.text,
+              userId: i.user,
+              userName: 'x',
+              channelId: i.channel,
+              teamId: i.team,
+              ...(i.enterprise !== undefined ? { enterpriseId: i.enterprise } : {}),
+            },
+            issued,
+          )}&n=${counts.commands}`,
+          undefined,
+          pinnedHandler,
+        );
+        expect(answer.statusCode).toBe(200);
+        expect((JSON.parse(answer.body) as { text?: string }).text?.length).toBeGreaterThan(0);
+        const queued = pinnedJobs.slice(before);
+        const served = [i.team, i.enterprise].some((id) => id === PROD || id === 'E0ACME');
+        // Refused at once only for a served workspace (a start by someone not among the starters);
+        // from any other workspace the job goes to the worker, which refuses it and records the refusal.
+        if (!served) expect(queued).toHaveLength(parseCommand(i.text).ok ? 1 : 0);
+        for (const job of queued) {
+          expect(job.from).toMatchObject({ teamId: i.team, channelId: i.channel, userId: i.user });
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('authorizes any actor, kind, origin and namespace without throwing, and never lets an unserved workspace, a guest or an outsider through', () => {
+    const actor = fc.record({
+      userId: slackId('UW'),
+      groupIds: fc.array(fc.constantFrom('S0SRE', 'S0DEVS', 'constructor'), { maxLength: 2 }),
+      kind: fc.constantFrom('member', 'guest', 'external', undefined),
+      origin: fc.option(
+        fc.record({
+          teamId: slackId('TE'),
+          enterpriseId: fc.option(slackId('E'), { nil: undefined }),
+          channelId: slackId('C'),
+        }),
+        { nil: undefined },
+      ),
+    });
+    const action = fc.constantFrom<ReleaseAction>(
+      'start',
+      'approve',
+      'reject',
+      'rollback',
+      'pause',
+      'resume',
+      'cancel',
+    );
+    const namespace = fc.oneof(
+      fc.constantFrom('bookinfo', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf'),
+      fc.string({ maxLength: 12 }),
+    );
+    const cluster = fc.constantFrom('prod', 'constructor', '__proto__', undefined);
+    fc.assert(
+      fc.property(actor, action, namespace, cluster, (raw, act, ns, cl) => {
+        const who = JSON.parse(JSON.stringify(raw)) as Actor;
+        const subject =
+          act === 'start'
+            ? { namespace: ns, ...(cl ? { cluster: cl } : {}) }
+            : started(undefined, {
+                meta: { channel: 'C0RELEASES', team: PROD, ...(cl ? { cluster: cl } : {}) },
+              });
+        const answer = authorize(act, who, subject, pinnedPolicy);
+        const served = [who.origin?.teamId, who.origin?.enterpriseId].some(
+          (id) => id === PROD || id === 'E0ACME',
+        );
+        if (!served || who.kind === 'guest' || who.kind === 'external') expect(answer.allowed).toBe(false);
+        if (act === 'approve' && who.origin && who.origin.channelId !== 'C0RELEASES')
+          expect(answer.allowed).toBe(false);
+        if (!answer.allowed) expect(answer.reason).toMatch(/^The (default )?approval policy/);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("takes any users.info answer for a member only when Slack says it is one of the app's own, and never throws", () => {
+    const user = fc.oneof(
+      fc.record(
+        {
+          team_id: slackId('T'),
+          is_restricted: fc.boolean(),
+          is_ultra_restricted: fc.boolean(),
+          is_stranger: fc.boolean(),
+          enterprise_user: fc.record({ enterprise_id: slackId('E') }, { requiredKeys: [] }),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.object().map((o) => o as Record<string, never>),
+    );
+    fc.assert(
+      fc.property(user, (u) => {
+        const kind = userKindOf(u, { teamId: PROD, enterpriseId: 'E0ACME' });
+        expect(['member', 'guest', 'external']).toContain(kind);
+        const ours = u.team_id === PROD || u.enterprise_user?.enterprise_id === 'E0ACME';
+        if (kind === 'member')
+          expect(ours && u.is_stranger !== true && !u.is_restricted && !u.is_ultra_restricted).toBe(true);
+        if (!ours || u.is_stranger === true) expect(kind).toBe('external');
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

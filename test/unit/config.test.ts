@@ -10,6 +10,7 @@ const minimal = {
   CANARY_BOT_SLACK_BOT_TOKEN: 'xoxb-1-2-3',
   CANARY_BOT_PROMETHEUS_URL: 'http://127.0.0.1:9090',
 };
+const rule = () => ({ starters: ['*'], approvers: ['S0SRE'], fourEyes: true });
 const noSecrets = async (reference: string) => {
   throw new Error(`unexpected secret reference ${reference}`);
 };
@@ -123,6 +124,69 @@ describe('loadConfig', () => {
   it('requires a policy in AWS, so that a fresh install is not open to everyone', async () => {
     const attempt = loadConfig({ ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'canary-bot-prod-worker' }, noSecrets);
     await expect(attempt).rejects.toThrow(/CANARY_BOT_POLICY: is required in AWS/);
+  });
+
+  it('reads a policy that pins workspaces, with rules per cluster and namespace', async () => {
+    const policy = {
+      workspaces: ['T0PROD', 'E0ACME'],
+      default: { starters: ['S0DEVS'], approvers: ['S0SRE'], fourEyes: true },
+      namespaces: {
+        payments: { starters: ['S0PAY'], approvers: ['S0SRE'], fourEyes: true, allowGuests: true },
+      },
+      clusters: {
+        default: {
+          default: { starters: ['S0SRE'], approvers: ['S0SRE'], fourEyes: true, approveFromAnyChannel: true },
+        },
+      },
+    };
+    const config = await loadConfig({ ...minimal, CANARY_BOT_POLICY: JSON.stringify(policy) }, noSecrets);
+    expect(config.policy).toEqual(policy);
+  });
+
+  it.each([
+    [
+      'a misspelt key at the top',
+      { workspace: ['T0PROD'] },
+      /CANARY_BOT_POLICY: Unrecognized key: "workspace"/,
+    ],
+    [
+      'a misspelt key in a rule',
+      { namespaces: { shop: { ...rule(), allowGuest: true } } },
+      /CANARY_BOT_POLICY\.namespaces\.shop: Unrecognized key: "allowGuest"/,
+    ],
+    [
+      'a channel id as a workspace',
+      { workspaces: ['C0RELEASES'] },
+      /CANARY_BOT_POLICY\.workspaces\.0: must be a workspace id/,
+    ],
+    [
+      'no workspace at all',
+      { workspaces: [] },
+      /CANARY_BOT_POLICY\.workspaces: must list at least one workspace/,
+    ],
+    [
+      'a cluster the bot does not know',
+      { clusters: { prdo: { default: rule() } } },
+      /CANARY_BOT_POLICY: names cluster prdo, which CANARY_BOT_CLUSTERS does not declare \(default\)/,
+    ],
+  ])('refuses a policy with %s instead of ignoring it', async (_what, extra, message) => {
+    const policy = { default: rule(), ...extra };
+    const attempt = loadConfig({ ...minimal, CANARY_BOT_POLICY: JSON.stringify(policy) }, noSecrets);
+    await expect(attempt).rejects.toThrow(message);
+  });
+
+  it('requires the policy to pin its workspaces in AWS', async () => {
+    const attempt = loadConfig(
+      {
+        ...minimal,
+        AWS_LAMBDA_FUNCTION_NAME: 'canary-bot-prod-worker',
+        CANARY_BOT_POLICY: JSON.stringify({ default: rule() }),
+      },
+      noSecrets,
+    );
+    await expect(attempt).rejects.toThrow(
+      /CANARY_BOT_POLICY: must name the workspaces it serves in AWS \("workspaces":\["T0123ABC"\]\)/,
+    );
   });
 
   it("reads release options with a namespace's own, and refuses an unknown option", async () => {

@@ -38,4 +38,19 @@ describe('a refusal by an admission webhook', () => {
       'Kubernetes refused to update VirtualService reviews: spec.hosts: Required.',
     );
   });
+
+  it('says what RBAC refused, never as whom nor where', () => {
+    const said =
+      'virtualservices.networking.istio.io "reviews" is forbidden: User "arn:aws:sts::123456789012:assumed-role/canary-bot-prod-worker/1733390000" cannot patch resource "virtualservices" in API group "networking.istio.io" in the namespace "bookinfo" (https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com:443, 10.0.12.7:443)';
+    const error = new ApiException(403, 'Forbidden', JSON.stringify({ message: said }), {});
+
+    const mesh = toMeshError(error, 'update VirtualService reviews');
+
+    expect(mesh.code).toBe('forbidden');
+    expect(mesh.message).toBe(
+      'Kubernetes RBAC does not allow the bot to update VirtualService reviews: virtualservices.networking.istio.io "reviews" is forbidden: the bot cannot patch resource "virtualservices" in API group "networking.istio.io" in the namespace "bookinfo" (its endpoint, its address).',
+    );
+    expect(mesh.message).not.toMatch(/arn:|123456789012|amazonaws|10\.0\./);
+    expect(mesh.cause).toBe(error);
+  });
 });

@@ -14,7 +14,8 @@ export type TelemetryMetric =
   | 'JobFailed'
   | 'JobTooOld'
   | 'JobAgeSeconds'
-  | 'TickFanOut';
+  | 'TickFanOut'
+  | 'RefusalNotRecorded';
 
 /** Where counters go. */
 export interface Telemetry {

@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { describeError, type Logger } from '../../app/logger.js';
 import type { JobQueue } from '../../app/ports/job-queue.js';
 import { parseCommand, SLASH_COMMAND } from '../../domain/command/index.js';
-import { type ApprovalPolicy, authorize } from '../../domain/release/index.js';
+import { type ApprovalPolicy, authorize, authorizeOrigin, groupsOf } from '../../domain/release/index.js';
 import {
   cardActionOf,
   commandErrorMessage,
@@ -46,17 +46,25 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
       return;
     }
     if (launches.has(parsed.command.kind)) {
-      // Decidable without I/O when the policy names users only; group rules are checked by the worker.
+      // Decidable without I/O when the policy names users only; group rules are checked by the worker. A
+      // request from a workspace the policy does not serve goes to the worker too, which refuses and records it.
       const namespace = ('namespace' in parsed.command && parsed.command.namespace) || deps.defaultNamespace;
-      const permission = authorize(
-        'start',
-        { userId: command.user_id, groupIds: [] },
-        { namespace },
-        deps.policy,
-      );
-      if (!permission.allowed && !mentionsGroups(deps.policy)) {
-        await ack({ response_type: 'ephemeral', ...errorMessage(permission.reason) } as never);
-        return;
+      const cluster = ('cluster' in parsed.command && parsed.command.cluster) || deps.defaultCluster;
+      const actor = {
+        userId: command.user_id,
+        groupIds: [],
+        origin: {
+          teamId: command.team_id,
+          channelId: command.channel_id,
+          ...(command.enterprise_id ? { enterpriseId: command.enterprise_id } : {}),
+        },
+      };
+      if (authorizeOrigin(actor, deps.policy).allowed) {
+        const permission = authorize('start', actor, { namespace, cluster }, deps.policy);
+        if (!permission.allowed && !mentionsGroups(deps.policy)) {
+          await ack({ response_type: 'ephemeral', ...errorMessage(permission.reason) } as never);
+          return;
+        }
       }
     }
     const job: SlackJob = {
@@ -72,7 +80,22 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
       },
       receivedAt: deps.clock().toISOString(),
     };
-    await deps.queue.send([queuedSlackJob(job, defaults)]);
+    try {
+      await deps.queue.send([queuedSlackJob(job, defaults)]);
+    } catch (error) {
+      deps.log.error('could not hand a command to the worker', {
+        jobId: job.id,
+        error: describeError(error),
+      });
+      await ack({
+        response_type: 'ephemeral',
+        ...errorMessage(
+          'The bot could not take this command right now; nothing was changed. Try again in a moment.',
+          `Reference ${job.id}: give it to your platform team if this keeps happening.`,
+        ),
+      } as never);
+      return;
+    }
     await ack({
       response_type: 'ephemeral',
       text: `Working on \`${SLASH_COMMAND} ${command.text.slice(0, 200)}\`…`,
@@ -108,12 +131,12 @@ function onButton<A, V>(
   const defaults = { namespace: deps.defaultNamespace, cluster: deps.defaultCluster };
   app.action(pattern, async ({ ack, body, action, respond }) => {
     await ack();
-    const tell = async (text: string) => {
+    const tell = async (text: string, detail?: string) => {
       try {
         await respond({
           response_type: 'ephemeral',
           replace_original: false,
-          ...errorMessage(text),
+          ...errorMessage(text, detail),
         } as never);
       } catch (error) {
         deps.log.warn('could not answer through the response URL', { error: describeError(error) });
@@ -128,7 +151,8 @@ function onButton<A, V>(
     const from: SlackRequester = {
       userId: body.user.id,
       channelId: body.channel?.id ?? '',
-      ...((body.user.team_id ?? body.team?.id) ? { teamId: body.user.team_id ?? body.team?.id } : {}),
+      // The workspace the click happened in (a Grid user's own workspace may differ: that is `user.team_id`).
+      ...((body.team?.id ?? body.user.team_id) ? { teamId: body.team?.id ?? body.user.team_id } : {}),
       ...(body.enterprise?.id ? { enterpriseId: body.enterprise.id } : {}),
       responseUrl: body.response_url,
     };
@@ -136,8 +160,14 @@ function onButton<A, V>(
     try {
       await deps.queue.send([queuedSlackJob(toJob(which, value.value, click), defaults)]);
     } catch (error) {
-      deps.log.error('could not hand a click to the worker', { error: describeError(error) });
-      await tell('The bot could not take this click right now; nothing was changed. Try again in a moment.');
+      deps.log.error('could not hand a click to the worker', {
+        jobId: click.id,
+        error: describeError(error),
+      });
+      await tell(
+        'The bot could not take this click right now; nothing was changed. Try again in a moment.',
+        `Reference ${click.id}: give it to your platform team if this keeps happening.`,
+      );
     }
   });
 }
@@ -148,6 +178,5 @@ export function unescapeSlackText(text: string): string {
 }
 
 function mentionsGroups(policy: ApprovalPolicy): boolean {
-  const rules = [policy.default, ...Object.values(policy.namespaces ?? {})];
-  return rules.some((r) => [...r.starters, ...r.approvers].some((p) => p.startsWith('S')));
+  return groupsOf(policy).length > 0;
 }

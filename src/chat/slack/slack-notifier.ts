@@ -1,10 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import type { ReleaseNotifier } from '../../app/ports/release-notifier.js';
-import type { Release, ReleaseEvent } from '../../domain/release/index.js';
+import { RELEASE_CHANNEL_META, type Release, type ReleaseEvent } from '../../domain/release/index.js';
 import { type RedFigures, releaseCard, releaseEventLine } from '../views/index.js';
 
 /** Where a release's card lives, kept in `release.meta`. */
-export const CARD_CHANNEL = 'channel';
+export const CARD_CHANNEL = RELEASE_CHANNEL_META;
 export const CARD_TS = 'ts';
 
 /**

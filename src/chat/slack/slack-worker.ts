@@ -5,13 +5,22 @@ import type { FlaggerNotifier } from '../../app/ports/flagger-notifier.js';
 import type { JobQueue } from '../../app/ports/job-queue.js';
 import { MetricsError, metricsFailureForPeople, NoDataError } from '../../app/ports/metrics-errors.js';
 import type { ChartPoster } from '../../app/ports/summary-publisher.js';
+import { UnknownClusterError } from '../../app/ports/traffic-router.js';
+import { recordRefusal } from '../../app/refusals.js';
 import { actOnRelease, type PersonAction } from '../../app/release-actions.js';
 import { activeReleases, findRelease, releaseHistory, serviceRed } from '../../app/release-queries.js';
 import { type StartInput, startRelease } from '../../app/start-release.js';
 import { channelSubscriptions, subscribe, unsubscribe } from '../../app/subscriptions.js';
 import { chartStepSeconds } from '../../app/summaries.js';
 import type { Command, ReleaseActionCommand } from '../../domain/command/index.js';
-import type { Actor, Release } from '../../domain/release/index.js';
+import { auditSubjectOf, parseGateId } from '../../domain/flagger/index.js';
+import {
+  type Actor,
+  authorizeOrigin,
+  type Origin,
+  RELEASE_TEAM_META,
+  type Release,
+} from '../../domain/release/index.js';
 import { describePeriod } from '../../domain/summary/index.js';
 import { fitMessage, section } from '../views/block-kit.js';
 import {
@@ -91,14 +100,27 @@ export async function runSlackJob(deps: SlackWorkerDependencies, job: SlackJob):
   }
   let message: SlackMessage | Announcement | undefined;
   try {
-    const actor: Actor = { userId: job.from.userId, groupIds: await deps.groupsOf(job.from.userId) };
-    message =
-      job.kind === 'action'
-        ? await onButton(deps, job, actor)
-        : job.kind === 'flagger-action'
-          ? await onFlaggerButton(deps, job, actor)
-          : await onCommand(deps, job, actor);
+    message = await refusedOrigin(deps, job);
+    if (message === undefined) {
+      const actor: Actor = {
+        userId: job.from.userId,
+        groupIds: await deps.groupsOf(job.from.userId),
+        ...(deps.userKindOf ? { kind: await deps.userKindOf(job.from.userId) } : {}),
+        origin: originOfJob(job),
+      };
+      message =
+        job.kind === 'action'
+          ? await onButton(deps, job, actor)
+          : job.kind === 'flagger-action'
+            ? await onFlaggerButton(deps, job, actor)
+            : await onCommand(deps, job, actor);
+    }
   } catch (error) {
+    if (error instanceof UnknownClusterError) {
+      // Bad input, not a failure: say so, and do not try again.
+      if (await once('answer')) await tryReply(deps, reply, job, note(`:question: ${error.message}`));
+      return;
+    }
     deps.telemetry?.count('JobFailed');
     deps.log.error('a Slack job failed', {
       jobId: job.id,
@@ -122,6 +144,59 @@ export async function runSlackJob(deps: SlackWorkerDependencies, job: SlackJob):
   if ('announce' in message) await tryReply(deps, reply, job, message.announce, true);
   else await tryReply(deps, reply, job, message);
 }
+
+/** Where a job came from, as Slack signed it (the ingress copied it from the request). */
+function originOfJob(job: SlackJob): Origin {
+  return {
+    channelId: job.from.channelId,
+    ...(job.from.teamId ? { teamId: job.from.teamId } : {}),
+    ...(job.from.enterpriseId ? { enterpriseId: job.from.enterpriseId } : {}),
+  };
+}
+
+/** The audit subject of a job: its release, its route, its Flagger revision, or its command. */
+function subjectOf(job: SlackJob, defaultNamespace: string): string {
+  switch (job.kind) {
+    case 'action':
+      return job.value.r;
+    case 'flagger-action': {
+      const gate = parseGateId(job.value.g);
+      return gate ? auditSubjectOf(gate.key) : 'flagger';
+    }
+    case 'command': {
+      const c = job.command as { namespace?: string; service?: unknown };
+      return launches.has(job.command.kind) && typeof c.service === 'string'
+        ? `start:${c.namespace ?? defaultNamespace}/${c.service}`
+        : `command:${job.command.kind}`;
+    }
+  }
+}
+
+const launches = new Set(['start', 'ab', 'switch', 'mirror', 'weights']);
+
+/**
+ * Refuses, before any Web API call, a request from a workspace the policy does not serve; and a guest's or
+ * external member's request that is about no release (status, metrics, subscriptions…) unless the default
+ * rule allows them (requests about a release are decided by that release's rule). Refusals are recorded.
+ */
+async function refusedOrigin(
+  deps: SlackWorkerDependencies,
+  job: SlackJob,
+): Promise<SlackMessage | undefined> {
+  const bare: Actor = { userId: job.from.userId, groupIds: [], origin: originOfJob(job) };
+  let answer = authorizeOrigin(bare, deps.policy);
+  const aboutARelease =
+    job.kind !== 'command' || launches.has(job.command.kind) || releaseCommands.has(job.command.kind);
+  if (answer.allowed && !aboutARelease && deps.userKindOf) {
+    answer = authorizeOrigin({ ...bare, kind: await deps.userKindOf(job.from.userId) }, deps.policy);
+  }
+  if (answer.allowed) return undefined;
+  const action = job.kind === 'command' ? job.command.kind : job.action;
+  await recordRefusal(deps, subjectOf(job, deps.defaultNamespace), bare, action, answer.reason);
+  return note(`:no_entry: ${answer.reason}`);
+}
+
+const releaseCommands = new Set(['approve', 'rollback', 'pause', 'resume', 'cancel']);
 
 /** Answers through the response URL; a failure there is logged, never a reason to do the work again. */
 async function tryReply(
@@ -185,7 +260,7 @@ async function onCommand(
     case 'switch':
     case 'mirror':
     case 'weights': {
-      const result = await startRelease(deps, startInputOf(command, channelId), actor);
+      const result = await startRelease(deps, startInputOf(command, channelId, job.from.teamId), actor);
       return note(
         result.ok
           ? `:rocket: ${result.message} The release card is in this channel; approve its first step there.`
@@ -338,6 +413,7 @@ async function onReleaseCommand(
 function startInputOf(
   command: Extract<Command, { kind: 'start' | 'ab' | 'switch' | 'mirror' | 'weights' }>,
   channelId: string,
+  teamId: string | undefined,
 ): StartInput {
   const kind: StartInput['kind'] =
     command.kind === 'start' ? 'canary' : command.kind === 'switch' ? 'blue-green' : command.kind;
@@ -361,7 +437,7 @@ function startInputOf(
     ...(command.withSources.length > 0 ? { withSources: [...command.withSources] } : {}),
     ...(command.onFailure ? { options: { onFailure: command.onFailure } } : {}),
     ...(command.cluster ? { cluster: command.cluster } : {}),
-    meta: { [CARD_CHANNEL]: channelId },
+    meta: { [CARD_CHANNEL]: channelId, ...(teamId ? { [RELEASE_TEAM_META]: teamId } : {}) },
   };
 }
 

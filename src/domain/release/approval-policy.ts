@@ -10,7 +10,7 @@ import { InvalidApprovalPolicyError } from './release-errors.js';
  */
 export type Principal = string;
 
-/** The rules of one namespace. */
+/** The rules of one namespace (or the default of a cluster, or of everything). */
 export interface NamespacePolicy {
   /** Who may start a release. */
   readonly starters: readonly Principal[];
@@ -20,32 +20,136 @@ export interface NamespacePolicy {
   readonly fourEyes: boolean;
   /** Hosts beyond the namespace's own Services that releases may send traffic to (see host-confinement.ts). */
   readonly allowedHosts?: readonly string[];
+  /** Guests of the workspace (single- and multi-channel) may act too; refused when left out. */
+  readonly allowGuests?: boolean;
+  /** Members of other organisations in shared channels (Slack Connect) may act too; refused when left out. */
+  readonly allowExternal?: boolean;
+  /** An approval may come from another channel than the release's card (a command elsewhere); refused when left out. */
+  readonly approveFromAnyChannel?: boolean;
 }
 
-/** The policy: one default and optional overrides per namespace. */
-export interface ApprovalPolicy {
-  readonly default: NamespacePolicy;
+/** The rules of one cluster: its own default and namespaces, over the top-level ones. */
+export interface ClusterPolicy {
+  readonly default?: NamespacePolicy;
   readonly namespaces?: Readonly<Record<string, NamespacePolicy>>;
 }
 
-/** Anyone may start and approve, but never their own release. */
+/**
+ * The policy: the workspaces it serves, one default, optional overrides per namespace, and per cluster (whose
+ * namespaces and default come before the top-level ones).
+ */
+export interface ApprovalPolicy {
+  /**
+   * Workspace ids (`T…`) and Enterprise Grid organisation ids (`E…`) whose requests are served; a request
+   * from any other is refused. Left out: any workspace that holds the signing secret (`npm start` only).
+   */
+  readonly workspaces?: readonly string[];
+  readonly default: NamespacePolicy;
+  readonly namespaces?: Readonly<Record<string, NamespacePolicy>>;
+  readonly clusters?: Readonly<Record<string, ClusterPolicy>>;
+}
+
+/** `npm start`'s policy: anyone may start and approve, but never their own release. Never used in AWS. */
 export const DEFAULT_APPROVAL_POLICY: ApprovalPolicy = {
   default: { starters: ['*'], approvers: ['*'], fourEyes: true },
 };
 
+/** Whether anyone may act: no workspace pinned and `*` everywhere. `npm start` says so on its page. */
+export function isOpenPolicy(policy: ApprovalPolicy): boolean {
+  const rules = rulesOf(policy).map(([, rule]) => rule);
+  return (
+    policy.workspaces === undefined &&
+    rules.some((rule) => rule.starters.includes('*') && rule.approvers.includes('*'))
+  );
+}
+
 /** What can be authorized. */
 export type ReleaseAction = 'start' | 'approve' | 'reject' | 'rollback' | 'pause' | 'resume' | 'cancel';
 
-/** Who asks. */
+/** What a person is to the workspace the bot serves (from Slack's `users.info`). */
+export type UserKind = 'member' | 'guest' | 'external';
+
+/** Where a request came from, as Slack signed it. */
+export interface Origin {
+  readonly teamId?: string;
+  readonly enterpriseId?: string;
+  readonly channelId?: string;
+}
+
+/** Who asks, and from where. */
 export interface Actor {
   readonly userId: string;
   readonly groupIds: readonly string[];
+  /** Left out: a member (the worker always looks it up before acting). */
+  readonly kind?: UserKind;
+  /** Left out: no workspace and no channel (refused when the policy pins workspaces). */
+  readonly origin?: Origin;
 }
 
 /** The answer; a refusal names the policy and says why in a sentence. */
 export type Authorization = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
 
+/** The keys under which the chat adapter keeps a release's card channel and workspace in `Release.meta`. */
+export const RELEASE_CHANNEL_META = 'channel';
+export const RELEASE_TEAM_META = 'team';
+
 const principalShape = /^(\*|[UWS][A-Z0-9]{2,})$/;
+const workspaceShape = /^[TE][A-Z0-9]{2,}$/;
+
+function own<V>(map: Readonly<Record<string, V>> | undefined, key: string): V | undefined {
+  return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+function rulesOf(policy: ApprovalPolicy): [string, NamespacePolicy][] {
+  return [
+    ['the default approval policy', policy.default],
+    ...Object.entries(policy.namespaces ?? {}).map(([namespace, rule]): [string, NamespacePolicy] => [
+      `the approval policy of namespace ${namespace}`,
+      rule,
+    ]),
+    ...Object.entries(policy.clusters ?? {}).flatMap(([cluster, c]): [string, NamespacePolicy][] => [
+      ...(c.default
+        ? [[`the default approval policy of cluster ${cluster}`, c.default] as [string, NamespacePolicy]]
+        : []),
+      ...Object.entries(c.namespaces ?? {}).map(([namespace, rule]): [string, NamespacePolicy] => [
+        `the approval policy of namespace ${namespace} in cluster ${cluster}`,
+        rule,
+      ]),
+    ]),
+  ];
+}
+
+/** Every user group a policy names (the worker looks up only these). */
+export function groupsOf(policy: ApprovalPolicy): string[] {
+  return [
+    ...new Set(
+      rulesOf(policy)
+        .flatMap(([, r]) => [...r.starters, ...r.approvers])
+        .filter((p) => p.startsWith('S')),
+    ),
+  ];
+}
+
+/**
+ * The rule for a namespace in a cluster, and its name for sentences: the cluster's namespace, the
+ * cluster's default, the top-level namespace, the top-level default. Own properties only: a namespace
+ * called `constructor` is a namespace.
+ */
+export function ruleFor(
+  policy: ApprovalPolicy,
+  namespace: string,
+  cluster?: string,
+): { rule: NamespacePolicy; name: string } {
+  const clusterPolicy = cluster === undefined ? undefined : own(policy.clusters, cluster);
+  const inCluster = own(clusterPolicy?.namespaces, namespace);
+  if (inCluster)
+    return { rule: inCluster, name: `The approval policy of namespace ${namespace} in cluster ${cluster}` };
+  if (clusterPolicy?.default)
+    return { rule: clusterPolicy.default, name: `The default approval policy of cluster ${cluster}` };
+  const top = own(policy.namespaces, namespace);
+  if (top) return { rule: top, name: `The approval policy of namespace ${namespace}` };
+  return { rule: policy.default, name: 'The default approval policy' };
+}
 
 /**
  * Checks a policy loaded from configuration.
@@ -54,24 +158,63 @@ const principalShape = /^(\*|[UWS][A-Z0-9]{2,})$/;
  * @throws InvalidApprovalPolicyError
  */
 export function validateApprovalPolicy(policy: ApprovalPolicy): void {
-  const rules: [string, NamespacePolicy][] = [
-    ['the default approval policy', policy.default],
-    ...Object.entries(policy.namespaces ?? {}).map(([namespace, rule]): [string, NamespacePolicy] => [
-      `the approval policy of namespace ${namespace}`,
-      rule,
-    ]),
-  ];
-  for (const [name, rule] of rules) {
+  for (const workspace of policy.workspaces ?? []) {
+    if (!workspaceShape.test(workspace))
+      throw new InvalidApprovalPolicyError(
+        `The approval policy lists workspace "${workspace}", which is not a Slack workspace id (T…) or Enterprise Grid id (E…).`,
+      );
+  }
+  if (policy.workspaces?.length === 0)
+    throw new InvalidApprovalPolicyError('The approval policy lists no workspace: nobody could act.');
+  for (const [name, rule] of rulesOf(policy)) {
+    const label = name.charAt(0).toLowerCase() + name.slice(1);
     for (const field of ['starters', 'approvers'] as const) {
       for (const principal of rule[field]) {
         if (!principalShape.test(principal)) {
           throw new InvalidApprovalPolicyError(
-            `In ${name}, ${field} lists "${principal}", which is not a Slack user id (U…/W…), user group id (S…) or *.`,
+            `In ${label}, ${field} lists "${principal}", which is not a Slack user id (U…/W…), user group id (S…) or *.`,
           );
         }
       }
     }
   }
+}
+
+/**
+ * Whether a request may be served at all: its workspace is one the policy pins (or none is pinned), and the
+ * person's kind is allowed by `rule` (the top-level default for requests about no release).
+ *
+ * @example authorizeOrigin({ userId: 'U1', groupIds: [], kind: 'guest' }, policy) // { allowed: false, reason: '…' }
+ */
+export function authorizeOrigin(
+  actor: Actor,
+  policy: ApprovalPolicy,
+  rule: { rule: NamespacePolicy; name: string } = {
+    rule: policy.default,
+    name: 'The default approval policy',
+  },
+): Authorization {
+  const pinned = policy.workspaces;
+  if (pinned !== undefined) {
+    const { teamId, enterpriseId } = actor.origin ?? {};
+    const served = [teamId, enterpriseId].some((id) => id !== undefined && pinned.includes(id));
+    if (!served)
+      return {
+        allowed: false,
+        reason: `The approval policy lets only workspaces ${pinned.join(', ')} act on releases; this request came from ${teamId ? `workspace ${teamId}` : 'no workspace'}.`,
+      };
+  }
+  if (actor.kind === 'guest' && !rule.rule.allowGuests)
+    return {
+      allowed: false,
+      reason: `${rule.name} does not let guests act on releases; ${actor.userId} is a guest of the workspace.`,
+    };
+  if (actor.kind === 'external' && !rule.rule.allowExternal)
+    return {
+      allowed: false,
+      reason: `${rule.name} does not let members of other organisations (Slack Connect) act on releases; ${actor.userId} is one.`,
+    };
+  return { allowed: true };
 }
 
 /**
@@ -91,16 +234,17 @@ export function validateApprovalPolicy(policy: ApprovalPolicy): void {
 export function authorize(
   action: ReleaseAction,
   actor: Actor,
-  subject: Release | { readonly namespace: string },
+  subject: Release | { readonly namespace: string; readonly cluster?: string },
   policy: ApprovalPolicy,
 ): Authorization {
   const release = 'target' in subject ? subject : undefined;
   const namespace = release ? release.target.namespace : (subject as { namespace: string }).namespace;
-  const override = policy.namespaces?.[namespace];
-  const rule = override ?? policy.default;
-  const policyName = override
-    ? `The approval policy of namespace ${namespace}`
-    : 'The default approval policy';
+  const cluster = release ? own(release.meta, 'cluster') : (subject as { cluster?: string }).cluster;
+  const found = ruleFor(policy, namespace, cluster);
+  const { rule } = found;
+  const policyName = found.name;
+  const origin = authorizeOrigin(actor, policy, found);
+  if (!origin.allowed) return origin;
   const isRequester = release !== undefined && release.requestedBy === actor.userId;
   const deny = (why: string): Authorization => ({ allowed: false, reason: `${policyName} ${why}` });
 
@@ -114,6 +258,8 @@ export function authorize(
       return deny(
         `requires four eyes, and ${why}: ${actor.userId} started this release and cannot resume it.`,
       );
+    const elsewhere = release ? fromElsewhere(release, actor, rule) : undefined;
+    if (elsewhere) return deny(elsewhere);
     return includes(rule.approvers, actor)
       ? { allowed: true }
       : deny(
@@ -130,6 +276,10 @@ export function authorize(
     case 'approve':
       if (rule.fourEyes && isRequester)
         return deny(`requires four eyes: ${actor.userId} started this release and cannot approve it.`);
+      if (release) {
+        const elsewhere = fromElsewhere(release, actor, rule);
+        if (elsewhere) return deny(elsewhere);
+      }
       return includes(rule.approvers, actor)
         ? { allowed: true }
         : deny(
@@ -148,6 +298,23 @@ export function authorize(
     default:
       return action satisfies never;
   }
+}
+
+/**
+ * Why an approval does not come from its release's card (its channel, and the workspace it was started in),
+ * or undefined. A request that names no channel (not from Slack) is not tied.
+ */
+function fromElsewhere(release: Release, actor: Actor, rule: NamespacePolicy): string | undefined {
+  if (rule.approveFromAnyChannel) return undefined;
+  const channel = own(release.meta, RELEASE_CHANNEL_META);
+  const team = own(release.meta, RELEASE_TEAM_META);
+  const from = actor.origin;
+  if (!from) return undefined;
+  const otherChannel = channel !== undefined && from.channelId !== undefined && from.channelId !== channel;
+  const otherTeam = team !== undefined && from.teamId !== undefined && from.teamId !== team;
+  if (!otherChannel && !otherTeam) return undefined;
+  const where = otherTeam ? `workspace ${from.teamId}` : `<#${from.channelId}>`;
+  return `takes approvals only in the channel of the release${channel ? ` (<#${channel}>)` : ''}; this one came from ${where}.`;
 }
 
 function includes(principals: readonly Principal[], actor: Actor): boolean {

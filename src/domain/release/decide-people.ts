@@ -92,6 +92,7 @@ export function approve(ctx: Context, o: Approve): Decision {
     effects: [
       audit(ctx, 'approve', o.actor, {
         description: describeStep(r, o.step),
+        ...(o.origin ? { from: o.origin } : {}),
         ...(request.unjudged ? { unjudged: request.unjudged } : {}),
         ...(seen ? { verdict: seen.verdict, reasons: seen.reasons.map((reason) => reason.message) } : {}),
       }),

@@ -50,6 +50,8 @@ export type Observation =
       readonly stateVersion: number;
       /** The verdict the card showed, recorded with the approval. */
       readonly seen?: Verdict;
+      /** Where the approval came from (`channel`, `team`, `enterprise`), recorded with it. */
+      readonly origin?: Readonly<Record<string, string>>;
     }
   | PersonStop<'reject'>
   | PersonStop<'rollback'>

@@ -1,4 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
+import { withoutInternals } from '../../app/ports/for-people.js';
 import { MeshError } from '../../app/ports/mesh-errors.js';
 
 /** Maps a Kubernetes client failure to a mesh error with a plain sentence; the original stays as `cause`. */
@@ -8,7 +9,8 @@ export function toMeshError(error: unknown, doing: string): MeshError {
   // whose numeric `code` (23) is not one.
   const code = error instanceof ApiException ? error.code : undefined;
   if (typeof code === 'number') {
-    const reason = apiMessage(error);
+    const raw = apiMessage(error);
+    const reason = raw === undefined ? undefined : withoutInternals(raw);
     switch (code) {
       case 401:
         return new MeshError('forbidden', `Kubernetes did not accept the bot's credentials to ${doing}.`, {
