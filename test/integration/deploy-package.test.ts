@@ -56,6 +56,7 @@ const CLUSTERS = JSON.stringify({
   },
 });
 const POLICY = JSON.stringify({
+  workspaces: ['T0123PROD'],
   default: { starters: ['S0DEVELOPERS'], approvers: ['S0PLATFORM'], fourEyes: true },
 });
 const PACKAGE_TIMEOUT_MS = 240_000;
