@@ -6,7 +6,7 @@
  * workspace over Socket Mode.
  */
 
-import { metricsByCluster } from '../handlers/compose/parts.js';
+import { customChecksFrom, metricsByCluster } from '../handlers/compose/parts.js';
 import { buildWorker } from '../handlers/compose/worker.js';
 import { describeError, jsonLineLogger, type Logger } from '../src/app/logger.js';
 import { runTickJob, type TickJob, tick } from '../src/app/tick.js';
@@ -93,6 +93,7 @@ async function realSlack(): Promise<void> {
       tick({
         store: worker.deps.store,
         metricsFor,
+        customChecks: customChecksFrom(config, metricsFor),
         queue: ticks,
         clock: () => new Date(),
         log: jsonLineLogger,

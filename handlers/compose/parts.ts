@@ -5,13 +5,15 @@
  * Nothing here loads the Kubernetes client (see mesh.ts), so bundles that do not need it stay without it.
  */
 import { WebClient } from '@slack/web-api';
-import type { MetricsByCluster } from '../../src/app/canary-analysis.js';
+import type { CustomChecks } from '../../src/app/canary-analysis.js';
+import { CustomCheckGate } from '../../src/app/custom-check-gate.js';
 import type { Logger } from '../../src/app/logger.js';
 import type { BotStore } from '../../src/app/ports/release-store.js';
 import type { Telemetry } from '../../src/app/ports/telemetry.js';
 import { UnknownClusterError } from '../../src/app/ports/traffic-router.js';
 import { type BotConfig, requireSetting } from '../../src/config.js';
 import { groupsOf, type Release, type ReleaseOptions } from '../../src/domain/release/index.js';
+import { customChecksOf, everyCustomCheck } from '../../src/metrics/custom-check-queries.js';
 import { PrometheusMetricsReader } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/open-store.js';
 
@@ -52,7 +54,7 @@ export async function storeOf(config: BotConfig, overrides: Overrides = {}): Pro
  * The metrics reader of each configured cluster, each from its own Prometheus (the cluster's, or the
  * top-level one). An unknown cluster name is an error naming the configured ones.
  */
-export function metricsByCluster(config: BotConfig): MetricsByCluster {
+export function metricsByCluster(config: BotConfig): (cluster?: string) => PrometheusMetricsReader {
   const readers = new Map<string, PrometheusMetricsReader>();
   return (cluster = config.defaultCluster) => {
     const settings = Object.hasOwn(config.clusters, cluster) ? config.clusters[cluster] : undefined;
@@ -64,6 +66,53 @@ export function metricsByCluster(config: BotConfig): MetricsByCluster {
     }
     return reader;
   };
+}
+
+/**
+ * The custom checks of the configuration (`CANARY_BOT_CHECKS`), read from each release's own cluster.
+ *
+ * @example const checks = customChecksFrom(config, metricsByCluster(config)); checks.checksOf('shop', 'checkout')
+ */
+export function customChecksFrom(
+  config: BotConfig,
+  readerFor: CustomChecks['readerFor'] = metricsByCluster(config),
+): CustomChecks {
+  return { checksOf: customChecksOf(config.customChecks), readerFor };
+}
+
+/** How long a cold start waits for the custom checks' validation before it serves anyway. */
+const CHECK_VALIDATION_BUDGET_MS = 5_000;
+
+/**
+ * The gate that validates custom checks against Prometheus, with every configured check sent once per
+ * cluster at cold start (a refused one is logged as an error; releases that would use it are refused).
+ */
+export async function customCheckGateOf(
+  config: BotConfig,
+  checks: CustomChecks,
+  log: Logger,
+  clock: () => Date,
+): Promise<CustomCheckGate | undefined> {
+  const configured = everyCustomCheck(config.customChecks);
+  if (configured.length === 0) return undefined;
+  const gate = new CustomCheckGate({ customChecks: checks, log, clock });
+  const entries = Object.keys(config.clusters).flatMap((cluster) =>
+    configured.map(({ where, namespace, service, check }) => ({
+      cluster,
+      where,
+      check,
+      // A namespace's check is sent for a service name no one uses: Prometheus parses it all the same.
+      side: { namespace, service: service ?? 'canary-bot-validation', version: 'canary-bot-validation' },
+    })),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    gate.validateConfigured(entries),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, CHECK_VALIDATION_BUDGET_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return gate;
 }
 
 /** Options of new releases in a namespace: the configured defaults with the namespace's own on top. */

@@ -16,6 +16,8 @@ import type { BotConfig } from '../../src/config.js';
 import type { Release } from '../../src/domain/release/index.js';
 import { routersOf } from './mesh.js';
 import {
+  customCheckGateOf,
+  customChecksFrom,
   groupDirectory,
   metricsByCluster,
   type Overrides,
@@ -52,7 +54,9 @@ export async function releaseRuntime(
   // The card waits on Slack only after the mesh; Retry-After is honoured within the worker's budget.
   const slack = slackWebClient(config, { maxRetryMs: 20_000, user: 'the worker' });
   const clock = overrides.clock ?? (() => new Date());
-  const metricsFor = overrides.metricsFor ?? metricsByCluster(config);
+  const readers = metricsByCluster(config);
+  const metricsFor = overrides.metricsFor ?? readers;
+  const customCheckGate = await customCheckGateOf(config, customChecksFrom(config, readers), log, clock);
   const notifier =
     overrides.notifier ??
     new SlackReleaseNotifier(slack, {
@@ -75,6 +79,7 @@ export async function releaseRuntime(
     defaultCluster: config.defaultCluster,
     releaseOptions: releaseOptionsOf(config),
     ...(overrides.telemetry ? { telemetry: overrides.telemetry } : {}),
+    ...(customCheckGate ? { customCheckGate } : {}),
   };
   const flaggerNotifier = new SlackFlaggerNotifier(slack, {
     ...(config.slack.channel ? { channel: config.slack.channel } : {}),

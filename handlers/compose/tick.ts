@@ -6,7 +6,7 @@ import type { TickJob } from '../../src/app/tick.js';
 import { type TickDependencies, tick } from '../../src/app/tick.js';
 import type { BotConfig } from '../../src/config.js';
 import type { Release } from '../../src/domain/release/index.js';
-import { metricsByCluster, type Overrides, storeOf } from './parts.js';
+import { customChecksFrom, metricsByCluster, type Overrides, storeOf } from './parts.js';
 
 /**
  * Builds the tick from the configuration.
@@ -22,6 +22,7 @@ export async function buildTick(
   const deps: TickDependencies = {
     store: overrides.store ?? (await storeOf(config, overrides)),
     metricsFor: overrides.metricsFor ?? metricsByCluster(config),
+    customChecks: customChecksFrom(config),
     queue,
     clock: overrides.clock ?? (() => new Date()),
     log,

@@ -1,4 +1,5 @@
 import {
+  type CustomCheckReading,
   histogramQuantile,
   type JudgeConfig,
   judgeCanary,
@@ -6,6 +7,7 @@ import {
 } from '../domain/judge/index.js';
 import type { JudgedVerdict, Release, ReleaseVersion } from '../domain/release/index.js';
 import { describeError, type Logger } from './logger.js';
+import type { CheckSide, ChecksOf, CustomCheckReader } from './ports/custom-checks.js';
 import { metricsFailureForPeople, NoDataError } from './ports/metrics-errors.js';
 import type { MetricsReader } from './ports/metrics-reader.js';
 import type { RedReport, VersionRed } from './ports/red-metrics.js';
@@ -16,6 +18,12 @@ const maxWindowSeconds = 3600;
 
 /** The metrics reader of a cluster (`undefined`: the default cluster): each release is read from its own. */
 export type MetricsByCluster = (cluster?: string) => MetricsReader;
+
+/** Custom checks: which apply to a service, and the reader of each cluster. */
+export interface CustomChecks {
+  readonly checksOf: ChecksOf;
+  readonly readerFor: (cluster?: string) => CustomCheckReader;
+}
 
 /** True when the judge has something to say about the release now. */
 export function needsJudgement(release: Release): boolean {
@@ -47,6 +55,8 @@ export type TickReading =
       readonly windowSeconds: number;
       readonly canary: VersionTraffic;
       readonly baseline: VersionTraffic;
+      /** The release's custom checks, read over the same window. */
+      readonly custom?: readonly CustomCheckReading[];
     }
   | { readonly kind: 'unreadable'; readonly reason: string };
 
@@ -65,7 +75,7 @@ export interface Readings {
  * @example const { readings } = await readReleases({ metricsFor, log }, releases, new Date(), Date.now() + 40_000);
  */
 export async function readReleases(
-  deps: { metricsFor: MetricsByCluster; log: Logger },
+  deps: { metricsFor: MetricsByCluster; log: Logger; customChecks?: CustomChecks },
   releases: readonly Release[],
   at: Date,
   deadline: number = Number.POSITIVE_INFINITY,
@@ -109,20 +119,70 @@ export async function readReleases(
         }
         queries += 2;
       }
-      for (const release of group) {
-        readings.set(release.id, {
-          kind: 'figures',
-          stateVersion: release.version,
-          step: release.analysis?.step ?? release.currentStep,
-          windowStartedAt: release.analysis?.startedAt ?? release.phaseSince,
-          windowSeconds: seconds,
-          canary: traffic(report?.versions ?? [], release, release.canary),
-          baseline: traffic(report?.versions ?? [], release, release.baseline),
-        });
-      }
+      await Promise.all(
+        group.map(async (release) => {
+          let custom: CustomCheckReading[] | undefined;
+          try {
+            const read = await withDeadline(
+              readCustomChecks(deps.customChecks, release, at, seconds),
+              deadline,
+            );
+            custom = read.readings;
+            queries += read.queries;
+          } catch (error) {
+            const reason = metricsFailureForPeople(error, 'the custom checks could not be read in time');
+            deps.log.warn('could not read custom checks', {
+              releaseId: release.id,
+              cluster: cluster ?? '(default)',
+              error: describeError(error),
+            });
+            readings.set(release.id, { kind: 'unreadable', reason });
+            return;
+          }
+          readings.set(release.id, {
+            kind: 'figures',
+            stateVersion: release.version,
+            step: release.analysis?.step ?? release.currentStep,
+            windowStartedAt: release.analysis?.startedAt ?? release.phaseSince,
+            windowSeconds: seconds,
+            canary: traffic(report?.versions ?? [], release, release.canary),
+            baseline: traffic(report?.versions ?? [], release, release.baseline),
+            ...(custom.length > 0 ? { custom } : {}),
+          });
+        }),
+      );
     }),
   );
   return { readings, queries };
+}
+
+/** The values a release's custom checks are rendered with for one side. */
+export function checkSideOf(release: Release, side: ReleaseVersion): CheckSide {
+  return {
+    namespace: release.target.namespace,
+    service: shortHost(side.destination.host),
+    version: side.version,
+  };
+}
+
+/** Every custom check of a release over its window, at once; a refused query fails them all (named). */
+async function readCustomChecks(
+  customChecks: CustomChecks | undefined,
+  release: Release,
+  at: Date,
+  seconds: number,
+): Promise<{ readings: CustomCheckReading[]; queries: number }> {
+  const checks = customChecks?.checksOf(release.target.namespace, release.target.service) ?? [];
+  if (!customChecks || checks.length === 0) return { readings: [], queries: 0 };
+  const reader = customChecks.readerFor(release.meta.cluster);
+  const sides = {
+    canary: checkSideOf(release, release.canary),
+    baseline: checkSideOf(release, release.baseline),
+  };
+  const readings = await Promise.all(
+    checks.map((check) => reader.customCheck(check, sides, { at, windowSeconds: seconds })),
+  );
+  return { readings, queries: checks.reduce((n, c) => n + (c.kind === 'ratio' ? 4 : 2), 0) };
 }
 
 /**
@@ -137,7 +197,13 @@ export function judgeReading(
   const { canary, baseline, windowSeconds: seconds } = reading;
   return {
     verdict: judgeCanary(
-      { canary, baseline, elapsedSeconds: seconds, canaryIdleSeconds: canary.requests > 0 ? 0 : seconds },
+      {
+        canary,
+        baseline,
+        elapsedSeconds: seconds,
+        canaryIdleSeconds: canary.requests > 0 ? 0 : seconds,
+        ...(reading.custom ? { custom: reading.custom } : {}),
+      },
       config,
     ),
     stateVersion: reading.stateVersion,

@@ -1,6 +1,7 @@
 import type { JudgeConfig } from '../domain/judge/index.js';
 import type { ApprovalPolicy, Release, ReleaseOptions, UserKind } from '../domain/release/index.js';
 import type { MetricsByCluster } from './canary-analysis.js';
+import type { CustomCheckGate } from './custom-check-gate.js';
 import type { Logger } from './logger.js';
 import type { ReleaseNotifier } from './ports/release-notifier.js';
 import type { BotStore } from './ports/release-store.js';
@@ -40,6 +41,8 @@ export interface ReleaseDependencies {
   releaseOptions?: (namespace: string) => Partial<ReleaseOptions>;
   /** Operational counters; none when left out. */
   telemetry?: Telemetry;
+  /** Custom checks validated against Prometheus before a release that uses them starts; none when left out. */
+  customCheckGate?: CustomCheckGate;
 }
 
 /** A release id: 1 to 40 letters and digits (it is part of route names), sortable by time. */

@@ -88,6 +88,16 @@ export async function startRelease(
       .filter((host) => !live.has(host) && host !== canary.destination.host)
       .map((host) => ({ host }));
     await router.validateDestinations(namespace, [canary.destination, ...named]);
+    // A custom check Prometheus refuses would leave the release judged without it: refuse instead.
+    const checkProblem = await deps.customCheckGate?.problemOf(
+      cluster,
+      { namespace, service: input.service },
+      { namespace, service: canary.destination.host.split('.')[0] ?? input.service, version: canary.version },
+    );
+    if (checkProblem)
+      return refused(
+        `${input.service}.${namespace} cannot start: its ${checkProblem}. Fix it in the bot's custom checks setting (CANARY_BOT_CHECKS).`,
+      );
     const id = deps.newId();
     const at = deps.clock().toISOString();
     const options = { ...deps.releaseOptions?.(namespace), ...input.options };

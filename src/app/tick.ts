@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { VersionTraffic } from '../domain/judge/index.js';
+import type { CustomCheckReading, VersionTraffic } from '../domain/judge/index.js';
 import { BOT_ACTOR, isFinal, type Observation, type Release } from '../domain/release/index.js';
 import {
+  type CustomChecks,
   judgeReading,
   type MetricsByCluster,
   needsJudgement,
@@ -28,6 +29,34 @@ const trafficOnTheWire = z.object({
   errors: z.number().nonnegative(),
   latency: z.array(bucketOnTheWire).optional(),
 });
+const better = z.enum(['lower', 'higher']);
+const countOnTheWire = z.object({ events: z.number().nonnegative(), total: z.number().nonnegative() });
+/** A custom check's reading: its definition (the judge checks it again) and counts or minute pairs. */
+const customOnTheWire = z.union([
+  z.object({
+    check: z.object({
+      kind: z.literal('ratio'),
+      name: z.string().min(1),
+      better,
+      floor: z.number(),
+      ratio: z.number(),
+    }),
+    canary: countOnTheWire,
+    baseline: countOnTheWire,
+  }),
+  z.object({
+    check: z.object({
+      kind: z.literal('bounded'),
+      name: z.string().min(1),
+      better,
+      min: z.number(),
+      max: z.number(),
+      absolute: z.number(),
+      relative: z.number(),
+    }),
+    minutes: z.array(z.object({ canary: z.number(), baseline: z.number() })),
+  }),
+]);
 const readingOnTheWire = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('figures'),
@@ -37,6 +66,7 @@ const readingOnTheWire = z.discriminatedUnion('kind', [
     windowSeconds: z.number().positive(),
     canary: trafficOnTheWire,
     baseline: trafficOnTheWire,
+    custom: z.array(customOnTheWire).optional(),
   }),
   z.object({ kind: z.literal('unreadable'), reason: z.string() }),
 ]);
@@ -88,7 +118,19 @@ function trafficToWire(traffic: VersionTraffic): TrafficOnTheWire {
 /** A reading in the form a job carries. */
 export function readingToWire(reading: TickReading): NonNullable<TickJob['reading']> {
   if (reading.kind === 'unreadable') return reading;
-  return { ...reading, canary: trafficToWire(reading.canary), baseline: trafficToWire(reading.baseline) };
+  const { custom, ...rest } = reading;
+  return {
+    ...rest,
+    canary: trafficToWire(reading.canary),
+    baseline: trafficToWire(reading.baseline),
+    ...(custom ? { custom: custom.map(customToWire) } : {}),
+  };
+}
+
+function customToWire(reading: CustomCheckReading): z.infer<typeof customOnTheWire> {
+  return 'minutes' in reading
+    ? { check: { ...reading.check }, minutes: reading.minutes.map((m) => ({ ...m })) }
+    : { check: { ...reading.check }, canary: { ...reading.canary }, baseline: { ...reading.baseline } };
 }
 
 /** A job's reading back in the judge's form. */
@@ -113,6 +155,8 @@ export function readingFromWire(reading: NonNullable<TickJob['reading']>): TickR
 export interface TickDependencies {
   store: Pick<ReleaseStore<Release>, 'listActive'>;
   metricsFor: MetricsByCluster;
+  /** Custom checks and where to read them; none when left out. */
+  customChecks?: CustomChecks;
   queue: JobQueue<TickJob>;
   clock: () => Date;
   log: Logger;

@@ -3,7 +3,9 @@
  * queries (requests by response code, latency bucket counts), quantiles computed from the buckets.
  */
 
-import { InvalidMetricsRequestError, NoDataError } from '../app/ports/metrics-errors.js';
+import type { CheckSide, ConfiguredCheck, CustomCheckReader } from '../app/ports/custom-checks.js';
+import { definitionOf } from '../app/ports/custom-checks.js';
+import { BadQueryError, InvalidMetricsRequestError, NoDataError } from '../app/ports/metrics-errors.js';
 import type { MetricsReader } from '../app/ports/metrics-reader.js';
 import type {
   FlaggerCheckName,
@@ -18,6 +20,8 @@ import type {
   RedWindow,
 } from '../app/ports/red-metrics.js';
 import { DEFAULT_ERROR_CODES } from '../app/ports/red-metrics.js';
+import type { CustomCheckReading, MinutePair } from '../domain/judge/index.js';
+import { renderCustomCheckQuery } from './custom-check-queries.js';
 import { ISTIO_QUERIES } from './istio-queries.js';
 import type { InstantSample, RangeSeries } from './prometheus-api.js';
 import { PrometheusClient, type PrometheusClientDependencies, type QueryRange } from './prometheus-client.js';
@@ -40,7 +44,7 @@ const MAX_POINTS = 11_000;
  * const metrics = PrometheusMetricsReader.fromConfig({ url: 'http://prometheus.istio-system:9090' });
  * const report = await metrics.red({ namespaces: ['bookinfo'], services: ['reviews'] }, { at: Date.now(), windowSeconds: 300 });
  */
-export class PrometheusMetricsReader implements MetricsReader {
+export class PrometheusMetricsReader implements MetricsReader, CustomCheckReader {
   constructor(private readonly prometheus: PromqlRunner) {}
 
   /** Builds the reader and its HTTP client from settings. */
@@ -134,6 +138,78 @@ export class PrometheusMetricsReader implements MetricsReader {
     return { 'request-success-rate': successRate, 'request-duration': duration };
   }
 
+  async customCheck(
+    check: ConfiguredCheck,
+    sides: { readonly canary: CheckSide; readonly baseline: CheckSide },
+    window: RedWindow,
+  ): Promise<CustomCheckReading> {
+    if (!(window.windowSeconds > 0)) {
+      throw new InvalidMetricsRequestError(`the window must be positive, got ${window.windowSeconds} s`);
+    }
+    const at = new Date(Number(window.at));
+    if (check.kind === 'ratio') {
+      const count = async (side: CheckSide) => {
+        const [events, total] = await Promise.all(
+          (['events', 'total'] as const).map(async (field) => {
+            const query = renderCustomCheckQuery(check, field, side, window.windowSeconds);
+            const samples = await this.#named(check, field, this.prometheus.instantQuery(query, at));
+            const values = samples.map((s) => s.value).filter((v) => Number.isFinite(v));
+            return values.length === 0 ? undefined : values.reduce((sum, v) => sum + v, 0);
+          }),
+        );
+        // No total is no opportunity yet; no events beside a total is a counter not created yet.
+        return total === undefined ? { events: 0, total: 0 } : { events: events ?? 0, total };
+      };
+      const [canary, baseline] = await Promise.all([count(sides.canary), count(sides.baseline)]);
+      return { check: definitionOf(check), canary, baseline };
+    }
+    // One value a minute, each over the minute before it, since the window began.
+    const minutes = Math.max(1, Math.floor(window.windowSeconds / 60));
+    const range = { start: new Date(at.getTime() - (minutes - 1) * 60_000), end: at, stepSeconds: 60 };
+    const series = async (side: CheckSide) => {
+      const query = renderCustomCheckQuery(check, 'query', side, 60);
+      const found = await this.#named(check, 'query', this.prometheus.rangeQuery(query, range));
+      const byMinute = new Map<number, number[]>();
+      for (const s of found)
+        for (const point of s.points)
+          if (Number.isFinite(point.value))
+            byMinute.set(point.atMs, [...(byMinute.get(point.atMs) ?? []), point.value]);
+      return new Map([...byMinute].map(([atMs, values]) => [atMs, mean(values)]));
+    };
+    const [canary, baseline] = await Promise.all([series(sides.canary), series(sides.baseline)]);
+    const pairs: MinutePair[] = [...canary.keys()]
+      .sort((a, b) => a - b)
+      .flatMap((atMs) => {
+        const base = baseline.get(atMs);
+        return base === undefined ? [] : [{ canary: canary.get(atMs) as number, baseline: base }];
+      });
+    return { check: definitionOf(check), minutes: pairs };
+  }
+
+  async probeCustomCheck(check: ConfiguredCheck, side: CheckSide, at: Date | number): Promise<void> {
+    const fields = check.kind === 'ratio' ? (['events', 'total'] as const) : (['query'] as const);
+    for (const field of fields) {
+      const query = renderCustomCheckQuery(check, field, side, 60);
+      await this.#named(check, field, this.prometheus.instantQuery(query, new Date(Number(at))));
+    }
+  }
+
+  /** A refused query, said with the check and the field it came from. */
+  async #named<T>(check: ConfiguredCheck, field: string, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      if (!(error instanceof BadQueryError)) throw error;
+      throw new BadQueryError(
+        `custom check "${check.name}": Prometheus refused its ${field === 'query' ? '' : `${field} `}query: ${error.prometheusError}`,
+        error.status,
+        error.errorType,
+        error.prometheusError,
+        error.query,
+      );
+    }
+  }
+
   async #flaggerCheck(
     name: FlaggerCheckName,
     variables: QueryVariables,
@@ -163,6 +239,10 @@ function selectionVariables(selection: RedSelection): QueryVariables {
     );
   }
   return { namespaces: selection.namespaces, services: selection.services ?? ANY_VALUE };
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
 function describeSelection(selection: RedSelection): string {

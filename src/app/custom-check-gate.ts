@@ -1,0 +1,105 @@
+/**
+ * Custom checks are validated against Prometheus before a release relies on them: each query, rendered for
+ * a real service, is sent once as an instant query. A query Prometheus refuses keeps every release of the
+ * services it applies to from starting, with Prometheus' own error; a check is never silently left out.
+ */
+import type { CustomChecks } from './canary-analysis.js';
+import { describeError, type Logger } from './logger.js';
+import type { CheckSide, ConfiguredCheck } from './ports/custom-checks.js';
+import { BadQueryError, MetricsError, metricsFailureForPeople } from './ports/metrics-errors.js';
+
+/** Accepted (undefined), or refused with a sentence naming the check and Prometheus' error. */
+type Answer = string | undefined;
+
+/**
+ * Validates custom checks once per cluster and query text, remembering definite answers (accepted or
+ * refused); an unavailable Prometheus is asked again next time.
+ *
+ * @example const problem = await gate.problemOf('prod', { namespace: 'shop', service: 'checkout' }, canarySide);
+ */
+export class CustomCheckGate {
+  readonly #answers = new Map<string, Promise<Answer>>();
+
+  constructor(private readonly deps: { customChecks: CustomChecks; log: Logger; clock: () => Date }) {}
+
+  /**
+   * Why a release of this service cannot start with its custom checks: the first check whose query
+   * Prometheus refuses. Undefined when every check is accepted, or when Prometheus cannot be asked now
+   * (the tick then reports it as unreadable, and the release waits for a person).
+   */
+  async problemOf(
+    cluster: string | undefined,
+    target: { namespace: string; service: string },
+    side: CheckSide,
+  ): Promise<Answer> {
+    const checks = this.deps.customChecks.checksOf(target.namespace, target.service);
+    const answers = await Promise.all(checks.map((check) => this.#validate(cluster, check, side)));
+    return answers.find((answer) => answer !== undefined);
+  }
+
+  /**
+   * Validates checks as configured (at cold start), and logs every refused one as an error.
+   *
+   * @example await gate.validateConfigured([{ cluster: 'prod', where: 'namespaces.shop', check, side }]);
+   */
+  async validateConfigured(
+    entries: readonly { cluster: string; where: string; check: ConfiguredCheck; side: CheckSide }[],
+  ): Promise<{ refused: number }> {
+    const answers = await Promise.all(
+      entries.map(async (entry) => ({
+        entry,
+        answer: await this.#validate(entry.cluster, entry.check, entry.side),
+      })),
+    );
+    const refused = answers.filter((a) => a.answer !== undefined);
+    for (const { entry, answer } of refused)
+      this.deps.log.error('custom check refused by Prometheus: releases that use it will not start', {
+        cluster: entry.cluster,
+        setting: `CANARY_BOT_CHECKS ${entry.where}`,
+        check: entry.check.name,
+        problem: answer,
+      });
+    return { refused: refused.length };
+  }
+
+  #validate(cluster: string | undefined, check: ConfiguredCheck, side: CheckSide): Promise<Answer> {
+    const key = JSON.stringify([cluster ?? '', check]);
+    const known = this.#answers.get(key);
+    if (known) return known;
+    const answer = this.#ask(cluster, check, side);
+    this.#answers.set(key, answer);
+    // Only definite answers are kept: an unavailable Prometheus is asked again.
+    void answer.then(
+      (problem) => {
+        if (problem === UNKNOWN) this.#answers.delete(key);
+      },
+      () => this.#answers.delete(key),
+    );
+    return answer.then((problem) => (problem === UNKNOWN ? undefined : problem));
+  }
+
+  async #ask(cluster: string | undefined, check: ConfiguredCheck, side: CheckSide): Promise<Answer> {
+    try {
+      await this.deps.customChecks.readerFor(cluster).probeCustomCheck(check, side, this.deps.clock());
+      return undefined;
+    } catch (error) {
+      if (error instanceof BadQueryError)
+        return `custom check "${check.name}" cannot be used: ${refusal(error)}`;
+      if (error instanceof MetricsError && error.code === 'template')
+        return `custom check "${check.name}" cannot be used: ${metricsFailureForPeople(error)}`;
+      this.deps.log.warn('could not validate a custom check', {
+        cluster: cluster ?? '(default)',
+        check: check.name,
+        error: describeError(error),
+      });
+      return UNKNOWN;
+    }
+  }
+}
+
+/** Not answered (Prometheus unavailable): not kept, and not held against a release. */
+const UNKNOWN = '\u0000unknown';
+
+function refusal(error: BadQueryError): string {
+  return error.message.replace(/^custom check "[^"]*": /, '');
+}
