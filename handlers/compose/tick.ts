@@ -19,10 +19,11 @@ export async function buildTick(
   queue: JobQueue<TickJob>,
   overrides: Overrides & { store?: BotStore<Release>; metricsFor?: TickDependencies['metricsFor'] } = {},
 ): Promise<(at?: Date) => ReturnType<typeof tick>> {
+  const readers = metricsByCluster(config);
   const deps: TickDependencies = {
     store: overrides.store ?? (await storeOf(config, overrides)),
-    metricsFor: overrides.metricsFor ?? metricsByCluster(config),
-    customChecks: customChecksFrom(config),
+    metricsFor: overrides.metricsFor ?? readers,
+    customChecks: customChecksFrom(config, readers),
     queue,
     clock: overrides.clock ?? (() => new Date()),
     log,

@@ -4,6 +4,7 @@
  * named), the reading carried by a tick job, the gate that refuses a release whose check Prometheus
  * refuses, and the card that shows a custom check's reason like a built-in one.
  */
+import { readFile } from 'node:fs/promises';
 import type { CustomChecks } from '../../src/app/canary-analysis.js';
 import { judgeReading } from '../../src/app/canary-analysis.js';
 import { CustomCheckGate } from '../../src/app/custom-check-gate.js';
@@ -78,6 +79,26 @@ describe('CANARY_BOT_CHECKS', () => {
     expect(checksOf('shop', 'cart')[0]).toMatchObject({ ratio: 1.5 });
     expect(checksOf('other', 'cart')).toEqual([]);
     expect(checksOf('constructor', 'toString')).toEqual([]);
+  });
+
+  it("accepts the README's example as written", async () => {
+    // Prepare
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Custom checks'));
+    const example = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
+    // Act
+    const config = await configWith(JSON.parse(example ?? 'null'));
+    // Assess
+    const checksOf = customChecksOf(config.customChecks);
+    expect(checksOf('shop', 'catalog').map((c) => [c.name, c.kind])).toEqual([
+      ['checkout failures', 'ratio'],
+      ['cache hit ratio', 'bounded'],
+    ]);
+    expect(
+      renderCustomCheckQuery(checksOf('shop', 'catalog')[0] as ConfiguredCheck, 'events', sides.canary, 300),
+    ).toBe(
+      'sum(increase(shop_checkouts_total{namespace="shop", app="checkout", version="v2", outcome="failed"}[300s]))',
+    );
   });
 
   it('is empty when left out', async () => {
