@@ -6,7 +6,9 @@
  * - a canary whose RED is healthy (no 5xx, the same latency as the baseline) but whose checkouts fail 20%
  *   of the time is rolled back on the custom check, with its reason on the card and in the thread;
  * - a check whose PromQL Prometheus cannot parse is logged as an error at cold start, and a release of the
- *   service it applies to is refused with Prometheus' own error, naming the check.
+ *   service it applies to is refused with Prometheus' own error, naming the check;
+ * - a bounded check (a cache hit ratio gauge per pod) is read minute by minute with range queries, the pods
+ *   averaged, and fails a canary whose hit ratio collapsed once 20 minutes of pairs are in.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,9 +26,13 @@ import { type MetricSeries, PrometheusRemoteWriter } from '../../local/traffic/r
 import { loadSampleProfiles } from '../../local/traffic/samples.js';
 import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
 import type { Logger } from '../../src/app/logger.js';
+import type { ConfiguredCheck } from '../../src/app/ports/custom-checks.js';
 import { actOnRelease } from '../../src/app/release-actions.js';
 import { startRelease } from '../../src/app/start-release.js';
+import { DEFAULT_JUDGE_CONFIG, judgeCustomCheck } from '../../src/domain/judge/index.js';
 import type { Release } from '../../src/domain/release/index.js';
+import { customChecksOf } from '../../src/metrics/custom-check-queries.js';
+import { PrometheusMetricsReader } from '../../src/metrics/index.js';
 
 const alice = { userId: 'U0ALICE001', groupIds: [] };
 const bob = { userId: 'U0BOB00001', groupIds: [] };
@@ -41,6 +47,7 @@ let checkouts: PrometheusRemoteWriter;
 const shop = uniqueNamespace('cc-shop');
 const broken = uniqueNamespace('cc-broken');
 const home = uniqueNamespace('cc-bot');
+const catalog = uniqueNamespace('cc-catalog');
 let clock = Math.floor(Date.now() / 60_000) * 60_000 - 40 * 60_000;
 let simulated = clock;
 const logged: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
@@ -124,6 +131,17 @@ const CHECKS = {
     ],
   },
   services: {
+    [`${catalog}/catalog`]: [
+      {
+        name: 'cache hit ratio',
+        kind: 'bounded',
+        better: 'higher',
+        query: 'avg(cache_hit_ratio{namespace="{{ namespace }}", version="{{ version }}"})',
+        min: 0,
+        max: 1,
+        absolute: 0.1,
+      },
+    ],
     [`${broken}/reviews`]: [
       {
         name: 'basket size',
@@ -284,6 +302,51 @@ describe('custom checks from CANARY_BOT_CHECKS', () => {
     // Nothing was recorded for it.
     expect(await bot.worker.deps.store.listActive()).not.toContainEqual(
       expect.objectContaining({ namespace: broken }),
+    );
+  }, 60_000);
+
+  it('reads a bounded check minute by minute from Prometheus, and fails a cache whose hit ratio collapsed', async () => {
+    // Prepare: the catalog's cache hit ratio, one gauge per pod and version, every 15 s for 20 minutes.
+    const end = clock;
+    const start = end - 20 * 60_000;
+    const gauge = (version: string, pod: string, value: (minute: number) => number): MetricSeries => ({
+      metric: 'cache_hit_ratio',
+      labels: { namespace: catalog, app: 'catalog', version, pod },
+      samples: Array.from({ length: 81 }, (_, i) => ({
+        timestampMs: start + i * 15_000,
+        value: value(Math.floor(i / 4)),
+      })),
+    });
+    await checkouts.write([
+      gauge('v1', 'a', (m) => 0.84 + (m % 3) * 0.01),
+      gauge('v1', 'b', () => 0.86),
+      gauge('v2', 'a', () => 0.08),
+      gauge('v2', 'b', (m) => (m % 2 === 0 ? 0.12 : 0.1)),
+    ]);
+    const check = customChecksOf(bot.config.customChecks)(catalog, 'catalog')[0] as ConfiguredCheck;
+    const reader = PrometheusMetricsReader.fromConfig({ url: bed.prometheus.url });
+    const sides = {
+      canary: { namespace: catalog, service: 'catalog', version: 'v2' },
+      baseline: { namespace: catalog, service: 'catalog', version: 'v1' },
+    };
+    // Act
+    const early = await reader.customCheck(check, sides, { at: start + 5 * 60_000, windowSeconds: 300 });
+    const late = await reader.customCheck(check, sides, { at: end, windowSeconds: 1200 });
+    // Assess: one pair a minute, each the mean of the pods' values.
+    expect('minutes' in early && early.minutes).toHaveLength(5);
+    expect('minutes' in late && late.minutes).toHaveLength(20);
+    for (const minute of 'minutes' in late ? late.minutes : []) {
+      expect(minute.canary).toBeGreaterThanOrEqual(0.09);
+      expect(minute.canary).toBeLessThanOrEqual(0.11);
+      expect(minute.baseline).toBeGreaterThanOrEqual(0.84);
+      expect(minute.baseline).toBeLessThanOrEqual(0.87);
+    }
+    // The bounded test needs time: not yet after 5 minutes, surely after 20 (16 in the judge's tests).
+    expect(judgeCustomCheck(early, DEFAULT_JUDGE_CONFIG).status).not.toBe('fail');
+    const verdict = judgeCustomCheck(late, DEFAULT_JUDGE_CONFIG);
+    expect(verdict.status).toBe('fail');
+    expect(verdict.message).toMatch(
+      /^cache hit ratio: canary mean 0\.(09|1)\d* vs baseline 0\.8\d* over 20 minutes: 99(\.\d+)?% sure it is worse than the tolerance \(baseline − 0\.1\)$/,
     );
   }, 60_000);
 });
