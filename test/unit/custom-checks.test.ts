@@ -6,10 +6,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { CustomChecks } from '../../src/app/canary-analysis.js';
-import { judgeReading } from '../../src/app/canary-analysis.js';
+import { judgeReading, type MetricsByCluster, readReleases } from '../../src/app/canary-analysis.js';
 import { CustomCheckGate } from '../../src/app/custom-check-gate.js';
 import { silentLogger } from '../../src/app/logger.js';
-import type { ConfiguredCheck, CustomCheckReader } from '../../src/app/ports/custom-checks.js';
+import {
+  type ConfiguredCheck,
+  type CustomCheckReader,
+  definitionOf,
+} from '../../src/app/ports/custom-checks.js';
 import { BadQueryError, PrometheusUnavailableError } from '../../src/app/ports/metrics-errors.js';
 import { parseTickJob, readingFromWire, readingToWire } from '../../src/app/tick.js';
 import { releaseCard } from '../../src/chat/views/index.js';
@@ -17,7 +21,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { customChecksOf, renderCustomCheckQuery } from '../../src/metrics/custom-check-queries.js';
 import type { InstantSample, RangeSeries } from '../../src/metrics/prometheus-api.js';
 import { PrometheusMetricsReader, type PromqlRunner } from '../../src/metrics/prometheus-metrics-reader.js';
-import { appliedNow, drive, passStep, started, tick } from './release-fixtures.js';
+import { appliedNow, approveNow, drive, passStep, started, tick } from './release-fixtures.js';
 
 const minimal = {
   CANARY_BOT_SLACK_SIGNING_SECRET: 'a-signing-secret-of-some-length',
@@ -463,5 +467,106 @@ describe('CustomCheckGate', () => {
       { cluster: 'default', where: 'namespaces.shop', check: bounded, side: sides.canary },
     ]);
     expect(refused).toBe(0);
+  });
+});
+
+describe('readReleases with custom checks', () => {
+  const red: MetricsByCluster = () => ({
+    red: async (_selection, window) => ({
+      at: new Date(Number(window.at)),
+      windowSeconds: window.windowSeconds,
+      versions: [],
+      servicesWithoutData: [],
+      queries: 2,
+    }),
+    redRange: async () => {
+      throw new Error('not here');
+    },
+    flaggerChecks: async () => {
+      throw new Error('not here');
+    },
+  });
+  const analysing = () =>
+    drive(
+      started(),
+      (r) => approveNow(r, 10),
+      (r) => appliedNow(r, 15),
+    ).release;
+
+  it("reads each release's checks for its canary and baseline over its window", async () => {
+    // Prepare
+    const { ratio } = await configured();
+    const asked: unknown[] = [];
+    const reader: CustomCheckReader = {
+      customCheck: async (check, sides, window) => {
+        asked.push({ sides, windowSeconds: window.windowSeconds });
+        return {
+          check: definitionOf(check as Extract<ConfiguredCheck, { kind: 'ratio' }>),
+          canary: { events: 1, total: 10 },
+          baseline: { events: 0, total: 90 },
+        };
+      },
+      probeCustomCheck: async () => undefined,
+    };
+    const release = analysing();
+    // Act
+    const { readings, queries } = await readReleases(
+      {
+        metricsFor: red,
+        log: silentLogger,
+        customChecks: {
+          checksOf: (ns, service) => (ns === 'bookinfo' && service === 'reviews' ? [ratio] : []),
+          readerFor: () => reader,
+        },
+      },
+      [release],
+      new Date(Date.parse(release.analysis?.startedAt ?? '') + 150_000),
+    );
+    // Assess
+    expect(readings.get(release.id)).toMatchObject({
+      kind: 'figures',
+      custom: [{ check: { name: 'checkout failures' }, canary: { events: 1, total: 10 } }],
+    });
+    expect(asked).toEqual([
+      {
+        sides: {
+          canary: { namespace: 'bookinfo', service: 'reviews', version: 'v2' },
+          baseline: { namespace: 'bookinfo', service: 'reviews', version: 'v1' },
+        },
+        windowSeconds: 180,
+      },
+    ]);
+    expect(queries).toBe(6);
+  });
+
+  it('leaves a release unjudged, naming the check, when Prometheus refuses its query', async () => {
+    const { ratio } = await configured();
+    const reader: CustomCheckReader = {
+      customCheck: async () => {
+        throw new BadQueryError(
+          'custom check "checkout failures": Prometheus refused its total query: 1:9: parse error: unexpected end of input',
+          400,
+          'bad_data',
+          '1:9: parse error: unexpected end of input',
+          'q',
+        );
+      },
+      probeCustomCheck: async () => undefined,
+    };
+    const release = analysing();
+    const { readings } = await readReleases(
+      {
+        metricsFor: red,
+        log: silentLogger,
+        customChecks: { checksOf: () => [ratio], readerFor: () => reader },
+      },
+      [release],
+      new Date(Date.parse(release.analysis?.startedAt ?? '') + 60_000),
+    );
+    expect(readings.get(release.id)).toEqual({
+      kind: 'unreadable',
+      reason:
+        'custom check "checkout failures": Prometheus refused its total query: 1:9: parse error: unexpected end of input',
+    });
   });
 });
