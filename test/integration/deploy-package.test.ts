@@ -59,6 +59,23 @@ const POLICY = JSON.stringify({
   workspaces: ['T0123PROD'],
   default: { starters: ['S0DEVELOPERS'], approvers: ['S0PLATFORM'], fourEyes: true },
 });
+// Custom checks: PromQL with quotes, braces and brackets must reach every function as written.
+const CHECKS = JSON.stringify({
+  namespaces: {
+    shop: [
+      {
+        name: 'checkout failures',
+        kind: 'ratio',
+        better: 'lower',
+        events:
+          'sum(increase(shop_checkouts_total{namespace="{{ namespace }}", version="{{ version }}", outcome="failed"}[{{ window }}]))',
+        total:
+          'sum(increase(shop_checkouts_total{namespace="{{ namespace }}", version="{{ version }}"}[{{ window }}]))',
+        floor: 0.01,
+      },
+    ],
+  },
+});
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 const logicalId = (fn: LambdaFunctionName) => `${fn[0]!.toUpperCase()}${fn.slice(1)}`;
@@ -93,6 +110,7 @@ beforeAll(async () => {
       `--param=ampWorkspaceArns=${AMP_WORKSPACE}`,
       `--param=ssmKmsKeyArn=${KMS_KEY}`,
       `--param=policy=${POLICY}`,
+      `--param=checks=${CHECKS}`,
       // A Flagger rotation in progress: the previous master's parameter is granted too.
       '--param=flaggerSecretPreviousParameter=/canary-bot/prod/flagger-secret-previous',
     ],
@@ -583,6 +601,7 @@ describe('osls package (offline)', () => {
       'CANARY_BOT_DEFAULT_NAMESPACE',
       'CANARY_BOT_SUMMARY_TIME_ZONE',
       'CANARY_BOT_PROMETHEUS_URL',
+      'CANARY_BOT_CHECKS',
     ];
     const own: Record<LambdaFunctionName, string[]> = {
       slack: ['CANARY_BOT_SLACK_SIGNING_SECRET'],
@@ -757,6 +776,13 @@ describe('osls package (offline)', () => {
         store: { kind: 'dynamodb', tableName: 'canary-bot-prod', region: 'eu-west-1' },
         queue: 'https://sqs.eu-west-1.amazonaws.com/111122223333/canary-bot-prod-work.fifo',
         policy: JSON.parse(POLICY),
+      });
+      expect({
+        fn,
+        checks: config.customChecks.namespaces?.shop?.map((c) => (c.kind === 'ratio' ? c.events : '')),
+      }).toEqual({
+        fn,
+        checks: [JSON.parse(CHECKS).namespaces.shop[0].events],
       });
       expect({ fn, prometheus: config.clusters.prod?.prometheus.url }).toEqual({
         fn,
