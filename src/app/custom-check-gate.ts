@@ -100,6 +100,7 @@ export class CustomCheckGate {
 /** Not answered (Prometheus unavailable): not kept, and not held against a release. */
 const UNKNOWN = '\u0000unknown';
 
+/** Prometheus' refusal in words for a channel: no endpoint or address, even one quoted back from the query. */
 function refusal(error: BadQueryError): string {
-  return error.message.replace(/^custom check "[^"]*": /, '');
+  return metricsFailureForPeople(error).replace(/^custom check "[^"]*": /, '');
 }
