@@ -4,7 +4,7 @@
  * Gateway front door, with workers fed by a real SQS FIFO queue (ElasticMQ) through a local event source
  * mapping. `npm start` and the tests run the bot this way.
  */
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildFlaggerWebhook } from '../handlers/compose/flagger.js';
 import { buildIngress } from '../handlers/compose/ingress.js';
 import { sqsQueueOf } from '../handlers/compose/queue.js';
@@ -64,6 +64,36 @@ export interface LocalBot {
 }
 
 /**
+ * The environment of the bot's handlers on the bed, as the README documents it: variables the caller leaves
+ * out are filled from the bed (Slack emulator, a fresh store table, the queue); a caller's own always win.
+ *
+ * @example const env = localBotEnv(bed, queue, { CANARY_BOT_DEFAULT_NAMESPACE: 'shop' });
+ */
+export function localBotEnv(
+  bed: BedState,
+  queue: Pick<FifoQueuePair, 'queueUrl'>,
+  given: Record<string, string | undefined>,
+): Record<string, string> {
+  // DynamoDB Local and ElasticMQ accept any credentials; the SDK only needs some.
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  return Object.fromEntries(
+    Object.entries({
+      CANARY_BOT_SLACK_SIGNING_SECRET: bed.slack.signingSecret,
+      CANARY_BOT_SLACK_BOT_TOKEN: bed.slack.botToken,
+      CANARY_BOT_SLACK_API_URL: `${bed.slack.url}/api/`,
+      CANARY_BOT_STORE: 'dynamodb',
+      CANARY_BOT_TABLE: `canary-bot-local-${Date.now().toString(36)}`,
+      CANARY_BOT_DYNAMODB_ENDPOINT: bed.dynamodb.endpoint,
+      CANARY_BOT_QUEUE_URL: queue.queueUrl,
+      CANARY_BOT_SQS_ENDPOINT: bed.sqs.endpoint,
+      AWS_REGION: bed.sqs.region,
+      ...given,
+    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/**
  * Starts the bot on the bed from an environment. Variables the caller leaves out are filled from the bed
  * (Slack emulator, store table, queue); a caller's own variables always win.
  *
@@ -80,23 +110,7 @@ export async function startLocalBot(
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 60,
     maxReceiveCount: 2,
   });
-  // DynamoDB Local and ElasticMQ accept any credentials; the SDK only needs some.
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  const env: Record<string, string> = Object.fromEntries(
-    Object.entries({
-      CANARY_BOT_SLACK_SIGNING_SECRET: bed.slack.signingSecret,
-      CANARY_BOT_SLACK_BOT_TOKEN: bed.slack.botToken,
-      CANARY_BOT_SLACK_API_URL: `${bed.slack.url}/api/`,
-      CANARY_BOT_STORE: 'dynamodb',
-      CANARY_BOT_TABLE: `canary-bot-local-${Date.now().toString(36)}`,
-      CANARY_BOT_DYNAMODB_ENDPOINT: bed.dynamodb.endpoint,
-      CANARY_BOT_QUEUE_URL: queue.queueUrl,
-      CANARY_BOT_SQS_ENDPOINT: bed.sqs.endpoint,
-      AWS_REGION: bed.sqs.region,
-      ...given,
-    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
+  const env = localBotEnv(bed, queue, given);
   const config = await loadConfig(env, async (reference) => {
     throw new Error(`no SSM here: ${reference}`);
   });
@@ -131,29 +145,7 @@ export async function startLocalBot(
   const routes: Record<string, HttpApiHandler> = { 'POST /slack/events': ingress as never };
   if (flagger) routes['ANY /flagger/{proxy+}'] = ((event: WebhookHttpRequest) => flagger(event)) as never;
   const door = await startFrontDoor(routes, options.port ? { port: options.port } : {});
-  const settled = async (timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    let quietSince: number | undefined;
-    for (;;) {
-      const { Attributes } = await client.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queue.queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      const waiting =
-        Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-        Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-      if (waiting === 0) {
-        quietSince ??= Date.now();
-        // Twice empty, a poll apart: a job may be on its way from a worker that just finished another.
-        if (Date.now() - quietSince > 150) return;
-      } else quietSince = undefined;
-      if (Date.now() > deadline)
-        throw new Error(`the queue still holds ${waiting} jobs after ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
+  const settled = (timeoutMs = 60_000) => queueSettled(client, queue.queueUrl, timeoutMs);
   return {
     config,
     env,
@@ -173,4 +165,32 @@ export async function startLocalBot(
       client.destroy();
     },
   };
+}
+
+/**
+ * Resolves once the queue holds no message, visible or in flight, twice a poll apart (bounded): every job
+ * sent so far has been handled, and none is on its way from a worker that just finished another.
+ *
+ * @example await queueSettled(bedSqsClient(bed.sqs), queue.queueUrl, 60_000);
+ */
+export async function queueSettled(client: SQSClient, queueUrl: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quietSince: number | undefined;
+  for (;;) {
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const waiting =
+      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    if (waiting === 0) {
+      quietSince ??= Date.now();
+      if (Date.now() - quietSince > 150) return;
+    } else quietSince = undefined;
+    if (Date.now() > deadline) throw new Error(`the queue still holds ${waiting} jobs after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

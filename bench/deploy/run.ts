@@ -97,9 +97,15 @@ function functionEnvironment(name: LambdaFunctionName): Record<string, string> {
     CANARY_BOT_SLACK_API_URL: 'http://127.0.0.1:9/api/',
     CANARY_BOT_SLACK_SIGNING_SECRET: signingSecret,
     CANARY_BOT_SLACK_BOT_TOKEN: 'xoxb-bench',
-    CANARY_BOT_WORKER_FUNCTION: 'canary-bot-bench-worker',
+    // Nothing listens there: `/canary help` is answered without queueing a job.
+    CANARY_BOT_QUEUE_URL: 'http://127.0.0.1:9/000000000000/canary-bot-bench-work.fifo',
     CANARY_BOT_FLAGGER_SECRET: flaggerSecret,
     CANARY_BOT_SLACK_CHANNEL: 'C0BENCH01',
+    // In AWS the functions refuse to start without a policy that pins the workspaces they serve.
+    CANARY_BOT_POLICY: JSON.stringify({
+      workspaces: ['T0BENCH01'],
+      default: { starters: ['*'], approvers: ['*'], fourEyes: true },
+    }),
   };
 }
 

@@ -27,17 +27,19 @@ export interface Overrides {
 }
 
 /**
- * The Slack Web API client. Retry-After is honoured; the retries end before the function's own timeout.
+ * The Slack Web API client. Retry-After is honoured (unless `rejectRateLimitedCalls`: a 429 is then an error at
+ * once); the retries end before the function's own timeout.
  *
  * @example const slack = slackWebClient(config, { maxRetryMs: 20_000 });
  */
 export function slackWebClient(
   config: BotConfig,
-  budget: { maxRetryMs: number; timeoutMs?: number; user: string },
+  budget: { maxRetryMs: number; timeoutMs?: number; user: string; rejectRateLimitedCalls?: boolean },
 ): WebClient {
   return new WebClient(requireSetting(config, 'botToken', budget.user), {
     slackApiUrl: config.slack.apiUrl,
     retryConfig: { retries: 3, maxRetryTime: budget.maxRetryMs },
+    ...(budget.rejectRateLimitedCalls ? { rejectRateLimitedCalls: true } : {}),
     ...(budget.timeoutMs ? { timeout: budget.timeoutMs } : {}),
   });
 }

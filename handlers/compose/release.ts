@@ -51,15 +51,23 @@ export async function releaseRuntime(
   log: Logger,
   overrides: ReleaseOverrides = {},
 ): Promise<ReleaseRuntime> {
-  // The card waits on Slack only after the mesh; Retry-After is honoured within the worker's budget.
+  // Answers to people (ephemeral messages, lookups) wait out Slack's Retry-After within the worker's budget.
   const slack = slackWebClient(config, { maxRetryMs: 20_000, user: 'the worker' });
+  // Cards and threads never do: a 429 or an outage leaves them to the release's next job (chat-outbox), so a
+  // worker is never held by Slack while other releases' rollbacks wait for it.
+  const releaseChat = slackWebClient(config, {
+    maxRetryMs: 3000,
+    timeoutMs: 5000,
+    user: 'the worker',
+    rejectRateLimitedCalls: true,
+  });
   const clock = overrides.clock ?? (() => new Date());
   const readers = metricsByCluster(config);
   const metricsFor = overrides.metricsFor ?? readers;
   const customCheckGate = await customCheckGateOf(config, customChecksFrom(config, readers), log, clock);
   const notifier =
     overrides.notifier ??
-    new SlackReleaseNotifier(slack, {
+    new SlackReleaseNotifier(releaseChat, {
       ...(config.slack.channel ? { defaultChannel: config.slack.channel } : {}),
       // The card's RED table: baseline vs canary over the release's analysis window, from its own cluster.
       red: (release) => redFiguresOf({ metricsFor, clock }, release),

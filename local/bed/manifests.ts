@@ -51,3 +51,61 @@ export async function deploySample(kc: k8s.KubeConfig, app: SampleAppName, names
 export function uniqueNamespace(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
 }
+
+/**
+ * Many services at little cost: two Deployments (`load-v1`, `load-v2`, labelled `app=load`) serve every one
+ * of `names`, each a Service, a DestinationRule with subsets v1 and v2 and a VirtualService sending
+ * everything to v1. Objects are applied `width` at a time.
+ *
+ * @example await deployServiceFleet(admin, 'soak-x', ['svc-0', 'svc-1']);
+ */
+export async function deployServiceFleet(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  names: readonly string[],
+  width = 50,
+): Promise<void> {
+  const deployment = (version: string) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `load-${version}`, namespace },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'load', version } },
+      template: {
+        metadata: { labels: { app: 'load', version } },
+        spec: { containers: [{ name: 'app', image: 'example.com/load:1' }] },
+      },
+    },
+  });
+  await applyObjects(kc, [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+    deployment('v1'),
+    deployment('v2'),
+  ] as k8s.KubernetesObject[]);
+  const perService = names.flatMap((name) => [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace },
+      spec: { selector: { app: 'load' }, ports: [{ port: 80 }] },
+    },
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name, namespace },
+      spec: { host: name, subsets: ['v1', 'v2'].map((v) => ({ name: v, labels: { version: v } })) },
+    },
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name, namespace },
+      spec: { hosts: [name], http: [{ route: [{ destination: { host: name, subset: 'v1' } }] }] },
+    },
+  ]);
+  for (let i = 0; i < perService.length; i += width)
+    await Promise.all(
+      perService.slice(i, i + width).map((o) => applyObjects(kc, [o as k8s.KubernetesObject])),
+    );
+  await waitForDeployments(kc, namespace);
+}

@@ -14,6 +14,7 @@ import {
 import type { ReleaseDependencies } from './dependencies.js';
 import { describeError } from './logger.js';
 import { MeshError } from './ports/mesh-errors.js';
+import { ChatUnavailableError } from './ports/release-notifier.js';
 import type { NewAuditEntry, StoredRelease } from './ports/release-store.js';
 import { VersionConflictError } from './ports/store-errors.js';
 import type { RouteRef } from './ports/traffic-router.js';
@@ -48,6 +49,8 @@ export interface ChatBacklog {
   events: ReleaseEvent[];
   /** The card must be redrawn. */
   redraw: boolean;
+  /** The card was never posted: post it before the events, so that they go into its thread. */
+  cardFirst?: boolean;
 }
 
 /**
@@ -204,17 +207,113 @@ async function seal(deps: ReleaseDependencies, release: Release): Promise<void> 
   }
 }
 
-/**
- * Posts what a release said while it settled: its events into the card's thread (and as Kubernetes Events
- * on the route), then the card redrawn once, from the release as it ended up. Chat is best effort: a failure
- * is logged and counted, and never undoes or delays what the mesh already did.
- */
-export async function publish(deps: ReleaseDependencies, release: Release, chat: ChatBacklog): Promise<void> {
-  for (const event of chat.events) await postEvent(deps, release, event);
-  if (chat.redraw) await showRelease(deps, release);
+/** Chat a release still owes: kept in the store when Slack could not take it, posted by the next job. */
+export interface ChatOutbox {
+  events: ReleaseEvent[];
+  redraw: boolean;
+  cardFirst?: boolean;
+  /** Jobs that tried to post it. */
+  attempts: number;
+  since: string;
 }
 
-async function postEvent(deps: ReleaseDependencies, release: Release, event: ReleaseEvent) {
+/** The store record kind of a release's pending chat (keyed by release id). */
+export const CHAT_OUTBOX_KIND = 'chat-outbox';
+
+/** A release's pending chat is given up after this many jobs could not post it (about an hour of ticks). */
+export const MAX_CHAT_ATTEMPTS = 60;
+
+/**
+ * Posts what a release said while it settled: its events as Kubernetes Events on the route (now), and into
+ * the card's thread after any the release still owes, in order, then the card redrawn once, from the release
+ * as it ended up. Chat never undoes or delays what the mesh already did, and a worker never waits out Slack:
+ * when Slack is rate limiting or unavailable, what is left is kept in the store (`chat-outbox`) and the
+ * release's next job (a click, or the tick's, every minute, ended releases included) posts it. A message Slack
+ * refuses for good is logged and skipped.
+ */
+export async function publish(deps: ReleaseDependencies, release: Release, chat: ChatBacklog): Promise<void> {
+  for (const event of chat.events) await recordKubeEvent(deps, release, event);
+  const pending = await readOutbox(deps, release.id);
+  const events = [...(pending?.events ?? []), ...chat.events];
+  let redraw = chat.redraw || (pending?.redraw ?? false);
+  const cardFirst = (chat.cardFirst ?? false) || (pending?.cardFirst ?? false);
+  if (!pending && events.length === 0 && !redraw) return;
+  let current = release;
+  let posted = 0;
+  try {
+    if (cardFirst && redraw) {
+      current = await drawCard(deps, current);
+      redraw = false;
+    }
+    for (const event of events) {
+      await postEvent(deps, current, event);
+      posted++;
+    }
+    if (redraw) await drawCard(deps, current);
+    redraw = false;
+  } catch (error) {
+    if (!(error instanceof ChatUnavailableError)) throw error;
+    const left = {
+      events: events.slice(posted),
+      redraw,
+      ...(cardFirst && redraw ? { cardFirst: true } : {}),
+    };
+    await keepForLater(deps, release, pending, left, error);
+    return;
+  }
+  if (pending) await deps.store.deleteRecord(CHAT_OUTBOX_KIND, release.id).catch(() => undefined);
+}
+
+async function readOutbox(deps: ReleaseDependencies, releaseId: string): Promise<ChatOutbox | undefined> {
+  try {
+    return (await deps.store.getRecord<ChatOutbox>(CHAT_OUTBOX_KIND, releaseId))?.value;
+  } catch (error) {
+    deps.log.warn('could not read the chat a release owes', { releaseId, error: describeError(error) });
+    return undefined;
+  }
+}
+
+async function keepForLater(
+  deps: ReleaseDependencies,
+  release: Release,
+  pending: ChatOutbox | undefined,
+  left: Pick<ChatOutbox, 'events' | 'redraw' | 'cardFirst'>,
+  error: ChatUnavailableError,
+): Promise<void> {
+  deps.telemetry?.count('SlackError');
+  const outbox: ChatOutbox = {
+    ...left,
+    attempts: (pending?.attempts ?? 0) + 1,
+    since: pending?.since ?? deps.clock().toISOString(),
+  };
+  const context = {
+    releaseId: release.id,
+    events: outbox.events.length,
+    redraw: outbox.redraw,
+    attempts: outbox.attempts,
+    since: outbox.since,
+    ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+    error: describeError(error),
+  };
+  try {
+    if (outbox.attempts > MAX_CHAT_ATTEMPTS) {
+      deps.telemetry?.count('ChatDropped', Math.max(outbox.events.length, 1));
+      deps.log.error('gave up posting what a release owes to chat', context);
+      await deps.store.deleteRecord(CHAT_OUTBOX_KIND, release.id);
+      return;
+    }
+    deps.telemetry?.count('ChatDeferred', Math.max(outbox.events.length, 1));
+    deps.log.warn("chat deferred: Slack cannot take it now; the release's next job posts it", context);
+    await deps.store.putRecord(CHAT_OUTBOX_KIND, release.id, outbox);
+  } catch (storeError) {
+    deps.log.error('could not keep chat for later: it is lost', {
+      ...context,
+      storeError: describeError(storeError),
+    });
+  }
+}
+
+async function recordKubeEvent(deps: ReleaseDependencies, release: Release, event: ReleaseEvent) {
   try {
     const router = await deps.routers(release.meta.cluster);
     await router.recordEvent(routeOf(release), event);
@@ -224,35 +323,25 @@ async function postEvent(deps: ReleaseDependencies, release: Release, event: Rel
       error: describeError(error),
     });
   }
+}
+
+/** Posts one event into the thread; a permanent refusal is logged and skipped, an outage is thrown. */
+async function postEvent(deps: ReleaseDependencies, release: Release, event: ReleaseEvent) {
   try {
     await deps.notifier.postEvent(release, event);
   } catch (error) {
+    if (error instanceof ChatUnavailableError) throw error;
     deps.telemetry?.count('SlackError');
     deps.log.warn('could not post an event to chat', { releaseId: release.id, error: describeError(error) });
   }
 }
 
-/**
- * Re-renders the card; the first time, keeps where it was posted in `meta` (not a domain change) and
- * returns the release with it, so that events can go into the card's thread.
- */
-export async function showRelease(deps: ReleaseDependencies, release: Release): Promise<Release> {
+/** Redraws the card; a permanent refusal is logged, an outage is thrown. */
+async function drawCard(deps: ReleaseDependencies, release: Release): Promise<Release> {
   try {
-    const meta = await deps.notifier.showRelease(release);
-    if (!meta) return release;
-    for (let attempt = 1; attempt <= maxConflicts; attempt++) {
-      const latest = await deps.store.get(release.id);
-      if (!latest) break;
-      const state = { ...latest.state, meta: { ...latest.state.meta, ...meta } };
-      try {
-        await deps.store.update({ id: release.id, active: latest.active, state }, latest.rowVersion);
-        return { ...release, meta: state.meta };
-      } catch (error) {
-        if (!(error instanceof VersionConflictError)) throw error;
-      }
-    }
-    return { ...release, meta: { ...release.meta, ...meta } };
+    return await postOrUpdateCard(deps, release);
   } catch (error) {
+    if (error instanceof ChatUnavailableError) throw error;
     deps.telemetry?.count('SlackError');
     deps.log.warn('could not show the release in chat', {
       releaseId: release.id,
@@ -260,4 +349,40 @@ export async function showRelease(deps: ReleaseDependencies, release: Release): 
     });
     return release;
   }
+}
+
+/**
+ * Posts a new release's card. When Slack cannot take it now, says so (`later`): the card is then posted by the
+ * release's next job, before its events.
+ */
+export async function showNewRelease(
+  deps: ReleaseDependencies,
+  release: Release,
+): Promise<{ release: Release; later: boolean }> {
+  try {
+    return { release: await drawCard(deps, release), later: false };
+  } catch {
+    return { release, later: true };
+  }
+}
+
+/**
+ * Re-renders the card; the first time, keeps where it was posted in `meta` (not a domain change) and
+ * returns the release with it, so that events can go into the card's thread.
+ */
+async function postOrUpdateCard(deps: ReleaseDependencies, release: Release): Promise<Release> {
+  const meta = await deps.notifier.showRelease(release);
+  if (!meta) return release;
+  for (let attempt = 1; attempt <= maxConflicts; attempt++) {
+    const latest = await deps.store.get(release.id);
+    if (!latest) break;
+    const state = { ...latest.state, meta: { ...latest.state.meta, ...meta } };
+    try {
+      await deps.store.update({ id: release.id, active: latest.active, state }, latest.rowVersion);
+      return { ...release, meta: state.meta };
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+    }
+  }
+  return { ...release, meta: { ...release.meta, ...meta } };
 }

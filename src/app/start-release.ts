@@ -19,7 +19,7 @@ import { routeKeyOf } from './ports/release-store.js';
 import { RouteBusyError } from './ports/store-errors.js';
 import { type RouteRef, type RouteSnapshot, UnknownClusterError } from './ports/traffic-router.js';
 import { recordRefusal } from './refusals.js';
-import { auditEntriesOf, type ChatBacklog, publish, settle, showRelease } from './release-runner.js';
+import { auditEntriesOf, type ChatBacklog, publish, settle, showNewRelease } from './release-runner.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 
 /** A request to start a release, as the command grammar produces it. */
@@ -132,10 +132,10 @@ export async function startRelease(
       { audit: auditEntriesOf(release, effects) },
     );
     // The card first: its thread must exist before the events go into it. Then the events.
-    const shown = await showRelease(deps, stored.state);
+    const { release: shown, later } = await showNewRelease(deps, stored.state);
     const chat: ChatBacklog = { events: [], redraw: false };
     await settle(deps, stored, effects, chat);
-    await publish(deps, shown, { events: chat.events, redraw: false });
+    await publish(deps, shown, { events: chat.events, redraw: later, cardFirst: later });
     return done(
       shown,
       `Started ${input.kind} of ${targetName(release)}: ${baseline.version} -> ${canary.version}.`,

@@ -10,11 +10,11 @@ import {
   type TickReading,
 } from './canary-analysis.js';
 import type { ReleaseDependencies } from './dependencies.js';
-import type { Logger } from './logger.js';
+import { describeError, type Logger } from './logger.js';
 import { type JobQueue, type QueuedJob, releaseGroup } from './ports/job-queue.js';
-import type { ReleaseStore } from './ports/release-store.js';
+import type { RecordStore, ReleaseStore } from './ports/release-store.js';
 import type { Telemetry } from './ports/telemetry.js';
-import { observe, type RunResult, routeOf } from './release-runner.js';
+import { CHAT_OUTBOX_KIND, type ChatOutbox, observe, type RunResult, routeOf } from './release-runner.js';
 
 /**
  * A tick job as the queue carries it: JSON, which has no Infinity, so the +Inf latency bucket travels with
@@ -153,7 +153,7 @@ export function readingFromWire(reading: NonNullable<TickJob['reading']>): TickR
 
 /** What the tick needs: it reads and fans out, and does no release work itself. */
 export interface TickDependencies {
-  store: Pick<ReleaseStore<Release>, 'listActive'>;
+  store: Pick<ReleaseStore<Release>, 'listActive'> & Pick<RecordStore, 'listRecords'>;
   metricsFor: MetricsByCluster;
   /** Custom checks and where to read them; none when left out. */
   customChecks?: CustomChecks;
@@ -172,7 +172,7 @@ export interface TickReport {
   unreadable: number;
   /** PromQL queries the tick issued. */
   queries: number;
-  /** Jobs handed to the workers (one per active release). */
+  /** Jobs handed to the workers (one per active release, and one per ended release that still owes chat). */
   sent: number;
 }
 
@@ -205,6 +205,14 @@ export async function tick(
       },
     };
   });
+  // Releases that ended while Slack could not take their last words: their writer posts them now.
+  const owing = (await owingChat(deps)).filter((id) => !active.some((r) => r.id === id));
+  for (const releaseId of owing)
+    jobs.push({
+      group: releaseGroup(releaseId),
+      dedupId: `tick:${releaseId}:${at.toISOString()}`,
+      body: { kind: 'tick', releaseId, at: at.toISOString() },
+    });
   await deps.queue.send(jobs);
   const unreadable = [...readings.values()].filter((r) => r.kind === 'unreadable').length;
   if (unreadable > 0) deps.telemetry?.count('UnjudgedTick', unreadable);
@@ -217,6 +225,16 @@ export async function tick(
     queries,
     sent: jobs.length,
   };
+}
+
+/** Ids of releases with chat kept for later (best effort: a failed listing waits for the next tick). */
+async function owingChat(deps: TickDependencies): Promise<string[]> {
+  try {
+    return (await deps.store.listRecords<ChatOutbox>(CHAT_OUTBOX_KIND)).map((record) => record.id);
+  } catch (error) {
+    deps.log.warn('could not list the chat releases owe', { error: describeError(error) });
+    return [];
+  }
 }
 
 /**

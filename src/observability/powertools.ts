@@ -43,6 +43,8 @@ const UNITS: Readonly<Record<TelemetryMetric, (typeof MetricUnit)[keyof typeof M
   MeshWrite: MetricUnit.Count,
   MeshError: MetricUnit.Count,
   SlackError: MetricUnit.Count,
+  ChatDeferred: MetricUnit.Count,
+  ChatDropped: MetricUnit.Count,
   RefusalNotRecorded: MetricUnit.Count,
   JobFailed: MetricUnit.Count,
   JobTooOld: MetricUnit.Count,

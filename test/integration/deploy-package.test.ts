@@ -507,7 +507,14 @@ describe('osls package (offline)', () => {
       Resource: tableArn,
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CLAIM#*'] } },
     });
-    expect(grantsOf('tick', 'dynamodb:Query').flatMap(resourcesOf)).toEqual([indexArn('active')]);
+    // tick: the active index, and the record partition of the chat releases still owe, nothing else.
+    expect(grantsOf('tick', 'dynamodb:Query')).toEqual([
+      expect.objectContaining({ Resource: indexArn('active') }),
+      expect.objectContaining({
+        Resource: tableArn,
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['REC#chat-outbox'] } },
+      }),
+    ]);
     expect(grantsOf('tick', 'dynamodb:PutItem')).toEqual([]);
     expect(grantsOf('summary', 'dynamodb:DeleteItem')).toEqual([]);
     // summary: one Query of the subscription records, the active index, and claims of its own slots only.
@@ -660,6 +667,7 @@ describe('osls package (offline)', () => {
       tick: [
         ...logs('tick'),
         ['dynamodb:Query', indexArn('active')],
+        ['dynamodb:Query', tableArn],
         ['sqs:SendMessage', queue],
         ['aps:QueryMetrics', amp],
       ],

@@ -14,6 +14,7 @@ import {
 import type { RecordedMessage } from '../../local/slack/message-record.js';
 import type { ReleaseDependencies } from '../../src/app/dependencies.js';
 import { auditTrail } from '../../src/app/release-queries.js';
+import { CHAT_OUTBOX_KIND } from '../../src/app/release-runner.js';
 import type { Release } from '../../src/domain/release/index.js';
 import type { EngineHarness } from './support/engine-harness.js';
 import { type SlackStack, startSlackStack } from './support/slack-stack.js';
@@ -214,15 +215,29 @@ describe('Slack surface through the real handlers', () => {
     expect((await card()).release.phase).toBe('cancelled');
   });
 
-  it("waits out Slack's 429 (Retry-After) and still posts the card", async () => {
-    await emulator.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+  it("never waits out Slack's 429 (Retry-After 30 s): the next tick posts the card, then its events in its thread", async () => {
+    // The card's post, and the second try right after the start's own events: both answered 429.
+    await emulator.failNext('chat.postMessage', { status: 429, retryAfter: 30 });
+    await emulator.failNext('chat.postMessage', { status: 429, retryAfter: 30 });
 
     await slash(bob, `start reviews v3 --ns ${engine.namespace} --steps 50,100`);
     await queue.drain();
 
+    // Started and waiting, but Slack would not take the card: nothing waited 30 s for it, it is owed.
+    const [started] = await deps.store.history(engine.namespace, 'reviews', 1);
+    expect(started?.state.phase).toBe('awaiting-approval');
+    expect(started?.state.meta.ts).toBeUndefined();
+    expect(await deps.store.getRecord(CHAT_OUTBOX_KIND, started!.id)).toMatchObject({
+      value: { redraw: true, cardFirst: true, attempts: 1 },
+    });
+
+    await engine.tick();
+
     const { release, message } = await card();
-    expect(release.phase).toBe('awaiting-approval');
     expect(message.text).toMatch(/reviews/);
+    const thread = await emulator.messages({ channel, threadTs: release.meta.ts });
+    expect(thread.length).toBeGreaterThan(0);
+    expect(await deps.store.getRecord(CHAT_OUTBOX_KIND, release.id)).toBeUndefined();
     const calls = (await emulator.snapshot()).calls.filter((c) => c.method === 'chat.postMessage');
     expect(calls.some((c) => c.status === 429)).toBe(true);
     await click(bob, 'release.cancel');

@@ -10,7 +10,7 @@ import * as k8s from '@kubernetes/client-node';
 import { requireBed } from '../../local/bed/bed.js';
 import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
-import { applyObjects, uniqueNamespace, waitForDeployments } from '../../local/bed/manifests.js';
+import { deployServiceFleet, uniqueNamespace } from '../../local/bed/manifests.js';
 import { startLocalBot } from '../../local/bot.js';
 import { buildBlockActionsPayload } from '../../local/slack/interaction-client.js';
 import { slackSignatureHeaders } from '../../local/slack/request-signing.js';
@@ -37,46 +37,7 @@ describe('load', () => {
     let stop = async () => {};
     try {
       // Two Deployments serve every service (its selector is app=load; subsets pick the version).
-      const deployment = (version: string) => ({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: `load-${version}`, namespace },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'load', version } },
-          template: {
-            metadata: { labels: { app: 'load', version } },
-            spec: { containers: [{ name: 'app', image: 'example.com/load:1' }] },
-          },
-        },
-      });
-      await applyObjects(admin, [
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-        deployment('v1'),
-        deployment('v2'),
-      ] as never);
-      const perService = names.flatMap((name) => [
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name, namespace },
-          spec: { selector: { app: 'load' }, ports: [{ port: 80 }] },
-        },
-        {
-          apiVersion: 'networking.istio.io/v1',
-          kind: 'DestinationRule',
-          metadata: { name, namespace },
-          spec: { host: name, subsets: ['v1', 'v2'].map((v) => ({ name: v, labels: { version: v } })) },
-        },
-        {
-          apiVersion: 'networking.istio.io/v1',
-          kind: 'VirtualService',
-          metadata: { name, namespace },
-          spec: { hosts: [name], http: [{ route: [{ destination: { host: name, subset: 'v1' } }] }] },
-        },
-      ]);
-      await inBatches(perService, 50, (o) => applyObjects(admin, [o as never]));
-      await waitForDeployments(admin, namespace);
+      await deployServiceFleet(admin, namespace, names);
 
       // The bot as it runs in AWS: the real handlers from the README's environment, workers on ElasticMQ.
       const identity = await botKubeConfig(

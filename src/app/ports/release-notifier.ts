@@ -34,3 +34,19 @@ export interface RedFigures {
   readonly canary: VersionFigures;
   readonly windowSeconds: number;
 }
+
+/**
+ * Chat cannot take a message now (rate limited, unavailable, unreachable); the same call may succeed later.
+ * Any other error is permanent for that message (a bad channel, a message Slack refuses).
+ */
+export class ChatUnavailableError extends Error {
+  override name = 'ChatUnavailableError';
+  constructor(
+    message: string,
+    /** When chat said how long to wait (Retry-After), in seconds. */
+    readonly retryAfterSeconds?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

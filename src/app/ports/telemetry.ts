@@ -11,6 +11,8 @@ export type TelemetryMetric =
   | 'MeshWrite'
   | 'MeshError'
   | 'SlackError'
+  | 'ChatDeferred'
+  | 'ChatDropped'
   | 'JobFailed'
   | 'JobTooOld'
   | 'JobAgeSeconds'

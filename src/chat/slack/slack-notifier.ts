@@ -1,5 +1,5 @@
-import type { WebClient } from '@slack/web-api';
-import type { ReleaseNotifier } from '../../app/ports/release-notifier.js';
+import { ErrorCode, type WebClient } from '@slack/web-api';
+import { ChatUnavailableError, type ReleaseNotifier } from '../../app/ports/release-notifier.js';
 import { RELEASE_CHANNEL_META, type Release, type ReleaseEvent } from '../../domain/release/index.js';
 import { type RedFigures, releaseCard, releaseEventLine } from '../views/index.js';
 
@@ -9,7 +9,9 @@ export const CARD_TS = 'ts';
 
 /**
  * Shows releases in Slack: one card per release in its channel, updated in place with `chat.update`, and
- * its events in the card's thread. Slack's 429s are waited out by the Web API client (Retry-After).
+ * its events in the card's thread. A 429, a 5xx or an unreachable Slack is a `ChatUnavailableError` (the
+ * caller keeps the message for later, so that a worker never waits out Slack's Retry-After); give it a client
+ * built with `rejectRateLimitedCalls`.
  *
  * @example new SlackReleaseNotifier(new WebClient(token, { slackApiUrl }), { defaultChannel: 'C0RELEASES' });
  */
@@ -25,6 +27,14 @@ export class SlackReleaseNotifier implements ReleaseNotifier {
   ) {}
 
   async showRelease(release: Release): Promise<Record<string, string> | undefined> {
+    return await transient(() => this.draw(release));
+  }
+
+  async postEvent(release: Release, event: ReleaseEvent): Promise<void> {
+    await transient(() => this.post(release, event));
+  }
+
+  private async draw(release: Release): Promise<Record<string, string> | undefined> {
     const channel = release.meta[CARD_CHANNEL] ?? this.options.defaultChannel;
     if (!channel) throw new Error(`release ${release.id} has no channel to post its card in`);
     const red = await this.options.red?.(release).catch(() => undefined);
@@ -44,7 +54,7 @@ export class SlackReleaseNotifier implements ReleaseNotifier {
     return { [CARD_CHANNEL]: posted.channel ?? channel, [CARD_TS]: posted.ts };
   }
 
-  async postEvent(release: Release, event: ReleaseEvent): Promise<void> {
+  private async post(release: Release, event: ReleaseEvent): Promise<void> {
     const channel = release.meta[CARD_CHANNEL] ?? this.options.defaultChannel;
     const thread = release.meta[CARD_TS];
     if (!channel) return;
@@ -55,5 +65,23 @@ export class SlackReleaseNotifier implements ReleaseNotifier {
       blocks: blocks as never,
       ...(thread ? { thread_ts: thread } : {}),
     });
+  }
+}
+
+/** Runs a Slack call, turning what may succeed later (429, 5xx, no answer) into a `ChatUnavailableError`. */
+async function transient<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const { code, retryAfter, statusCode } = (error ?? {}) as {
+      code?: string;
+      retryAfter?: number;
+      statusCode?: number;
+    };
+    if (code === ErrorCode.RateLimitedError)
+      throw new ChatUnavailableError('Slack is rate limiting', retryAfter, { cause: error });
+    if (code === ErrorCode.RequestError || (code === ErrorCode.HTTPError && (statusCode ?? 500) >= 500))
+      throw new ChatUnavailableError('Slack is unavailable', undefined, { cause: error });
+    throw error;
   }
 }
