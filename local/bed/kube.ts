@@ -130,7 +130,9 @@ export async function startKube(
       '--service-account-issuer=https://kubernetes.default.svc',
       `--service-account-key-file=${pki.serviceAccountPub}`,
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
+      // Room for the test suite's fleets: the soak and the load test each make 200 Services, and a namespace's
+      // Services give their addresses back only once its deletion has finished.
+      '--service-cluster-ip-range=10.0.0.0/16',
       '--allow-privileged=true',
       `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
       `--audit-log-path=${join(dir, 'logs', 'audit.log')}`,
