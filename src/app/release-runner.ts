@@ -73,6 +73,10 @@ export async function observe(
   const { saved, decision } = await decideAndStore(deps, releaseId, observation);
   const chat: ChatBacklog = { events: [], redraw: false };
   const release = await settle(deps, saved, decision.effects, chat);
+  // A job killed after the release ended and before it left its tombstone is delivered again, and an ended
+  // release gets no tick: any job that finds it ended leaves the tombstone (a read when it is already there).
+  if (isFinal(release) && release.meshChanged && !decision.effects.some((e) => e.kind === 'tombstone'))
+    await seal(deps, release);
   await publish(deps, release, chat);
   return { release, outcome: decision.outcome };
 }

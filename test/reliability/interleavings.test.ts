@@ -377,6 +377,8 @@ interface Pair {
   handEdited?: boolean;
   /** Kill a task at its n-th gate (a worker dying mid-job), then let a later tick repair. */
   kill?: { task: string; atGate: fc.Arbitrary<number> };
+  /** What runs before that tick: SQS delivering the killed job again, after its visibility timeout. */
+  redeliver?: (deps: ReleaseDependencies, seen: Release) => Promise<unknown>;
   tasks: (
     deps: ReleaseDependencies,
     seen: Release,
@@ -442,6 +444,17 @@ const pairs: Pair[] = [
       tick: () => runTickJob(deps, { kind: 'tick', releaseId: seen.id, at: deps.clock().toISOString() }),
     }),
   },
+  {
+    // An ended release gets no more ticks: the killed job's own redelivery must leave what it did not.
+    name: 'worker killed on the way to the end of a cancel vs its redelivery',
+    from: 'awaiting-second',
+    kill: { task: 'cancel', atGate: fc.integer({ min: 2, max: 16 }) },
+    redeliver: (deps, seen) => actOnRelease(deps, seen.id, click('cancel', seen), requester),
+    tasks: (deps, seen) => ({
+      cancel: () => actOnRelease(deps, seen.id, click('cancel', seen), requester),
+      tick: () => runTickJob(deps, { kind: 'tick', releaseId: seen.id, at: deps.clock().toISOString() }),
+    }),
+  },
 ];
 
 /** The state a pair starts from, captured once: the release, its audit trail, the VirtualService. */
@@ -504,7 +517,9 @@ async function explore(pair: Pair, index: number): Promise<void> {
       if (pair.kill || pair.handEdited) {
         // The next tick (a minute later, by the one writer) repairs what a killed worker left, or sees a
         // hand edit that landed after the bot's last write.
-        await runTickJob(runDeps(undefined, store, vs, trace), {
+        const later = runDeps(undefined, store, vs, trace);
+        await pair.redeliver?.(later, seen);
+        await runTickJob(later, {
           kind: 'tick',
           releaseId: seen.id,
           at: new Date().toISOString(),
