@@ -14,6 +14,8 @@ import { SlackReleaseNotifier } from '../../src/chat/slack/slack-notifier.js';
 import { userDirectory } from '../../src/chat/slack/slack-users.js';
 import type { BotConfig } from '../../src/config.js';
 import type { Release } from '../../src/domain/release/index.js';
+import { HttpSmokeSender } from '../../src/smoke/http-smoke-sender.js';
+import { smokeTemplateOf } from '../../src/smoke/smoke-setting.js';
 import { routersOf } from './mesh.js';
 import {
   customCheckGateOf,
@@ -88,9 +90,19 @@ export async function releaseRuntime(
     releaseOptions: releaseOptionsOf(config),
     ...(overrides.telemetry ? { telemetry: overrides.telemetry } : {}),
     ...(customCheckGate ? { customCheckGate } : {}),
+    ...(hasSmoke(config)
+      ? { smoke: new HttpSmokeSender({ templateOf: smokeTemplateOf(config.smoke) }) }
+      : {}),
   };
   const flaggerNotifier = new SlackFlaggerNotifier(slack, {
     ...(config.slack.channel ? { channel: config.slack.channel } : {}),
   });
   return { deps, slack, flaggerNotifier };
+}
+
+/** Smoke traffic is configured for at least one namespace or service. */
+function hasSmoke(config: BotConfig): boolean {
+  return (
+    Object.keys(config.smoke.namespaces ?? {}).length + Object.keys(config.smoke.services ?? {}).length > 0
+  );
 }
