@@ -4,6 +4,7 @@
  * (how many, how fast, how many at once, the deadline, a stop, the headers), and the tick job's rule: only a
  * release being judged gets smoke requests, and the sender's failures never fail the job.
  */
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../src/app/logger.js';
@@ -86,6 +87,24 @@ describe('CANARY_BOT_SMOKE', () => {
     expect(ceiling).toContain('CANARY_BOT_SMOKE.maxRate: at most 50 requests per second');
     expect(accepted.success).toBe(true);
     expect(smokeSettingSchema.safeParse({ services: { 'shop/catalog': gateway(2) } }).success).toBe(true);
+  });
+
+  it("accepts the README's example as written, and its catalog template sends what it says", async () => {
+    // Prepare
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Smoke traffic'));
+    const example = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
+    // Act
+    const config = await loadConfig({ ...minimal, CANARY_BOT_SMOKE: example ?? 'null' }, noSecrets);
+    // Assess
+    const templateOf = smokeTemplateOf(config.smoke);
+    expect(templateOf('shop', 'checkout')).toMatchObject({ rate: 1, method: 'GET', concurrency: 2 });
+    expect(templateOf('shop', 'catalog')).toMatchObject({ rate: 5, method: 'POST', concurrency: 4 });
+    // Without its maxRate, the catalog's 5 requests a second are refused.
+    const { maxRate: _, ...uncapped } = JSON.parse(example ?? '{}');
+    expect(await refusalOf(uncapped)).toContain(
+      'CANARY_BOT_SMOKE.services.shop/catalog.rate: 5 requests per second',
+    );
   });
 
   it('names every wrong field', async () => {
