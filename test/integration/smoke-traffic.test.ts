@@ -26,6 +26,7 @@ import type { Logger } from '../../src/app/logger.js';
 import { actOnRelease } from '../../src/app/release-actions.js';
 import { startRelease } from '../../src/app/start-release.js';
 import type { Release } from '../../src/domain/release/index.js';
+import type { RequestMatch } from '../../src/domain/routing/route-math.js';
 import { SMOKE_HEADER } from '../../src/smoke/http-smoke-sender.js';
 
 const alice = { userId: 'U0ALICE001', groupIds: [] };
@@ -41,6 +42,7 @@ let simulator: MeshTrafficSimulator;
 let gateway: MeshGateway;
 const healthy = uniqueNamespace('smoke-ok');
 const broken = uniqueNamespace('smoke-bad');
+const abTest = uniqueNamespace('smoke-ab');
 const home = uniqueNamespace('smoke-bot');
 let clock = Math.floor(Date.now() / 60_000) * 60_000 - 40 * 60_000;
 let simulated = clock;
@@ -97,10 +99,16 @@ async function prometheusCounts(namespace: string): Promise<Record<string, numbe
   );
 }
 
-async function startAndApprove(namespace: string): Promise<string> {
+async function startAndApprove(
+  namespace: string,
+  plan: { kind: 'canary'; steps: number[] } | { kind: 'ab'; matches: RequestMatch[] } = {
+    kind: 'canary',
+    steps: [50, 100],
+  },
+): Promise<string> {
   const started = await startRelease(
     bot.worker.deps,
-    { kind: 'canary', service: 'reviews', version: 'v2', namespace, steps: [50, 100] },
+    { ...plan, service: 'reviews', version: 'v2', namespace },
     alice,
   );
   if (!started.ok) throw new Error(started.message);
@@ -130,6 +138,14 @@ const SMOKE = (gatewayUrl: string) => ({
     },
   },
   services: {
+    // An A/B release sends only requests that carry its match to the canary: the template carries it.
+    [`${abTest}/reviews`]: {
+      url: `${gatewayUrl}/reviews/health`,
+      headers: { host: '{{ service }}.{{ namespace }}.svc.cluster.local', 'end-user': 'smoke-tester' },
+      rate: RATE,
+      concurrency: 8,
+      spreadSeconds: 3,
+    },
     [`${broken}/reviews`]: {
       url: `${gatewayUrl}/reviews/health?token=not-for-logs`,
       headers: { host: '{{ service }}.{{ namespace }}.svc.cluster.local' },
@@ -143,15 +159,15 @@ const SMOKE = (gatewayUrl: string) => ({
 beforeAll(async () => {
   bed = await requireBed();
   admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
-  await Promise.all([deploySample(admin, 'bookinfo', healthy), deploySample(admin, 'bookinfo', broken)]);
+  await Promise.all([healthy, broken, abTest].map((namespace) => deploySample(admin, 'bookinfo', namespace)));
   work = await mkdtemp(join(tmpdir(), 'canary-bot-smoke-'));
-  const identity = await botKubeConfig(bed, admin, home, [healthy, broken], await botClusterRole());
+  const identity = await botKubeConfig(bed, admin, home, [healthy, broken, abTest], await botClusterRole());
   const kubeconfig = join(work, 'bot.kubeconfig');
   await writeFile(kubeconfig, identity.exportConfig(), { mode: 0o600 });
   // Quiet services: reviews in both namespaces, no users (rps 0), both versions healthy and alike.
   const profiles = (
     await Promise.all(
-      [healthy, broken].map((namespace) => loadSampleProfiles(['bookinfo'], { bookinfo: namespace })),
+      [healthy, broken, abTest].map((namespace) => loadSampleProfiles(['bookinfo'], { bookinfo: namespace })),
     )
   )
     .flat()
@@ -197,7 +213,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
   const core = admin.makeApiClient(k8s.CoreV1Api);
   await Promise.all(
-    [healthy, broken, home].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
+    [healthy, broken, abTest, home].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
   );
 });
 
@@ -274,5 +290,27 @@ describe('smoke traffic from CANARY_BOT_SMOKE', () => {
     console.log(
       `smoke: ${broken} rolled back after ${minutes} simulated minutes (${JSON.stringify(counts)})`,
     );
+  }, 600_000);
+
+  it('passes an A/B canary on smoke requests that carry its match, all of which reach the canary', async () => {
+    // Prepare
+    const id = await startAndApprove(abTest, {
+      kind: 'ab',
+      matches: [{ kind: 'header', name: 'end-user', match: { exact: 'smoke-tester' } }],
+    });
+    // Act
+    let current = await release(id);
+    let minutes = 0;
+    for (; minutes < 8 && current.phase === 'analysing'; minutes++) {
+      await advance();
+      current = await release(id);
+    }
+    // Assess: judged on the canary alone (the baseline got none), against the success-rate and p99 limits.
+    expect(current.phase).toBe('awaiting-approval');
+    expect(current.lastVerdict?.verdict).toBe('pass');
+    const counts = served(abTest);
+    expect(Object.keys(counts)).toEqual(['v2 200']);
+    expect(current.lastVerdict?.reasons.find((r) => r.check === 'success-rate')?.status).toBe('pass');
+    console.log(`smoke: A/B ${abTest} passed after ${minutes} simulated minutes (${JSON.stringify(counts)})`);
   }, 600_000);
 });
