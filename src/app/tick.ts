@@ -267,6 +267,15 @@ export async function runTickJob(deps: ReleaseDependencies, job: TickJob): Promi
 }
 
 /**
+ * Whether a release gets smoke requests now: while it is judged with its step live in the mesh.
+ *
+ * @example getsSmoke(release) // true while a live step is analysed or awaits the next approval
+ */
+export function getsSmoke(release: Release): boolean {
+  return needsJudgement(release) && release.applied;
+}
+
+/**
  * A release judged on a quiet service gets its tick's smoke requests, after the decision: a release that this
  * tick paused, rolled back or ended gets none, and no other job of the release runs meanwhile (one writer).
  * The sender's failures are logged and counted, never thrown: the job's decision is already stored.
@@ -277,7 +286,7 @@ export async function sendSmoke(
   deps: Pick<ReleaseDependencies, 'smoke' | 'log' | 'telemetry'>,
   release: Release,
 ): Promise<void> {
-  if (!deps.smoke || !needsJudgement(release) || !release.applied) return;
+  if (!deps.smoke || !getsSmoke(release)) return;
   try {
     const report = await deps.smoke.send({
       releaseId: release.id,

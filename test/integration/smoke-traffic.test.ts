@@ -17,6 +17,7 @@ import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
 import { type LocalBot, startLocalBot } from '../../local/bot.js';
+import { connectSlackEmulator } from '../../local/slack/emulator-control.js';
 import { type MeshGateway, startMeshGateway } from '../../local/traffic/gateway.js';
 import { KubernetesMeshReader } from '../../local/traffic/mesh-reader.js';
 import { PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
@@ -66,6 +67,13 @@ async function release(id: string): Promise<Release> {
   const stored = await bot.worker.deps.store.get(id);
   if (!stored) throw new Error(`no release ${id}`);
   return stored.state;
+}
+
+/** The release's card, as the Slack emulator holds it. */
+async function card(id: string): Promise<string> {
+  const { meta } = await release(id);
+  const found = await connectSlackEmulator(bed.slack.url).messages({ channel: CHANNEL, ts: meta.ts });
+  return JSON.stringify(found.map((m) => m.blocks));
 }
 
 /** The log lines of a release's smoke rounds. */
@@ -237,6 +245,8 @@ describe('smoke traffic from CANARY_BOT_SMOKE', () => {
     expect(sent.length).toBeGreaterThanOrEqual(minutes - 1);
     for (const line of sent)
       expect(line.fields).toMatchObject({ planned: RATE * 60, sent: RATE * 60, ok: RATE * 60, failed: 0 });
+    // The card says so while the step is judged.
+    expect(await card(id)).toContain('Smoke traffic: 600 requests a minute through the mesh');
     // Every request came through the gateway from the worker, marked, and split about 50/50.
     const counts = served(healthy);
     const total = (counts['v1 200'] ?? 0) + (counts['v2 200'] ?? 0);
@@ -282,6 +292,7 @@ describe('smoke traffic from CANARY_BOT_SMOKE', () => {
     expect(sent.every((l) => Number(l.fields?.serverErrors) > 0)).toBe(true);
     // The URL's query string (a token, say) never reaches the log.
     expect(JSON.stringify(logged)).not.toContain('not-for-logs');
+    expect(await card(id)).not.toContain('Smoke traffic');
     // Rolled back: no more smoke requests for it.
     const before = gateway.records().filter((r) => r.namespace === broken).length;
     await advance();

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../src/app/logger.js';
 import type { SmokeReport, SmokeTarget, SmokeTraffic } from '../../src/app/ports/smoke-traffic.js';
 import type { TelemetryMetric } from '../../src/app/ports/telemetry.js';
-import { sendSmoke } from '../../src/app/tick.js';
+import { getsSmoke, sendSmoke } from '../../src/app/tick.js';
+import { releaseCard } from '../../src/chat/views/index.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { Release } from '../../src/domain/release/index.js';
 import { HttpSmokeSender, SMOKE_HEADER, urlForLogs } from '../../src/smoke/http-smoke-sender.js';
@@ -448,5 +449,21 @@ describe('smoke in the tick job (sendSmoke)', () => {
       ['SmokeFailures', 60],
       ['SmokeFailures', undefined],
     ]);
+  });
+});
+
+describe('smoke traffic on the card', () => {
+  it('says how many smoke requests a minute the judged step gets, and nothing without smoke', () => {
+    // Prepare
+    const analysing = drive(started(), approveNow(started(), 10), (r) => appliedNow(r, 15)).release;
+    // Act
+    const withSmoke = JSON.stringify(releaseCard(analysing, { smoke: { rate: 0.5 } }).blocks);
+    const without = JSON.stringify(releaseCard(analysing).blocks);
+    // Assess
+    expect(getsSmoke(analysing)).toBe(true);
+    expect(withSmoke).toContain(
+      'Smoke traffic: 30 requests a minute through the mesh while this step is judged (header `x-canary-bot-smoke`)',
+    );
+    expect(without).not.toContain('Smoke traffic');
   });
 });
