@@ -81,8 +81,8 @@ const templateSchema = z
     method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
     headers: headers.default({}),
     body: rendered(() => undefined).optional(),
-    /** Requests per second, averaged over the minute. */
-    rate: z.number().gt(0, 'must be above 0 requests per second'),
+    /** Requests per second, averaged over the minute: a tick sends `rate` × 60 of them (rounded). */
+    rate: z.number().min(1 / 60, 'must be at least one request a minute (1/60 per second)'),
     /** Requests in flight at once. */
     concurrency: z.number().int().min(1).max(16).default(2),
     /** Each request's own timeout. */

@@ -133,7 +133,9 @@ describe('CANARY_BOT_SMOKE', () => {
       'CANARY_BOT_SMOKE.namespaces.api.headers.bad header: is not an HTTP header name (letters, digits and -)',
     );
     expect(message).toContain('CANARY_BOT_SMOKE.namespaces.ads.headers.x-a: header values are one line');
-    expect(message).toContain('CANARY_BOT_SMOKE.namespaces.cms.rate: must be above 0 requests per second');
+    expect(message).toContain(
+      'CANARY_BOT_SMOKE.namespaces.cms.rate: must be at least one request a minute (1/60 per second)',
+    );
     expect(message).toContain('CANARY_BOT_SMOKE.namespaces.cms.concurrency');
     expect(message).toContain('CANARY_BOT_SMOKE.namespaces.cdn: Unrecognized key');
     expect(keys).toContain(
