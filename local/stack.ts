@@ -19,6 +19,7 @@ import { type LocalBot, startLocalBot } from './bot.js';
 import { localNotice } from './notice.js';
 import { connectSlackEmulator, type SlackEmulatorControl } from './slack/emulator-control.js';
 import { startSlackPage } from './slack/page/slack-page.js';
+import { startMeshGateway } from './traffic/gateway.js';
 import { KubernetesMeshReader } from './traffic/mesh-reader.js';
 import { PrometheusRemoteWriter } from './traffic/remote-write.js';
 import { startSampleTraffic } from './traffic/sample-traffic.js';
@@ -59,6 +60,8 @@ export interface LocalStackOptions {
   prometheusUrl?: string;
   frontDoorPort?: number;
   pagePort?: number;
+  /** The mesh gateway's port (smoke traffic's target); a free one by default. */
+  gatewayPort?: number;
   /** Settings on top of the local ones (npm start passes the CANARY_BOT_* variables of its environment). */
   env?: Record<string, string | undefined>;
   log: Logger;
@@ -76,6 +79,8 @@ export interface LocalStack {
   /** Manual mode: writes the traffic of [from, to] (compressed) into Prometheus. */
   simulate: (to: Date, stepSeconds?: number) => Promise<void>;
   simulator: MeshTrafficSimulator;
+  /** The simulator's gateway: a smoke URL for `CANARY_BOT_SMOKE`, routed by the Host header (`reviews.bookinfo`). */
+  gatewayUrl: string;
   /** One tick, and the workers' jobs it made. */
   tick: (at?: Date) => Promise<TickReport>;
   close: () => Promise<void>;
@@ -162,6 +167,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       writer: new PrometheusRemoteWriter({ prometheusUrl }),
     });
   }
+  // A port taken by something else is no reason to fail the stack: the gateway then takes a free one.
+  const gateway = await startMeshGateway(simulator, {
+    ...(options.gatewayPort ? { port: options.gatewayPort } : {}),
+  }).catch(() => startMeshGateway(simulator));
+  stoppers.push(() => gateway.close());
   const page = await startSlackPage({
     emulatorUrl: bed.slack.url,
     botUrl: bot.slackUrl,
@@ -189,6 +199,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     slackUrl: bot.slackUrl,
     pageUrl: page.url,
     simulator,
+    gatewayUrl: gateway.url,
     simulate: async (to, stepSeconds = 15) => {
       const from = simulatedUntil === undefined ? to.getTime() - 60_000 : simulatedUntil + stepSeconds * 1000;
       if (from > to.getTime()) return;

@@ -40,7 +40,14 @@ async function main(): Promise<void> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => key.startsWith('CANARY_BOT_')),
   );
-  const stack = await startLocalStack({ mode: 'realtime', log: quiet, pagePort: port, env });
+  // The mesh gateway sits beside the page's port, so that a CANARY_BOT_SMOKE template can name it.
+  const stack = await startLocalStack({
+    mode: 'realtime',
+    log: quiet,
+    pagePort: port,
+    gatewayPort: port + 80,
+    env,
+  });
   const { bed, bot } = stack;
   say();
   say(`  Local Slack:        ${stack.pageUrl}   <- open this`);
@@ -53,6 +60,9 @@ async function main(): Promise<void> {
   say(`  DynamoDB Local:     ${bed.dynamodb.endpoint} (table ${bot.env.CANARY_BOT_TABLE})`);
   say(`  SQS (ElasticMQ):    ${bed.sqs.endpoint} (queue ${bot.queue.queueUrl})`);
   say(`  Slack emulator:     ${bed.slack.url}`);
+  say(
+    `  Mesh gateway:       ${stack.gatewayUrl} (smoke traffic: Host <service>.<namespace>, routed by the live VirtualService)`,
+  );
   say();
   say(
     `  Settings: ${Object.keys(LOCAL_DEMO_SETTINGS).join(', ')} have local demo values (1 to 5 minute analyses, an open policy); your CANARY_BOT_* variables win.`,

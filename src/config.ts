@@ -13,6 +13,7 @@ import { isTimeZone } from './domain/summary/time-zone.js';
 import { isDnsLabel, isDnsSubdomain } from './domain/validation/index.js';
 import { type CustomChecksSetting, customChecksSettingSchema } from './metrics/custom-check-queries.js';
 import { prometheusConfigSchema } from './metrics/prometheus-config.js';
+import { type SmokeSetting, smokeSettingSchema } from './smoke/smoke-setting.js';
 
 /** A setting that cannot work; names the environment variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -133,6 +134,7 @@ const environmentSchema = z.object({
   CANARY_BOT_DEFAULT_NAMESPACE: z.string().refine(isDnsLabel, namespaceNameMessage).default('default'),
   CANARY_BOT_RELEASE_OPTIONS: json(releaseOptionsSettingSchema).optional(),
   CANARY_BOT_CHECKS: json(customChecksSettingSchema).optional(),
+  CANARY_BOT_SMOKE: json(smokeSettingSchema).optional(),
   CANARY_BOT_FLAGGER_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
   // During a rotation: keys derived from the previous master secret are still accepted (and logged as such).
   CANARY_BOT_FLAGGER_SECRET_PREVIOUS: z.string().min(24, 'must be at least 24 characters').optional(),
@@ -242,6 +244,8 @@ export interface BotConfig {
   releaseOptions: z.output<typeof releaseOptionsSettingSchema>;
   /** Custom checks per namespace and per service (`CANARY_BOT_CHECKS`), judged beside the built-in ones. */
   customChecks: CustomChecksSetting;
+  /** Smoke traffic per namespace and per service (`CANARY_BOT_SMOKE`), sent while a release is judged. */
+  smoke: SmokeSetting;
   /** Master secret of the Flagger keys (one key per namespace is derived from it). */
   flaggerSecret?: string;
   /** The previous master secret, accepted during a rotation. */
@@ -344,6 +348,7 @@ export async function loadConfig(
     defaultNamespace: e.CANARY_BOT_DEFAULT_NAMESPACE,
     releaseOptions: e.CANARY_BOT_RELEASE_OPTIONS ?? {},
     customChecks: e.CANARY_BOT_CHECKS ?? {},
+    smoke: e.CANARY_BOT_SMOKE ?? {},
     ...(e.CANARY_BOT_FLAGGER_SECRET ? { flaggerSecret: e.CANARY_BOT_FLAGGER_SECRET } : {}),
     ...(e.CANARY_BOT_FLAGGER_SECRET_PREVIOUS
       ? { flaggerSecretPrevious: e.CANARY_BOT_FLAGGER_SECRET_PREVIOUS }

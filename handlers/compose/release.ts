@@ -9,11 +9,14 @@ import type { FlaggerNotifier } from '../../src/app/ports/flagger-notifier.js';
 import type { ReleaseNotifier } from '../../src/app/ports/release-notifier.js';
 import type { BotStore } from '../../src/app/ports/release-store.js';
 import type { TrafficRouter } from '../../src/app/ports/traffic-router.js';
+import { getsSmoke } from '../../src/app/tick.js';
 import { SlackFlaggerNotifier } from '../../src/chat/slack/flagger-slack-notifier.js';
 import { SlackReleaseNotifier } from '../../src/chat/slack/slack-notifier.js';
 import { userDirectory } from '../../src/chat/slack/slack-users.js';
 import type { BotConfig } from '../../src/config.js';
 import type { Release } from '../../src/domain/release/index.js';
+import { HttpSmokeSender } from '../../src/smoke/http-smoke-sender.js';
+import { smokeTemplateOf } from '../../src/smoke/smoke-setting.js';
 import { routersOf } from './mesh.js';
 import {
   customCheckGateOf,
@@ -65,12 +68,19 @@ export async function releaseRuntime(
   const readers = metricsByCluster(config);
   const metricsFor = overrides.metricsFor ?? readers;
   const customCheckGate = await customCheckGateOf(config, customChecksFrom(config, readers), log, clock);
+  const smokeTemplate = smokeTemplateOf(config.smoke);
   const notifier =
     overrides.notifier ??
     new SlackReleaseNotifier(releaseChat, {
       ...(config.slack.channel ? { defaultChannel: config.slack.channel } : {}),
       // The card's RED table: baseline vs canary over the release's analysis window, from its own cluster.
       red: (release) => redFiguresOf({ metricsFor, clock }, release),
+      smoke: (release) => {
+        const template = getsSmoke(release)
+          ? smokeTemplate(release.target.namespace, release.target.service)
+          : undefined;
+        return template ? { rate: template.rate } : undefined;
+      },
     });
   const deps: ReleaseDependencies = {
     store: overrides.store ?? (await storeOf(config, overrides)),
@@ -88,9 +98,17 @@ export async function releaseRuntime(
     releaseOptions: releaseOptionsOf(config),
     ...(overrides.telemetry ? { telemetry: overrides.telemetry } : {}),
     ...(customCheckGate ? { customCheckGate } : {}),
+    ...(hasSmoke(config) ? { smoke: new HttpSmokeSender({ templateOf: smokeTemplate }) } : {}),
   };
   const flaggerNotifier = new SlackFlaggerNotifier(slack, {
     ...(config.slack.channel ? { channel: config.slack.channel } : {}),
   });
   return { deps, slack, flaggerNotifier };
+}
+
+/** Smoke traffic is configured for at least one namespace or service. */
+function hasSmoke(config: BotConfig): boolean {
+  return (
+    Object.keys(config.smoke.namespaces ?? {}).length + Object.keys(config.smoke.services ?? {}).length > 0
+  );
 }

@@ -29,7 +29,7 @@ import {
   versionLabels,
 } from './profile.js';
 import type { MetricSeries, Sample, SampleWriter } from './remote-write.js';
-import { decideRoutes, parseHost, type UnroutedReason } from './routing.js';
+import { decideRoutes, parseHost, type RequestAttributes, type UnroutedReason } from './routing.js';
 import { type RandomSource, seededRandom } from './seeded-random.js';
 
 export type TrafficMode = { kind: 'deterministic' } | { kind: 'poisson'; seed: number };
@@ -48,7 +48,24 @@ export interface SimulatorOptions {
   maxAgeMs?: number;
   /** Wall clock in ms; samples are never written after it. */
   now?: () => number;
+  /** Seed of the choices `serve` makes (route, error, latency) in deterministic mode; default 1. */
+  serveSeed?: number;
 }
+
+/** A real request the simulated mesh is asked to serve (see {@link MeshTrafficSimulator.serve}). */
+export interface ServeRequest {
+  namespace: string;
+  service: string;
+  /** Header names in lower case; the cookie travels as the `cookie` header. */
+  headers: Readonly<Record<string, string>>;
+  uri?: string;
+  method?: string;
+}
+
+/** How the simulated mesh answered a real request. */
+export type ServedRequest =
+  | { kind: 'served'; version: string; status: number; latencyMs: number; mirroredTo: string[] }
+  | { kind: 'unrouted'; reason: UnroutedReason; status: number };
 
 export interface SimulationRange {
   /** First step timestamp (ms or Date); must be after the last step already simulated. */
@@ -128,6 +145,8 @@ export class MeshTrafficSimulator {
   private readonly behaviours = new Map<string, VersionBehaviour>();
   private readonly rates = new Map<string, number>();
   private readonly random: RandomSource | undefined;
+  private readonly serveRandom: RandomSource;
+  private readonly meshReads = new Map<string, { at: number; read: Promise<void> }>();
   private readonly reader: MeshReader;
   private readonly writer: SampleWriter;
   private readonly rereadEverySteps: number;
@@ -152,6 +171,7 @@ export class MeshTrafficSimulator {
     this.reader = options.reader;
     this.writer = options.writer;
     this.random = options.mode?.kind === 'poisson' ? seededRandom(options.mode.seed) : undefined;
+    this.serveRandom = this.random ?? seededRandom(options.serveSeed ?? 1);
     this.rereadEverySteps = Math.max(1, Math.floor(options.rereadEverySteps ?? 1));
     this.flushEveryMs = options.flushEveryMs ?? 30 * 60_000;
     this.maxAgeMs = options.maxAgeMs ?? 60 * 60_000;
@@ -267,6 +287,102 @@ export class MeshTrafficSimulator {
     return totals;
   }
 
+  /**
+   * Serves one real request as the mesh would: routes it by the live VirtualService (read at most once a
+   * second per service) with the same routing code as the simulated traffic, picks a destination by weight,
+   * answers with that version's error rate and latency, and counts it in the version's Istio metrics, which
+   * the next step writes. The caller waits `latencyMs` before answering.
+   *
+   * @example const answer = await sim.serve({ namespace: 'shop', service: 'catalog', headers: {} });
+   */
+  async serve(request: ServeRequest): Promise<ServedRequest> {
+    const key = this.requireService(request.namespace, request.service);
+    const profile = this.services.get(key)!;
+    await this.freshMesh(key, profile);
+    const decision = this.route(key, profile, INGRESS_GATEWAY, {
+      headers: request.headers,
+      ...(request.uri ? { uri: request.uri } : {}),
+      ...(request.method ? { method: request.method } : {}),
+    });
+    const random = this.serveRandom;
+    const primary = [
+      ...decision.shares.filter((s) => !s.mirrored),
+      ...decision.unrouted.filter((u) => !u.mirrored),
+    ];
+    const draw = random.uniform();
+    let below = 0;
+    const chosen =
+      primary.find((share) => {
+        below += share.fraction;
+        return draw < below;
+      }) ?? primary.at(-1);
+    if (!chosen || !('version' in chosen))
+      return {
+        kind: 'unrouted',
+        reason: chosen?.reason ?? 'no-route',
+        status: chosen?.reason === 'no-route' ? 404 : 503,
+      };
+    const answer = this.countServed(key, profile, chosen);
+    const mirroredTo: string[] = [];
+    for (const copy of decision.shares.filter((s) => s.mirrored))
+      if (random.uniform() < copy.fraction) {
+        this.countServed(key, profile, copy);
+        mirroredTo.push(copy.version);
+      }
+    return { kind: 'served', version: chosen.version, ...answer, mirroredTo };
+  }
+
+  /** Counts one request served by a version, as its destination sidecar reports it. */
+  private countServed(
+    key: string,
+    profile: ServiceProfile,
+    share: { version: string; host: string },
+  ): { status: number; latencyMs: number } {
+    const version = profile.versions.find((v) => v.version === share.version)!;
+    const behaviour = this.behaviours.get(`${key}/${share.version}`)!;
+    const random = this.serveRandom;
+    const status = random.uniform() < behaviour.errorRate ? behaviour.errorCode : 200;
+    const latencyMs = sampleLatency(behaviour.latency, random.uniform, random.normal);
+    const labels = istioLabels({
+      source: INGRESS_GATEWAY,
+      service: profile,
+      version,
+      host: share.host,
+      responseCode: status,
+    });
+    const flowKey = labelKey(labels);
+    let flow = this.flows.get(flowKey);
+    if (!flow) {
+      flow = newFlow({ labels, latency: behaviour.latency });
+      this.flows.set(flowKey, flow);
+      // A new series starts at 0 at the last step, so increase() sees its first requests.
+      if (this.lastStep !== undefined) pushSamples(flow, this.lastStep, true);
+    }
+    if (!this.random) flow.expected += 1;
+    flow.requests = this.random ? flow.requests + 1 : wholePart(flow.expected);
+    for (const [b, le] of ISTIO_DURATION_BUCKETS_MS.entries()) {
+      if (latencyMs > le) continue;
+      if (this.random) flow.bucketCounts[b]!++;
+      else {
+        flow.bucketExpected[b]! += 1;
+        flow.bucketCounts[b] = wholePart(flow.bucketExpected[b]!);
+      }
+    }
+    flow.sumMs += latencyMs;
+    return { status, latencyMs };
+  }
+
+  /** The service's VirtualService and DestinationRules, read again when the last read is a second old. */
+  private async freshMesh(key: string, profile: ServiceProfile): Promise<void> {
+    const last = this.meshReads.get(key);
+    if (last && Date.now() - last.at < 1000) return await last.read;
+    const read = this.readServiceMesh(profile).then((view) => {
+      this.mesh.set(key, view);
+    });
+    this.meshReads.set(key, { at: Date.now(), read: read.catch(() => undefined) });
+    await read;
+  }
+
   private async simulateNow(range: SimulationRange): Promise<SimulationReport> {
     const steps = this.stepTimestamps(range);
     const report: SimulationReport = {
@@ -372,6 +488,26 @@ export class MeshTrafficSimulator {
     return demands;
   }
 
+  /** Where the mesh as last read sends a request from `source`. */
+  private route(
+    key: string,
+    profile: ServiceProfile,
+    source: SourceWorkload,
+    request: Pick<RequestAttributes, 'headers' | 'uri' | 'method'>,
+  ) {
+    const view = this.mesh.get(key) ?? { virtualService: undefined, destinationRules: [] };
+    return decideRoutes({
+      ...(view.virtualService ? { virtualService: view.virtualService } : {}),
+      destinationRules: view.destinationRules,
+      service: profile,
+      request: {
+        ...request,
+        sourceLabels: source.labels ?? { app: source.app, version: source.version },
+        sourceNamespace: source.namespace,
+      },
+    });
+  }
+
   private routeDemand(
     key: string,
     profile: ServiceProfile,
@@ -380,17 +516,7 @@ export class MeshTrafficSimulator {
     inbound: Map<string, Map<string, Demand>>,
     report: SimulationReport,
   ): void {
-    const view = this.mesh.get(key) ?? { virtualService: undefined, destinationRules: [] };
-    const decision = decideRoutes({
-      ...(view.virtualService ? { virtualService: view.virtualService } : {}),
-      destinationRules: view.destinationRules,
-      service: profile,
-      request: {
-        headers: demand.headers,
-        sourceLabels: demand.source.labels ?? { app: demand.source.app, version: demand.source.version },
-        sourceNamespace: demand.source.namespace,
-      },
-    });
+    const decision = this.route(key, profile, demand.source, { headers: demand.headers });
     for (const unrouted of decision.unrouted) {
       report.unrouted[unrouted.reason] =
         (report.unrouted[unrouted.reason] ?? 0) + demand.expected * unrouted.fraction;
@@ -463,34 +589,37 @@ export class MeshTrafficSimulator {
   }
 
   private async readMesh(): Promise<void> {
-    const reads = [...this.services.entries()].map(async ([key, profile]) => {
-      const vsName = profile.virtualService === undefined ? profile.name : profile.virtualService;
-      const virtualService =
-        vsName === null ? undefined : await this.reader.getVirtualService(profile.namespace, vsName);
-      const ruleNames = new Set<string>();
-      for (const route of virtualService?.spec.http ?? []) {
-        const destinations = [
-          ...(route.route ?? []).map((r) => r.destination),
-          ...(route.mirror ? [route.mirror] : []),
-          ...(route.mirrors ?? []).map((m) => m.destination),
-        ];
-        for (const destination of destinations) {
-          if (destination?.subset === undefined) continue;
-          const host = parseHost(destination.host, virtualService?.metadata.namespace ?? profile.namespace);
-          if (host.namespace !== profile.namespace) continue;
-          ruleNames.add(profile.destinationRules?.[host.name] ?? host.name);
-        }
-      }
-      const rules = await Promise.all(
-        [...ruleNames].map((name) => this.reader.getDestinationRule(profile.namespace, name)),
-      );
-      const view: MeshView = {
-        virtualService,
-        destinationRules: rules.filter((r): r is DestinationRule => r !== undefined),
-      };
-      return [key, view] as const;
-    });
+    const reads = [...this.services.entries()].map(
+      async ([key, profile]) => [key, await this.readServiceMesh(profile)] as const,
+    );
     for (const [key, view] of await Promise.all(reads)) this.mesh.set(key, view);
+  }
+
+  private async readServiceMesh(profile: ServiceProfile): Promise<MeshView> {
+    const vsName = profile.virtualService === undefined ? profile.name : profile.virtualService;
+    const virtualService =
+      vsName === null ? undefined : await this.reader.getVirtualService(profile.namespace, vsName);
+    const ruleNames = new Set<string>();
+    for (const route of virtualService?.spec.http ?? []) {
+      const destinations = [
+        ...(route.route ?? []).map((r) => r.destination),
+        ...(route.mirror ? [route.mirror] : []),
+        ...(route.mirrors ?? []).map((m) => m.destination),
+      ];
+      for (const destination of destinations) {
+        if (destination?.subset === undefined) continue;
+        const host = parseHost(destination.host, virtualService?.metadata.namespace ?? profile.namespace);
+        if (host.namespace !== profile.namespace) continue;
+        ruleNames.add(profile.destinationRules?.[host.name] ?? host.name);
+      }
+    }
+    const rules = await Promise.all(
+      [...ruleNames].map((name) => this.reader.getDestinationRule(profile.namespace, name)),
+    );
+    return {
+      virtualService,
+      destinationRules: rules.filter((r): r is DestinationRule => r !== undefined),
+    };
   }
 
   private async flush(report: SimulationReport): Promise<void> {

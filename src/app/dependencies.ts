@@ -5,6 +5,7 @@ import type { CustomCheckGate } from './custom-check-gate.js';
 import type { Logger } from './logger.js';
 import type { ReleaseNotifier } from './ports/release-notifier.js';
 import type { BotStore } from './ports/release-store.js';
+import type { SmokeTraffic } from './ports/smoke-traffic.js';
 import type { Telemetry } from './ports/telemetry.js';
 import type { TrafficRouter } from './ports/traffic-router.js';
 
@@ -43,6 +44,8 @@ export interface ReleaseDependencies {
   telemetry?: Telemetry;
   /** Custom checks validated against Prometheus before a release that uses them starts; none when left out. */
   customCheckGate?: CustomCheckGate;
+  /** Smoke requests for quiet services, sent by each release's tick job while it is judged; none when left out. */
+  smoke?: SmokeTraffic;
 }
 
 /** A release id: 1 to 40 letters and digits (it is part of route names), sortable by time. */

@@ -262,7 +262,48 @@ export async function runTickJob(deps: ReleaseDependencies, job: TickJob): Promi
     };
   });
   countOutcome(deps, before, result.release);
+  await sendSmoke(deps, result.release);
   return result;
+}
+
+/**
+ * Whether a release gets smoke requests now: while it is judged with its step live in the mesh.
+ *
+ * @example getsSmoke(release) // true while a live step is analysed or awaits the next approval
+ */
+export function getsSmoke(release: Release): boolean {
+  return needsJudgement(release) && release.applied;
+}
+
+/**
+ * A release judged on a quiet service gets its tick's smoke requests, after the decision: a release that this
+ * tick paused, rolled back or ended gets none, and no other job of the release runs meanwhile (one writer).
+ * The sender's failures are logged and counted, never thrown: the job's decision is already stored.
+ *
+ * @example await sendSmoke(deps, result.release);
+ */
+export async function sendSmoke(
+  deps: Pick<ReleaseDependencies, 'smoke' | 'log' | 'telemetry'>,
+  release: Release,
+): Promise<void> {
+  if (!deps.smoke || !getsSmoke(release)) return;
+  try {
+    const report = await deps.smoke.send({
+      releaseId: release.id,
+      namespace: release.target.namespace,
+      service: release.target.service,
+      version: release.canary.version,
+      baseline: release.baseline.version,
+    });
+    if (!report) return;
+    deps.telemetry?.count('SmokeRequests', report.sent);
+    const unanswered = report.failed + (report.planned - report.sent);
+    if (unanswered > 0) deps.telemetry?.count('SmokeFailures', unanswered);
+    (unanswered > 0 ? deps.log.warn : deps.log.info)('smoke traffic sent', { ...report });
+  } catch (error) {
+    deps.telemetry?.count('SmokeFailures');
+    deps.log.warn('smoke traffic could not be sent', { error: describeError(error) });
+  }
 }
 
 /** The operational counters of a tick's decision: automatic rollbacks, and releases left without a verdict. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { CheckSide, ConfiguredCheck } from '../app/ports/custom-checks.js';
 import { customCheckProblems } from '../domain/judge/index.js';
-import { isDnsLabel } from '../domain/validation/index.js';
+import { settingKeyProblems } from '../domain/validation/index.js';
 import { type QueryTemplate, renderQuery } from './promql-template.js';
 
 /** The variables every custom check template may use. */
@@ -108,12 +108,6 @@ const checkList = z.array(checkSchema).superRefine((checks, ctx) => {
     seen.add(check.name);
   });
 });
-const namespaceMessage = 'namespace names are Kubernetes labels: lowercase letters, digits and -, at most 63';
-const isServiceKey = (key: string) => {
-  const [namespace, service, ...rest] = key.split('/');
-  return rest.length === 0 && isDnsLabel(namespace ?? '') && isDnsLabel(service ?? '');
-};
-
 /** `CANARY_BOT_CHECKS`: `{"namespaces": {"shop": [check…]}, "services": {"shop/checkout": [check…]}}`. */
 export const customChecksSettingSchema = z
   .strictObject({
@@ -123,16 +117,7 @@ export const customChecksSettingSchema = z
   .partial()
   .superRefine((setting, ctx) => {
     // Keys are checked here so that the message says what a key must be.
-    for (const key of Object.keys(setting.namespaces ?? {}))
-      if (!isDnsLabel(key))
-        ctx.addIssue({ code: 'custom', path: ['namespaces', key], message: namespaceMessage });
-    for (const key of Object.keys(setting.services ?? {}))
-      if (!isServiceKey(key))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', key],
-          message: 'services are named namespace/service, e.g. shop/checkout',
-        });
+    for (const problem of settingKeyProblems(setting)) ctx.addIssue({ code: 'custom', ...problem });
   });
 
 /** The checks setting, parsed. */

@@ -50,6 +50,8 @@ const UNITS: Readonly<Record<TelemetryMetric, (typeof MetricUnit)[keyof typeof M
   JobTooOld: MetricUnit.Count,
   JobAgeSeconds: MetricUnit.Seconds,
   TickFanOut: MetricUnit.Count,
+  SmokeRequests: MetricUnit.Count,
+  SmokeFailures: MetricUnit.Count,
 };
 
 /** Counters of one function, flushed as EMF at the end of each invocation. */

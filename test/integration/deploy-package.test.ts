@@ -17,6 +17,7 @@ import {
   SERVICE_DIR,
 } from '../../bench/deploy/lambda-bundles.js';
 import { loadConfig } from '../../src/config.js';
+import { smokeSettingSchema } from '../../src/smoke/smoke-setting.js';
 import { storeTableDefinition } from '../../src/store/dynamodb/store-table.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -76,6 +77,17 @@ const CHECKS = JSON.stringify({
     ],
   },
 });
+// Smoke traffic: a template with variables and a header that a gateway needs, for the worker only.
+const SMOKE = JSON.stringify({
+  maxRate: 5,
+  namespaces: {
+    shop: {
+      url: 'https://internal-gateway.shop.example/healthz?probe={{ release }}',
+      headers: { host: '{{ service }}.{{ namespace }}.svc.cluster.local', 'x-gateway-key': 'k"e{y}' },
+      rate: 5,
+    },
+  },
+});
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 const logicalId = (fn: LambdaFunctionName) => `${fn[0]!.toUpperCase()}${fn.slice(1)}`;
@@ -111,6 +123,7 @@ beforeAll(async () => {
       `--param=ssmKmsKeyArn=${KMS_KEY}`,
       `--param=policy=${POLICY}`,
       `--param=checks=${CHECKS}`,
+      `--param=smoke=${SMOKE}`,
       // A Flagger rotation in progress: the previous master's parameter is granted too.
       '--param=flaggerSecretPreviousParameter=/canary-bot/prod/flagger-secret-previous',
     ],
@@ -612,7 +625,7 @@ describe('osls package (offline)', () => {
     ];
     const own: Record<LambdaFunctionName, string[]> = {
       slack: ['CANARY_BOT_SLACK_SIGNING_SECRET'],
-      worker: ['CANARY_BOT_SLACK_BOT_TOKEN'],
+      worker: ['CANARY_BOT_SLACK_BOT_TOKEN', 'CANARY_BOT_SMOKE'],
       tick: [],
       summary: ['CANARY_BOT_SLACK_BOT_TOKEN'],
       flagger: [
@@ -791,6 +804,11 @@ describe('osls package (offline)', () => {
       }).toEqual({
         fn,
         checks: [JSON.parse(CHECKS).namespaces.shop[0].events],
+      });
+      // The smoke setting reaches the worker as written, and no other function.
+      expect({ fn, smoke: config.smoke }).toEqual({
+        fn,
+        smoke: fn === 'worker' ? smokeSettingSchema.parse(JSON.parse(SMOKE)) : {},
       });
       expect({ fn, prometheus: config.clusters.prod?.prometheus.url }).toEqual({
         fn,

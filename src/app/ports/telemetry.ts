@@ -17,7 +17,9 @@ export type TelemetryMetric =
   | 'JobTooOld'
   | 'JobAgeSeconds'
   | 'TickFanOut'
-  | 'RefusalNotRecorded';
+  | 'RefusalNotRecorded'
+  | 'SmokeRequests'
+  | 'SmokeFailures';
 
 /** Where counters go. */
 export interface Telemetry {

@@ -1,7 +1,7 @@
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import { ChatUnavailableError, type ReleaseNotifier } from '../../app/ports/release-notifier.js';
 import { RELEASE_CHANNEL_META, type Release, type ReleaseEvent } from '../../domain/release/index.js';
-import { type RedFigures, releaseCard, releaseEventLine } from '../views/index.js';
+import { type RedFigures, releaseCard, releaseEventLine, type SmokeOnCard } from '../views/index.js';
 
 /** Where a release's card lives, kept in `release.meta`. */
 export const CARD_CHANNEL = RELEASE_CHANNEL_META;
@@ -23,6 +23,8 @@ export class SlackReleaseNotifier implements ReleaseNotifier {
       defaultChannel?: string;
       /** Latest RED of baseline and canary for the card, when available. */
       red?: (release: Release) => Promise<RedFigures | undefined>;
+      /** The smoke traffic a release gets now, if any. */
+      smoke?: (release: Release) => SmokeOnCard | undefined;
     } = {},
   ) {}
 
@@ -38,7 +40,8 @@ export class SlackReleaseNotifier implements ReleaseNotifier {
     const channel = release.meta[CARD_CHANNEL] ?? this.options.defaultChannel;
     if (!channel) throw new Error(`release ${release.id} has no channel to post its card in`);
     const red = await this.options.red?.(release).catch(() => undefined);
-    const { text, blocks } = releaseCard(release, red ? { red } : {});
+    const smoke = this.options.smoke?.(release);
+    const { text, blocks } = releaseCard(release, { ...(red ? { red } : {}), ...(smoke ? { smoke } : {}) });
     const ts = release.meta[CARD_TS];
     if (ts) {
       await this.client.chat.update({ channel, ts, text, blocks: blocks as never });

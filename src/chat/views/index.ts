@@ -28,7 +28,12 @@ export { flaggerCard, flaggerDecisionLine, flaggerEventLine, flaggerWaitingLine 
 export { helpMessage } from './help-message.js';
 export { commandErrorMessage, errorMessage, policyRefusalMessage, refusalMessage } from './notices.js';
 export type { RedFigures, VersionFigures } from './red-figures.js';
-export { CARD_APPROVALS_SHOWN, type ReleaseCardExtras, releaseCard } from './release-card.js';
+export {
+  CARD_APPROVALS_SHOWN,
+  type ReleaseCardExtras,
+  releaseCard,
+  type SmokeOnCard,
+} from './release-card.js';
 export { releaseEventLine } from './release-event.js';
 export {
   type AuditLine,

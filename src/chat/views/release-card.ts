@@ -44,6 +44,14 @@ import { weightBars } from './weight-bar.js';
 export interface ReleaseCardExtras {
   /** The latest RED of baseline and canary, if read. */
   readonly red?: RedFigures;
+  /** Smoke traffic the release gets while it is judged (`CANARY_BOT_SMOKE`), if any. */
+  readonly smoke?: SmokeOnCard;
+}
+
+/** What the card says of a release's smoke traffic. */
+export interface SmokeOnCard {
+  /** Requests a second, averaged over the minute. */
+  readonly rate: number;
 }
 
 /** Approvals listed on the card; older ones are counted. */
@@ -73,6 +81,7 @@ export function releaseCard(release: Release, extras: ReleaseCardExtras = {}): S
     section(planText(release)),
   ];
   if (extras.red) blocks.push(redTable(extras.red, release.baseline.version, release.canary.version));
+  if (extras.smoke) blocks.push(context(smokeText(extras.smoke)));
   if (release.lastVerdict) blocks.push(section(verdictText(release.lastVerdict)));
   const trouble = troubleText(release);
   if (trouble) blocks.push(section(trouble));
@@ -80,6 +89,11 @@ export function releaseCard(release: Release, extras: ReleaseCardExtras = {}): S
   const buttons = cardButtons(release);
   if (buttons.length > 0) blocks.push(actions(`release-${release.id}`, buttons));
   return fitMessage(summarizeProgress(release).headline, blocks);
+}
+
+function smokeText(smoke: SmokeOnCard): string {
+  const perMinute = Math.max(1, Math.round(smoke.rate * 60));
+  return `:satellite_antenna: Smoke traffic: ${perMinute} requests a minute through the mesh while this step is judged (header \`x-canary-bot-smoke\`)`;
 }
 
 function statusText(release: Release): string {

@@ -58,3 +58,31 @@ export function isCookiePair(value: string): boolean {
   if (eq <= 0 || eq === value.length - 1 || value.length > 512) return false;
   return cookieNameShape.test(value.slice(0, eq)) && cookieValueShape.test(value.slice(eq + 1));
 }
+
+/**
+ * Problems with the keys of a setting given per namespace and per service (`{"namespaces": {"shop": …},
+ * "services": {"shop/catalog": …}}`), each with the path of its key, so that a message says what a key must be.
+ *
+ * @example settingKeyProblems({ services: { catalog: [] } }) // [{ path: ['services', 'catalog'], message: 'services are named …' }]
+ */
+export function settingKeyProblems(setting: {
+  readonly namespaces?: object;
+  readonly services?: object;
+}): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  for (const key of Object.keys(setting.namespaces ?? {}))
+    if (!isDnsLabel(key))
+      problems.push({
+        path: ['namespaces', key],
+        message: 'namespace names are Kubernetes labels: lowercase letters, digits and -, at most 63',
+      });
+  for (const key of Object.keys(setting.services ?? {})) {
+    const [namespace, service, ...rest] = key.split('/');
+    if (rest.length > 0 || !isDnsLabel(namespace ?? '') || !isDnsLabel(service ?? ''))
+      problems.push({
+        path: ['services', key],
+        message: 'services are named namespace/service, e.g. shop/checkout',
+      });
+  }
+  return problems;
+}
