@@ -3,17 +3,25 @@
  * Prometheus, one judgement per release, a drift check against the real API server, the decision and its
  * write. Traffic for 500 services x 2 versions is written first by the simulator.
  *
+ * With `--workers 4`, the deployment's shape instead: the tick as a process of its own fans one job per
+ * release out to the ElasticMQ FIFO queue, and four worker processes (local/bot-processes.ts) judge, check
+ * and decide; measured from the tick's start to its end (fan-out) and to every release decided (completion).
+ *
  *   tsx bench/tick/run.ts [--releases 500] [--out bench/results/tick.json]
+ *   tsx bench/tick/run.ts --releases 1000 --workers 4 [--out bench/results/tick-queue.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as k8s from '@kubernetes/client-node';
 import { bedDown, bedUp } from '../../local/bed/bed.js';
+import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { applyObjects, uniqueNamespace } from '../../local/bed/manifests.js';
+import { type BotProcesses, startBotProcesses } from '../../local/bot-processes.js';
 import { StaticMeshReader } from '../../local/traffic/mesh-reader.js';
 import type { ServiceProfile } from '../../local/traffic/profile.js';
 import { PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
@@ -37,13 +45,15 @@ import { createStoreTable, deleteStoreTable } from '../../src/store/dynamodb/sto
 const { values } = parseArgs({
   options: {
     releases: { type: 'string', default: '500' },
-    out: {
-      type: 'string',
-      default: resolve(dirname(fileURLToPath(import.meta.url)), '../results/tick.json'),
-    },
+    workers: { type: 'string' },
+    out: { type: 'string' },
   },
 });
 const count = Number(values.releases);
+const workers = values.workers === undefined ? undefined : Number(values.workers);
+const out =
+  values.out ??
+  resolve(dirname(fileURLToPath(import.meta.url)), `../results/${workers ? 'tick-queue' : 'tick'}.json`);
 
 const { state, started } = await bedUp();
 const admin = kubeConfigFrom(state.kube.kubeconfigs.admin);
@@ -54,6 +64,67 @@ const client = new DynamoDBClient({
   credentials: { accessKeyId: 'bed', secretAccessKey: 'bed' },
 });
 const tableName = `bench-tick-${Date.now().toString(36)}`;
+let bot: BotProcesses | undefined;
+
+/** The tick and `workers` worker processes on the FIFO queue, over the releases stored above. */
+async function throughTheQueue(workers: number, names: string[], scheduledAt: number): Promise<void> {
+  const identity = await botKubeConfig(state, admin, `${namespace}-bot`, [namespace], await botClusterRole());
+  const kubeconfig = join(state.dir, `${namespace}.kubeconfig`);
+  await writeFile(kubeconfig, identity.exportConfig(), { mode: 0o600 });
+  bot = await startBotProcesses(
+    state,
+    {
+      CANARY_BOT_CLUSTERS: JSON.stringify({
+        bench: { kube: { mode: 'kubeconfig', path: kubeconfig }, prometheus: { url: state.prometheus.url } },
+      }),
+      CANARY_BOT_DEFAULT_CLUSTER: 'bench',
+      CANARY_BOT_DEFAULT_NAMESPACE: namespace,
+      CANARY_BOT_TABLE: tableName,
+      CANARY_BOT_SLACK_CHANNEL: 'C0RELEASES',
+      CANARY_BOT_POLICY: JSON.stringify({ default: { starters: ['*'], approvers: ['*'], fourEyes: true } }),
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    },
+    { workers, visibilityTimeoutSeconds: 60, logDir: state.dir },
+  );
+  const store = new DynamoDbStore<Release>({ client, tableName });
+  const t0 = performance.now();
+  const report = await bot.tick(new Date(scheduledAt));
+  const fanOutSeconds = (performance.now() - t0) / 1000;
+  await bot.settled(600_000);
+  let phases: Record<string, number> = {};
+  for (;;) {
+    phases = {};
+    for (const s of await store.listActive()) phases[s.state.phase] = (phases[s.state.phase] ?? 0) + 1;
+    if ((phases.analysing ?? 0) === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const completionSeconds = (performance.now() - t0) / 1000;
+  const jobs = bot.workers.reduce((sum, w) => sum + w.invocations().ended, 0);
+  const result = {
+    date: new Date().toISOString(),
+    releases: names.length,
+    workers,
+    report,
+    fanOutSeconds,
+    completionSeconds,
+    invocations: jobs,
+    phases,
+  };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(
+    [
+      `| tick over ${names.length} active releases, ${workers} worker processes | time |`,
+      '|---|---:|',
+      `| fan-out: the tick's process from start to end (${report.queries} PromQL queries, ${report.sent} jobs sent) | ${fanOutSeconds.toFixed(2)} s |`,
+      `| completion: every release judged, drift-checked and decided (${jobs} worker invocations) | ${completionSeconds.toFixed(2)} s |`,
+      `| phases after | ${Object.entries(phases)
+        .map(([p, n]) => `${p} ${n}`)
+        .join(', ')} |`,
+      '',
+    ].join('\n'),
+  );
+}
 try {
   const names = Array.from({ length: count }, (_, i) => `svc-${i}`);
   const dest = (name: string, subset: string) => ({ host: name, subset });
@@ -154,6 +225,22 @@ try {
     );
   }
 
+  if (workers) await throughTheQueue(workers, names, to);
+  else await inProcess(to);
+} finally {
+  await bot?.close();
+  await deleteStoreTable(client, tableName).catch(() => undefined);
+  client.destroy();
+  await admin
+    .makeApiClient(k8s.CoreV1Api)
+    .deleteNamespace({ name: namespace })
+    .catch(() => undefined);
+  if (started) await bedDown();
+}
+
+/** The tick and each release's job in this process, eight jobs at a time. */
+async function inProcess(to: number): Promise<void> {
+  const store = new DynamoDbStore<Release>({ client, tableName });
   let queries = 0;
   const prometheus = PrometheusMetricsReader.fromConfig({ url: state.prometheus.url });
   const deps: ReleaseDependencies = {
@@ -214,8 +301,8 @@ try {
   }
 
   const result = { date: new Date().toISOString(), releases: count, rounds };
-  mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(
     [
       `| tick over ${count} active releases | time | PromQL queries | judged | failed | phases after |`,
@@ -231,12 +318,4 @@ try {
       '',
     ].join('\n'),
   );
-} finally {
-  await deleteStoreTable(client, tableName).catch(() => undefined);
-  client.destroy();
-  await admin
-    .makeApiClient(k8s.CoreV1Api)
-    .deleteNamespace({ name: namespace })
-    .catch(() => undefined);
-  if (started) await bedDown();
 }
