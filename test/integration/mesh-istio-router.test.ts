@@ -576,6 +576,28 @@ describe('fencing: the owner mark on the route', () => {
     expect((await router.readRoute(reviews)).weights).toEqual([v('v1', 80), v('v2', 20)]);
   });
 
+  it("lets a new release take over when its predecessor's tombstone lands after it looked, routes untouched", async () => {
+    await router.converge(
+      reviews,
+      weightsTarget([v('v1', 100)], { fence: { release: 'r1', stateVersion: 4, final: false } }),
+    );
+    // r1 ended in the store, its worker died before the tombstone; r7 starts and sees r1's last mark.
+    const seen = (await router.readRoute(reviews)).owner;
+    await router.seal(reviews, { release: 'r1', stateVersion: 5, final: true });
+
+    await router.converge(
+      reviews,
+      weightsTarget([v('v1', 90), v('v2', 10)], {
+        prefix: 'canary-bot-r7-',
+        fence: { release: 'r7', stateVersion: 2, final: false, ...(seen ? { predecessor: seen } : {}) },
+      }),
+    );
+
+    expect(seen).toMatch(/^r1\/4@[0-9a-f]{16}$/);
+    expect((await router.readRoute(reviews)).weights).toEqual([v('v1', 90), v('v2', 10)]);
+    expect((await readVs(bookinfo, 'reviews')).metadata.annotations?.[OWNER_ANNOTATION]).toMatch(/^r7\/2@/);
+  });
+
   it('keeps one owner mark per owned route, so releases of two named routes of one VirtualService both write', async () => {
     await replaceVsSpec(bookinfo, 'reviews', (spec) => ({
       ...spec,

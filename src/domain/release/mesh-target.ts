@@ -97,10 +97,30 @@ export function parseOwnerMark(mark: string | undefined):
 }
 
 /**
+ * Whether the route's mark is the tombstone its predecessor left after this release started, with the routes
+ * exactly as this release saw them (same digest): a job of an ended release that died before its tombstone
+ * leaves it when delivered again, and only the annotation changes, so the new owner may still take over.
+ */
+function predecessorSealedSince(
+  mark: NonNullable<ReturnType<typeof parseOwnerMark>>,
+  seen: ReturnType<typeof parseOwnerMark>,
+): boolean {
+  return (
+    seen !== undefined &&
+    mark.final &&
+    mark.release === seen.release &&
+    mark.stateVersion >= seen.stateVersion &&
+    mark.digest !== undefined &&
+    mark.digest === seen.digest
+  );
+}
+
+/**
  * Whether a write with `fence` may land on a route that carries `current` (its owner mark, if any):
  * - the release owns the route: only from the same or a newer state version, and never after its tombstone;
  * - it does not own it yet: only if the mark is still the one it found at its start (so the earlier owner
- *   has not written since, and a late write of that earlier owner cannot land after this one).
+ *   has not written since, and a late write of that earlier owner cannot land after this one), or the earlier
+ *   owner's tombstone over the very routes it found.
  *
  * @example fenceAllows('R1/7', { release: 'R1', stateVersion: 5, final: false }) // { allowed: false, ... }
  */
@@ -120,6 +140,7 @@ export function fenceAllows(
     return { allowed: true };
   }
   if ((current ?? undefined) === (fence.predecessor ?? undefined)) return { allowed: true };
+  if (mark && predecessorSealedSince(mark, parseOwnerMark(fence.predecessor))) return { allowed: true };
   return {
     allowed: false,
     reason: mark
