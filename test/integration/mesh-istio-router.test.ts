@@ -438,6 +438,31 @@ describe('IstioTrafficRouter on the real API server, as the least-privilege bot'
     expect((await router.readRoute(reviews)).weights).toEqual([v('v3', 100)]);
   });
 
+  it('calls afterWrite only for a write the API server accepted, not for one refused with 409', async () => {
+    const attempts: number[] = [];
+    let accepted = 0;
+    const racing = new IstioTrafficRouter(botConfig, {
+      beforeWrite: async (attempt) => {
+        attempts.push(attempt);
+        // Another writer changes a route the bot does not own between the bot's read and its write.
+        if (attempt === 1)
+          await replaceVsSpec(bookinfo, 'reviews', (spec) => ({
+            ...spec,
+            http: [{ ...(spec.http?.[0] as HttpRoute), timeout: '7s' }, ...(spec.http ?? []).slice(1)],
+          }));
+      },
+      afterWrite: () => {
+        accepted += 1;
+      },
+    });
+
+    await racing.converge(reviews, weightsTarget([v('v1', 90), v('v2', 10)]));
+
+    expect(attempts).toEqual([1, 2]);
+    expect(accepted).toBe(1);
+    expect((await router.readRoute(reviews)).weights).toEqual([v('v1', 90), v('v2', 10)]);
+  });
+
   it('loses nothing when 20 writers change 20 different routes of one VirtualService at once', async () => {
     const named = Array.from({ length: 20 }, (_, i) => ({
       name: `route-${i}`,

@@ -16,7 +16,7 @@
  * is one a person asked for, recorded once; nothing is decided after the revision ended.
  *
  * Every pair runs INTERLEAVINGS_RUNS schedules (1,000 by default); a failure prints fast-check's seed and the
- * schedule.
+ * schedule, and INTERLEAVINGS_SEED=<seed> runs the same schedules again.
  */
 import * as k8s from '@kubernetes/client-node';
 import fc from 'fast-check';
@@ -52,6 +52,9 @@ import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { gated, Interleaver, KilledError } from './support/interleaver.js';
 
 const RUNS = Number(process.env.INTERLEAVINGS_RUNS ?? 1000);
+/** fast-check's seed of a failed run (printed with it), to run the same schedules again. */
+const SEED =
+  process.env.INTERLEAVINGS_SEED === undefined ? undefined : Number(process.env.INTERLEAVINGS_SEED);
 const requester = { userId: 'U0ALICE001', groupIds: [] };
 const approver = { userId: 'U0BOB00002', groupIds: [] };
 const original: HttpRoute = { route: [{ destination: { host: 'reviews', subset: 'v1' } }] };
@@ -172,6 +175,8 @@ interface Trace {
 
 /** What the router of a VirtualService does before each write, set by the run in progress. */
 const hooks = new Map<string, () => Promise<void>>();
+/** Per VirtualService: what a run does once the API server accepted one of its writes. */
+const written = new Map<string, () => void>();
 const routers = new Map<string, IstioTrafficRouter>();
 
 /** One router per VirtualService for all its runs (it keeps its discovery and its readiness checks). */
@@ -183,6 +188,7 @@ function routerFor(vs: string): IstioTrafficRouter {
       validationCacheMs: 60_000,
       // The read-modify-write inside a convergence is a gate too: two writers can interleave there.
       beforeWrite: async () => await hooks.get(vs)?.(),
+      afterWrite: () => written.get(vs)?.(),
     });
     routers.set(vs, router);
   }
@@ -197,14 +203,15 @@ function runDeps(
   trace: Trace,
 ): ReleaseDependencies {
   let clock = Date.parse('2026-12-01T10:00:00Z');
-  // A convergence writes only past its `beforeWrite` hook; one that returns after it has written.
+  // A convergence writes only once the API server accepts its write (a write refused with 409 is retried
+  // from a fresh read, and may find nothing left to write); one that returns after that has written.
   const writing = new Map<string, boolean>();
   const task = () => interleaver?.now() ?? 'setup';
   const router = routerFor(vs);
   hooks.set(vs, async () => {
-    writing.set(task(), true);
     if (interleaver) await interleaver.gate(task(), 'router.write');
   });
+  written.set(vs, () => writing.set(task(), true));
   const traced: TrafficRouter = new Proxy(router, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
@@ -533,7 +540,7 @@ async function explore(pair: Pair, index: number): Promise<void> {
           approval?.status === 'fulfilled' && (approval.value as { ok?: boolean } | undefined)?.ok === true,
       });
     }),
-    { numRuns: RUNS, endOnFailure: true },
+    { numRuns: RUNS, endOnFailure: true, ...(SEED === undefined ? {} : { seed: SEED }) },
   );
 }
 
@@ -710,7 +717,7 @@ describe('interleavings of a Flagger call and a button', () => {
           await checkFlaggerInvariants(store, written, answers, { action, ok: clicked.value.ok });
         },
       ),
-      { numRuns: RUNS, endOnFailure: true },
+      { numRuns: RUNS, endOnFailure: true, ...(SEED === undefined ? {} : { seed: SEED }) },
     );
   }, 3_600_000);
 });

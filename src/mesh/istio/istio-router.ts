@@ -81,6 +81,8 @@ export interface IstioRouterOptions {
   requestTimeoutMs?: number;
   /** Fault-injection point, called after each read and before the write: for tests and chaos drills. */
   beforeWrite?: (attempt: number) => Promise<void>;
+  /** Called once the API server accepted a write (not after a refused one): for tests that trace writes. */
+  afterWrite?: () => void;
   /**
    * How long a destination found to exist and be ready is trusted without asking again; default 0 (asked
    * before every write). Tests that write the same destinations thousands of times raise it.
@@ -104,10 +106,14 @@ export class IstioTrafficRouter implements TrafficRouter {
   private readonly validator: DestinationValidator;
   private version: Promise<string> | undefined;
   private readonly options: Required<
-    Omit<IstioRouterOptions, 'apiVersion' | 'beforeWrite' | 'requestTimeoutMs' | 'validationCacheMs'>
+    Omit<
+      IstioRouterOptions,
+      'apiVersion' | 'beforeWrite' | 'afterWrite' | 'requestTimeoutMs' | 'validationCacheMs'
+    >
   >;
   private readonly call: k8s.ConfigurationOptions;
   private readonly beforeWrite: (attempt: number) => Promise<void>;
+  private readonly afterWrite: () => void;
   private readonly validationCacheMs: number;
   private readonly validated = new Map<string, number>();
 
@@ -127,6 +133,7 @@ export class IstioTrafficRouter implements TrafficRouter {
       component: options.component ?? 'canary-bot',
     };
     this.beforeWrite = options.beforeWrite ?? (async () => {});
+    this.afterWrite = options.afterWrite ?? (() => {});
     this.validationCacheMs = options.validationCacheMs ?? 0;
     this.call = requestTimeout(options.requestTimeoutMs ?? 10_000);
   }
@@ -335,6 +342,7 @@ export class IstioTrafficRouter implements TrafficRouter {
       await this.beforeWrite(attempt);
       try {
         written = await this.replace(ref, next);
+        this.afterWrite();
       } catch (error) {
         const failure = toMeshError(error, `update VirtualService ${ref.namespace}/${ref.name}`);
         if (failure.code === 'conflict') {
