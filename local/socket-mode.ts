@@ -1,21 +1,19 @@
 import bolt from '@slack/bolt';
-import { describeError } from '../src/app/logger.js';
-import type { SlackJob } from '../src/chat/slack/slack-job.js';
 import { registerListeners } from '../src/chat/slack/slack-listeners.js';
-import { runSlackJob, type SlackWorkerDependencies } from '../src/chat/slack/slack-worker.js';
-import { InProcessJobQueue } from './in-process-queue.js';
+import type { SlackWorkerDependencies } from '../src/chat/slack/slack-worker.js';
 
 const { App, LogLevel } = bolt;
 
 /**
  * Real Slack for local development: Socket Mode (an `xapp-` token with `connections:write`), the same
- * listeners as the Lambda ingress, and the worker in this process behind a queue with the same semantics as
- * SQS FIFO (one job at a time per group). No public URL is needed.
+ * listeners as the Lambda ingress, and the worker in this process behind the worker's queue (`deps.queue`, with
+ * the same semantics as SQS FIFO: one job at a time per group, the tick's jobs included). No public URL is
+ * needed.
  *
  * @example const app = await startSocketMode(workerDeps, { botToken, appToken, apiUrl, defaultCluster });
  */
 export async function startSocketMode(
-  deps: Omit<SlackWorkerDependencies, 'queue'>,
+  deps: SlackWorkerDependencies,
   slack: { botToken: string; appToken: string; apiUrl: string; defaultCluster: string },
 ): Promise<{ stop: () => Promise<void> }> {
   const app = new App({
@@ -25,12 +23,8 @@ export async function startSocketMode(
     logLevel: LogLevel.WARN,
     clientOptions: { slackApiUrl: slack.apiUrl },
   });
-  const queue: InProcessJobQueue<SlackJob> = new InProcessJobQueue<SlackJob>(
-    (job) => runSlackJob({ ...deps, queue }, job),
-    (error, job) => deps.log.error('a Slack job failed', { kind: job.kind, error: describeError(error) }),
-  );
   registerListeners(app, {
-    queue,
+    queue: deps.queue,
     policy: deps.policy,
     defaultNamespace: deps.defaultNamespace,
     defaultCluster: slack.defaultCluster,
@@ -39,9 +33,9 @@ export async function startSocketMode(
   });
   await app.start();
   return {
+    // The caller drains the queue, which also carries the tick's jobs.
     stop: async () => {
       await app.stop();
-      await queue.drain();
     },
   };
 }

@@ -7,9 +7,9 @@
  */
 
 import { customChecksFrom, metricsByCluster } from '../handlers/compose/parts.js';
-import { buildWorker } from '../handlers/compose/worker.js';
+import { buildWorker, type WorkerJob } from '../handlers/compose/worker.js';
 import { describeError, jsonLineLogger, type Logger } from '../src/app/logger.js';
-import { runTickJob, type TickJob, tick } from '../src/app/tick.js';
+import { tick } from '../src/app/tick.js';
 import { loadConfig, requireSetting } from '../src/config.js';
 import { InProcessJobQueue } from './in-process-queue.js';
 import { startSocketMode } from './socket-mode.js';
@@ -82,15 +82,12 @@ async function realSlack(): Promise<void> {
       'With real Slack settings, npm start needs CANARY_BOT_SLACK_APP_TOKEN (Socket Mode); deploy to AWS for HTTP.',
     );
   }
-  const ticks: InProcessJobQueue<TickJob> = new InProcessJobQueue<TickJob>(
-    (job) => runTickJob(worker.deps, job).then(() => undefined),
-    (error) => quiet.error('a tick job failed', { error: describeError(error) }),
+  // One queue for the clicks, the commands and the tick's jobs, as on SQS: one writer per release.
+  const jobs: InProcessJobQueue<WorkerJob> = new InProcessJobQueue<WorkerJob>(
+    (job) => worker.run(job),
+    (error, job) => quiet.error('a job failed', { kind: job.kind, error: describeError(error) }),
   );
-  const worker = await buildWorker(config, jsonLineLogger, {
-    send: async () => {
-      throw new Error('commands are queued by Socket Mode in this process');
-    },
-  });
+  const worker = await buildWorker(config, jsonLineLogger, jobs);
   const socket = await startSocketMode(worker.deps, {
     botToken: requireSetting(config, 'botToken', 'Socket Mode'),
     appToken: config.slack.appToken,
@@ -104,7 +101,7 @@ async function realSlack(): Promise<void> {
         store: worker.deps.store,
         metricsFor,
         customChecks: customChecksFrom(config, metricsFor),
-        queue: ticks,
+        queue: jobs,
         clock: () => new Date(),
         log: jsonLineLogger,
       }).catch((error: unknown) => jsonLineLogger.error('tick failed', { error: describeError(error) })),
@@ -118,7 +115,7 @@ async function realSlack(): Promise<void> {
   onStop(async () => {
     clearInterval(timer);
     await socket.stop();
-    await ticks.drain();
+    await jobs.drain();
   });
 }
 
