@@ -262,9 +262,12 @@ export async function runTickJob(deps: ReleaseDependencies, job: TickJob): Promi
     };
   });
   countOutcome(deps, before, result.release);
-  await sendSmoke(deps, result.release);
+  await sendSmoke(deps, result.release, job.at);
   return result;
 }
+
+/** A tick's job that waited longer than one tick interval sends no smoke: a newer tick's job is due. */
+export const SMOKE_MAX_TICK_AGE_SECONDS = 60;
 
 /**
  * Whether a release gets smoke requests now: while it is judged with its step live in the mesh.
@@ -280,13 +283,21 @@ export function getsSmoke(release: Release): boolean {
  * tick paused, rolled back or ended gets none, and no other job of the release runs meanwhile (one writer).
  * The sender's failures are logged and counted, never thrown: the job's decision is already stored.
  *
- * @example await sendSmoke(deps, result.release);
+ * @example await sendSmoke(deps, result.release, job.at);
  */
 export async function sendSmoke(
-  deps: Pick<ReleaseDependencies, 'smoke' | 'log' | 'telemetry'>,
+  deps: Pick<ReleaseDependencies, 'smoke' | 'log' | 'telemetry' | 'clock'>,
   release: Release,
+  tickAt: string,
 ): Promise<void> {
   if (!deps.smoke || !getsSmoke(release)) return;
+  // Jobs of one release that waited (a retry holding its group back) run one after the other: only a tick's
+  // job from within the last interval sends, so a backlog never sends several rounds back to back.
+  const waitedSeconds = (deps.clock().getTime() - Date.parse(tickAt)) / 1000;
+  if (waitedSeconds > SMOKE_MAX_TICK_AGE_SECONDS) {
+    deps.log.info('no smoke traffic for a tick that waited', { waitedSeconds });
+    return;
+  }
   try {
     const report = await deps.smoke.send({
       releaseId: release.id,

@@ -353,6 +353,9 @@ function logRecorder() {
 }
 
 describe('smoke in the tick job (sendSmoke)', () => {
+  // The tick's job runs 5 s after its tick.
+  const TICK_AT = '2026-12-01T10:10:00.000Z';
+  const clock = () => new Date(Date.parse(TICK_AT) + 5_000);
   const analysing = drive(started(), approveNow(started(), 10), (r) => appliedNow(r, 15)).release;
   const waiting = drive(started(), ...passStep(10)).release;
   const states: { state: string; release: Release; sent: boolean }[] = (
@@ -404,13 +407,29 @@ describe('smoke in the tick job (sendSmoke)', () => {
     const smoke = new RecordingSmoke(report);
     const { log } = logRecorder();
     // Act
-    await sendSmoke({ smoke, log }, release);
+    await sendSmoke({ smoke, log, clock }, release, TICK_AT);
     // Assess
     expect(smoke.targets).toEqual(
       expected
         ? [{ releaseId: 'R1', namespace: 'bookinfo', service: 'reviews', version: 'v2', baseline: 'v1' }]
         : [],
     );
+  });
+
+  it('sends nothing for a tick whose job waited more than a tick interval (a backlog sends one round, not several)', async () => {
+    // Prepare: three ticks' jobs of one release, held back by a retry, run one after the other at 10:13:05.
+    const smoke = new RecordingSmoke(report);
+    const { lines, log } = logRecorder();
+    const late = () => new Date('2026-12-01T10:13:05.000Z');
+    // Act
+    for (const at of ['2026-12-01T10:11:00.000Z', '2026-12-01T10:12:00.000Z', '2026-12-01T10:13:00.000Z'])
+      await sendSmoke({ smoke, log, clock: late }, analysing, at);
+    // Assess
+    expect(smoke.targets).toHaveLength(1);
+    expect(lines.filter((l) => l.message === 'no smoke traffic for a tick that waited')).toEqual([
+      expect.objectContaining({ fields: { waitedSeconds: 125 } }),
+      expect.objectContaining({ fields: { waitedSeconds: 65 } }),
+    ]);
   });
 
   it('logs and counts what it sent, and never fails the job when the sender throws', async () => {
@@ -421,16 +440,22 @@ describe('smoke in the tick job (sendSmoke)', () => {
     };
     const { lines, log } = logRecorder();
     // Act
-    await sendSmoke({ smoke: new RecordingSmoke(report), log, telemetry }, analysing);
+    await sendSmoke({ smoke: new RecordingSmoke(report), log, telemetry, clock }, analysing, TICK_AT);
     await sendSmoke(
       {
         smoke: new RecordingSmoke({ ...report, sent: 20, ok: 0, failed: 20, cutShort: 'deadline' }),
         log,
         telemetry,
+        clock,
       },
       analysing,
+      TICK_AT,
     );
-    await sendSmoke({ smoke: new RecordingSmoke(new Error('socket hang up')), log, telemetry }, analysing);
+    await sendSmoke(
+      { smoke: new RecordingSmoke(new Error('socket hang up')), log, telemetry, clock },
+      analysing,
+      TICK_AT,
+    );
     // Assess
     expect(lines).toEqual([
       { level: 'info', message: 'smoke traffic sent', fields: report },
