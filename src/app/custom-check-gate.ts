@@ -23,16 +23,24 @@ export class CustomCheckGate {
   constructor(private readonly deps: { customChecks: CustomChecks; log: Logger; clock: () => Date }) {}
 
   /**
-   * Why a release of this service cannot start with its custom checks: the first check whose query
-   * Prometheus refuses. Undefined when every check is accepted, or when Prometheus cannot be asked now
+   * Why a release of this service cannot start with its custom checks: a check that could not tell the
+   * canary from its baseline (both subsets of one Service, a query without `{{ version }}`), or the first
+   * check whose query Prometheus refuses. Undefined when every check is accepted, or when Prometheus cannot be asked now
    * (the tick then reports it as unreadable, and the release waits for a person).
    */
   async problemOf(
     cluster: string | undefined,
     target: { namespace: string; service: string },
     side: CheckSide,
+    versions?: { readonly baseline: string; readonly sameService: boolean },
   ): Promise<Answer> {
     const checks = this.deps.customChecks.checksOf(target.namespace, target.service);
+    // Both versions behind one Service (subsets): a query without {{ version }} reads the same series for both.
+    const blind = versions?.sameService
+      ? checks.find((check) => !queriesOf(check).every(namesVersion))
+      : undefined;
+    if (blind && versions)
+      return `custom check "${blind.name}" cannot tell ${side.version} from ${versions.baseline}: both are subsets of the Service ${side.service}, and its query names the service but not {{ version }}, so it would compare ${versions.baseline} with itself`;
     const answers = await Promise.all(checks.map((check) => this.#validate(cluster, check, side)));
     return answers.find((answer) => answer !== undefined);
   }
@@ -103,4 +111,13 @@ const UNKNOWN = '\u0000unknown';
 /** Prometheus' refusal in words for a channel: no endpoint or address, even one quoted back from the query. */
 function refusal(error: BadQueryError): string {
   return metricsFailureForPeople(error).replace(/^custom check "[^"]*": /, '');
+}
+
+/** A check's PromQL templates. */
+function queriesOf(check: ConfiguredCheck): string[] {
+  return check.kind === 'ratio' ? [check.events, check.total] : [check.query];
+}
+
+function namesVersion(query: string): boolean {
+  return /\{\{\s*version\s*\}\}/.test(query);
 }

@@ -93,6 +93,7 @@ export async function startRelease(
       cluster,
       { namespace, service: input.service },
       { namespace, service: canary.destination.host.split('.')[0] ?? input.service, version: canary.version },
+      { baseline: baseline.version, sameService: canary.destination.host === baseline.destination.host },
     );
     if (checkProblem)
       return refused(

@@ -459,6 +459,34 @@ describe('CustomCheckGate', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('refuses a check that reads the same series for both versions of a subset-based release, before asking Prometheus', async () => {
+    const { ratio } = await configured();
+    const byService: ConfiguredCheck = {
+      ...(ratio as Extract<ConfiguredCheck, { kind: 'ratio' }>),
+      events: 'sum(increase(shop_checkouts_total{app="{{ service }}", outcome="failed"}[{{ window }}]))',
+    };
+    const { gate, calls } = gateWith(async () => undefined, byService);
+
+    const subsets = await gate.problemOf('prod', target, sides.canary, { baseline: 'v1', sameService: true });
+    const hosts = await gate.problemOf('prod', target, sides.canary, { baseline: 'v1', sameService: false });
+    const withVersion = await gateWith(async () => undefined, ratio).gate.problemOf(
+      'prod',
+      target,
+      sides.canary,
+      {
+        baseline: 'v1',
+        sameService: true,
+      },
+    );
+
+    expect(subsets).toBe(
+      'custom check "checkout failures" cannot tell v2 from v1: both are subsets of the Service checkout, and its query names the service but not {{ version }}, so it would compare v1 with itself',
+    );
+    expect(hosts).toBeUndefined();
+    expect(withVersion).toBeUndefined();
+    expect(calls).toEqual(['checkout failures/v2']);
+  });
+
   it('accepts a check Prometheus accepts', async () => {
     const { bounded } = await configured();
     const { gate } = gateWith(async () => undefined, bounded);
