@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { describeError, type Logger } from '../../app/logger.js';
 import type { JobQueue } from '../../app/ports/job-queue.js';
-import { parseCommand, SLASH_COMMAND } from '../../domain/command/index.js';
+import { type Command, parseCommand, SLASH_COMMAND } from '../../domain/command/index.js';
 import { type ApprovalPolicy, authorize, authorizeOrigin, groupsOf } from '../../domain/release/index.js';
 import {
   cardActionOf,
@@ -45,27 +45,15 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
       await ack({ response_type: 'ephemeral', ...helpMessage(parsed.command.topic) } as never);
       return;
     }
-    if (launches.has(parsed.command.kind)) {
-      // Decidable without I/O when the policy names users only; group rules are checked by the worker. A
-      // request from a workspace the policy does not serve goes to the worker too, which refuses and records it.
-      const namespace = ('namespace' in parsed.command && parsed.command.namespace) || deps.defaultNamespace;
-      const cluster = ('cluster' in parsed.command && parsed.command.cluster) || deps.defaultCluster;
-      const actor = {
-        userId: command.user_id,
-        groupIds: [],
-        origin: {
-          teamId: command.team_id,
-          channelId: command.channel_id,
-          ...(command.enterprise_id ? { enterpriseId: command.enterprise_id } : {}),
-        },
-      };
-      if (authorizeOrigin(actor, deps.policy).allowed) {
-        const permission = authorize('start', actor, { namespace, cluster }, deps.policy);
-        if (!permission.allowed && !mentionsGroups(deps.policy)) {
-          await ack({ response_type: 'ephemeral', ...errorMessage(permission.reason) } as never);
-          return;
-        }
-      }
+    const refused = launchRefusal(deps, parsed.command, {
+      userId: command.user_id,
+      teamId: command.team_id,
+      channelId: command.channel_id,
+      ...(command.enterprise_id ? { enterpriseId: command.enterprise_id } : {}),
+    });
+    if (refused !== undefined) {
+      await ack({ response_type: 'ephemeral', ...errorMessage(refused) } as never);
+      return;
     }
     const job: SlackJob = {
       kind: 'command',
@@ -170,6 +158,35 @@ function onButton<A, V>(
       );
     }
   });
+}
+
+/**
+ * Why a start must be refused before any I/O, when that is decidable from the policy alone (it names users
+ * only); `undefined` when it is allowed or needs the worker (group rules, or a workspace the policy does not
+ * serve: the worker refuses and records it).
+ *
+ * @example launchRefusal(deps, command, { userId: 'U1', teamId: 'T1', channelId: 'C1' }) // 'Only … may start …'
+ */
+export function launchRefusal(
+  deps: Pick<ListenerDependencies, 'policy' | 'defaultNamespace' | 'defaultCluster'>,
+  command: Command,
+  from: { userId: string; teamId: string; channelId: string; enterpriseId?: string },
+): string | undefined {
+  if (!launches.has(command.kind)) return undefined;
+  const namespace = ('namespace' in command && command.namespace) || deps.defaultNamespace;
+  const cluster = ('cluster' in command && command.cluster) || deps.defaultCluster;
+  const actor = {
+    userId: from.userId,
+    groupIds: [],
+    origin: {
+      teamId: from.teamId,
+      channelId: from.channelId,
+      ...(from.enterpriseId ? { enterpriseId: from.enterpriseId } : {}),
+    },
+  };
+  if (!authorizeOrigin(actor, deps.policy).allowed) return undefined;
+  const permission = authorize('start', actor, { namespace, cluster }, deps.policy);
+  return !permission.allowed && !mentionsGroups(deps.policy) ? permission.reason : undefined;
 }
 
 /** Slack escapes `&`, `<` and `>` in slash command text; the grammar reads what the person typed. */
