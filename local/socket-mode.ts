@@ -1,6 +1,7 @@
 import bolt from '@slack/bolt';
-import { registerListeners } from '../src/chat/slack/slack-listeners.js';
+import { registerSlackListeners } from '../src/chat/slack/slack-ingress.js';
 import type { SlackWorkerDependencies } from '../src/chat/slack/slack-worker.js';
+import { webClientViews } from '../src/chat/slack/views-api.js';
 
 const { App, LogLevel } = bolt;
 
@@ -23,7 +24,10 @@ export async function startSocketMode(
     logLevel: LogLevel.WARN,
     clientOptions: { slackApiUrl: slack.apiUrl },
   });
-  registerListeners(app, {
+  registerSlackListeners(app, {
+    claims: deps.store,
+    views: webClientViews(app.client),
+    ...(deps.surfaces?.publicUrl ? { publicUrl: deps.surfaces.publicUrl } : {}),
     queue: deps.queue,
     policy: deps.policy,
     defaultNamespace: deps.defaultNamespace,

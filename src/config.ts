@@ -115,6 +115,10 @@ const environmentSchema = z.object({
     .regex(/^xapp-/, 'must be an app-level token (xapp-…)')
     .optional(),
   CANARY_BOT_SLACK_API_URL: z.url().default('https://slack.com/api/'),
+  CANARY_BOT_PUBLIC_URL: z
+    .url()
+    .refine((u) => /^https?:\/\//.test(u) && !/[?#]/.test(u), 'must be an http(s) base URL without query or fragment')
+    .optional(),
   CANARY_BOT_SLACK_CHANNEL: z
     .string()
     .regex(/^[CGD][A-Z0-9]+$/, 'must be a channel id (C…)')
@@ -254,6 +258,8 @@ export interface BotConfig {
   queue?: { url: string; endpoint?: string; region?: string };
   /** Time zone of daily summaries (`--every daily 09:00`) and of chart axes; UTC when left out. */
   summaryTimeZone?: string;
+  /** Base URL of release links (`<publicUrl>/releases/<id>`), unfurled in Slack; none when left out. */
+  publicUrl?: string;
 }
 
 /** Reads a secret reference such as `ssm:/canary-bot/slack-bot-token`. */
@@ -363,6 +369,7 @@ export async function loadConfig(
         }
       : {}),
     summaryTimeZone: e.CANARY_BOT_SUMMARY_TIME_ZONE,
+    ...(e.CANARY_BOT_PUBLIC_URL ? { publicUrl: e.CANARY_BOT_PUBLIC_URL.replace(/\/+$/, '') } : {}),
   };
 }
 

@@ -3,6 +3,9 @@ import { type TrafficRouter, UnknownClusterError } from '../../src/app/ports/tra
 import type { BotConfig } from '../../src/config.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
 import { KubeConfigSource } from '../../src/mesh/kube-auth.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ServiceCatalog } from '../../src/app/ports/service-catalog.js';
+import { KubeServiceCatalog } from '../../src/mesh/istio/service-catalog.js';
 import { defaultAwsCredentials } from '../../src/metrics/index.js';
 
 /**
@@ -11,9 +14,27 @@ import { defaultAwsCredentials } from '../../src/metrics/index.js';
  * @example const router = await routersOf(config)('prod');
  */
 export function routersOf(config: BotConfig): (cluster?: string) => Promise<TrafficRouter> {
-  const sources = new Map<string, KubeConfigSource>();
+  const kubeConfigOf = kubeConfigsOf(config);
   const routers = new Map<string, { config: unknown; router: TrafficRouter }>();
   return async (cluster = config.defaultCluster) => {
+    const kubeConfig = await kubeConfigOf(cluster);
+    const cached = routers.get(cluster);
+    if (cached?.config === kubeConfig) return cached.router;
+    const router = new IstioTrafficRouter(kubeConfig);
+    routers.set(cluster, { config: kubeConfig, router });
+    return router;
+  };
+}
+
+/**
+ * Each configured cluster's current client configuration (EKS tokens renewed before they expire); an
+ * unknown cluster is an error naming the configured ones.
+ *
+ * @example const kubeConfig = await kubeConfigsOf(config)('prod');
+ */
+export function kubeConfigsOf(config: BotConfig): (cluster: string) => Promise<KubeConfig> {
+  const sources = new Map<string, KubeConfigSource>();
+  return async (cluster) => {
     const settings = Object.hasOwn(config.clusters, cluster) ? config.clusters[cluster] : undefined;
     if (!settings) throw new UnknownClusterError(cluster, Object.keys(config.clusters));
     let source = sources.get(cluster);
@@ -24,11 +45,16 @@ export function routersOf(config: BotConfig): (cluster?: string) => Promise<Traf
       );
       sources.set(cluster, source);
     }
-    const kubeConfig = await source.get();
-    const cached = routers.get(cluster);
-    if (cached?.config === kubeConfig) return cached.router;
-    const router = new IstioTrafficRouter(kubeConfig);
-    routers.set(cluster, { config: kubeConfig, router });
-    return router;
+    return await source.get();
   };
+}
+
+/**
+ * The services and versions of each cluster's namespaces, from their DestinationRules (the worker keeps
+ * them for the start form's suggestions).
+ *
+ * @example await catalogOf(config).versions('prod', 'bookinfo', 'reviews') // ['v1', 'v2', 'v3']
+ */
+export function catalogOf(config: BotConfig): ServiceCatalog {
+  return new KubeServiceCatalog(kubeConfigsOf(config));
 }

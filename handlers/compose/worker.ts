@@ -3,19 +3,34 @@
  * (a Slack command or click, a tick's evaluation) or on one Flagger revision; messages of one group arrive
  * one at a time and in order, so no two invocations act on one release at once.
  */
+import type { WebClient } from '@slack/web-api';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { describeError, type Logger } from '../../src/app/logger.js';
+import { type CatalogJob, refreshCatalog } from '../../src/app/catalog.js';
 import type { JobQueue } from '../../src/app/ports/job-queue.js';
+import { MeshError } from '../../src/app/ports/mesh-errors.js';
+import type { ServiceCatalog } from '../../src/app/ports/service-catalog.js';
+import { UnknownClusterError } from '../../src/app/ports/traffic-router.js';
 import { MalformedJobError, parseTickJob, runTickJob, type TickJob } from '../../src/app/tick.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { SlackSummaryPublisher } from '../../src/chat/slack/slack-summary-publisher.js';
-import { runSlackJob, type SlackWorkerDependencies } from '../../src/chat/slack/slack-worker.js';
+import { refreshingHomes } from '../../src/chat/slack/surface-jobs.js';
+import {
+  runSlackJob,
+  type SurfaceDependencies,
+  type SlackWorkerDependencies,
+} from '../../src/chat/slack/slack-worker.js';
+import { webClientViews } from '../../src/chat/slack/views-api.js';
 import type { BotConfig } from '../../src/config.js';
 import { withCorrelation } from '../../src/observability/powertools.js';
+import { catalogOf } from './mesh.js';
 import { type ReleaseOverrides, releaseRuntime } from './release.js';
 
 /** Everything that goes through the workers' queue. */
-export type WorkerJob = SlackJob | TickJob;
+export type WorkerJob = SlackJob | TickJob | CatalogJob;
+
+/** A catalog read older than this is dropped: the ingress asks again when it needs one. */
+export const MAX_CATALOG_AGE_SECONDS = 120;
 
 /** A tick older than this is dropped: the next tick (a minute later) reads fresher figures. */
 export const MAX_TICK_AGE_SECONDS = 300;
@@ -23,6 +38,8 @@ export const MAX_TICK_AGE_SECONDS = 300;
 /** What a local run or a test may put in place for the worker. */
 export interface WorkerOverrides extends ReleaseOverrides {
   queue?: JobQueue<WorkerJob>;
+  /** Where the start form's services and versions are read (default: each cluster's DestinationRules). */
+  catalog?: ServiceCatalog;
   reply?: SlackWorkerDependencies['reply'];
 }
 
@@ -47,8 +64,18 @@ export async function buildWorker(
   overrides: WorkerOverrides = {},
 ): Promise<Worker> {
   const runtime = await releaseRuntime(config, log, overrides);
+  const defaults = { namespace: config.defaultNamespace, cluster: config.defaultCluster };
   const deps: SlackWorkerDependencies = {
     ...runtime.deps,
+    // A card that changes redraws the home tabs opened lately (at most once a minute).
+    notifier: refreshingHomes(runtime.deps.notifier, {
+      store: runtime.deps.store,
+      queue,
+      clock: runtime.deps.clock,
+      log,
+      defaults,
+    }),
+    surfaces: slackSurfaces(runtime.slack, config.publicUrl),
     queue,
     flaggerNotifier: runtime.flaggerNotifier,
     // Charts for /canary metrics live here: the tick's and the ingress' bundles stay without the renderer.
@@ -56,6 +83,7 @@ export async function buildWorker(
     summaryTimeZone: config.summaryTimeZone ?? 'UTC',
     ...(overrides.reply ? { reply: overrides.reply } : {}),
   };
+  let catalog: ServiceCatalog | undefined;
   const run = async (job: WorkerJob): Promise<void> => {
     const jobLog = withCorrelation(deps.log, correlationOf(job));
     const jobDeps = { ...deps, log: jobLog };
@@ -69,6 +97,10 @@ export async function buildWorker(
       await runTickJob(jobDeps, parseTickJob(job));
       return;
     }
+    if (job.kind === 'catalog') {
+      await runCatalogJob({ ...jobDeps, catalog: (catalog ??= overrides.catalog ?? catalogOf(config)) }, job);
+      return;
+    }
     await runSlackJob(jobDeps, job);
   };
   return { run, handleSqs: (event) => handleBatch(run, log, event), deps };
@@ -79,12 +111,49 @@ function correlationOf(job: WorkerJob): Record<string, string | undefined> {
   switch (job.kind) {
     case 'tick':
       return { releaseId: job.releaseId, job: 'tick' };
+    case 'catalog':
+      return { jobId: job.id, job: 'catalog' };
     case 'action':
       return { jobId: job.id, releaseId: job.value.r };
     case 'flagger-action':
       return { jobId: job.id, flaggerGate: job.value.g };
     case 'command':
       return { jobId: job.id, command: job.command.kind };
+    case 'home':
+    case 'unfurl':
+    case 'rollback-choices':
+      return { jobId: job.id, job: job.kind };
+  }
+}
+
+/** Reads a namespace's services and versions for the start form; a job that waited too long is dropped. */
+async function runCatalogJob(
+  deps: SlackWorkerDependencies & { catalog: ServiceCatalog },
+  job: CatalogJob,
+): Promise<void> {
+  const age = (deps.clock().getTime() - Date.parse(job.receivedAt)) / 1000;
+  if (!(age <= MAX_CATALOG_AGE_SECONDS)) {
+    deps.log.warn('dropped a catalog read that waited too long', { ageSeconds: age });
+    return;
+  }
+  try {
+    const record = await refreshCatalog(deps, job.cluster, job.namespace);
+    deps.log.info('read a service catalog', {
+      cluster: job.cluster,
+      namespace: job.namespace,
+      services: Object.keys(record.services).length,
+    });
+  } catch (error) {
+    // An unknown cluster, or a namespace the bot may not read: nothing to retry; the form offers nothing.
+    if (error instanceof UnknownClusterError || (error instanceof MeshError && error.code === 'forbidden')) {
+      deps.log.warn('could not read a service catalog', {
+        cluster: job.cluster,
+        namespace: job.namespace,
+        error: describeError(error),
+      });
+      return;
+    }
+    throw error;
   }
 }
 
@@ -139,7 +208,29 @@ function jobOf(body: string): WorkerJob {
     throw new MalformedJobError('the body is not JSON');
   }
   const kind = (job as { kind?: unknown } | null)?.kind;
-  if (!['tick', 'action', 'flagger-action', 'command'].includes(String(kind)))
+  const kinds = ['tick', 'catalog', 'action', 'flagger-action', 'command', 'home', 'unfurl', 'rollback-choices'];
+  if (!kinds.includes(String(kind)))
     throw new MalformedJobError(`no job of kind ${JSON.stringify(kind)}`);
   return job as WorkerJob;
+}
+
+/**
+ * The App Home tab, the rollback shortcut's modal and link previews over the worker's Web API client.
+ *
+ * @example const surfaces = slackSurfaces(runtime.slack, config.publicUrl);
+ */
+export function slackSurfaces(slack: WebClient, publicUrl: string | undefined): SurfaceDependencies {
+  return {
+    views: webClientViews(slack),
+    unfurl: async ({ channel, ts, unfurlId, source, unfurls }) => {
+      await slack.chat.unfurl({
+        ...(unfurlId && source ? { unfurl_id: unfurlId, source: source as never } : { channel, ts }),
+        unfurls: unfurls as never,
+      } as never);
+    },
+    direct: async (userId, message) => {
+      await slack.chat.postMessage({ channel: userId, text: message.text, blocks: message.blocks as never });
+    },
+    ...(publicUrl ? { publicUrl } : {}),
+  };
 }

@@ -269,6 +269,14 @@ function resolvedEnvironment(
       const [condition, whenTrue, whenFalse] = v['Fn::If'] as Json[];
       v = (overrides[String(condition)] ?? conditionValue(String(condition))) ? whenTrue! : whenFalse!;
     }
+    if (v && typeof v === 'object' && !Array.isArray(v) && 'Fn::Sub' in v && typeof v['Fn::Sub'] === 'string') {
+      const pseudo: Record<string, string> = {
+        HttpApi: 'a1b2c3d4e5',
+        'AWS::Region': 'eu-west-1',
+        'AWS::URLSuffix': 'amazonaws.com',
+      };
+      v = v['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => pseudo[name] ?? `<unresolved ${name}>`);
+    }
     if (v && typeof v === 'object' && !Array.isArray(v) && 'Ref' in v) {
       if (v.Ref === 'AWS::NoValue') continue;
       v = names[String(v.Ref)] ?? null;
@@ -511,7 +519,8 @@ describe('osls package (offline)', () => {
       for (const target of targets)
         expect({ fn, allowed: allowed.includes(target), target }).toMatchObject({ allowed: true });
     }
-    const [claims, ...others] = statementsOf('slack').filter((s) =>
+    // slack: replay claims, and reading the service catalog the worker keeps; nothing else.
+    const [claims, catalog, ...others] = statementsOf('slack').filter((s) =>
       actionsOf(s).some((a) => a.startsWith('dynamodb:')),
     );
     expect(others).toEqual([]);
@@ -519,6 +528,11 @@ describe('osls package (offline)', () => {
       Action: 'dynamodb:PutItem',
       Resource: tableArn,
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CLAIM#*'] } },
+    });
+    expect(catalog).toMatchObject({
+      Action: 'dynamodb:GetItem',
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['REC#service-catalog'] } },
     });
     // tick: the active index, and the record partition of the chat releases still owe, nothing else.
     expect(grantsOf('tick', 'dynamodb:Query')).toEqual([
@@ -572,8 +586,9 @@ describe('osls package (offline)', () => {
     const flagger = '/canary-bot/prod/flagger-secret';
     const previous = '/canary-bot/prod/flagger-secret-previous';
     const secretsOf: Record<LambdaFunctionName, Record<string, string>> = {
-      // The internet-facing ingress: the signing secret only, no bot token.
-      slack: { CANARY_BOT_SLACK_SIGNING_SECRET: signing },
+      // The internet-facing ingress: the signing secret, and the bot token for views.open (Slack's trigger
+      // window is three seconds: the form must be opened by the function that receives the click).
+      slack: { CANARY_BOT_SLACK_SIGNING_SECRET: signing, CANARY_BOT_SLACK_BOT_TOKEN: bot },
       worker: { CANARY_BOT_SLACK_BOT_TOKEN: bot },
       // The tick never calls Slack: no secret at all.
       tick: {},
@@ -624,8 +639,8 @@ describe('osls package (offline)', () => {
       'CANARY_BOT_CHECKS',
     ];
     const own: Record<LambdaFunctionName, string[]> = {
-      slack: ['CANARY_BOT_SLACK_SIGNING_SECRET'],
-      worker: ['CANARY_BOT_SLACK_BOT_TOKEN', 'CANARY_BOT_SMOKE'],
+      slack: ['CANARY_BOT_SLACK_SIGNING_SECRET', 'CANARY_BOT_SLACK_BOT_TOKEN', 'CANARY_BOT_PUBLIC_URL'],
+      worker: ['CANARY_BOT_SLACK_BOT_TOKEN', 'CANARY_BOT_SMOKE', 'CANARY_BOT_PUBLIC_URL'],
       tick: [],
       summary: ['CANARY_BOT_SLACK_BOT_TOKEN'],
       flagger: [
@@ -656,9 +671,9 @@ describe('osls package (offline)', () => {
     const expected: Record<LambdaFunctionName, [string, Json][]> = {
       slack: [
         ...logs('slack'),
-        ...ssm('slack-signing-secret'),
+        ...ssm('slack-signing-secret', 'slack-bot-token'),
         ['kms:Decrypt', KMS_KEY],
-        ...table('PutItem'),
+        ...table('PutItem', 'GetItem'),
         ['sqs:SendMessage', queue],
       ],
       worker: [

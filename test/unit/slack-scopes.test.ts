@@ -17,12 +17,33 @@ const SCOPE_OF_METHOD: Record<string, string> = {
   'files.completeUploadExternal': 'files:write',
   'usergroups.users.list': 'usergroups:read',
   'users.info': 'users:read',
+  'chat.unfurl': 'links:write',
+  // Views need no scope: a trigger (open, push) or the person's own home tab (publish) is the permission.
+  'views.open': '',
+  'views.update': '',
+  'views.push': '',
+  'views.publish': '',
   // Needs no scope: any token may call it.
   'auth.test': '',
 };
 
 /** Scopes that no Web API call needs: the slash command itself. */
-const WITHOUT_METHOD: Record<string, string> = { commands: 'the /canary slash command' };
+const WITHOUT_METHOD: Record<string, string> = {
+  commands: 'the /canary slash command and the message shortcut',
+  'links:read': 'the link_shared event',
+};
+
+/** The scope each Events API event needs ('' for none). */
+const SCOPE_OF_EVENT: Record<string, string> = { app_home_opened: '', link_shared: 'links:read' };
+
+/** The events the shipped code listens to (`app.event('…')`). */
+function listenedEvents(): Set<string> {
+  const found = new Set<string>();
+  for (const file of [...sourceFiles('src'), ...sourceFiles('handlers')]) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/\.event\('([a-z_]+)'/g)) found.add(match[1]!);
+  }
+  return found;
+}
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
@@ -41,7 +62,10 @@ function calledMethods(): Set<string> {
   return found;
 }
 
-const manifest = loadYaml<{ oauth_config: { scopes: { bot: string[]; user?: string[] } } }>(
+const manifest = loadYaml<{
+  oauth_config: { scopes: { bot: string[]; user?: string[] } };
+  settings: { event_subscriptions?: { bot_events?: string[] } };
+}>(
   readFileSync(join(root, 'infra/slack/manifest.yml'), 'utf8'),
 );
 
@@ -61,6 +85,21 @@ describe('Slack scopes', () => {
     );
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
     expect(manifest.oauth_config.scopes.user).toBeUndefined();
+  });
+
+  it('subscribes to exactly the events the code listens to, each with its scope', () => {
+    // Prepare
+    const events = [...listenedEvents()].sort();
+    // Act
+    const subscribed = [...(manifest.settings.event_subscriptions?.bot_events ?? [])].sort();
+    // Assess
+    expect(events).toEqual(['app_home_opened', 'link_shared']);
+    expect(subscribed).toEqual(events);
+    for (const event of events) {
+      const scope = SCOPE_OF_EVENT[event];
+      expect(scope).toBeDefined();
+      if (scope) expect(manifest.oauth_config.scopes.bot).toContain(scope);
+    }
   });
 
   it("README's Configure Slack names the same scopes", () => {

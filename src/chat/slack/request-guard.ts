@@ -26,7 +26,7 @@ export const maxClockSkewSeconds = 300;
 export const maxBodyBytes = 64 * 1024;
 
 /**
- * Verifies a request as coming from Slack: form-encoded, at most 64 KiB, signed with the signing secret
+ * Verifies a request as coming from Slack: form-encoded or JSON (the Events API), at most 64 KiB, signed with the signing secret
  * (HMAC-SHA256 of `v0:{timestamp}:{body}`, compared in constant time), with a timestamp within five minutes
  * of now in either direction. Replays are refused separately (see `claimSignature`).
  *
@@ -44,8 +44,13 @@ export function verifySlackRequest(
     return key ? request.headers[key] : undefined;
   };
   const contentType = header('content-type') ?? '';
-  if (!contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-    return { status: 415, reason: 'Slack requests are application/x-www-form-urlencoded.' };
+  const type = contentType.toLowerCase();
+  // Slash commands and interactivity are form-encoded; the Events API posts JSON.
+  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('application/json')) {
+    return {
+      status: 415,
+      reason: 'Slack requests are application/x-www-form-urlencoded (commands, interactivity) or application/json (events).',
+    };
   }
   const raw = request.isBase64Encoded
     ? Buffer.from(request.body ?? '', 'base64')

@@ -1,8 +1,12 @@
 import bolt from '@slack/bolt';
 import type { AwsEvent, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
 import type { ClaimStore } from '../../app/ports/release-store.js';
+import { registerEventListeners } from './event-listeners.js';
 import { guardedSlackHandler } from './lambda-ingress.js';
+import { releasePage } from './release-page.js';
 import { type ListenerDependencies, registerListeners } from './slack-listeners.js';
+import { registerSurfaceListeners } from './surface-listeners.js';
+import type { ViewsApi } from './views-api.js';
 
 const { App, AwsLambdaReceiver, LogLevel } = bolt;
 
@@ -13,12 +17,40 @@ export interface SlackIngressOptions extends ListenerDependencies {
   apiUrl: string;
   claims: ClaimStore;
   now?: () => number;
+  /**
+   * Opens modals (the start form, the rollback shortcut's form) within Slack's three-second trigger window:
+   * the one Web API call the ingress makes, with the bot token. Without it, `/canary` with no arguments
+   * answers with help and the shortcut is not served.
+   */
+  views?: ViewsApi;
+  /** Base URL of release links (`<publicUrl>/releases/<id>`): unfurled in Slack, and answered here. */
+  publicUrl?: string;
+}
+
+/** Everything the ingress listens to, on a Bolt App (the Lambda's, or Socket Mode's under `npm start`). */
+export interface SlackListenerOptions extends ListenerDependencies {
+  claims: ClaimStore;
+  views?: ViewsApi;
+  publicUrl?: string;
+}
+
+/**
+ * Registers the slash command, the cards' buttons, the Events API, and (with a views API) the shortcut,
+ * the modals and the home tab's buttons.
+ *
+ * @example registerSlackListeners(app, { ...listenerDeps, claims: store, views });
+ */
+export function registerSlackListeners(app: InstanceType<typeof App>, options: SlackListenerOptions): void {
+  registerListeners(app, options);
+  registerEventListeners(app, options);
+  if (options.views) registerSurfaceListeners(app, { ...options, views: options.views });
 }
 
 /**
  * The Slack ingress as a Lambda handler: verify (both directions of the five-minute window, once per
  * signature), parse, answer bad input, hand real work to the worker, acknowledge. Bolt's App with its
- * AwsLambdaReceiver does the routing; no `auth.test` call is made at start.
+ * AwsLambdaReceiver does the routing (slash command, interactivity, the Events API); no `auth.test` call
+ * is made at start. `GET /releases/<id>` answers the page a release link points at.
  *
  * @example export const handler = createSlackIngress({ ...settings, queue: sqsJobQueue });
  */
@@ -27,19 +59,24 @@ export function createSlackIngress(
 ): (event: AwsEvent, context: unknown) => Promise<AwsResponse> {
   const receiver = new AwsLambdaReceiver({ signingSecret: options.signingSecret, logLevel: LogLevel.ERROR });
   const app = new App({
-    // Answered locally, without a token: the ingress holds only the signing secret, answers through the
-    // response (ack) and never calls the Web API (with a token Bolt would call auth.test for every event).
+    // Answered locally, without a token: Bolt's own client is never used (with a token Bolt would call
+    // auth.test for every event); the views API has its own client.
     authorize: async () => ({}),
     receiver,
     logLevel: LogLevel.ERROR,
     clientOptions: { slackApiUrl: options.apiUrl },
   });
-  registerListeners(app, options);
+  registerSlackListeners(app, options);
   const boltHandler = receiver.toHandler();
-  return guardedSlackHandler(boltHandler as never, {
+  const slack = guardedSlackHandler(boltHandler as never, {
     signingSecret: options.signingSecret,
     claims: options.claims,
     log: options.log,
     ...(options.now ? { now: options.now } : {}),
   });
+  return async (event, context) => {
+    const method = (event as { requestContext?: { http?: { method?: string } } }).requestContext?.http?.method;
+    if (method === 'GET') return releasePage((event as { rawPath?: string }).rawPath ?? '');
+    return await slack(event, context);
+  };
 }

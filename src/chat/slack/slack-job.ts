@@ -20,7 +20,17 @@ export interface SlackRequester {
  * queue's dedup id, the job's idempotency key, and the correlation id users are told when something fails.
  */
 export type SlackJob =
-  | { kind: 'command'; id: string; command: Command; from: SlackRequester; receivedAt: string }
+  | {
+      kind: 'command';
+      id: string;
+      command: Command;
+      from: SlackRequester;
+      receivedAt: string;
+      /** Started from the start modal: the answer also shows the equivalent command (`text`). */
+      via?: 'modal';
+      /** The command's text (after `/canary `), when it did not come typed. */
+      text?: string;
+    }
   | {
       kind: 'action';
       id: string;
@@ -28,9 +38,16 @@ export type SlackJob =
       value: ButtonValue;
       from: SlackRequester;
       receivedAt: string;
-      /** Set when a command (`/canary rollback reviews --reason …`) resolved to this release. */
+      /** Set when a command (`/canary rollback reviews --reason …`) or a modal gave a reason. */
       reason?: string;
-      via?: 'command';
+      /**
+       * Where the action came from besides the card: a command that resolved to this release, the App
+       * Home tab (no response URL: the answer goes to the person's App Home and direct messages), or the
+       * "Roll back a release" shortcut (its reason and the message it came from go to the release's thread).
+       */
+      via?: 'command' | 'home' | 'shortcut';
+      /** The message a shortcut was used on (a permalink Slack's own form gives). */
+      source?: { channelId: string; messageTs: string; permalink?: string };
     }
   | {
       kind: 'flagger-action';
@@ -39,6 +56,28 @@ export type SlackJob =
       value: FlaggerButtonValue;
       from: SlackRequester;
       receivedAt: string;
+    }
+  /** Publish a person's App Home tab (they opened it, a release they see changed, or they paged it). */
+  | { kind: 'home'; id: string; from: SlackRequester; receivedAt: string; page?: number }
+  /** Links to releases were shared in a message: unfurl them as compact cards. */
+  | {
+      kind: 'unfurl';
+      id: string;
+      from: SlackRequester;
+      receivedAt: string;
+      messageTs: string;
+      unfurlId?: string;
+      source?: string;
+      releaseIds: readonly { url: string; releaseId: string }[];
+    }
+  /** The "Roll back a release" shortcut opened its modal: fill it with the releases the person may roll back. */
+  | {
+      kind: 'rollback-choices';
+      id: string;
+      from: SlackRequester;
+      receivedAt: string;
+      viewId: string;
+      source: { channelId: string; messageTs: string; permalink?: string };
     };
 
 const launches = new Set(['start', 'ab', 'switch', 'mirror', 'weights']);
@@ -63,6 +102,11 @@ function slackJobGroup(job: SlackJob, defaults: { namespace: string; cluster: st
       return releaseGroup(job.value.r);
     case 'flagger-action':
       return `flagger:${job.value.g}`;
+    case 'home':
+      return `home:${job.from.userId}`;
+    case 'unfurl':
+    case 'rollback-choices':
+      return `job:${job.id}`;
     case 'command': {
       const command = job.command;
       if (launches.has(command.kind) && 'service' in command && typeof command.service === 'string') {

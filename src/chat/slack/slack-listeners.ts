@@ -23,6 +23,20 @@ export interface ListenerDependencies {
   defaultCluster: string;
   clock: () => Date;
   log: Logger;
+  /**
+   * Opens the start form for `/canary` with no arguments (on the command's trigger, within Slack's three
+   * seconds); resolves to an error sentence when it could not. Without it, `/canary` alone answers with help.
+   */
+  startForm?: (request: StartFormRequest) => Promise<string | undefined>;
+}
+
+/** Who asked for the start form, and the trigger to open it with. */
+export interface StartFormRequest {
+  triggerId: string;
+  userId: string;
+  channelId: string;
+  teamId: string;
+  enterpriseId?: string;
 }
 
 const launches = new Set(['start', 'ab', 'switch', 'mirror', 'weights']);
@@ -36,6 +50,19 @@ const launches = new Set(['start', 'ab', 'switch', 'mirror', 'weights']);
 export function registerListeners(app: App, deps: ListenerDependencies): void {
   const defaults = { namespace: deps.defaultNamespace, cluster: deps.defaultCluster };
   app.command(SLASH_COMMAND, async ({ command, ack }) => {
+    if (command.text.trim() === '' && deps.startForm) {
+      const failed = await deps.startForm({
+        triggerId: command.trigger_id,
+        userId: command.user_id,
+        channelId: command.channel_id,
+        teamId: command.team_id,
+        ...(command.enterprise_id ? { enterpriseId: command.enterprise_id } : {}),
+      });
+      await (failed
+        ? ack({ response_type: 'ephemeral', ...errorMessage(failed) } as never)
+        : ack());
+      return;
+    }
     const parsed = parseCommand(unescapeSlackText(command.text));
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', ...commandErrorMessage(parsed.error, parsed.usage) } as never);
@@ -96,7 +123,7 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
     value,
     ...click,
   }));
-  onButton(app, deps, /^flagger\./, flaggerActionOf, parseFlaggerButtonValue, (action, value, click) => ({
+  onButton(app, deps, /^flagger\./, flaggerActionOf, parseFlaggerButtonValue, (action, value, { via: _, ...click }) => ({
     kind: 'flagger-action',
     action,
     value,
@@ -114,12 +141,20 @@ function onButton<A, V>(
   pattern: RegExp,
   actionOf: (actionId: string) => A | undefined,
   parseValue: (value: string) => { ok: true; value: V } | { ok: false; error: string },
-  toJob: (action: A, value: V, click: { id: string; from: SlackRequester; receivedAt: string }) => SlackJob,
+  toJob: (
+    action: A,
+    value: V,
+    click: { id: string; from: SlackRequester; receivedAt: string; via?: 'home' },
+  ) => SlackJob,
 ): void {
   const defaults = { namespace: deps.defaultNamespace, cluster: deps.defaultCluster };
   app.action(pattern, async ({ ack, body, action, respond }) => {
     await ack();
     const tell = async (text: string, detail?: string) => {
+      if (!body.response_url) {
+        deps.log.warn('a click could not be answered (no response URL)', { text });
+        return;
+      }
       try {
         await respond({
           response_type: 'ephemeral',
@@ -136,15 +171,22 @@ function onButton<A, V>(
       await tell(value.ok ? 'Unknown button.' : value.error);
       return;
     }
+    // A button on the App Home tab: no channel, no response URL; the worker answers on the home tab.
+    const onHome = (body.container as { type?: string } | undefined)?.type === 'view';
     const from: SlackRequester = {
       userId: body.user.id,
       channelId: body.channel?.id ?? '',
       // The workspace the click happened in (a Grid user's own workspace may differ: that is `user.team_id`).
       ...((body.team?.id ?? body.user.team_id) ? { teamId: body.team?.id ?? body.user.team_id } : {}),
       ...(body.enterprise?.id ? { enterpriseId: body.enterprise.id } : {}),
-      responseUrl: body.response_url,
+      responseUrl: body.response_url ?? '',
     };
-    const click = { id: body.trigger_id, from, receivedAt: deps.clock().toISOString() };
+    const click = {
+      id: body.trigger_id,
+      from,
+      receivedAt: deps.clock().toISOString(),
+      ...(onHome ? { via: 'home' as const } : {}),
+    };
     try {
       await deps.queue.send([queuedSlackJob(toJob(which, value.value, click), defaults)]);
     } catch (error) {

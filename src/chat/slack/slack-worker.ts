@@ -12,7 +12,7 @@ import { activeReleases, findRelease, releaseHistory, serviceRed } from '../../a
 import { type StartInput, startRelease } from '../../app/start-release.js';
 import { channelSubscriptions, subscribe, unsubscribe } from '../../app/subscriptions.js';
 import { chartStepSeconds } from '../../app/summaries.js';
-import type { Command, ReleaseActionCommand } from '../../domain/command/index.js';
+import { type Command, type ReleaseActionCommand, SLASH_COMMAND } from '../../domain/command/index.js';
 import { auditSubjectOf, parseGateId } from '../../domain/flagger/index.js';
 import {
   type Actor,
@@ -36,6 +36,8 @@ import {
   unsubscribedNote,
 } from '../views/index.js';
 import { answer } from './response-url.js';
+import { fillRollbackChoices, onHomeClick, publishHome, unfurlReleases } from './surface-jobs.js';
+import type { ViewsApi } from './views-api.js';
 import { queuedSlackJob, type SlackJob } from './slack-job.js';
 import { CARD_CHANNEL } from './slack-notifier.js';
 
@@ -56,6 +58,28 @@ export interface SlackWorkerDependencies extends ReleaseDependencies {
   summaryTimeZone?: string;
   /** Shows Flagger revisions; without it the Flagger card's buttons answer that gates are not set up here. */
   flaggerNotifier?: FlaggerNotifier;
+  /** Slack surfaces: App Home, the rollback shortcut's modal, link previews; without them those jobs are dropped. */
+  surfaces?: SurfaceDependencies;
+}
+
+/** What the App Home tab, the rollback shortcut and link previews need from Slack. */
+export interface SurfaceDependencies {
+  views: ViewsApi;
+  /** `chat.unfurl`: the previews of the release links of one message. */
+  unfurl(request: UnfurlRequest): Promise<void>;
+  /** A private note to a person in the app's direct messages (the answer to a click on the home tab). */
+  direct(userId: string, message: SlackMessage): Promise<void>;
+  /** Base URL of release links (`<publicUrl>/releases/<id>`). */
+  publicUrl?: string;
+}
+
+/** One message's previews, keyed by the URL shared. */
+export interface UnfurlRequest {
+  channel: string;
+  ts: string;
+  unfurlId?: string;
+  source?: string;
+  unfurls: Record<string, { blocks: readonly unknown[] }>;
 }
 
 /** An answer everyone in the channel sees (a change to the channel's subscriptions). */
@@ -108,12 +132,7 @@ export async function runSlackJob(deps: SlackWorkerDependencies, job: SlackJob):
         ...(deps.userKindOf ? { kind: await deps.userKindOf(job.from.userId) } : {}),
         origin: originOfJob(job),
       };
-      message =
-        job.kind === 'action'
-          ? await onButton(deps, job, actor)
-          : job.kind === 'flagger-action'
-            ? await onFlaggerButton(deps, job, actor)
-            : await onCommand(deps, job, actor);
+      message = await onJob(deps, job, actor);
     }
   } catch (error) {
     if (error instanceof UnknownClusterError) {
@@ -145,6 +164,35 @@ export async function runSlackJob(deps: SlackWorkerDependencies, job: SlackJob):
   else await tryReply(deps, reply, job, message);
 }
 
+async function onJob(
+  deps: SlackWorkerDependencies,
+  job: SlackJob,
+  actor: Actor,
+): Promise<SlackMessage | Announcement | undefined> {
+  switch (job.kind) {
+    case 'action': {
+      const message = await onButton(deps, job, actor);
+      if (job.via !== 'home') return message;
+      // A click on the home tab: the answer goes to the person's direct messages, and the tab is redrawn.
+      await onHomeClick(deps, job, actor, message);
+      return undefined;
+    }
+    case 'flagger-action':
+      return await onFlaggerButton(deps, job, actor);
+    case 'command':
+      return await onCommand(deps, job, actor);
+    case 'home':
+      await publishHome(deps, job, actor);
+      return undefined;
+    case 'unfurl':
+      await unfurlReleases(deps, job, actor);
+      return undefined;
+    case 'rollback-choices':
+      await fillRollbackChoices(deps, job, actor);
+      return undefined;
+  }
+}
+
 /** Where a job came from, as Slack signed it (the ingress copied it from the request). */
 function originOfJob(job: SlackJob): Origin {
   return {
@@ -163,6 +211,10 @@ function subjectOf(job: SlackJob, defaultNamespace: string): string {
       const gate = parseGateId(job.value.g);
       return gate ? auditSubjectOf(gate.key) : 'flagger';
     }
+    case 'home':
+    case 'unfurl':
+    case 'rollback-choices':
+      return `surface:${job.kind}`;
     case 'command': {
       const c = job.command as { namespace?: string; service?: unknown };
       return launches.has(job.command.kind) && typeof c.service === 'string'
@@ -186,12 +238,19 @@ async function refusedOrigin(
   const bare: Actor = { userId: job.from.userId, groupIds: [], origin: originOfJob(job) };
   let answer = authorizeOrigin(bare, deps.policy);
   const aboutARelease =
-    job.kind !== 'command' || launches.has(job.command.kind) || releaseCommands.has(job.command.kind);
+    job.kind === 'action' ||
+    job.kind === 'flagger-action' ||
+    (job.kind === 'command' && (launches.has(job.command.kind) || releaseCommands.has(job.command.kind)));
   if (answer.allowed && !aboutARelease && deps.userKindOf) {
     answer = authorizeOrigin({ ...bare, kind: await deps.userKindOf(job.from.userId) }, deps.policy);
   }
   if (answer.allowed) return undefined;
-  const action = job.kind === 'command' ? job.command.kind : job.action;
+  const action =
+    job.kind === 'command'
+      ? job.command.kind
+      : job.kind === 'action' || job.kind === 'flagger-action'
+        ? job.action
+        : job.kind;
   await recordRefusal(deps, subjectOf(job, deps.defaultNamespace), bare, action, answer.reason);
   return note(`:no_entry: ${answer.reason}`);
 }
@@ -207,7 +266,9 @@ async function tryReply(
   inChannel = false,
 ): Promise<void> {
   try {
-    await reply(job.from.responseUrl, message, inChannel);
+    if (job.from.responseUrl) await reply(job.from.responseUrl, message, inChannel);
+    // No response URL (the App Home tab): a direct message; a link preview answers no one.
+    else if (deps.surfaces && job.kind !== 'unfurl') await deps.surfaces.direct(job.from.userId, message);
   } catch (error) {
     deps.telemetry?.count('SlackError');
     deps.log.warn('could not answer through the response URL', {
@@ -223,11 +284,12 @@ async function onButton(
   actor: Actor,
 ) {
   const { r, s: step, v: stateVersion } = job.value;
+  const reason = job.source?.permalink && job.reason ? `${job.reason} (from ${job.source.permalink})` : job.reason;
   const request: PersonAction =
     job.action === 'approve'
       ? { action: 'approve', step, stateVersion }
       : job.action === 'rollback'
-        ? { action: 'rollback', stateVersion, ...(job.reason ? { reason: job.reason } : {}) }
+        ? { action: 'rollback', stateVersion, ...(reason ? { reason } : {}) }
         : { action: job.action, stateVersion };
   const result = await actOnRelease(deps, r, request, actor);
   return note(result.ok ? `:white_check_mark: ${result.message}` : `:no_entry: ${result.message}`);
@@ -261,10 +323,12 @@ async function onCommand(
     case 'mirror':
     case 'weights': {
       const result = await startRelease(deps, startInputOf(command, channelId, job.from.teamId), actor);
+      const sameCommand =
+        job.via === 'modal' && job.text ? `\nThe same from the command line: \`${SLASH_COMMAND} ${job.text}\`` : '';
       return note(
         result.ok
-          ? `:rocket: ${result.message} The release card is in this channel; approve its first step there.`
-          : `:no_entry: ${result.message}`,
+          ? `:rocket: ${result.message} The release card is in this channel; approve its first step there.${sameCommand}`
+          : `:no_entry: ${result.message}${sameCommand}`,
       );
     }
     case 'approve':

@@ -1,0 +1,100 @@
+import type { App } from '@slack/bolt';
+import { describeError } from '../../app/logger.js';
+import type { ClaimStore } from '../../app/ports/release-store.js';
+import { releaseIdFromUrl } from '../views/release-unfurl.js';
+import { queuedSlackJob, type SlackJob } from './slack-job.js';
+import type { ListenerDependencies } from './slack-listeners.js';
+
+/** What the Events API listeners need besides the command's. */
+export interface EventListenerDependencies extends ListenerDependencies {
+  /** Remembers the events already handed to the worker (Slack retries an event it thinks was missed). */
+  claims: ClaimStore;
+  /** Base URL of release links (`<publicUrl>/releases/<id>`) that are unfurled; without it, none are. */
+  publicUrl?: string;
+}
+
+/** How long an event id is remembered: Slack retries up to three times, the last about five minutes later. */
+export const EVENT_MEMORY_SECONDS = 3600;
+
+/**
+ * The Events API: `app_home_opened` (publish the person's home tab) and `link_shared` (unfurl release links).
+ * Bolt answers `url_verification` itself. Each event reaches the worker once: its id is the queue's dedup id
+ * (five minutes), and a delivered event is remembered for an hour, so Slack's retries (`X-Slack-Retry-Num`,
+ * sent when an answer took longer than three seconds or failed) are acknowledged and dropped. A first
+ * delivery is remembered only after the queue took it: a failure in between is retried by Slack, never lost.
+ *
+ * @example registerEventListeners(app, { ...listenerDeps, claims: store, publicUrl: 'https://bot.example.com' });
+ */
+export function registerEventListeners(app: App, deps: EventListenerDependencies): void {
+  const defaults = { namespace: deps.defaultNamespace, cluster: deps.defaultCluster };
+  const handOver = async (eventId: string, retry: boolean, job: SlackJob) => {
+    const key = `slack-event:${eventId}`;
+    // A retry of an event already handed over: drop it (the claim is also taken for a retry of one that was not).
+    if (retry && !(await deps.claims.claim(key, EVENT_MEMORY_SECONDS))) {
+      deps.log.info('dropped a retried Slack event already handled', { eventId });
+      return;
+    }
+    await deps.queue.send([{ ...queuedSlackJob(job, defaults), dedupId: `slack:event:${eventId}` }]);
+    if (!retry) await deps.claims.claim(key, EVENT_MEMORY_SECONDS);
+  };
+
+  app.event('app_home_opened', async ({ event, body, context }) => {
+    if (event.tab !== 'home') return;
+    const eventId = (body as { event_id?: string }).event_id ?? `${event.user}:${event.event_ts}`;
+    const team = (body as { team_id?: string }).team_id;
+    const enterprise = (body as { enterprise_id?: string }).enterprise_id;
+    try {
+      await handOver(eventId, context.retryNum !== undefined, {
+        kind: 'home',
+        id: eventId,
+        from: {
+          userId: event.user,
+          channelId: '',
+          ...(team ? { teamId: team } : {}),
+          ...(enterprise ? { enterpriseId: enterprise } : {}),
+          responseUrl: '',
+        },
+        receivedAt: deps.clock().toISOString(),
+      });
+    } catch (error) {
+      // Answering 500 makes Slack retry the event later: nothing is lost.
+      deps.log.error('could not hand an App Home event to the worker', { eventId, error: describeError(error) });
+      throw error;
+    }
+  });
+
+  app.event('link_shared', async ({ event, body, context }) => {
+    const base = deps.publicUrl;
+    if (!base) return;
+    const releaseIds = event.links.flatMap((link) => {
+      const releaseId = releaseIdFromUrl(base, link.url);
+      return releaseId ? [{ url: link.url, releaseId }] : [];
+    });
+    if (releaseIds.length === 0) return;
+    const eventId = (body as { event_id?: string }).event_id ?? `${event.channel}:${event.message_ts}`;
+    const team = (body as { team_id?: string }).team_id;
+    const enterprise = (body as { enterprise_id?: string }).enterprise_id;
+    const shared = event as typeof event & { unfurl_id?: string; source?: string };
+    try {
+      await handOver(eventId, context.retryNum !== undefined, {
+        kind: 'unfurl',
+        id: eventId,
+        from: {
+          userId: event.user,
+          channelId: event.channel,
+          ...(team ? { teamId: team } : {}),
+          ...(enterprise ? { enterpriseId: enterprise } : {}),
+          responseUrl: '',
+        },
+        receivedAt: deps.clock().toISOString(),
+        messageTs: event.message_ts,
+        ...(shared.unfurl_id ? { unfurlId: shared.unfurl_id } : {}),
+        ...(shared.source ? { source: shared.source } : {}),
+        releaseIds: releaseIds.slice(0, 5),
+      });
+    } catch (error) {
+      deps.log.error('could not hand a link_shared event to the worker', { eventId, error: describeError(error) });
+      throw error;
+    }
+  });
+}
