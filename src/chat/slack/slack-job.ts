@@ -20,7 +20,15 @@ export interface SlackRequester {
  * queue's dedup id, the job's idempotency key, and the correlation id users are told when something fails.
  */
 export type SlackJob =
-  | { kind: 'command'; id: string; command: Command; from: SlackRequester; receivedAt: string }
+  | {
+      kind: 'command';
+      id: string;
+      command: Command;
+      from: SlackRequester;
+      receivedAt: string;
+      /** Set when the command was built from the start modal's submission rather than typed. */
+      via?: 'modal';
+    }
   | {
       kind: 'action';
       id: string;

@@ -14,17 +14,40 @@ import {
   serviceName,
   versionName,
 } from '../../domain/command/command-values.js';
-import { type Command, type CommandName, parseCommand, SLASH_COMMAND } from '../../domain/command/index.js';
+import {
+  type AbCommand,
+  type CommandName,
+  type MirrorCommand,
+  parseCommand,
+  SLASH_COMMAND,
+  type StartCommand,
+  type SwitchCommand,
+} from '../../domain/command/index.js';
 import { tokenize } from '../../domain/command/tokenize.js';
-import { clip, escapeMrkdwn, type PlainText } from './block-kit.js';
+import { type Button, button, clip, escapeMrkdwn, type PlainText } from './block-kit.js';
 import { type ModalView, VIEW_LIMITS } from './slack-view.js';
 
 /** The modal's `callback_id`: Slack sends its submission to the listener registered for it. */
 export const START_CALLBACK_ID = 'canary.start';
 
+/** The action_id of the "New release" button (help message, App Home): it opens the modal. */
+export const NEW_RELEASE_ACTION_ID = 'canary.new_release';
+
 /** The kinds of release the modal starts: the commands it stands for. */
 export const START_KINDS = ['start', 'switch', 'ab', 'mirror'] as const satisfies readonly CommandName[];
 export type StartKind = (typeof START_KINDS)[number];
+
+/** A command the modal makes. */
+export type StartModalCommand = StartCommand | SwitchCommand | AbCommand | MirrorCommand;
+
+/**
+ * The "New release" button that opens the modal, for any message or view.
+ *
+ * @example actions('home.actions', [newReleaseButton()])
+ */
+export function newReleaseButton(): Button {
+  return button(NEW_RELEASE_ACTION_ID, 'New release', 'new', { style: 'primary' });
+}
 
 /** The fields of the modal: each is the `block_id` of its input block; its element's action_id is `start.<field>`. */
 export const START_FIELDS = [
@@ -282,7 +305,7 @@ export type StartValues = Readonly<Record<string, Readonly<Record<string, StartS
 
 /** What a submission gives: the command and its text (without `/canary`), or an error per field. */
 export type StartSubmission =
-  | { readonly ok: true; readonly text: string; readonly command: Command }
+  | { readonly ok: true; readonly text: string; readonly command: StartModalCommand }
   | { readonly ok: false; readonly errors: Readonly<Partial<Record<StartField, string>>> };
 
 /**
@@ -432,11 +455,16 @@ export function startFromSubmission(
   ];
   const text_ = words.join(' ');
   const parsed = parseCommand(text_);
-  if (parsed.ok) return { ok: true, text: text_, command: parsed.command };
+  if (parsed.ok && isStartModalCommand(parsed.command))
+    return { ok: true, text: text_, command: parsed.command };
   // What no field shows alone: the versions together, an A/B test without a match, the whole length.
   const about: StartField =
     baseline.length > 0 && baseline === version ? 'baseline' : kind === 'ab' ? 'match' : 'kind';
-  return { ok: false, errors: { [about]: parsed.error } };
+  return { ok: false, errors: { [about]: parsed.ok ? 'This is not a release.' : parsed.error } };
+}
+
+function isStartModalCommand(command: { kind: string }): command is StartModalCommand {
+  return (START_KINDS as readonly string[]).includes(command.kind);
 }
 
 /**
