@@ -271,17 +271,25 @@ describe('startFromSubmission', () => {
 
   it('reads back every word it writes, whatever characters the word holds', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 30 }), (word) => {
-        const tokens = tokenize(`x ${commandWord(word)} y`, ['--reason']);
-        expect(tokens).toEqual({
-          ok: true,
-          tokens: [
-            { text: 'x', quoted: false },
-            { text: word, quoted: expect.any(Boolean) },
-            { text: 'y', quoted: false },
-          ],
-        });
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 30 }),
+          fc.string({
+            unit: fc.constantFrom("'", '"', '\u2018', '\u2019', '\u201C', '\u201D', ' ', '\n', '-', '=', 'a'),
+          }),
+        ),
+        (word) => {
+          const tokens = tokenize(`x ${commandWord(word)} y`, ['--reason']);
+          expect(tokens).toEqual({
+            ok: true,
+            tokens: [
+              { text: 'x', quoted: false },
+              { text: word, quoted: expect.any(Boolean) },
+              { text: 'y', quoted: false },
+            ],
+          });
+        },
+      ),
     );
   });
 

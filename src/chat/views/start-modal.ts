@@ -145,7 +145,7 @@ function option(value: string, label: string, description?: string): ViewOption 
 }
 
 /** An input block named after its field, its element's action_id `start.<field>`. */
-function input(
+function inputBlock(
   field: StartField,
   label: string,
   element: Record<string, unknown>,
@@ -185,14 +185,14 @@ function catalogSelect(words: string): Record<string, unknown> {
  * @example startModal({ clusters: ['prod'], defaultCluster: 'prod', defaultNamespace: 'bookinfo' }).callback_id
  * // 'canary.start'
  */
-export function startModal(input_: StartModalInput): ModalView {
-  const kind = input_.kind ?? 'start';
+export function startModal(input: StartModalInput): ModalView {
+  const kind = input.kind ?? 'start';
   const kinds = START_KINDS.map((k) => option(k, KIND_WORDS[k].label, KIND_WORDS[k].description));
-  const clusters = [...new Set([input_.defaultCluster, ...input_.clusters])]
+  const clusters = [...new Set([input.defaultCluster, ...input.clusters])]
     .filter((c) => c.length > 0 && c.length <= VIEW_LIMITS.optionValue)
     .slice(0, VIEW_LIMITS.options)
     .map((c) => option(c, c));
-  const defaultCluster = clusters.find((c) => c.value === input_.defaultCluster);
+  const defaultCluster = clusters.find((c) => c.value === input.defaultCluster);
   const onFailures = (Object.keys(ON_FAILURE_WORDS) as (keyof typeof ON_FAILURE_WORDS)[]).map((k) =>
     option(k, ON_FAILURE_WORDS[k]),
   );
@@ -206,14 +206,14 @@ export function startModal(input_: StartModalInput): ModalView {
         },
       ],
     },
-    input('kind', 'Kind of release', {
+    inputBlock('kind', 'Kind of release', {
       type: 'radio_buttons',
       options: kinds,
       initial_option: kinds[START_KINDS.indexOf(kind)],
     }),
     ...(clusters.length > 1
       ? [
-          input('cluster', 'Cluster', {
+          inputBlock('cluster', 'Cluster', {
             type: 'static_select',
             placeholder: placeholder('Choose a cluster'),
             options: clusters,
@@ -221,37 +221,37 @@ export function startModal(input_: StartModalInput): ModalView {
           }),
         ]
       : []),
-    input('namespace', 'Namespace', plainInput('bookinfo', 63, input_.defaultNamespace)),
-    input('service', 'Service', catalogSelect('Choose a service')),
-    input('version', 'Version to release', catalogSelect('Choose the new version')),
-    input('baseline', 'Baseline version', catalogSelect('What the route serves now'), {
+    inputBlock('namespace', 'Namespace', plainInput('bookinfo', 63, input.defaultNamespace)),
+    inputBlock('service', 'Service', catalogSelect('Choose a service')),
+    inputBlock('version', 'Version to release', catalogSelect('Choose the new version')),
+    inputBlock('baseline', 'Baseline version', catalogSelect('What the route serves now'), {
       optional: true,
       hint: 'The version the new one is compared with; by default, the one the route serves now.',
     }),
-    input('steps', 'Steps (canary only)', plainInput('10,25,50,100', 200), {
+    inputBlock('steps', 'Steps (canary only)', plainInput('10,25,50,100', 200), {
       optional: true,
       hint: 'Canary weights in percent, each approved on the card; 100 is added. Default 10,25,50,100.',
     }),
-    input('match', 'Requests to match (A/B test only)', plainInput('--header end-user=jason', 2000), {
+    inputBlock('match', 'Requests to match (A/B test only)', plainInput('--header end-user=jason', 2000), {
       optional: true,
       hint: "One or more of --header NAME=VALUE, --header NAME~REGEX, --cookie 'NAME=VALUE', --user-agent REGEX.",
     }),
-    input('percent', 'Share to mirror (mirror only)', plainInput('100', 10), {
+    inputBlock('percent', 'Share to mirror (mirror only)', plainInput('100', 10), {
       optional: true,
       hint: 'Percent of requests copied to the new version, above 0 and at most 100. Default 100.',
     }),
-    input(
+    inputBlock(
       'on_failure',
       'On a failed analysis',
       { type: 'static_select', placeholder: placeholder('Roll back'), options: onFailures },
       { optional: true },
     ),
-    input('channel', 'Post the card in', {
+    inputBlock('channel', 'Post the card in', {
       type: 'conversations_select',
       placeholder: placeholder('Choose a conversation'),
       response_url_enabled: true,
       default_to_current_conversation: true,
-      ...(input_.channelId ? { initial_conversation: input_.channelId } : {}),
+      ...(input.channelId ? { initial_conversation: input.channelId } : {}),
     }),
   ];
   return {
@@ -260,7 +260,6 @@ export function startModal(input_: StartModalInput): ModalView {
     title: text('New release', VIEW_LIMITS.title),
     submit: text('Start', VIEW_LIMITS.submit),
     close: text('Cancel', VIEW_LIMITS.close),
-    ...(input_.channelId ? { private_metadata: JSON.stringify({ channelId: input_.channelId }) } : {}),
     blocks,
   };
 }
@@ -453,10 +452,10 @@ export function startFromSubmission(
       : []),
     ...(field('on_failure').length > 0 ? [`--on-failure ${commandWord(field('on_failure'))}`] : []),
   ];
-  const text_ = words.join(' ');
-  const parsed = parseCommand(text_);
+  const commandText = words.join(' ');
+  const parsed = parseCommand(commandText);
   if (parsed.ok && isStartModalCommand(parsed.command))
-    return { ok: true, text: text_, command: parsed.command };
+    return { ok: true, text: commandText, command: parsed.command };
   // What no field shows alone: the versions together, an A/B test without a match, the whole length.
   const about: StartField =
     baseline.length > 0 && baseline === version ? 'baseline' : kind === 'ab' ? 'match' : 'kind';
