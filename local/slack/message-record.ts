@@ -45,6 +45,8 @@ export interface RecordedMessage {
   attachments?: unknown[];
   files?: SharedFileSummary[];
   replyBroadcast?: boolean;
+  /** chat.unfurl's previews, by URL (`{blocks}` or an attachment such as `{text}`). */
+  unfurls?: Record<string, Record<string, unknown>>;
   via: MessageSource;
   /** Earlier versions, oldest first. */
   history: MessageRevision[];
