@@ -199,6 +199,21 @@ export function elementState(element: Record<string, unknown>, input: UserInput 
   }
 }
 
+/**
+ * A view's full `state.values` as Slack sends it with view_submission and block_actions: every stateful
+ * element, as entered or else as initially set.
+ * @example submittedState(view).service?.name // => { type: 'plain_text_input', value: 'reviews' }
+ */
+export function submittedState(view: Pick<SlackViewObject, 'blocks' | 'state'>): ViewStateValues {
+  const values: ViewStateValues = {};
+  for (const { blockId, element } of statefulElements(view.blocks)) {
+    const actionId = String(element.action_id);
+    const entered = view.state.values[blockId]?.[actionId];
+    values[blockId] = { ...values[blockId], [actionId]: entered ?? elementState(element, undefined) };
+  }
+  return values;
+}
+
 /** Why a views.* call was refused (Slack's error code). */
 export type ViewRefusal =
   | TriggerError
@@ -315,17 +330,6 @@ export class ViewStore {
       };
     }
     return view;
-  }
-
-  /** The view's full state as Slack sends it on submission: every stateful element, entered or initial. */
-  submittedState(view: SlackViewObject): ViewStateValues {
-    const values: ViewStateValues = {};
-    for (const { blockId, element } of statefulElements(view.blocks)) {
-      const actionId = String(element.action_id);
-      const entered = view.state.values[blockId]?.[actionId];
-      values[blockId] = { ...values[blockId], [actionId]: entered ?? elementState(element, undefined) };
-    }
-    return values;
   }
 
   /** Field errors the app answered (response_action: errors); the view stays open. */

@@ -1,9 +1,27 @@
 // The Slack emulator's views, trigger_ids, unfurls and Events API, started in this process (no test bed):
 // Slack's arguments, limits and error codes, on a clock the test controls.
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WebClient } from '@slack/web-api';
 import fc from 'fast-check';
+import { WebSocket } from 'ws';
 import { findViewProblems } from '../../local/slack/block-kit-limits.js';
 import { connectSlackEmulator } from '../../local/slack/emulator-control.js';
+import {
+  type BotTarget,
+  closeModal,
+  openAppHome,
+  retryEvent,
+  SlackInteractionError,
+  sendBlockSuggestion,
+  sendEvent,
+  sendMessageShortcut,
+  sendUrlVerification,
+  sendViewBlockActions,
+  shareLink,
+  submitView,
+} from '../../local/slack/interaction-client.js';
 import { type SlackEmulator, startSlackEmulator } from '../../local/slack/slack-emulator.js';
 
 const CHANNEL = 'C0RELEASES';
@@ -520,5 +538,575 @@ describe('chat.unfurl', () => {
     expect(noChannel).toEqual({ ok: false, error: 'cannot_find_channel' });
     expect(missing).toEqual({ ok: false, error: 'missing_unfurls' });
     expect(malformed).toEqual({ ok: false, error: 'invalid_unfurls_format' });
+  });
+});
+
+describe('Slack → app: Events API, shortcuts and views', () => {
+  interface Received {
+    headers: IncomingHttpHeaders;
+    body: string;
+    // biome-ignore lint/suspicious/noExplicitAny: the payload as the app would parse it
+    payload: any;
+  }
+  type Answer = { status?: number; body?: unknown };
+  let app: Server;
+  let target: BotTarget;
+  let received: Received[];
+  let answer: (request: Received) => Answer;
+
+  beforeAll(async () => {
+    // Stands in for the bot: records what Slack sent and answers as an app would.
+    app = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const isJson = (req.headers['content-type'] ?? '').startsWith('application/json');
+        const payload = isJson
+          ? JSON.parse(body)
+          : JSON.parse(new URLSearchParams(body).get('payload') ?? 'null');
+        const request = { headers: req.headers, body, payload };
+        received.push(request);
+        const { status = 200, body: reply } = answer(request);
+        if (reply === undefined) res.writeHead(status).end();
+        else res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(reply));
+      });
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    target = {
+      url: `http://127.0.0.1:${(app.address() as AddressInfo).port}/slack/events`,
+      signingSecret: 'views-signing-secret',
+    };
+  });
+
+  afterAll(async () => {
+    app.closeAllConnections();
+    await new Promise((resolve) => app.close(resolve));
+  });
+
+  beforeEach(() => {
+    received = [];
+    answer = () => ({});
+  });
+
+  const signatureOf = (r: Received, secret = 'views-signing-secret') =>
+    `v0=${createHmac('sha256', secret).update(`v0:${r.headers['x-slack-request-timestamp']}:${r.body}`).digest('hex')}`;
+
+  const form = {
+    type: 'modal',
+    callback_id: 'start_release',
+    title: plain('Start a release'),
+    submit: plain('Start'),
+    notify_on_close: true,
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'service',
+        label: plain('Service'),
+        element: { type: 'external_select', action_id: 'pick', min_query_length: 1 },
+      },
+      {
+        type: 'input',
+        block_id: 'version',
+        label: plain('Version'),
+        element: { type: 'plain_text_input', action_id: 'text' },
+      },
+      {
+        type: 'input',
+        block_id: 'mode',
+        label: plain('Mode'),
+        element: {
+          type: 'radio_buttons',
+          action_id: 'radio',
+          options: [
+            { text: plain('Canary'), value: 'canary' },
+            { text: plain('A/B'), value: 'ab' },
+          ],
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'checks',
+        optional: true,
+        label: plain('Checks'),
+        element: {
+          type: 'checkboxes',
+          action_id: 'boxes',
+          options: [
+            { text: plain('Smoke'), value: 'smoke' },
+            { text: plain('Latency'), value: 'latency' },
+          ],
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'phase',
+        label: plain('Phase'),
+        element: {
+          type: 'static_select',
+          action_id: 'select',
+          options: [{ text: plain('First'), value: 'first' }],
+          initial_option: { text: plain('First'), value: 'first' },
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'where',
+        label: plain('Post in'),
+        element: {
+          type: 'conversations_select',
+          action_id: 'channel',
+          response_url_enabled: true,
+          default_to_current_conversation: true,
+        },
+      },
+    ],
+  };
+
+  async function openForm(view: Record<string, unknown> = form): Promise<Json> {
+    const opened = await callJson('views.open', { trigger_id: await trigger(), view });
+    expect(opened.ok).toBe(true);
+    return opened.view;
+  }
+
+  const filled = {
+    service: { pick: { text: 'reviews.bookinfo', value: 'bookinfo/reviews' } },
+    version: { text: 'v3' },
+    mode: { radio: 'ab' },
+    checks: { boxes: ['smoke', 'latency'] },
+    where: { channel: CHANNEL },
+  };
+
+  it('answers url_verification as JSON, signed so the signing secret verifies it', async () => {
+    // Prepare
+    answer = (r) => ({ body: { challenge: r.payload.challenge } });
+    // Act
+    const sent = await sendUrlVerification(target, { challenge: 'c-123' });
+    // Assess
+    const [request] = received;
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.payload).toEqual({
+      token: slack.verificationToken,
+      challenge: 'c-123',
+      type: 'url_verification',
+    });
+    expect(request?.headers['x-slack-signature']).toBe(signatureOf(request as Received));
+    expect(request?.headers['x-slack-signature']).not.toBe(
+      signatureOf(request as Received, 'another-secret'),
+    );
+    expect(sent.json).toEqual({ challenge: 'c-123' });
+  });
+
+  it('wraps events in event_callback envelopes and retries with the same event_id and retry headers', async () => {
+    // Prepare
+    answer = () => ({ status: 500 });
+    // Act
+    const first = await sendEvent(target, slack, {
+      type: 'app_mention',
+      user: ALICE,
+      text: 'hi',
+      channel: CHANNEL,
+    });
+    const second = await retryEvent(
+      target,
+      first.envelope,
+      { num: 1, reason: 'http_error' },
+      {
+        now: () => Date.now() + 1000,
+      },
+    );
+    answer = () => ({});
+    const third = await retryEvent(target, first.envelope, { num: 2, reason: 'http_timeout' });
+    // Assess
+    expect(first.acked).toBe(false);
+    expect(second.acked).toBe(false);
+    expect(third.acked).toBe(true);
+    const [a, b, c] = received as [Received, Received, Received];
+    expect(a.payload).toMatchObject({
+      token: slack.verificationToken,
+      team_id: slack.teamId,
+      api_app_id: slack.appId,
+      type: 'event_callback',
+      event_id: expect.stringMatching(/^Ev[A-Z0-9]+$/),
+      event_time: expect.any(Number),
+      authorizations: [{ team_id: slack.teamId, user_id: slack.botUserId, is_bot: true }],
+      is_ext_shared_channel: false,
+      event_context: expect.any(String),
+      event: { type: 'app_mention', user: ALICE, event_ts: expect.stringMatching(/^\d+\.\d{6}$/) },
+    });
+    expect(a.headers['x-slack-retry-num']).toBeUndefined();
+    expect([b.headers['x-slack-retry-num'], b.headers['x-slack-retry-reason']]).toEqual(['1', 'http_error']);
+    expect([c.headers['x-slack-retry-num'], c.headers['x-slack-retry-reason']]).toEqual([
+      '2',
+      'http_timeout',
+    ]);
+    expect(new Set([a, b, c].map((r) => r.payload.event_id)).size).toBe(1);
+    for (const r of [a, b, c]) expect(r.headers['x-slack-signature']).toBe(signatureOf(r));
+    expect(b.headers['x-slack-signature']).not.toBe(a.headers['x-slack-signature']);
+  });
+
+  it('sends app_home_opened with the view published for that person', async () => {
+    // Prepare
+    const published = await callJson('views.publish', {
+      user_id: ALICE,
+      view: { type: 'home', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'Hi' } }] },
+    });
+    // Act
+    await openAppHome(target, slack, ALICE);
+    await openAppHome(target, slack, BOB);
+    // Assess
+    const [alice, bob] = received.map((r) => r.payload.event);
+    expect(alice).toMatchObject({
+      type: 'app_home_opened',
+      user: ALICE,
+      tab: 'home',
+      view: { id: published.view.id },
+    });
+    expect(alice.channel).toMatch(/^D/);
+    expect(bob).toMatchObject({ type: 'app_home_opened', user: BOB, tab: 'home' });
+    expect(bob.view).toBeUndefined();
+  });
+
+  it('posts a shared link, sends link_shared, and the app can then unfurl it', async () => {
+    // Prepare
+    answer = () => ({});
+    // Act
+    const shared = await shareLink(target, slack, {
+      channel: CHANNEL,
+      user: ALICE,
+      text: 'look <https://canary.example/r/42> and https://elsewhere.example/',
+    });
+    const event = received[0]?.payload.event;
+    const unfurl = await callJson('chat.unfurl', {
+      unfurl_id: event.unfurl_id,
+      source: event.source,
+      unfurls: { [event.links[0].url]: { text: 'reviews at 20%' } },
+    });
+    const quiet = await shareLink(target, slack, { channel: CHANNEL, user: ALICE, text: 'no links here' });
+    // Assess
+    expect(event).toEqual({
+      type: 'link_shared',
+      channel: CHANNEL,
+      is_bot_user_member: true,
+      user: ALICE,
+      message_ts: shared.message.ts,
+      unfurl_id: shared.announcement?.unfurlId,
+      source: 'conversations_history',
+      links: [{ domain: 'canary.example', url: 'https://canary.example/r/42' }],
+      event_ts: expect.any(String),
+    });
+    expect(unfurl).toEqual({ ok: true });
+    expect(quiet.answer).toBeUndefined();
+    expect(received).toHaveLength(1);
+  });
+
+  it('sends a message shortcut with the message, a response_url and a trigger_id that opens a modal', async () => {
+    // Prepare
+    const posted = await callJson('chat.postMessage', { channel: CHANNEL, text: 'reviews v3 released' });
+    // Act
+    const sent = await sendMessageShortcut(target, slack, {
+      callbackId: 'rollback_release',
+      user: { id: ALICE, username: 'alice' },
+      channel: CHANNEL,
+      messageTs: posted.ts,
+    });
+    const opened = await callJson('views.open', {
+      trigger_id: received[0]?.payload.trigger_id,
+      view: modal(),
+    });
+    // Assess
+    expect(received[0]?.payload).toMatchObject({
+      type: 'message_action',
+      callback_id: 'rollback_release',
+      user: { id: ALICE, username: 'alice' },
+      channel: { id: CHANNEL },
+      message_ts: posted.ts,
+      message: { ts: posted.ts, text: 'reviews v3 released', bot_id: slack.botId },
+      trigger_id: sent.triggerId,
+      response_url: sent.responseUrl,
+      team: { id: slack.teamId },
+    });
+    expect(opened.ok).toBe(true);
+    await expect(
+      sendMessageShortcut(target, slack, {
+        callbackId: 'nope',
+        user: ALICE,
+        channel: CHANNEL,
+        messageTs: posted.ts,
+      }),
+    ).rejects.toThrow(SlackInteractionError);
+  });
+
+  it('asks the app for external select options as a person types (block_suggestion)', async () => {
+    // Prepare
+    const view = await openForm();
+    answer = (r) => ({
+      body: {
+        options: [{ text: plain('reviews.bookinfo'), value: `bookinfo/${r.payload.value}iews` }],
+      },
+    });
+    // Act
+    const { options } = await sendBlockSuggestion(target, slack, {
+      viewId: view.id,
+      user: ALICE,
+      actionId: 'pick',
+      value: 'rev',
+    });
+    // Assess
+    expect(received[0]?.payload).toMatchObject({
+      type: 'block_suggestion',
+      container: { type: 'view', view_id: view.id },
+      action_id: 'pick',
+      block_id: 'service',
+      value: 'rev',
+      view: { id: view.id, callback_id: 'start_release' },
+    });
+    expect(options).toEqual([{ text: plain('reviews.bookinfo'), value: 'bookinfo/reviews' }]);
+  });
+
+  it('submits state in Slack’s shape per element, with response_urls for conversations_select', async () => {
+    // Prepare
+    const view = await openForm();
+    // Act
+    const result = await submitView(target, slack, { viewId: view.id, user: ALICE, values: filled });
+    // Assess
+    const payload = received[0]?.payload;
+    expect(payload).toMatchObject({
+      type: 'view_submission',
+      trigger_id: expect.any(String),
+      view: { id: view.id },
+    });
+    expect(payload.view.state.values).toEqual({
+      service: {
+        pick: {
+          type: 'external_select',
+          selected_option: {
+            text: { type: 'plain_text', text: 'reviews.bookinfo', emoji: true },
+            value: 'bookinfo/reviews',
+          },
+        },
+      },
+      version: { text: { type: 'plain_text_input', value: 'v3' } },
+      mode: {
+        radio: { type: 'radio_buttons', selected_option: { text: plain('A/B'), value: 'ab' } },
+      },
+      checks: {
+        boxes: {
+          type: 'checkboxes',
+          selected_options: [
+            { text: plain('Smoke'), value: 'smoke' },
+            { text: plain('Latency'), value: 'latency' },
+          ],
+        },
+      },
+      phase: { select: { type: 'static_select', selected_option: { text: plain('First'), value: 'first' } } },
+      where: { channel: { type: 'conversations_select', selected_conversation: CHANNEL } },
+    });
+    expect(payload.response_urls).toEqual([
+      {
+        block_id: 'where',
+        action_id: 'channel',
+        channel_id: CHANNEL,
+        response_url: expect.stringContaining('/response/'),
+      },
+    ]);
+    // An empty answer closes the view.
+    expect(result.views.stack).toEqual([]);
+    // The response_url posts in the channel picked.
+    const posted = await fetch(payload.response_urls[0].response_url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text: 'Starting reviews v3', response_type: 'in_channel' }),
+    });
+    expect(posted.status).toBe(200);
+    expect((await slack.messages({ channel: CHANNEL })).map((m) => m.text)).toContain('Starting reviews v3');
+  });
+
+  it('refuses to submit a view whose required inputs are empty, as Slack’s client does', async () => {
+    // Prepare
+    const view = await openForm();
+    // Act
+    const submitting = submitView(target, slack, {
+      viewId: view.id,
+      user: ALICE,
+      values: { version: { text: 'v3' } },
+    });
+    // Assess
+    await expect(submitting).rejects.toThrow('required inputs are empty: service, mode, where');
+    expect(received).toHaveLength(0);
+  });
+
+  it('keeps the view with its field errors, then updates it, then clears the modal, as the app answers', async () => {
+    // Prepare
+    const view = await openForm();
+    answer = () => ({ body: { response_action: 'errors', errors: { version: 'No such version' } } });
+    // Act
+    const withErrors = await submitView(target, slack, { viewId: view.id, user: ALICE, values: filled });
+    answer = () => ({ body: { response_action: 'update', view: modal({ callback_id: 'confirm' }) } });
+    const updated = await submitView(target, slack, { viewId: view.id, user: ALICE });
+    answer = () => ({ body: { response_action: 'push', view: modal({ callback_id: 'details' }) } });
+    const pushed = await submitView(target, slack, {
+      viewId: view.id,
+      user: ALICE,
+      values: { service: { name: 'reviews' } },
+    });
+    answer = () => ({ body: { response_action: 'clear' } });
+    const top = pushed.views.stack.at(-1)?.view.id as string;
+    const cleared = await submitView(target, slack, {
+      viewId: top,
+      user: ALICE,
+      values: { service: { name: 'x' } },
+    });
+    // Assess
+    expect(withErrors.views.stack).toHaveLength(1);
+    expect(withErrors.views.stack[0]?.errors).toEqual({ version: 'No such version' });
+    expect(updated.views.stack).toHaveLength(1);
+    expect(updated.views.stack[0]?.view).toMatchObject({ id: view.id, callback_id: 'confirm' });
+    expect(updated.views.stack[0]?.errors).toBeUndefined();
+    expect(pushed.views.stack.map((r) => r.view.callback_id)).toEqual(['confirm', 'details']);
+    expect(cleared.views.stack).toEqual([]);
+  });
+
+  it('keeps the view and reports an answer Slack refuses (an invalid view to update with)', async () => {
+    // Prepare
+    const view = await openForm(modal());
+    answer = () => ({ body: { response_action: 'update', view: modal({ title: plain('t'.repeat(30)) }) } });
+    // Act
+    const result = await submitView(target, slack, {
+      viewId: view.id,
+      user: ALICE,
+      values: { service: { name: 'x' } },
+    });
+    // Assess
+    expect(result.error).toBe('invalid_arguments');
+    expect(result.views.stack[0]?.view.callback_id).toBe('start_release');
+  });
+
+  it('sends clicks in a modal and in the home tab as view block_actions, with a trigger_id and no response_url', async () => {
+    // Prepare
+    const home = await callJson('views.publish', {
+      user_id: ALICE,
+      view: {
+        type: 'home',
+        blocks: [
+          {
+            type: 'actions',
+            block_id: 'menu',
+            elements: [
+              {
+                type: 'button',
+                action_id: 'start',
+                text: plain('Start a release'),
+                value: 'start',
+                style: 'primary',
+              },
+              {
+                type: 'static_select',
+                action_id: 'filter',
+                placeholder: plain('Filter'),
+                options: [{ text: plain('Mine'), value: 'mine' }],
+              },
+            ],
+          },
+        ],
+      },
+    });
+    // Act
+    const click = await sendViewBlockActions(target, slack, {
+      viewId: home.view.id,
+      user: ALICE,
+      actionId: 'start',
+    });
+    const pick = await sendViewBlockActions(target, slack, {
+      viewId: home.view.id,
+      user: ALICE,
+      actionId: 'filter',
+      value: 'mine',
+    });
+    const opened = await callJson('views.open', { trigger_id: click.triggerId, view: modal() });
+    // Assess
+    const [clicked, picked] = received.map((r) => r.payload);
+    expect(clicked).toMatchObject({
+      type: 'block_actions',
+      container: { type: 'view', view_id: home.view.id },
+      view: { id: home.view.id, type: 'home' },
+      trigger_id: click.triggerId,
+      actions: [{ type: 'button', action_id: 'start', block_id: 'menu', value: 'start', style: 'primary' }],
+    });
+    expect(clicked.response_url).toBeUndefined();
+    expect(picked.actions[0]).toMatchObject({
+      type: 'static_select',
+      action_id: 'filter',
+      selected_option: { text: plain('Mine'), value: 'mine' },
+    });
+    expect(picked.view.state.values.menu.filter).toEqual({
+      type: 'static_select',
+      selected_option: { text: plain('Mine'), value: 'mine' },
+    });
+    expect(pick.triggerId).not.toBe(click.triggerId);
+    expect(opened.ok).toBe(true);
+  });
+
+  it('sends view_closed when a view with notify_on_close is closed', async () => {
+    // Prepare
+    const view = await openForm();
+    // Act
+    const closed = await closeModal(target, slack, { user: ALICE });
+    // Assess
+    expect(closed.isCleared).toBe(true);
+    expect(received[0]?.payload).toMatchObject({
+      type: 'view_closed',
+      is_cleared: true,
+      view: { id: view.id },
+    });
+    expect((await slack.views({ user: ALICE })).stack).toEqual([]);
+  });
+
+  it('delivers events and view submissions over Socket Mode, and applies the acknowledgement’s response_action', async () => {
+    // Prepare
+    const opened = await fetch(`${slack.apiUrl}apps.connections.open`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${slack.appToken}` },
+    });
+    const socket = new WebSocket(((await opened.json()) as { url: string }).url);
+    // biome-ignore lint/suspicious/noExplicitAny: envelopes as the app parses them
+    const envelopes: any[] = [];
+    socket.on('message', (data) => {
+      const envelope = JSON.parse(String(data));
+      if (!envelope.envelope_id) return;
+      envelopes.push(envelope);
+      const reply =
+        envelope.payload.type === 'view_submission'
+          ? { response_action: 'errors', errors: { version: 'Unknown version' } }
+          : undefined;
+      socket.send(
+        JSON.stringify({ envelope_id: envelope.envelope_id, ...(reply ? { payload: reply } : {}) }),
+      );
+    });
+    await new Promise((resolve) => socket.once('open', resolve));
+    const view = await openForm();
+    try {
+      // Act
+      const event = await sendEvent({ socket: slack }, slack, { type: 'app_mention', user: ALICE });
+      const retried = await retryEvent({ socket: slack }, event.envelope, { num: 1, reason: 'http_timeout' });
+      const submitted = await submitView({ socket: slack }, slack, {
+        viewId: view.id,
+        user: ALICE,
+        values: filled,
+      });
+      // Assess
+      expect([event.acked, retried.acked]).toEqual([true, true]);
+      expect(envelopes[0]).toMatchObject({
+        type: 'events_api',
+        retry_attempt: 0,
+        payload: { type: 'event_callback' },
+      });
+      expect(envelopes[1]).toMatchObject({ retry_attempt: 1, retry_reason: 'http_timeout' });
+      expect(envelopes[1].payload.event_id).toBe(envelopes[0].payload.event_id);
+      expect(envelopes[2]).toMatchObject({ type: 'interactive', payload: { type: 'view_submission' } });
+      expect(submitted.views.stack[0]?.errors).toEqual({ version: 'Unknown version' });
+    } finally {
+      socket.close();
+    }
   });
 });
