@@ -5,6 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebClient } from '@slack/web-api';
 import fc from 'fast-check';
+import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { findViewProblems } from '../../local/slack/block-kit-limits.js';
 import { connectSlackEmulator } from '../../local/slack/emulator-control.js';
@@ -22,7 +23,9 @@ import {
   shareLink,
   submitView,
 } from '../../local/slack/interaction-client.js';
+import { startSlackPage } from '../../local/slack/page/slack-page.js';
 import { type SlackEmulator, startSlackEmulator } from '../../local/slack/slack-emulator.js';
+import { launchChromium } from './support/chromium.js';
 
 const CHANNEL = 'C0RELEASES';
 const ALICE = 'U0ALICE001';
@@ -1108,5 +1111,191 @@ describe('Slack → app: Events API, shortcuts and views', () => {
     } finally {
       socket.close();
     }
+  });
+});
+
+describe('the local Slack page: modals, Home tab, shortcuts and unfurls in a browser', () => {
+  let emulator: SlackEmulator;
+  let app: Server;
+  let slackPage: { url: string; close: () => Promise<void> };
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let tab: Page;
+  // biome-ignore lint/suspicious/noExplicitAny: payloads as the app parses them
+  const got: any[] = [];
+  let submissions = 0;
+
+  /** A Web API call from the stand-in app. */
+  const api = async (method: string, args: Record<string, unknown>): Promise<Json> =>
+    (
+      await fetch(`${emulator.apiUrl}${method}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${emulator.botToken}` },
+        body: JSON.stringify(args),
+      })
+    ).json();
+
+  const rollbackModal = {
+    type: 'modal',
+    callback_id: 'rollback',
+    title: plain('Roll back'),
+    submit: plain('Roll back'),
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'service',
+        label: plain('Service'),
+        element: { type: 'external_select', action_id: 'pick', min_query_length: 2 },
+      },
+      {
+        type: 'input',
+        block_id: 'reason',
+        label: plain('Reason'),
+        element: { type: 'plain_text_input', action_id: 'text' },
+      },
+    ],
+  };
+
+  /** What the stand-in app answers, as a bot would (it is not Slack). */
+  // biome-ignore lint/suspicious/noExplicitAny: payloads as the app parses them
+  async function respond(payload: any): Promise<unknown> {
+    got.push(payload);
+    if (payload.type === 'event_callback' && payload.event.type === 'link_shared') {
+      const [link] = payload.event.links;
+      await api('chat.unfurl', {
+        channel: payload.event.channel,
+        ts: payload.event.message_ts,
+        unfurls: {
+          [link.url]: { blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*reviews* at 20%' } }] },
+        },
+      });
+    }
+    if (payload.type === 'event_callback' && payload.event.type === 'app_home_opened') {
+      await api('views.publish', {
+        user_id: payload.event.user,
+        view: {
+          type: 'home',
+          blocks: [
+            { type: 'section', text: { type: 'mrkdwn', text: 'Your releases' } },
+            {
+              type: 'actions',
+              block_id: 'menu',
+              elements: [{ type: 'button', action_id: 'start', text: plain('Roll back a release') }],
+            },
+          ],
+        },
+      });
+    }
+    if (payload.type === 'message_action' || payload.type === 'block_actions')
+      await api('views.open', { trigger_id: payload.trigger_id, view: rollbackModal });
+    if (payload.type === 'block_suggestion')
+      return { options: [{ text: plain('reviews.bookinfo'), value: 'bookinfo/reviews' }] };
+    if (payload.type === 'view_submission') {
+      submissions += 1;
+      if (submissions === 1)
+        return { response_action: 'errors', errors: { reason: 'Say why in a few more words' } };
+      await api('chat.postMessage', { channel: CHANNEL, text: 'Rolling back reviews.bookinfo' });
+    }
+    return undefined;
+  }
+
+  beforeAll(async () => {
+    emulator = await startSlackEmulator({
+      signingSecret: 'page-secret',
+      unfurlDomains: ['canary.example'],
+      shortcuts: [{ callbackId: 'rollback_release', name: 'Roll back a release' }],
+    });
+    app = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const isJson = (req.headers['content-type'] ?? '').startsWith('application/json');
+        const payload = isJson
+          ? JSON.parse(body)
+          : JSON.parse(new URLSearchParams(body).get('payload') ?? '{}');
+        respond(payload).then(
+          (reply) => {
+            if (reply === undefined) res.writeHead(200).end();
+            else res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(reply));
+          },
+          () => res.writeHead(500).end(),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    slackPage = await startSlackPage({
+      emulatorUrl: emulator.url,
+      botUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}/slack/events`,
+      signingSecret: 'page-secret',
+    });
+    browser = await launchChromium();
+    tab = await browser.context.newPage();
+    await tab.goto(slackPage.url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await slackPage?.close();
+    app?.closeAllConnections();
+    await new Promise((resolve) => app?.close(resolve));
+    await emulator?.close();
+  });
+
+  it('unfurls a link posted from the composer', async () => {
+    // Act
+    await tab.fill('#box', 'canary at https://canary.example/r/1');
+    await tab.press('#box', 'Enter');
+    // Assess
+    const unfurl = tab.locator('[data-unfurl-url="https://canary.example/r/1"]');
+    await unfurl.waitFor();
+    expect(await unfurl.textContent()).toContain('reviews at 20%');
+    expect(got.find((p) => p.event?.type === 'link_shared')?.event.links).toEqual([
+      { domain: 'canary.example', url: 'https://canary.example/r/1' },
+    ]);
+  });
+
+  it('runs a message shortcut into a modal: suggestions, required fields, errors kept, then closed', async () => {
+    // Prepare
+    const message = tab.locator('#messages > .message').first();
+    await message.hover();
+    // Act
+    await message.locator('[data-more-actions]').click();
+    await message.locator('[data-shortcut="rollback_release"]').click();
+    const modal = tab.locator('#modal [data-view-id]');
+    await modal.waitFor();
+    await modal.locator('[data-modal-submit]').click();
+    const required = await modal.locator('[data-error-for="reason"]').textContent();
+    await modal.locator('[data-block-id="service"] [data-external-input]').fill('rev');
+    await modal.locator('[data-option-value="bookinfo/reviews"]').click();
+    await modal.locator('[data-block-id="reason"] [data-action-id="text"]').fill('slow');
+    await modal.locator('[data-modal-submit]').click();
+    await tab.locator('#modal [data-error-for="reason"]', { hasText: 'Say why' }).waitFor();
+    await tab.locator('#modal [data-block-id="reason"] [data-action-id="text"]').fill('p99 doubled since v3');
+    await tab.locator('#modal [data-modal-submit]').click();
+    await tab.locator('#modal').waitFor({ state: 'hidden' });
+    // Assess
+    expect(required).toBe('Please complete this required field.');
+    expect(got.filter((p) => p.type === 'view_submission')).toHaveLength(2);
+    const last = got.filter((p) => p.type === 'view_submission').at(-1);
+    expect(last.view.state.values).toMatchObject({
+      service: { pick: { type: 'external_select', selected_option: { value: 'bookinfo/reviews' } } },
+      reason: { text: { type: 'plain_text_input', value: 'p99 doubled since v3' } },
+    });
+    await tab.locator('#messages .message', { hasText: 'Rolling back reviews.bookinfo' }).waitFor();
+  });
+
+  it('opens the Home tab, shows the published view, and its button opens a modal', async () => {
+    // Act
+    await tab.click('#home-link');
+    const button = tab.locator('#home [data-view-id] [data-action-id="start"]');
+    await button.waitFor();
+    await button.click();
+    await tab.locator('#modal [data-view-id]').waitFor();
+    // Assess
+    expect(got.some((p) => p.event?.type === 'app_home_opened')).toBe(true);
+    expect(got.find((p) => p.type === 'block_actions')?.container.type).toBe('view');
+    expect(await tab.locator('#modal [data-modal-title]').textContent()).toBe('Roll back');
+    await tab.click('#modal [data-modal-dismiss]');
+    await tab.locator('#modal').waitFor({ state: 'hidden' });
   });
 });
