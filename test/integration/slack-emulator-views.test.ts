@@ -166,6 +166,18 @@ describe('views.open, views.push, views.update, views.publish', () => {
     expect(unknown).toEqual({ ok: false, error: 'invalid_trigger_id' });
   });
 
+  it('accepts a trigger_id exactly when at most 3 seconds have passed on the emulator clock (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 6000 }), async (elapsedMs) => {
+        const triggerId = await trigger();
+        clock += elapsedMs;
+        const answer = await callJson('views.open', { trigger_id: triggerId, view: modal() });
+        return elapsedMs <= 3000 ? answer.ok === true : answer.error === 'expired_trigger_id';
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('issues view triggers over the control API too, and a refused view does not use the trigger up', async () => {
     // Prepare
     const control = connectSlackEmulator(slack.url);
@@ -346,6 +358,20 @@ describe('view validation, as Slack answers it', () => {
         const tooMany = findViewProblems(view).some((p) => p.pointer === '/view/blocks');
         return tooMany === count > 100;
       }),
+    );
+  });
+
+  it('decides on title, submit and close lengths for any text: at most 24 characters (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('title', 'submit', 'close'),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        (field, text) => {
+          const problems = findViewProblems(modal({ [field]: plain(text) }));
+          const tooLong = problems.some((p) => p.pointer === `/view/${field}/text`);
+          return tooLong === text.length > 24;
+        },
+      ),
     );
   });
 
@@ -1270,11 +1296,13 @@ describe('the local Slack page: modals, Home tab, shortcuts and unfurls in a bro
     await modal.locator('[data-block-id="reason"] [data-action-id="text"]').fill('slow');
     await modal.locator('[data-modal-submit]').click();
     await tab.locator('#modal [data-error-for="reason"]', { hasText: 'Say why' }).waitFor();
+    const kept = await tab.locator('#modal [data-block-id="reason"] [data-action-id="text"]').inputValue();
     await tab.locator('#modal [data-block-id="reason"] [data-action-id="text"]').fill('p99 doubled since v3');
     await tab.locator('#modal [data-modal-submit]').click();
     await tab.locator('#modal').waitFor({ state: 'hidden' });
     // Assess
     expect(required).toBe('Please complete this required field.');
+    expect(kept).toBe('slow');
     expect(got.filter((p) => p.type === 'view_submission')).toHaveLength(2);
     const last = got.filter((p) => p.type === 'view_submission').at(-1);
     expect(last.view.state.values).toMatchObject({

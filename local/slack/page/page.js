@@ -542,7 +542,6 @@ function viewBlock(b, view, error) {
     default:
       shown = block(b, {});
   }
-  shown.setAttribute('data-block-id', b.block_id);
   const wrapper = h(
     'div',
     { class: error ? 'view-block has-error' : 'view-block', 'data-block-id': b.block_id },
@@ -556,6 +555,8 @@ function viewBlock(b, view, error) {
 function control(e, b, view, inInput) {
   const at = { 'data-action-id': e.action_id, 'data-element-type': e.type };
   const act = (value) => viewAction(view, b, e, value);
+  // What the person already entered (kept by Slack across field errors and updates) wins over initial values.
+  const state = view.state?.values?.[b.block_id]?.[e.action_id];
   switch (e.type) {
     case 'button': {
       const button = h(
@@ -572,7 +573,8 @@ function control(e, b, view, inInput) {
     case 'plain_text_input': {
       const input = e.multiline ? h('textarea', { rows: '3', ...at }) : h('input', { type: 'text', ...at });
       if (e.placeholder) input.placeholder = e.placeholder.text;
-      if (e.initial_value) input.value = e.initial_value;
+      const text = state ? state.value : e.initial_value;
+      if (text) input.value = text;
       return input;
     }
     case 'static_select':
@@ -585,6 +587,9 @@ function control(e, b, view, inInput) {
           : page.workspace.channels.map((c) => [c.id, `# ${c.name}`]);
       select.append(...options.map(([value, text]) => h('option', { value }, text)));
       select.value =
+        state?.selected_option?.value ??
+        state?.selected_conversation ??
+        state?.selected_channel ??
         e.initial_option?.value ??
         e.initial_conversation ??
         e.initial_channel ??
@@ -597,7 +602,10 @@ function control(e, b, view, inInput) {
     case 'radio_buttons':
     case 'checkboxes': {
       const kind = e.type === 'radio_buttons' ? 'radio' : 'checkbox';
-      const initial = new Set([e.initial_option?.value, ...(e.initial_options ?? []).map((o) => o.value)]);
+      const chosen = state
+        ? [state.selected_option, ...(state.selected_options ?? [])]
+        : [e.initial_option, ...(e.initial_options ?? [])];
+      const initial = new Set(chosen.filter(Boolean).map((o) => o.value));
       const group = h('div', { class: 'choices', role: kind === 'radio' ? 'radiogroup' : 'group', ...at });
       for (const option of optionsOf(e)) {
         const box = h('input', {
@@ -630,7 +638,11 @@ function externalSelect(e, b, view, at, inInput) {
     placeholder: e.placeholder?.text ?? 'Type to search…',
   });
   const list = h('div', { class: 'suggestions', 'data-suggestions': '' });
-  const initial = page.picked.get(key) ?? e.initial_option;
+  const initial =
+    page.picked.get(key) ??
+    view.state?.values?.[b.block_id]?.[e.action_id]?.selected_option ??
+    e.initial_option;
+  if (initial) page.picked.set(key, initial);
   if (initial) input.value = initial.text.text;
   let timer;
   input.addEventListener('input', () => {
