@@ -1317,10 +1317,12 @@ describe('the local Slack page: modals, Home tab, shortcuts and unfurls in a bro
     await tab.click('#home-link');
     const button = tab.locator('#home [data-view-id] [data-action-id="start"]');
     await button.waitFor();
+    const composerShown = await tab.locator('#composer').isVisible();
     await button.click();
     await tab.locator('#modal [data-view-id]').waitFor();
     // Assess
     expect(got.some((p) => p.event?.type === 'app_home_opened')).toBe(true);
+    expect(composerShown).toBe(false);
     expect(got.find((p) => p.type === 'block_actions')?.container.type).toBe('view');
     expect(await tab.locator('#modal [data-modal-title]').textContent()).toBe('Roll back');
     await tab.click('#modal [data-modal-dismiss]');
