@@ -165,6 +165,9 @@ export interface SlackEmulator extends SlackEmulatorControl, Readonly<EmulatorIn
   close(): Promise<void>;
 }
 
+/** Slack refuses a view larger than 250 kB with `view_too_large`. */
+export const VIEW_MAX_BYTES = 250_000;
+
 /** Slack's rules for response_url: 5 uses within 30 minutes. */
 export const RESPONSE_URL_MAX_USES = 5;
 export const RESPONSE_URL_LIFETIME_MS = 30 * 60 * 1000;
@@ -745,6 +748,7 @@ class EmulatedWorkspace {
     const { value, malformed } = jsonArgument(p.view);
     if (malformed || typeof value !== 'object' || value === null || Array.isArray(value))
       return { reply: invalidArguments(['invalid `view` [json-pointer:/view]']) };
+    if (JSON.stringify(value).length > VIEW_MAX_BYTES) return { reply: fail('view_too_large') };
     const problems = findViewProblems(value);
     if (problems.length > 0) return { reply: invalidArguments(problems.map(formatBlockProblem)) };
     return { view: value as Params };

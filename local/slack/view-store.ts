@@ -62,6 +62,9 @@ interface Trigger {
   viewId?: string;
 }
 
+/** Expired triggers are still told apart from unknown ones for this long. */
+const TRIGGERS_KEPT_MS = 60 * 60 * 1000;
+
 /** Identity of the app whose views these are. */
 export interface ViewOwner {
   teamId: string;
@@ -235,6 +238,9 @@ export class ViewStore {
 
   /** A trigger_id for an interaction of `user` (from inside `viewId`, if any). */
   issueTrigger(user: string, viewId?: string): string {
+    // Long-expired triggers are forgotten, so a long local session does not keep every one.
+    for (const [old, trigger] of this.triggers)
+      if (this.now() - trigger.issuedAt > TRIGGERS_KEPT_MS) this.triggers.delete(old);
     const id = newTriggerId(this.now());
     this.triggers.set(id, { user, issuedAt: this.now(), used: false, viewId });
     return id;

@@ -23,6 +23,7 @@ import {
   shareLink,
   submitView,
 } from '../../local/slack/interaction-client.js';
+import { type RecordedMessage, toSlackMessage } from '../../local/slack/message-record.js';
 import { startSlackPage } from '../../local/slack/page/slack-page.js';
 import { type SlackEmulator, startSlackEmulator } from '../../local/slack/slack-emulator.js';
 import { launchChromium } from './support/chromium.js';
@@ -246,6 +247,26 @@ describe('views.open, views.push, views.update, views.publish', () => {
     expect(byExternalId.view).toMatchObject({ id: first.id, callback_id: 'start_release_3' });
     expect(unknown).toEqual({ ok: false, error: 'not_found' });
     expect(unknownExternal).toEqual({ ok: false, error: 'not_found' });
+  });
+
+  it('refuses an external_id already used by another view, and a view over 250 kB', async () => {
+    // Prepare
+    await callJson('views.open', { trigger_id: await trigger(), view: modal({ external_id: 'once' }) });
+    // Act
+    const again = await callJson('views.open', {
+      trigger_id: await trigger(BOB),
+      view: modal({ external_id: 'once' }),
+    });
+    const huge = await callJson('views.open', {
+      trigger_id: await trigger(BOB),
+      view: modal({
+        private_metadata: 'x',
+        blocks: dividers(1).map(() => ({ type: 'divider', pad: 'p'.repeat(260_000) })),
+      }),
+    });
+    // Assess
+    expect(again).toEqual({ ok: false, error: 'duplicate_external_id' });
+    expect(huge).toEqual({ ok: false, error: 'view_too_large' });
   });
 
   it('publishes a home tab per person, with hash_conflict, and an input block is allowed there', async () => {
@@ -496,6 +517,20 @@ describe('chat.unfurl', () => {
     const [recorded] = await slack.messages({ channel: CHANNEL, ts: message.ts });
     expect(recorded?.unfurls).toEqual({ 'https://canary.example/r/42': preview });
     expect((await slack.snapshot()).messages[0]?.unfurls).toBeDefined();
+    // Read back as Slack returns the message: the unfurl is an attachment naming its URL.
+    const shortcut = await slack.messages({ channel: CHANNEL, ts: message.ts });
+    expect(
+      toSlackMessage(shortcut[0] as RecordedMessage, { teamId: slack.teamId, appId: slack.appId })
+        .attachments,
+    ).toEqual([
+      {
+        ...preview,
+        id: 1,
+        app_unfurl_url: 'https://canary.example/r/42',
+        is_app_unfurl: true,
+        app_id: slack.appId,
+      },
+    ]);
   });
 
   it('unfurls by unfurl_id and source, replacing an earlier unfurl of the same URL', async () => {
