@@ -544,21 +544,23 @@ export async function sendUrlVerification(
 }
 
 /**
- * A person opens the app's Home tab: `app_home_opened` (tab `home`) with the view published for them.
+ * A person opens the app's Home tab: `app_home_opened` (tab `home`) with the view published for them, or
+ * its Messages tab (no view).
  * @example await openAppHome(target, slack, 'U0ALICE001');
  */
 export async function openAppHome(
   app: AppEndpoint,
   emulator: SlackEmulatorControl,
   userId: string,
+  tab: 'home' | 'messages' = 'home',
 ): Promise<EventDelivery> {
   const { home } = await emulator.views({ user: userId });
   const event: Record<string, unknown> = {
     type: 'app_home_opened',
     user: userId,
     channel: `D${userId.slice(1)}`,
-    tab: 'home',
-    ...(home ? { view: home.view } : {}),
+    tab,
+    ...(home && tab === 'home' ? { view: home.view } : {}),
   };
   return sendEvent(app, emulator, event);
 }
