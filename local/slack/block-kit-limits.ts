@@ -1,5 +1,6 @@
-// Slack's documented limits for message content, as a pure function of the message (no I/O).
+// Slack's documented limits for message content and views, as pure functions (no I/O).
 // Problems are reported the way Slack reports them: "<message> [json-pointer:/blocks/0/text/text]".
+import { VIEW_LIMITS } from '../../src/chat/views/slack-view.js';
 
 /** Limits Slack documents for messages and the Block Kit blocks a bot posts. */
 export const SLACK_MESSAGE_LIMITS = {
@@ -87,7 +88,7 @@ export function totalBlockText(value: unknown): number {
  * @example findBlockProblems([{ type: 'divider' }]) // => []
  */
 export function findBlockProblems(blocks: unknown): BlockProblem[] {
-  const check = new BlockChecker();
+  const check = new BlockChecker('message');
   if (!Array.isArray(blocks)) {
     check.fail('/blocks', 'expected: array');
     return check.problems;
@@ -97,6 +98,69 @@ export function findBlockProblems(blocks: unknown): BlockProblem[] {
   blocks.forEach((block, i) => {
     check.block(block, `/blocks/${i}`);
   });
+  return check.problems;
+}
+
+/** Where blocks are shown: messages take no input blocks; modals and the home tab do. */
+export type BlockSurface = 'message' | 'modal' | 'home';
+
+/** Element types an input block holds (the ones the emulated workspace knows). */
+const INPUT_ELEMENTS = new Set([
+  'plain_text_input',
+  'static_select',
+  'external_select',
+  'conversations_select',
+  'channels_select',
+  'users_select',
+  'multi_static_select',
+  'multi_external_select',
+  'multi_conversations_select',
+  'multi_users_select',
+  'radio_buttons',
+  'checkboxes',
+  'datepicker',
+  'timepicker',
+  'number_input',
+  'email_text_input',
+  'url_text_input',
+]);
+
+/**
+ * Every problem Slack finds in a view passed to views.open, views.push, views.update or views.publish,
+ * with pointers under `/view` as Slack reports them.
+ * @example findViewProblems({ type: 'modal', title: { type: 'plain_text', text: 'Start' }, blocks: [] }) // => []
+ */
+export function findViewProblems(view: unknown): BlockProblem[] {
+  const V = VIEW_LIMITS;
+  if (!isObject(view)) return [{ pointer: '/view', message: 'expected: object' }];
+  if (view.type !== 'modal' && view.type !== 'home') {
+    const message =
+      view.type === undefined ? 'missing required field: type' : `unsupported type: ${String(view.type)}`;
+    return [{ pointer: '/view/type', message }];
+  }
+  const surface: BlockSurface = view.type;
+  const check = new BlockChecker(surface);
+  if (surface === 'modal') {
+    check.textObject(view.title, '/view/title', { max: V.title, required: true }, 'plain_text');
+    check.textObject(view.submit, '/view/submit', { max: V.submit }, 'plain_text');
+    check.textObject(view.close, '/view/close', { max: V.close }, 'plain_text');
+  }
+  check.optionalString(view.callback_id, '/view/callback_id', V.callbackId);
+  check.optionalString(view.private_metadata, '/view/private_metadata', V.privateMetadata);
+  check.optionalString(view.external_id, '/view/external_id', V.externalId);
+  const blocks = view.blocks;
+  if (!Array.isArray(blocks)) {
+    check.fail('/view/blocks', blocks === undefined ? 'missing required field: blocks' : 'expected: array');
+    return check.problems;
+  }
+  if (blocks.length > V.blocks) check.fail('/view/blocks', `must be less than ${V.blocks + 1} items`);
+  blocks.forEach((block, i) => {
+    check.block(block, `/view/blocks/${i}`);
+  });
+  const hasInput = blocks.some((block) => isObject(block) && block.type === 'input');
+  if (surface === 'modal' && hasInput && view.submit === undefined) {
+    check.fail('/view/submit', 'must provide submit when the view has input blocks');
+  }
   return check.problems;
 }
 
@@ -112,6 +176,8 @@ interface StringRule {
 class BlockChecker {
   readonly problems: BlockProblem[] = [];
   private readonly blockIds = new Set<string>();
+
+  constructor(private readonly surface: BlockSurface) {}
 
   fail(pointer: string, message: string): void {
     this.problems.push({ pointer, message });
@@ -143,6 +209,10 @@ class BlockChecker {
         return;
       case 'markdown':
         this.string(block.text, `${at}/text`, { max: L.markdownBlockText, required: true });
+        return;
+      case 'input':
+        if (this.surface === 'message') this.fail(`${at}/type`, 'unsupported type: input');
+        else this.input(block, at);
         return;
       case 'rich_text':
         if (!Array.isArray(block.elements)) this.fail(`${at}/elements`, 'missing required field: elements');
@@ -183,6 +253,60 @@ class BlockChecker {
       });
     }
     if (block.accessory !== undefined) this.element(block.accessory, `${at}/accessory`);
+  }
+
+  private input(block: Record<string, unknown>, at: string): void {
+    this.textObject(block.label, `${at}/label`, { max: VIEW_LIMITS.label, required: true }, 'plain_text');
+    if (block.hint !== undefined)
+      this.textObject(block.hint, `${at}/hint`, { max: VIEW_LIMITS.hint }, 'plain_text');
+    if (block.element === undefined) {
+      this.fail(`${at}/element`, 'missing required field: element');
+      return;
+    }
+    const type = isObject(block.element) ? block.element.type : undefined;
+    if (typeof type === 'string' && !INPUT_ELEMENTS.has(type)) {
+      this.fail(`${at}/element/type`, `unsupported type: ${type}`);
+      return;
+    }
+    this.element(block.element, `${at}/element`);
+  }
+
+  /** Optional strings that may be empty (private_metadata, callback_id) but not too long. */
+  optionalString(value: unknown, at: string, max: number): void {
+    if (value === undefined || value === null) return;
+    if (typeof value !== 'string') this.fail(at, 'expected: string');
+    else if (value.length > max) this.fail(at, `must be less than ${max + 1} characters`);
+  }
+
+  /** The options of a select, radio buttons or checkboxes: 100 at most, short texts and values. */
+  private options(element: Record<string, unknown>, at: string): void {
+    const check = (options: unknown, where: string) => {
+      if (!Array.isArray(options)) {
+        this.fail(where, 'expected: array');
+        return;
+      }
+      if (options.length > VIEW_LIMITS.options)
+        this.fail(where, `must be less than ${VIEW_LIMITS.options + 1} items`);
+      options.forEach((option, i) => {
+        this.option(option, `${where}/${i}`);
+      });
+    };
+    if (element.options !== undefined) check(element.options, `${at}/options`);
+    if (Array.isArray(element.option_groups)) {
+      element.option_groups.forEach((group, i) => {
+        if (isObject(group)) check(group.options, `${at}/option_groups/${i}/options`);
+      });
+    }
+    if (element.initial_option !== undefined) this.option(element.initial_option, `${at}/initial_option`);
+  }
+
+  private option(option: unknown, at: string): void {
+    if (!isObject(option)) {
+      this.fail(at, 'expected: object');
+      return;
+    }
+    this.textObject(option.text, `${at}/text`, { max: VIEW_LIMITS.optionText, required: true });
+    this.string(option.value, `${at}/value`, { max: VIEW_LIMITS.optionValue, required: true });
   }
 
   private actions(block: Record<string, unknown>, at: string): void {
@@ -250,6 +374,16 @@ class BlockChecker {
       this.imageFields(element, at);
       return;
     }
+    if (element.placeholder !== undefined) {
+      this.textObject(
+        element.placeholder,
+        `${at}/placeholder`,
+        { max: VIEW_LIMITS.placeholder, required: true },
+        'plain_text',
+      );
+    }
+    if (element.options !== undefined || element.option_groups !== undefined || element.initial_option)
+      this.options(element, at);
     if (element.type !== 'button') return;
     this.textObject(element.text, `${at}/text`, { max: L.buttonText, required: true }, 'plain_text');
     if (element.value !== undefined) this.string(element.value, `${at}/value`, { max: L.buttonValue });
@@ -260,7 +394,7 @@ class BlockChecker {
   }
 
   /** A composition text object; a nested failure also yields Slack's union-level message on the object. */
-  private textObject(value: unknown, at: string, rule: StringRule, only?: 'plain_text'): void {
+  textObject(value: unknown, at: string, rule: StringRule, only?: 'plain_text'): void {
     if (value === undefined) {
       if (rule.required) this.fail(at, `missing required field: ${at.split('/').pop()}`);
       return;

@@ -1,6 +1,9 @@
 // The test-side handle on a Slack emulator: the same calls whether the emulator runs in this process
 // or as the test bed's separate process (then over HTTP, under `${url}/_emulator/`).
 import type { MessageFilter, RecordedMessage, SlackRecordSnapshot } from './message-record.js';
+import type { SlackViewObject, UserValues, UserViews } from './view-store.js';
+
+export type { RecordedView, SlackViewObject, UserInput, UserValues, UserViews } from './view-store.js';
 
 /** A fault to inject on the next call of one method (`chat.postMessage`, ..., or `response_url`, `upload`). */
 export type EmulatorFault =
@@ -31,6 +34,59 @@ export interface UserMessageInput {
   threadTs?: string;
 }
 
+/** A message shortcut of the app, as its manifest declares it. */
+export interface MessageShortcut {
+  callbackId: string;
+  name: string;
+}
+
+/** The App Home tabs the app has turned on. */
+export interface AppHomeSettings {
+  homeTab: boolean;
+  messagesTab: boolean;
+}
+
+/** Where an interaction inside a view happened, to issue its trigger_id. */
+export interface ViewTriggerContext {
+  userId: string;
+  /** The modal or home view the person acted in. */
+  viewId?: string;
+}
+
+/** What a person typed or picked in a view, by block_id and action_id. */
+export interface ViewValuesInput {
+  viewId: string;
+  values: UserValues;
+}
+
+/** The app's answer to a view_submission (parsed JSON body or ack payload; null for an empty answer). */
+export interface ViewSubmissionAnswerInput {
+  viewId: string;
+  answer: unknown;
+}
+
+/** A person closes the modal (`all`, the default) or only its top view (the close button of a pushed view). */
+export interface CloseViewInput {
+  user: string;
+  all?: boolean;
+}
+
+/** The views a close took away, top first; `isCleared` when no view of the modal is left. */
+export interface ClosedViews {
+  closed: SlackViewObject[];
+  isCleared: boolean;
+}
+
+/** What a `link_shared` event announces for one person's message. */
+export interface LinkAnnouncement {
+  channel: string;
+  user: string;
+  messageTs: string;
+  threadTs?: string;
+  unfurlId: string;
+  links: { domain: string; url: string }[];
+}
+
 /** The identity of the emulated workspace and app. */
 export interface EmulatorInfo {
   url: string;
@@ -42,6 +98,9 @@ export interface EmulatorInfo {
   botId: string;
   signingSecret: string;
   verificationToken: string;
+  unfurlDomains: string[];
+  shortcuts: MessageShortcut[];
+  appHome: AppHomeSettings;
 }
 
 /** Control and inspection of a running emulator. */
@@ -61,7 +120,19 @@ export interface SlackEmulatorControl {
   rateLimitEverything(retryAfter: number | undefined, forMs?: number): Promise<void>;
   issueInteraction(context: InteractionContext): Promise<IssuedInteraction>;
   postAsUser(input: UserMessageInput): Promise<RecordedMessage>;
-  /** Forgets messages, files, response URLs, faults and calls; keeps the seeded workspace. */
+  /** A trigger_id (3 seconds, one use) for an interaction inside a view or a shortcut. */
+  issueViewTrigger(context: ViewTriggerContext): Promise<{ triggerId: string }>;
+  /** One person's open modal stack (bottom first, with field errors) and published home tab. */
+  views(query: { user: string }): Promise<UserViews>;
+  /** Records what a person entered in a view (its `state.values`); the view as it is now. */
+  enterViewValues(input: ViewValuesInput): Promise<SlackViewObject>;
+  /** Applies the app's answer to a view_submission to the stack, as Slack does. */
+  applyViewSubmission(input: ViewSubmissionAnswerInput): Promise<{ views: UserViews; error?: string }>;
+  /** A person closes the modal (or its top view). */
+  closeView(input: CloseViewInput): Promise<ClosedViews>;
+  /** The unfurl-domain links of a message, announced (and so unfurlable); undefined when it has none. */
+  announceLinks(input: { channel: string; ts: string }): Promise<LinkAnnouncement | undefined>;
+  /** Forgets messages, files, response URLs, faults, calls, views and triggers; keeps the seeded workspace. */
   reset(): Promise<void>;
 }
 
@@ -113,6 +184,14 @@ export function connectSlackEmulator(url: string): SlackEmulatorControl {
     },
     issueInteraction: (context) => call<IssuedInteraction>('interactions', context),
     postAsUser: (input) => call<RecordedMessage>('user-messages', input),
+    issueViewTrigger: (context) => call<{ triggerId: string }>('view-triggers', context),
+    views: (query) => call<UserViews>('views', query),
+    enterViewValues: (input) => call<SlackViewObject>('view-values', input),
+    applyViewSubmission: (input) => call<{ views: UserViews; error?: string }>('view-submissions', input),
+    closeView: (input) => call<ClosedViews>('view-closes', input),
+    announceLinks: async (input) =>
+      (await call<{ announcement: LinkAnnouncement | null }>('link-announcements', input)).announcement ??
+      undefined,
     reset: async () => {
       await call('reset', {});
     },

@@ -1,11 +1,26 @@
-// Slack's side of slash commands and button clicks: form-encoded bodies, signed like Slack signs them,
-// with response_url and trigger_id issued by an emulator so the bot's replies land in its record.
+// Slack's side of slash commands, clicks, shortcuts, views and the Events API: bodies signed like Slack
+// signs them, with response_url and trigger_id issued by an emulator so the bot's replies land in its record.
 import { randomBytes } from 'node:crypto';
-import type { IssuedInteraction, SlackEmulatorControl } from './emulator-control.js';
-import { toSlackMessage } from './message-record.js';
+import type {
+  ClosedViews,
+  EmulatorInfo,
+  IssuedInteraction,
+  LinkAnnouncement,
+  SlackEmulatorControl,
+} from './emulator-control.js';
+import { type RecordedMessage, toSlackMessage } from './message-record.js';
 import { slackSignatureHeaders } from './request-signing.js';
 import type { SlackEmulator } from './slack-emulator.js';
 import type { EnvelopeAnswer } from './socket-mode-server.js';
+import {
+  elementState,
+  type SlackViewObject,
+  statefulElements,
+  submittedState,
+  type UserInput,
+  type UserValues,
+  type UserViews,
+} from './view-store.js';
 
 /** The bot's endpoint and the signing secret it verifies with. */
 export interface BotTarget {
@@ -252,11 +267,18 @@ export async function replaySlackRequest(request: SignedSlackRequest): Promise<B
   return post(request);
 }
 
-async function sendSigned(target: BotTarget, rawBody: string, forge: ForgeOptions): Promise<BotResponse> {
+async function sendSigned(
+  target: BotTarget,
+  rawBody: string,
+  forge: ForgeOptions,
+  contentType = 'application/x-www-form-urlencoded',
+  extraHeaders: Record<string, string> = {},
+): Promise<BotResponse> {
   const now = forge.now ?? Date.now;
   const timestamp = Math.floor(now() / 1000) + (forge.timestampOffsetSeconds ?? 0);
   const headers = {
-    'Content-Type': 'application/x-www-form-urlencoded',
+    'Content-Type': contentType,
+    ...extraHeaders,
     'User-Agent': SLACK_USER_AGENT,
     Accept: 'application/json,*/*',
     ...slackSignatureHeaders(forge.signingSecret ?? target.signingSecret, timestamp, rawBody),
@@ -329,4 +351,583 @@ function labelOf(text: unknown): string | undefined {
 
 function randomBlockId(): string {
   return randomBytes(3).toString('base64url');
+}
+
+// ---- Events API, shortcuts and views ---------------------------------------------------------------
+
+/** Where the app listens: its HTTP endpoint, or its Socket Mode connection to an in-process emulator. */
+export type AppEndpoint = BotTarget | { socket: SlackEmulator };
+
+/** The app's answer, over either transport. */
+export interface AppAnswer {
+  transport: 'http' | 'socket';
+  /** HTTP 2xx, or a Socket Mode acknowledgement within 3 seconds. */
+  acked: boolean;
+  /** The HTTP status; over Socket Mode 200 when acknowledged, 0 when not. */
+  status: number;
+  body: string;
+  /** The JSON answer (HTTP body, or the acknowledgement's payload); undefined when empty. */
+  json?: unknown;
+  /** Over HTTP: exactly what was sent. */
+  request?: SignedSlackRequest;
+}
+
+/** A person as interaction payloads name them; a bare id is used as its own username. */
+export type PayloadUser = string | { id: string; username: string; name?: string };
+
+/** The Events API's outer object around every event (`type: 'event_callback'`). */
+export interface EventEnvelope {
+  token: string;
+  team_id: string;
+  api_app_id: string;
+  event: Record<string, unknown>;
+  type: 'event_callback';
+  event_id: string;
+  event_time: number;
+  authorizations: {
+    enterprise_id: null;
+    team_id: string;
+    user_id: string;
+    is_bot: true;
+    is_enterprise_install: false;
+  }[];
+  is_ext_shared_channel: boolean;
+  event_context: string;
+}
+
+/** An event sent, with the envelope to send again as a retry. */
+export interface EventDelivery extends AppAnswer {
+  envelope: EventEnvelope;
+}
+
+/** Slack's redelivery of an event the app did not acknowledge: attempt 1 to 3, and why. */
+export interface EventRetry {
+  num: 1 | 2 | 3;
+  reason: 'http_timeout' | 'http_error';
+}
+
+function isSocket(app: AppEndpoint): app is { socket: SlackEmulator } {
+  return 'socket' in app;
+}
+
+function socketAnswer(answer: EnvelopeAnswer): AppAnswer {
+  if (!answer.acked) return { transport: 'socket', acked: false, status: 0, body: answer.reason };
+  const empty = Object.keys(answer.payload).length === 0;
+  return {
+    transport: 'socket',
+    acked: true,
+    status: 200,
+    body: empty ? '' : JSON.stringify(answer.payload),
+    ...(empty ? {} : { json: answer.payload }),
+  };
+}
+
+function httpAnswer(response: BotResponse): AppAnswer {
+  return {
+    transport: 'http',
+    acked: response.status >= 200 && response.status < 300,
+    status: response.status,
+    body: response.body,
+    ...(response.json === undefined ? {} : { json: response.json }),
+    request: response.request,
+  };
+}
+
+/** An interactivity payload: `payload=` form over HTTP, an `interactive` envelope over Socket Mode. */
+async function deliverInteractive(
+  app: AppEndpoint,
+  payload: Record<string, unknown>,
+  forge: ForgeOptions = {},
+): Promise<AppAnswer> {
+  if (isSocket(app)) return socketAnswer(await app.socket.deliverOverSocket('interactive', payload));
+  const rawBody = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  return httpAnswer(await sendSigned(app, rawBody, forge));
+}
+
+/** An Events API body: JSON over HTTP (with retry headers on a redelivery), `events_api` over Socket Mode. */
+async function deliverEvent(
+  app: AppEndpoint,
+  body: Record<string, unknown>,
+  retry: EventRetry | undefined,
+  forge: ForgeOptions = {},
+): Promise<AppAnswer> {
+  if (isSocket(app)) {
+    const attempt = retry ? { attempt: retry.num, reason: retry.reason } : undefined;
+    return socketAnswer(await app.socket.deliverOverSocket('events_api', body, attempt));
+  }
+  const headers: Record<string, string> = retry
+    ? { 'X-Slack-Retry-Num': String(retry.num), 'X-Slack-Retry-Reason': retry.reason }
+    : {};
+  return httpAnswer(await sendSigned(app, JSON.stringify(body), forge, 'application/json', headers));
+}
+
+/**
+ * The `event_callback` envelope Slack wraps an event in, for the emulated workspace and app.
+ * @example buildEventEnvelope({ type: 'app_home_opened', user: 'U0ALICE001' }, await slack.info()).event_id // => 'Ev…'
+ */
+export function buildEventEnvelope(
+  event: Record<string, unknown>,
+  info: Pick<EmulatorInfo, 'teamId' | 'appId' | 'botUserId' | 'verificationToken'>,
+  now: () => number = Date.now,
+): EventEnvelope {
+  const eventTs = (now() / 1000).toFixed(6);
+  return {
+    token: info.verificationToken,
+    team_id: info.teamId,
+    api_app_id: info.appId,
+    event: { ...event, event_ts: event.event_ts ?? eventTs },
+    type: 'event_callback',
+    event_id: `Ev${randomId(10)}`,
+    event_time: Math.floor(now() / 1000),
+    authorizations: [
+      {
+        enterprise_id: null,
+        team_id: info.teamId,
+        user_id: info.botUserId,
+        is_bot: true,
+        is_enterprise_install: false,
+      },
+    ],
+    is_ext_shared_channel: false,
+    event_context: `4-${Buffer.from(JSON.stringify({ et: event.type, tid: info.teamId, aid: info.appId })).toString('base64url')}`,
+  };
+}
+
+/**
+ * Sends one event to the app through the Events API, as Slack does (JSON, signed).
+ * @example const sent = await sendEvent({ url: botUrl, signingSecret }, slack, { type: 'app_home_opened', user: 'U0ALICE001', tab: 'home' });
+ */
+export async function sendEvent(
+  app: AppEndpoint,
+  emulator: SlackEmulatorControl,
+  event: Record<string, unknown>,
+  forge: ForgeOptions = {},
+): Promise<EventDelivery> {
+  const envelope = buildEventEnvelope(event, await emulator.info(), forge.now);
+  return {
+    ...(await deliverEvent(app, envelope as unknown as Record<string, unknown>, undefined, forge)),
+    envelope,
+  };
+}
+
+/**
+ * Sends an event again as Slack's retry: the same envelope (same event_id), freshly signed, with
+ * `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` (over Socket Mode: `retry_attempt`, `retry_reason`).
+ * @example await retryEvent(target, sent.envelope, { num: 1, reason: 'http_timeout' });
+ */
+export async function retryEvent(
+  app: AppEndpoint,
+  envelope: EventEnvelope,
+  retry: EventRetry,
+  forge: ForgeOptions = {},
+): Promise<AppAnswer> {
+  return deliverEvent(app, envelope as unknown as Record<string, unknown>, retry, forge);
+}
+
+/**
+ * Slack's check of a new Request URL: `{token, challenge, type: 'url_verification'}`; the app must echo
+ * the challenge. HTTP only (Socket Mode apps are never asked).
+ * @example const answer = await sendUrlVerification({ url: botUrl, signingSecret }); answer.json // => { challenge: answer.challenge }
+ */
+export async function sendUrlVerification(
+  target: BotTarget,
+  options: { challenge?: string; verificationToken?: string } = {},
+  forge: ForgeOptions = {},
+): Promise<AppAnswer & { challenge: string }> {
+  const challenge = options.challenge ?? randomBytes(24).toString('base64url');
+  const body = {
+    token: options.verificationToken ?? DEFAULT_VERIFICATION_TOKEN,
+    challenge,
+    type: 'url_verification',
+  };
+  return { ...(await deliverEvent(target, body, undefined, forge)), challenge };
+}
+
+/**
+ * A person opens the app's Home tab: `app_home_opened` (tab `home`) with the view published for them, or
+ * its Messages tab (no view).
+ * @example await openAppHome(target, slack, 'U0ALICE001');
+ */
+export async function openAppHome(
+  app: AppEndpoint,
+  emulator: SlackEmulatorControl,
+  userId: string,
+  tab: 'home' | 'messages' = 'home',
+): Promise<EventDelivery> {
+  const { home } = await emulator.views({ user: userId });
+  const event: Record<string, unknown> = {
+    type: 'app_home_opened',
+    user: userId,
+    channel: `D${userId.slice(1)}`,
+    tab,
+    ...(home && tab === 'home' ? { view: home.view } : {}),
+  };
+  return sendEvent(app, emulator, event);
+}
+
+/** A person's message with links, the links announced, and the app's answer to `link_shared`. */
+export interface SharedLink {
+  message: RecordedMessage;
+  /** Absent when no link belongs to the app's unfurl domains (then no event is sent). */
+  announcement?: LinkAnnouncement;
+  answer?: EventDelivery;
+}
+
+/**
+ * A person posts a message; links to the app's unfurl domains are then sent to the app as `link_shared`
+ * (source `conversations_history`), after which chat.unfurl accepts them.
+ * @example await shareLink(target, slack, { channel: 'C0RELEASES', user: 'U0ALICE001', text: 'see https://canary.example/r/1' });
+ */
+export async function shareLink(
+  app: AppEndpoint,
+  emulator: SlackEmulatorControl,
+  input: { channel: string; user: string; text: string; threadTs?: string },
+): Promise<SharedLink> {
+  const message = await emulator.postAsUser(input);
+  const announcement = await emulator.announceLinks({ channel: message.channel, ts: message.ts });
+  if (!announcement) return { message };
+  const event = {
+    type: 'link_shared',
+    channel: announcement.channel,
+    is_bot_user_member: true,
+    user: announcement.user,
+    message_ts: announcement.messageTs,
+    ...(announcement.threadTs ? { thread_ts: announcement.threadTs } : {}),
+    unfurl_id: announcement.unfurlId,
+    source: 'conversations_history',
+    links: announcement.links,
+  };
+  return { message, announcement, answer: await sendEvent(app, emulator, event) };
+}
+
+function payloadUser(user: PayloadUser, teamId: string): Record<string, unknown> {
+  const { id, username, name } = typeof user === 'string' ? { id: user, username: user, name: user } : user;
+  return { id, username, name: name ?? username, team_id: teamId };
+}
+
+function userId(user: PayloadUser): string {
+  return typeof user === 'string' ? user : user.id;
+}
+
+function commonFields(info: EmulatorInfo): Record<string, unknown> {
+  return {
+    api_app_id: info.appId,
+    token: info.verificationToken,
+    team: { id: info.teamId, domain: info.teamDomain },
+    enterprise: null,
+    is_enterprise_install: false,
+  };
+}
+
+/** A message shortcut invoked from a message's "More actions" menu. */
+export interface MessageShortcutInput {
+  callbackId: string;
+  user: PayloadUser;
+  channel: string;
+  channelName?: string;
+  messageTs: string;
+}
+
+/**
+ * A person picks one of the app's message shortcuts on a message: `message_action`, with the message from
+ * the record, a response_url and a trigger_id. The shortcut must be one the emulator declares.
+ * @example await sendMessageShortcut(target, slack, { callbackId: 'rollback_release', user: 'U0ALICE001', channel: 'C0RELEASES', messageTs });
+ */
+export async function sendMessageShortcut(
+  app: AppEndpoint,
+  emulator: SlackEmulatorControl,
+  input: MessageShortcutInput,
+): Promise<AppAnswer & IssuedInteraction & { payload: Record<string, unknown> }> {
+  const info = await emulator.info();
+  if (!info.shortcuts.some((s) => s.callbackId === input.callbackId))
+    throw new SlackInteractionError(`the app has no message shortcut ${input.callbackId}`);
+  const [recorded] = await emulator.messages({ channel: input.channel, ts: input.messageTs });
+  if (!recorded) throw new SlackInteractionError(`no message ${input.messageTs} in ${input.channel}`);
+  const issued = await emulator.issueInteraction({
+    channelId: input.channel,
+    userId: userId(input.user),
+    messageTs: input.messageTs,
+  });
+  const payload = {
+    type: 'message_action',
+    ...commonFields(info),
+    action_ts: (Date.now() / 1000).toFixed(6),
+    user: payloadUser(input.user, info.teamId),
+    channel: { id: input.channel, name: input.channelName ?? 'releases' },
+    callback_id: input.callbackId,
+    trigger_id: issued.triggerId,
+    response_url: issued.responseUrl,
+    message_ts: input.messageTs,
+    message: toSlackMessage(recorded, { teamId: info.teamId, appId: info.appId }),
+  };
+  return { ...(await deliverInteractive(app, payload)), ...issued, payload };
+}
+
+/** A view of a person's (a modal of their stack, or their home tab), as it is now. */
+async function findView(
+  emulator: SlackEmulatorControl,
+  user: string,
+  viewId: string,
+): Promise<{ view: SlackViewObject; views: UserViews; home: boolean }> {
+  const views = await emulator.views({ user });
+  const inStack = views.stack.find((r) => r.view.id === viewId);
+  if (inStack) return { view: inStack.view, views, home: false };
+  if (views.home?.view.id === viewId) return { view: views.home.view, views, home: true };
+  throw new SlackInteractionError(`${user} has no view ${viewId} open`);
+}
+
+function findElement(
+  view: SlackViewObject,
+  actionId: string,
+  blockId?: string,
+): { blockId: string; element: Record<string, unknown> } {
+  for (const block of view.blocks) {
+    if (blockId !== undefined && block.block_id !== blockId) continue;
+    const candidates = [
+      block.element,
+      block.accessory,
+      ...(Array.isArray(block.elements) ? (block.elements as unknown[]) : []),
+    ];
+    const element = candidates.find(
+      (e): e is Record<string, unknown> =>
+        typeof e === 'object' && e !== null && (e as Record<string, unknown>).action_id === actionId,
+    );
+    if (element) return { blockId: String(block.block_id), element };
+  }
+  throw new SlackInteractionError(`no element ${actionId} in view ${view.id}`);
+}
+
+/** The view as payloads carry it: with its full current state. */
+function withState(view: SlackViewObject): SlackViewObject {
+  return { ...view, state: { values: submittedState(view) } };
+}
+
+/** What an external select asks the app as a person types. */
+export interface BlockSuggestionInput {
+  viewId: string;
+  user: PayloadUser;
+  actionId: string;
+  blockId?: string;
+  /** What the person typed so far. */
+  value: string;
+}
+
+/**
+ * An external select asks the app for options: `block_suggestion` with the view and its state. Returns the
+ * options the app answered (option groups flattened).
+ * @example const { options } = await sendBlockSuggestion(target, slack, { viewId, user: 'U0ALICE001', actionId: 'service', value: 'rev' });
+ */
+export async function sendBlockSuggestion(
+  app: AppEndpoint,
+  emulator: SlackEmulatorControl,
+  input: BlockSuggestionInput,
+): Promise<{ answer: AppAnswer; options: Record<string, unknown>[] }> {
+  const info = await emulator.info();
+  const { view } = await findView(emulator, userId(input.user), input.viewId);
+  const found = findElement(view, input.actionId, input.blockId);
+  const payload = {
+    type: 'block_suggestion',
+    user: payloadUser(input.user, info.teamId),
+    container: { type: 'view', view_id: view.id },
+    ...commonFields(info),
+    action_id: input.actionId,
+    block_id: found.blockId,
+    value: input.value,
+    view: withState(view),
+  };
+  const answer = await deliverInteractive(app, payload);
+  const json = (answer.json ?? {}) as { options?: unknown; option_groups?: unknown };
+  const direct = Array.isArray(json.options) ? json.options : [];
+  const grouped = Array.isArray(json.option_groups)
+    ? json.option_groups.flatMap((g: { options?: unknown }) => (Array.isArray(g?.options) ? g.options : []))
+    : [];
+  return { answer, options: [...direct, ...grouped] as Record<string, unknown>[] };
+}
+
+/** A person submits the top view of their modal, with what they entered. */
+export interface ViewSubmissionInput {
+  viewId: string;
+  user: PayloadUser;
+  /** block_id → action_id → input, added to what was entered before. */
+  values?: UserValues;
+}
+
+/** What a submission did: the app's answer and the person's views after Slack applied it. */
+export interface ViewSubmissionResult {
+  answer: AppAnswer;
+  payload: Record<string, unknown>;
+  views: UserViews;
+  /** An answer Slack would refuse (the view stays), or the app not answering. */
+  error?: string;
+}
+
+/** Input blocks that are not optional and hold nothing: Slack's client does not submit the view then. */
+export function missingRequiredInputs(view: Pick<SlackViewObject, 'blocks' | 'state'>): string[] {
+  const state = submittedState(view);
+  return statefulElements(view.blocks)
+    .filter(({ input, blockId }) => {
+      if (!input) return false;
+      const block = view.blocks.find((b) => b.block_id === blockId);
+      return block?.optional !== true;
+    })
+    .filter(({ blockId, element }) => {
+      const value = state[blockId]?.[String(element.action_id)];
+      if (!value) return true;
+      const entered = Object.entries(value).find(([key]) => key !== 'type')?.[1];
+      return entered === null || entered === undefined || (Array.isArray(entered) && entered.length === 0);
+    })
+    .map(({ blockId }) => blockId);
+}
+
+/**
+ * A person submits a modal: `view_submission` with `view.state.values`, a trigger_id and `response_urls`
+ * for conversations_select inputs with `response_url_enabled`; then the app's answer is applied to the
+ * stack as Slack does (errors, update, push, clear; an empty answer closes the view).
+ * @example await submitView(target, slack, { viewId, user: 'U0ALICE001', values: { service: { name: 'reviews' } } });
+ */
+export async function submitView(
+  app: AppEndpoint,
+  emulator: SlackEmulatorControl,
+  input: ViewSubmissionInput,
+): Promise<ViewSubmissionResult> {
+  const user = userId(input.user);
+  const info = await emulator.info();
+  const { views } = await findView(emulator, user, input.viewId);
+  if (views.stack.at(-1)?.view.id !== input.viewId)
+    throw new SlackInteractionError(`view ${input.viewId} is not the top view of ${user}'s modal`);
+  const view = input.values
+    ? await emulator.enterViewValues({ viewId: input.viewId, values: input.values })
+    : (views.stack.at(-1)?.view as SlackViewObject);
+  const missing = missingRequiredInputs(view);
+  if (missing.length > 0) throw new SlackInteractionError(`required inputs are empty: ${missing.join(', ')}`);
+  const state = submittedState(view);
+  const responseUrls: Record<string, unknown>[] = [];
+  for (const { blockId, element } of statefulElements(view.blocks)) {
+    if (element.type !== 'conversations_select' || element.response_url_enabled !== true) continue;
+    const channelId = state[blockId]?.[String(element.action_id)]?.selected_conversation;
+    if (typeof channelId !== 'string') continue;
+    const issued = await emulator.issueInteraction({ channelId, userId: user });
+    responseUrls.push({
+      block_id: blockId,
+      action_id: element.action_id,
+      channel_id: channelId,
+      response_url: issued.responseUrl,
+    });
+  }
+  const { triggerId } = await emulator.issueViewTrigger({ userId: user, viewId: view.id });
+  const payload = {
+    type: 'view_submission',
+    team: { id: info.teamId, domain: info.teamDomain },
+    user: payloadUser(input.user, info.teamId),
+    api_app_id: info.appId,
+    token: info.verificationToken,
+    trigger_id: triggerId,
+    view: { ...view, state: { values: state } },
+    response_urls: responseUrls,
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+  const answer = await deliverInteractive(app, payload);
+  if (!answer.acked)
+    return { answer, payload, views: await emulator.views({ user }), error: 'app_did_not_acknowledge' };
+  const applied = await emulator.applyViewSubmission({ viewId: view.id, answer: answer.json ?? null });
+  return { answer, payload, ...applied };
+}
+
+/** A click or a pick inside a modal or the home tab. */
+export interface ViewBlockActionInput {
+  viewId: string;
+  user: PayloadUser;
+  actionId: string;
+  blockId?: string;
+  /** For a select, radio buttons, checkboxes or input: what was picked; a button sends its own value. */
+  value?: UserInput;
+}
+
+/**
+ * A person clicks a button or picks an option inside a view: `block_actions` with `container: {type:
+ * 'view'}`, the view and its state, a trigger_id and no response_url.
+ * @example await sendViewBlockActions(target, slack, { viewId: home.id, user: 'U0ALICE001', actionId: 'start_release' });
+ */
+export async function sendViewBlockActions(
+  app: AppEndpoint,
+  emulator: SlackEmulatorControl,
+  input: ViewBlockActionInput,
+): Promise<AppAnswer & { triggerId: string; payload: Record<string, unknown> }> {
+  const user = userId(input.user);
+  const info = await emulator.info();
+  let { view } = await findView(emulator, user, input.viewId);
+  const found = findElement(view, input.actionId, input.blockId);
+  const actionTs = (Date.now() / 1000).toFixed(6);
+  let action: Record<string, unknown>;
+  if (found.element.type === 'button') {
+    action = {
+      action_id: input.actionId,
+      block_id: found.blockId,
+      text: found.element.text,
+      ...(found.element.value !== undefined ? { value: found.element.value } : {}),
+      ...(found.element.style !== undefined ? { style: found.element.style } : {}),
+      type: 'button',
+      action_ts: actionTs,
+    };
+  } else {
+    if (input.value !== undefined)
+      view = await emulator.enterViewValues({
+        viewId: view.id,
+        values: { [found.blockId]: { [input.actionId]: input.value } },
+      });
+    const { type, ...state } = elementState(found.element, input.value);
+    action = {
+      type,
+      action_id: input.actionId,
+      block_id: found.blockId,
+      ...state,
+      ...(found.element.placeholder !== undefined ? { placeholder: found.element.placeholder } : {}),
+      action_ts: actionTs,
+    };
+  }
+  const { triggerId } = await emulator.issueViewTrigger({ userId: user, viewId: view.id });
+  const payload = {
+    type: 'block_actions',
+    user: payloadUser(input.user, info.teamId),
+    ...commonFields(info),
+    container: { type: 'view', view_id: view.id },
+    trigger_id: triggerId,
+    view: withState(view),
+    actions: [action],
+  };
+  return { ...(await deliverInteractive(app, payload)), triggerId, payload };
+}
+
+/**
+ * A person closes the modal (`all`, the default) or its top view; when a closed view asked for
+ * `notify_on_close`, the app gets `view_closed` (with `is_cleared` when no view is left).
+ * @example await closeModal(target, slack, { user: 'U0ALICE001' });
+ */
+export async function closeModal(
+  app: AppEndpoint,
+  emulator: SlackEmulatorControl,
+  input: { user: PayloadUser; all?: boolean },
+): Promise<ClosedViews & { answer?: AppAnswer }> {
+  const info = await emulator.info();
+  const closed = await emulator.closeView({ user: userId(input.user), all: input.all });
+  const notified = closed.closed.find((view) => view.notify_on_close);
+  if (!notified) return closed;
+  const payload = {
+    type: 'view_closed',
+    team: { id: info.teamId, domain: info.teamDomain },
+    user: payloadUser(input.user, info.teamId),
+    api_app_id: info.appId,
+    token: info.verificationToken,
+    view: withState(notified),
+    is_cleared: closed.isCleared,
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+  return { ...closed, answer: await deliverInteractive(app, payload) };
+}
+
+function randomId(length: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return Array.from(randomBytes(length), (b) => alphabet[b % alphabet.length]).join('');
 }

@@ -1,6 +1,7 @@
 // The Slack emulator as a process of the test bed:
 //   tsx local/slack/main.ts --port 0 --bot-token xoxb-... --signing-secret ... [--team-id T..]
-//     [--workspace seed.json] [--post-message-rate 1]
+//     [--workspace seed.json] [--post-message-rate 1] [--unfurl-domain canary.example ...]
+//     [--shortcut rollback_release='Roll back a release' ...] [--no-home-tab]
 // Prints one JSON line {"url":...,...} on stdout once listening; stops cleanly on SIGTERM or SIGINT.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -14,6 +15,9 @@ const { values } = parseArgs({
     'team-id': { type: 'string' },
     workspace: { type: 'string' },
     'post-message-rate': { type: 'string' },
+    'unfurl-domain': { type: 'string', multiple: true },
+    shortcut: { type: 'string', multiple: true },
+    'no-home-tab': { type: 'boolean' },
   },
 });
 
@@ -28,6 +32,12 @@ const options: SlackEmulatorOptions = {
   postMessagePerChannelPerSecond: values['post-message-rate']
     ? Number(values['post-message-rate'])
     : undefined,
+  unfurlDomains: values['unfurl-domain'],
+  shortcuts: (values.shortcut ?? []).map((entry) => {
+    const [callbackId = '', ...name] = entry.split('=');
+    return { callbackId, name: name.join('=') || callbackId };
+  }),
+  appHome: { homeTab: values['no-home-tab'] !== true, messagesTab: true },
 };
 
 const emulator = await startSlackEmulator(options);

@@ -45,6 +45,8 @@ export interface RecordedMessage {
   attachments?: unknown[];
   files?: SharedFileSummary[];
   replyBroadcast?: boolean;
+  /** chat.unfurl's previews, by URL (`{blocks}` or an attachment such as `{text}`). */
+  unfurls?: Record<string, Record<string, unknown>>;
   via: MessageSource;
   /** Earlier versions, oldest first. */
   history: MessageRevision[];
@@ -185,7 +187,16 @@ export function toSlackMessage(
     slack.app_id = context.appId;
   }
   if (message.blocks) slack.blocks = message.blocks;
-  if (message.attachments) slack.attachments = message.attachments;
+  const unfurls = Object.entries(message.unfurls ?? {}).map(([url, unfurl], i) => ({
+    ...unfurl,
+    id: (message.attachments?.length ?? 0) + i + 1,
+    app_unfurl_url: url,
+    is_app_unfurl: true,
+    app_id: context.appId,
+  }));
+  // Slack shows an app's unfurls as attachments of the message, after its own.
+  if (message.attachments || unfurls.length > 0)
+    slack.attachments = [...(message.attachments ?? []), ...unfurls];
   if (message.files) {
     slack.files = message.files;
     slack.upload = true;

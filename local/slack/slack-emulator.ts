@@ -3,14 +3,29 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkMessageContent, type MessageContent, type MessageContentError } from './block-kit-limits.js';
+import {
+  checkMessageContent,
+  findBlockProblems,
+  findViewProblems,
+  formatBlockProblem,
+  type MessageContent,
+  type MessageContentError,
+} from './block-kit-limits.js';
 import type {
+  AppHomeSettings,
+  ClosedViews,
+  CloseViewInput,
   EmulatorFault,
   EmulatorInfo,
   InteractionContext,
   IssuedInteraction,
+  LinkAnnouncement,
+  MessageShortcut,
   SlackEmulatorControl,
   UserMessageInput,
+  ViewSubmissionAnswerInput,
+  ViewTriggerContext,
+  ViewValuesInput,
 } from './emulator-control.js';
 import {
   type MessageFilter,
@@ -20,6 +35,7 @@ import {
   toSlackMessage,
 } from './message-record.js';
 import { type EnvelopeAnswer, type EnvelopeType, SocketModeServer } from './socket-mode-server.js';
+import { type SlackViewObject, type UserViews, ViewStore } from './view-store.js';
 import {
   booleanArgument,
   decodeApiRequest,
@@ -120,8 +136,14 @@ export interface SlackEmulatorOptions {
   workspace?: WorkspaceSeed;
   /** chat.postMessage per channel per second; off when undefined. */
   postMessagePerChannelPerSecond?: number;
-  /** Clock in milliseconds, for message ts, rate limits and response_url expiry. */
+  /** Clock in milliseconds, for message ts, rate limits, response_url and trigger_id expiry. */
   now?: () => number;
+  /** The app's unfurl domains: links to these (and their subdomains) are announced with `link_shared`. */
+  unfurlDomains?: string[];
+  /** The app's message shortcuts (the "More actions" menu of a message). */
+  shortcuts?: MessageShortcut[];
+  /** The app's App Home tabs; views.publish is `not_enabled` without the home tab (default: both on). */
+  appHome?: AppHomeSettings;
 }
 
 /** A running emulator, controlled in-process; `record` is the live in-memory record. */
@@ -129,12 +151,22 @@ export interface SlackEmulator extends SlackEmulatorControl, Readonly<EmulatorIn
   readonly botToken: string;
   readonly appToken: string;
   readonly record: SlackRecord;
-  /** Socket Mode: sends an envelope to a connected app and waits (up to 3 s) for its acknowledgement. */
-  deliverOverSocket(type: EnvelopeType, payload: Record<string, unknown>): Promise<EnvelopeAnswer>;
+  /**
+   * Socket Mode: sends an envelope to a connected app and waits (up to 3 s) for its acknowledgement;
+   * `retry` marks an Events API redelivery (`retry_attempt`, `retry_reason`).
+   */
+  deliverOverSocket(
+    type: EnvelopeType,
+    payload: Record<string, unknown>,
+    retry?: { attempt: number; reason: string },
+  ): Promise<EnvelopeAnswer>;
   /** How many Socket Mode connections are open. */
   socketConnections(): number;
   close(): Promise<void>;
 }
+
+/** Slack refuses a view larger than 250 kB with `view_too_large`. */
+export const VIEW_MAX_BYTES = 250_000;
 
 /** Slack's rules for response_url: 5 uses within 30 minutes. */
 export const RESPONSE_URL_MAX_USES = 5;
@@ -169,6 +201,11 @@ interface Reply {
   body: unknown;
 }
 
+/** Links a `link_shared` event announced, and so may be unfurled, for one message. */
+interface Announced extends LinkAnnouncement {
+  urls: Set<string>;
+}
+
 interface ResponseUrlState {
   channel: string;
   user: string;
@@ -190,6 +227,31 @@ function contentFailure(problem: MessageContentError): Reply {
     errors: problem.errors,
     response_metadata: { messages: problem.errors.map((e) => `[ERROR] ${e}`) },
   });
+}
+
+function invalidArguments(messages: string[]): Reply {
+  return fail('invalid_arguments', { response_metadata: { messages: messages.map((m) => `[ERROR] ${m}`) } });
+}
+
+/** URLs in a message's text: Slack's `<url|label>` links and bare URLs. */
+function urlsIn(text: string): string[] {
+  const urls: string[] = [];
+  for (const match of text.matchAll(/<(https?:\/\/[^|>\s]+)(?:\|[^>]*)?>|(https?:\/\/[^\s<>|]+)/g)) {
+    const url = match[1] ?? match[2];
+    if (url && !urls.includes(url)) urls.push(url);
+  }
+  return urls;
+}
+
+/** The registered domain a URL belongs to (itself or a subdomain), as `link_shared` names it. */
+function unfurlDomainOf(url: string, domains: readonly string[]): string | undefined {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+  return domains.find((d) => host === d.toLowerCase() || host.endsWith(`.${d.toLowerCase()}`));
 }
 
 function randomId(prefix: string, length = 10): string {
@@ -264,6 +326,12 @@ class EmulatedWorkspace {
   /** Every Web API call answers 429 with this Retry-After until `untilMs`. */
   private limitedEverything: { retryAfter: number; untilMs: number } | undefined;
   private lastTsMicros = 0;
+  private readonly unfurlDomains: string[];
+  private readonly shortcuts: MessageShortcut[];
+  private readonly appHome: AppHomeSettings;
+  readonly views: ViewStore;
+  /** Announced links by unfurl_id and by `channel ts`. */
+  private readonly announced = new Map<string, Announced>();
 
   constructor(options: SlackEmulatorOptions) {
     this.botToken = options.botToken ?? 'xoxb-emulator-bot-token';
@@ -278,6 +346,10 @@ class EmulatedWorkspace {
     this.sockets = new SocketModeServer(this.appId);
     this.now = options.now ?? Date.now;
     this.postMessageRate = options.postMessagePerChannelPerSecond;
+    this.unfurlDomains = options.unfurlDomains ?? [];
+    this.shortcuts = options.shortcuts ?? [];
+    this.appHome = options.appHome ?? { homeTab: true, messagesTab: true };
+    this.views = new ViewStore({ teamId: this.teamId, appId: this.appId, botId: this.botId }, this.now);
     const workspace = options.workspace ?? DEFAULT_WORKSPACE;
     for (const channel of workspace.channels ?? []) this.channels.set(channel.id, channel);
     for (const user of workspace.users ?? []) this.users.set(user.id, user);
@@ -291,7 +363,7 @@ class EmulatedWorkspace {
       botToken: this.botToken,
       appToken: this.appToken,
       record: this.record,
-      deliverOverSocket: (type, payload) => this.sockets.deliver(type, payload),
+      deliverOverSocket: (type, payload, retry) => this.sockets.deliver(type, payload, retry),
       socketConnections: () => this.sockets.connections,
       info: async () => this.info(),
       messages: async (filter?: MessageFilter) => structuredClone(this.record.select(filter)),
@@ -305,6 +377,14 @@ class EmulatedWorkspace {
         this.rateLimitEverything(retryAfter, forMs),
       issueInteraction: async (context: InteractionContext) => this.issueInteraction(context),
       postAsUser: async (input: UserMessageInput) => this.postAsUser(input),
+      issueViewTrigger: async (context: ViewTriggerContext) => ({
+        triggerId: this.views.issueTrigger(context.userId, context.viewId),
+      }),
+      views: async (query: { user: string }) => this.views.views(query.user),
+      enterViewValues: async (input: ViewValuesInput) => this.enterViewValues(input),
+      applyViewSubmission: async (input: ViewSubmissionAnswerInput) => this.applyViewSubmission(input),
+      closeView: async (input: CloseViewInput) => this.closeView(input),
+      announceLinks: async (input: { channel: string; ts: string }) => this.announceLinks(input),
       reset: async () => this.reset(),
       close: () =>
         new Promise<void>((resolve, reject) => {
@@ -327,6 +407,9 @@ class EmulatedWorkspace {
       botId: this.botId,
       signingSecret: this.signingSecret,
       verificationToken: this.verificationToken,
+      unfurlDomains: [...this.unfurlDomains],
+      shortcuts: this.shortcuts.map((s) => ({ ...s })),
+      appHome: { ...this.appHome },
     };
   }
 
@@ -353,10 +436,15 @@ class EmulatedWorkspace {
     'chat.postMessage': (p) => this.postMessage(p),
     'chat.update': (p) => this.update(p),
     'chat.postEphemeral': (p) => this.postEphemeral(p),
+    'chat.unfurl': (p) => this.unfurl(p),
     'files.getUploadURLExternal': (p) => this.getUploadUrl(p),
     'files.completeUploadExternal': (p) => this.completeUpload(p),
     'usergroups.users.list': (p) => this.usergroupUsers(p),
     'users.info': (p) => this.userInfo(p),
+    'views.open': (p) => this.viewsOpen(p, 'open'),
+    'views.push': (p) => this.viewsOpen(p, 'push'),
+    'views.update': (p) => this.viewsUpdate(p),
+    'views.publish': (p) => this.viewsPublish(p),
   };
 
   private webApi(method: string, req: IncomingMessage, body: Buffer, query: URLSearchParams): Reply {
@@ -651,6 +739,185 @@ class EmulatedWorkspace {
     });
   }
 
+  // ---- views, unfurls ------------------------------------------------------------------------------
+
+  /** The `view` argument: a JSON object (or a JSON string in form bodies) that Slack's view rules accept. */
+  private viewArgument(p: Params): { view: Params } | { reply: Reply } {
+    if (p.view === undefined || p.view === '')
+      return { reply: invalidArguments(['missing required field: view']) };
+    const { value, malformed } = jsonArgument(p.view);
+    if (malformed || typeof value !== 'object' || value === null || Array.isArray(value))
+      return { reply: invalidArguments(['invalid `view` [json-pointer:/view]']) };
+    if (JSON.stringify(value).length > VIEW_MAX_BYTES) return { reply: fail('view_too_large') };
+    const problems = findViewProblems(value);
+    if (problems.length > 0) return { reply: invalidArguments(problems.map(formatBlockProblem)) };
+    return { view: value as Params };
+  }
+
+  /** views.open and views.push: a trigger_id exchanged within 3 seconds, once. */
+  private viewsOpen(p: Params, how: 'open' | 'push'): Reply {
+    if (p.trigger_id === undefined || p.trigger_id === '')
+      return invalidArguments(['missing required field: trigger_id']);
+    const argument = this.viewArgument(p);
+    if ('reply' in argument) return argument.reply;
+    if (argument.view.type !== 'modal') return invalidArguments(['must be modal [json-pointer:/view/type]']);
+    const trigger = this.views.exchange(p.trigger_id);
+    if ('error' in trigger) return fail(trigger.error);
+    const view =
+      how === 'open'
+        ? this.views.open(trigger.user, argument.view)
+        : this.views.push(trigger.user, argument.view);
+    return 'error' in view ? fail(view.error) : ok({ view });
+  }
+
+  private viewsUpdate(p: Params): Reply {
+    if (
+      (p.view_id === undefined || p.view_id === '') &&
+      (p.external_id === undefined || p.external_id === '')
+    )
+      return invalidArguments(['either view_id or external_id is required']);
+    const argument = this.viewArgument(p);
+    if ('reply' in argument) return argument.reply;
+    const view = this.views.update(
+      { viewId: p.view_id, externalId: p.external_id, hash: p.hash },
+      argument.view,
+    );
+    return 'error' in view ? fail(view.error) : ok({ view });
+  }
+
+  private viewsPublish(p: Params): Reply {
+    if (typeof p.user_id !== 'string' || !this.users.has(p.user_id))
+      return invalidArguments(['invalid `user_id`']);
+    const argument = this.viewArgument(p);
+    if ('reply' in argument) return argument.reply;
+    if (argument.view.type !== 'home') return invalidArguments(['must be home [json-pointer:/view/type]']);
+    if (!this.appHome.homeTab) return fail('not_enabled');
+    const view = this.views.publish(p.user_id, argument.view, p.hash);
+    return 'error' in view ? fail(view.error) : ok({ view });
+  }
+
+  /**
+   * chat.unfurl: by channel and ts, or by unfurl_id and source; only URLs that a `link_shared` event
+   * announced for that message. Unfurls are kept on the message, one per URL (a second call replaces).
+   */
+  private unfurl(p: Params): Reply {
+    if (p.unfurls === undefined || p.unfurls === '') return fail('missing_unfurls');
+    const { value: unfurls, malformed } = jsonArgument(p.unfurls);
+    if (malformed || typeof unfurls !== 'object' || unfurls === null || Array.isArray(unfurls))
+      return fail('invalid_unfurls_format');
+    let announced: Announced | undefined;
+    let message: RecordedMessage | undefined;
+    if (typeof p.unfurl_id === 'string' && p.unfurl_id !== '') {
+      if (typeof p.source !== 'string' || !['composer', 'conversations_history'].includes(p.source))
+        return invalidArguments(['unfurl_id and source must be provided together']);
+      announced = this.announced.get(p.unfurl_id);
+      message = announced ? this.record.find(announced.channel, announced.messageTs) : undefined;
+      if (!message) return fail('cannot_find_message');
+    } else {
+      if (typeof p.channel !== 'string' || p.channel === '') return fail('missing_channel');
+      if (typeof p.ts !== 'string' || p.ts === '') return fail('missing_ts');
+      const channel = this.channels.get(p.channel);
+      if (!channel) return fail('cannot_find_channel');
+      message = this.record.find(channel.id, p.ts);
+      if (!message || message.deleted || message.ephemeral) return fail('cannot_find_message');
+      announced = this.announced.get(`${channel.id} ${message.ts}`);
+    }
+    const entries = Object.entries(unfurls as Params);
+    for (const [url, unfurl] of entries) {
+      if (!announced?.urls.has(url)) return fail('cannot_unfurl_url');
+      if (typeof unfurl !== 'object' || unfurl === null || Array.isArray(unfurl))
+        return fail('cannot_parse_attachment');
+      const blocks = (unfurl as Params).blocks;
+      if (blocks !== undefined) {
+        const problems = findBlockProblems(blocks);
+        if (problems.length > 0) return invalidArguments(problems.map(formatBlockProblem));
+      }
+    }
+    message.unfurls = { ...message.unfurls, ...(unfurls as Record<string, Record<string, unknown>>) };
+    return ok();
+  }
+
+  /** The links of a person's message that belong to the app's unfurl domains, now unfurlable. */
+  private announceLinks(input: { channel: string; ts: string }): LinkAnnouncement | undefined {
+    const message = this.record.find(input.channel, input.ts);
+    if (!message) throw new Error(`no message ${input.ts} in ${input.channel}`);
+    const links = urlsIn(message.text).flatMap((url) => {
+      const domain = unfurlDomainOf(url, this.unfurlDomains);
+      return domain ? [{ domain, url }] : [];
+    });
+    if (links.length === 0) return undefined;
+    const unfurlId = `${message.channel}.${message.ts}.${randomBytes(32).toString('hex')}`;
+    const announcement: LinkAnnouncement = {
+      channel: message.channel,
+      user: message.user,
+      messageTs: message.ts,
+      ...(message.threadTs ? { threadTs: message.threadTs } : {}),
+      unfurlId,
+      links,
+    };
+    const entry: Announced = { ...announcement, urls: new Set(links.map((l) => l.url)) };
+    this.announced.set(unfurlId, entry);
+    this.announced.set(`${message.channel} ${message.ts}`, entry);
+    return announcement;
+  }
+
+  private enterViewValues(input: ViewValuesInput): SlackViewObject {
+    const view = this.views.enter(input.viewId, input.values);
+    if (!view) throw new Error(`no view ${input.viewId}`);
+    return structuredClone(view);
+  }
+
+  /**
+   * What Slack does with the app's answer to a view_submission: `errors` keeps the view with its field
+   * errors, `update` replaces it, `push` stacks a view, `clear` closes the modal, an empty answer closes the
+   * submitted view. An answer Slack would refuse keeps the view and is reported in `error`.
+   */
+  private applyViewSubmission(input: ViewSubmissionAnswerInput): { views: UserViews; error?: string } {
+    const found = this.views.byId(input.viewId);
+    if (!found || found.home) throw new Error(`no modal view ${input.viewId}`);
+    const answer = input.answer;
+    const done = (error?: string) => ({ views: this.views.views(found.user), ...(error ? { error } : {}) });
+    if (
+      answer === null ||
+      answer === undefined ||
+      (typeof answer === 'object' && Object.keys(answer).length === 0)
+    ) {
+      this.views.close(found.user, false);
+      return done();
+    }
+    const action = (answer as Params).response_action;
+    switch (action) {
+      case 'errors': {
+        const errors = (answer as Params).errors;
+        if (typeof errors !== 'object' || errors === null) return done('invalid_arguments');
+        this.views.setErrors(input.viewId, errors as Record<string, string>);
+        return done();
+      }
+      case 'update':
+      case 'push': {
+        const argument = this.viewArgument(answer as Params);
+        if ('reply' in argument) return done((argument.reply.body as { error: string }).error);
+        if (action === 'update') {
+          this.views.replaceTop(found.user, argument.view);
+          return done();
+        }
+        const pushed = this.views.push(found.user, argument.view);
+        return done('error' in pushed ? pushed.error : undefined);
+      }
+      case 'clear':
+        this.views.close(found.user, true);
+        return done();
+      default:
+        return done('invalid_response_action');
+    }
+  }
+
+  private closeView(input: CloseViewInput): ClosedViews {
+    const all = input.all ?? true;
+    const closed = this.views.close(input.user, all);
+    return { closed: closed.map((r) => r.view), isCleared: this.views.views(input.user).stack.length === 0 };
+  }
+
   // ---- response_url --------------------------------------------------------------------------------
 
   private issueInteraction(context: InteractionContext): IssuedInteraction {
@@ -662,7 +929,7 @@ class EmulatedWorkspace {
       issuedAt: this.now(),
       uses: 0,
     });
-    const triggerId = `${Math.floor(this.now() / 1000)}${randomBytes(2).readUInt16BE()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString('hex')}`;
+    const triggerId = this.views.issueTrigger(context.userId);
     return { responseUrl: `${this.url}/response/${id}`, triggerId };
   }
 
@@ -810,8 +1077,46 @@ class EmulatedWorkspace {
         const message = this.postAsUser(input as unknown as UserMessageInput);
         return { status: 200, body: message };
       }
+      case 'POST view-triggers':
+        if (typeof input.userId !== 'string')
+          return { status: 400, body: { ok: false, error: 'expected {userId, viewId?}' } };
+        return {
+          status: 200,
+          body: {
+            triggerId: this.views.issueTrigger(
+              input.userId,
+              typeof input.viewId === 'string' ? input.viewId : undefined,
+            ),
+          },
+        };
+      case 'GET views':
+        return { status: 200, body: this.views.views(query.get('user') ?? '') };
+      case 'POST views':
+        return { status: 200, body: this.views.views(typeof input.user === 'string' ? input.user : '') };
+      case 'POST view-values':
+        return this.controlled(() => this.enterViewValues(input as unknown as ViewValuesInput));
+      case 'POST view-submissions':
+        return this.controlled(() => this.applyViewSubmission(input as unknown as ViewSubmissionAnswerInput));
+      case 'POST view-closes':
+        return this.controlled(() => this.closeView(input as unknown as CloseViewInput));
+      case 'POST link-announcements':
+        return this.controlled(() => ({
+          announcement: this.announceLinks(input as unknown as { channel: string; ts: string }) ?? null,
+        }));
       default:
         return { status: 404, body: { ok: false, error: `unknown control path: ${httpMethod} ${path}` } };
+    }
+  }
+
+  /** A control call whose input names something unknown answers 404 with the reason. */
+  private controlled(run: () => unknown): Reply {
+    try {
+      return { status: 200, body: run() ?? null };
+    } catch (error) {
+      return {
+        status: 404,
+        body: { ok: false, error: error instanceof Error ? error.message : String(error) },
+      };
     }
   }
 
@@ -835,6 +1140,8 @@ class EmulatedWorkspace {
 
   private reset(): void {
     this.record.clear();
+    this.views.clear();
+    this.announced.clear();
     this.faults.clear();
     this.responseUrls.clear();
     this.uploadKeys.clear();

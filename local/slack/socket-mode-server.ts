@@ -65,7 +65,11 @@ export class SocketModeServer {
    * Sends one envelope to a connected app (round robin, as Slack spreads over an app's connections) and
    * waits for its acknowledgement.
    */
-  deliver(type: EnvelopeType, payload: Record<string, unknown>): Promise<EnvelopeAnswer> {
+  deliver(
+    type: EnvelopeType,
+    payload: Record<string, unknown>,
+    retry: { attempt: number; reason: string } = { attempt: 0, reason: '' },
+  ): Promise<EnvelopeAnswer> {
     const socket = this.sockets[this.next++ % Math.max(1, this.sockets.length)];
     if (!socket) return Promise.resolve({ acked: false, reason: 'no Socket Mode connection' });
     const envelopeId = `${randomBytes(4).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(6).toString('hex')}`;
@@ -81,7 +85,7 @@ export class SocketModeServer {
           payload,
           type,
           accepts_response_payload: type !== 'events_api',
-          ...(type === 'events_api' ? { retry_attempt: 0, retry_reason: '' } : {}),
+          ...(type === 'events_api' ? { retry_attempt: retry.attempt, retry_reason: retry.reason } : {}),
         }),
       );
     });

@@ -612,7 +612,20 @@ describe('standalone emulator process', () => {
     const main = fileURLToPath(new URL('../../local/slack/main.ts', import.meta.url));
     const child = spawn(
       process.execPath,
-      [tsx, main, '--port', '0', '--bot-token', 'xoxb-proc', '--signing-secret', 'proc-secret'],
+      [
+        tsx,
+        main,
+        '--port',
+        '0',
+        '--bot-token',
+        'xoxb-proc',
+        '--signing-secret',
+        'proc-secret',
+        '--unfurl-domain',
+        'canary.example',
+        '--shortcut',
+        'rollback_release=Roll back a release',
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -632,6 +645,9 @@ describe('standalone emulator process', () => {
       expect(info).toMatchObject({
         url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
         signingSecret: 'proc-secret',
+        unfurlDomains: ['canary.example'],
+        shortcuts: [{ callbackId: 'rollback_release', name: 'Roll back a release' }],
+        appHome: { homeTab: true, messagesTab: true },
       });
       expect(await auth.json()).toMatchObject({ ok: true, user_id: 'U0CANARYBOT' });
       expect(await exited).toBe(0);

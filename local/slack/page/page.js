@@ -1,4 +1,5 @@
-// The local Slack page in the browser: polls the channel, renders Block Kit, sends commands and clicks.
+// The local Slack page in the browser: polls the channel and the person's views, renders Block Kit, modals
+// and the app's Home tab, and sends commands, clicks, shortcuts, suggestions and submissions.
 // Every text goes into the page as a text node (never innerHTML): messages cannot inject markup.
 
 const EMOJI = {
@@ -40,7 +41,24 @@ const CODE_BLOCK = /```([\s\S]*?)```/g;
 const POLL_MS = 1000;
 
 const params = new URLSearchParams(location.search);
-const page = { workspace: undefined, user: '', channel: '', thread: undefined, last: '' };
+const page = {
+  workspace: undefined,
+  user: '',
+  channel: '',
+  thread: undefined,
+  last: '',
+  /** The person's views as last read, and what is on screen (so polling never wipes what they typed). */
+  views: { stack: [], home: undefined },
+  lastViews: '',
+  modalKey: '',
+  homeKey: '',
+  showHome: false,
+  /** External select picks: `${viewId} ${blockId} ${actionId}` → option. */
+  picked: new Map(),
+};
+/** Slack asks for external options once this many characters are typed, unless the element says otherwise. */
+const MIN_QUERY_LENGTH = 3;
+const SUGGEST_DELAY_MS = 250;
 const $ = (id) => document.getElementById(id);
 
 /** An element with attributes and children; strings become text nodes. */
@@ -217,6 +235,8 @@ function messageView(message, replies, inThread) {
   const blocks = Array.isArray(message.blocks) ? message.blocks : [];
   body.append(...(blocks.length > 0 ? blocks.map((b) => block(b, message)) : [mrkdwn(message.text)]));
   for (const file of message.files) body.append(fileView(file));
+  for (const [url, unfurl] of Object.entries(message.unfurls ?? {}))
+    body.append(unfurlView(url, unfurl, message));
   if (!inThread && replies?.length) {
     const link = h(
       'button',
@@ -232,7 +252,51 @@ function messageView(message, replies, inThread) {
     { class: message.ephemeral ? 'message ephemeral' : 'message', 'data-ts': message.ts },
     avatar,
     body,
+    message.ephemeral ? '' : moreActions(message),
   );
+}
+
+/** An app's preview of a link (chat.unfurl): blocks, or an attachment's title and text. */
+function unfurlView(url, unfurl, message) {
+  const box = h('div', { class: 'unfurl', 'data-unfurl-url': url });
+  if (Array.isArray(unfurl.blocks)) box.append(...unfurl.blocks.map((b) => block(b, message)));
+  else {
+    if (unfurl.title) box.append(h('div', { class: 'unfurl-title' }, String(unfurl.title)));
+    if (unfurl.text) box.append(mrkdwn(String(unfurl.text)));
+  }
+  // Buttons of a preview belong to the unfurl, not to the message: shown, not sent.
+  for (const button of box.querySelectorAll('button')) button.disabled = true;
+  return box;
+}
+
+/** A message's "More actions" menu: the app's message shortcuts. */
+function moreActions(message) {
+  const shortcuts = page.workspace.shortcuts ?? [];
+  if (shortcuts.length === 0) return '';
+  const menu = h('div', { class: 'menu', 'data-actions-menu': message.ts, hidden: '' });
+  for (const shortcut of shortcuts) {
+    const item = h('button', { type: 'button', 'data-shortcut': shortcut.callbackId }, shortcut.name);
+    item.addEventListener('click', async () => {
+      menu.hidden = true;
+      await post('/api/shortcut', {
+        user: page.user,
+        channel: page.channel,
+        ts: message.ts,
+        callbackId: shortcut.callbackId,
+      });
+      await poll();
+    });
+    menu.append(item);
+  }
+  const toggle = h(
+    'button',
+    { type: 'button', class: 'more', 'data-more-actions': message.ts, 'aria-label': 'More actions' },
+    '⋯',
+  );
+  toggle.addEventListener('click', () => {
+    menu.hidden = !menu.hidden;
+  });
+  return h('div', { class: 'message-actions' }, toggle, menu);
 }
 
 function fileView(file) {
@@ -283,10 +347,15 @@ async function post(path, body) {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });
-  if (!response.ok) $('status').textContent = `${path}: ${await response.text()}`;
+  if (!response.ok) {
+    $('status').textContent = `${path}: ${await response.text()}`;
+    return undefined;
+  }
+  return response.json();
 }
 
 async function poll() {
+  await pollViews();
   try {
     const query = new URLSearchParams({ channel: page.channel, user: page.user });
     const response = await fetch(`/api/messages?${query}`);
@@ -301,13 +370,404 @@ async function poll() {
   }
 }
 
+async function pollViews() {
+  try {
+    const response = await fetch(`/api/views?${new URLSearchParams({ user: page.user })}`);
+    if (!response.ok) return;
+    const text = await response.text();
+    if (text === page.lastViews) return;
+    page.lastViews = text;
+    showViews(JSON.parse(text));
+  } catch {
+    // the channel poll reports the page's trouble
+  }
+}
+
+function showViews(views) {
+  page.views = views;
+  renderModal();
+  renderHome();
+}
+
+// ---- views: the modal and the Home tab ---------------------------------------------------------------
+
+/** The top view of the person's modal, over the channel; re-drawn only when the view or its errors change. */
+function renderModal() {
+  const backdrop = $('modal');
+  const top = page.views.stack.at(-1);
+  if (!top) {
+    backdrop.hidden = true;
+    backdrop.replaceChildren();
+    page.modalKey = '';
+    return;
+  }
+  const key = `${top.view.id} ${top.view.hash} ${JSON.stringify(top.errors ?? {})}`;
+  if (key === page.modalKey) return;
+  page.modalKey = key;
+  const view = top.view;
+  const errors = top.errors ?? {};
+  const pushed = page.views.stack.length > 1;
+  const dismiss = h(
+    'button',
+    { type: 'button', class: 'icon', 'data-modal-dismiss': '', 'aria-label': 'Close' },
+    '×',
+  );
+  dismiss.addEventListener('click', () => closeView(true));
+  const close = h(
+    'button',
+    { type: 'button', 'data-modal-close': '' },
+    view.close?.text ?? (pushed ? 'Back' : 'Cancel'),
+  );
+  close.addEventListener('click', () => closeView(!pushed || view.clear_on_close));
+  const footer = h(
+    'footer',
+    { class: 'modal-footer' },
+    h('span', { class: 'modal-error', 'data-modal-error': '' }),
+    close,
+  );
+  if (view.submit) {
+    const submit = h(
+      'button',
+      { type: 'button', class: 'primary', 'data-modal-submit': '' },
+      view.submit.text,
+    );
+    submit.addEventListener('click', () => submitModal(view, submit));
+    footer.append(submit);
+  }
+  const modal = h(
+    'div',
+    {
+      class: 'modal',
+      role: 'dialog',
+      'aria-modal': 'true',
+      'aria-label': view.title?.text ?? '',
+      'data-view-id': view.id,
+      'data-callback-id': view.callback_id,
+      'data-stack-depth': String(page.views.stack.length),
+    },
+    h(
+      'header',
+      { class: 'modal-header' },
+      h('h2', { 'data-modal-title': '' }, view.title?.text ?? ''),
+      dismiss,
+    ),
+    h('div', { class: 'modal-body' }, ...view.blocks.map((b) => viewBlock(b, view, errors[b.block_id]))),
+    footer,
+  );
+  backdrop.replaceChildren(modal);
+  backdrop.hidden = false;
+}
+
+/** The app's Home tab, in place of the channel, while the person is on it. */
+function renderHome() {
+  const section = $('home');
+  if (!page.showHome) return;
+  const home = page.views.home?.view;
+  const key = home ? `${home.id} ${home.hash}` : 'none';
+  if (key === page.homeKey) return;
+  page.homeKey = key;
+  if (!home) {
+    section.replaceChildren(
+      h('p', { class: 'context' }, `${page.workspace.botName} has no Home tab for you yet.`),
+    );
+    return;
+  }
+  const view = h('div', {
+    class: 'home-view',
+    'data-view-id': home.id,
+    'data-callback-id': home.callback_id,
+  });
+  view.append(...home.blocks.map((b) => viewBlock(b, home, undefined)));
+  section.replaceChildren(view);
+}
+
+function showHome(on) {
+  page.showHome = on;
+  page.homeKey = '';
+  $('home').hidden = !on;
+  $('messages').hidden = on;
+  $('composer').hidden = on;
+  if (on) $('thread').hidden = true;
+  $('home-link').classList.toggle('current', on);
+  for (const link of $('channels').querySelectorAll('a'))
+    link.classList.toggle('current', !on && link.dataset.channel === page.channel);
+  $('channel-name').textContent = on
+    ? page.workspace.botName
+    : `#${page.workspace.channels.find((c) => c.id === page.channel)?.name}`;
+}
+
+/** Opening the Home tab: Slack sends app_home_opened, and shows what the app published. */
+async function openHome() {
+  showHome(true);
+  const views = await post('/api/home', { user: page.user });
+  if (views) {
+    page.lastViews = '';
+    showViews(views);
+  }
+}
+
+/** One block of a view, with `data-block-id`; inputs get their element and their field error. */
+function viewBlock(b, view, error) {
+  let shown;
+  switch (b.type) {
+    case 'input':
+      shown = h(
+        'div',
+        { class: 'block input' },
+        h(
+          'label',
+          { class: 'label' },
+          b.label?.text ?? '',
+          b.optional ? h('span', { class: 'optional' }, ' (optional)') : '',
+        ),
+        control(b.element, b, view, true),
+        b.hint ? h('div', { class: 'hint' }, b.hint.text) : '',
+      );
+      break;
+    case 'actions':
+      shown = h(
+        'div',
+        { class: 'block actions' },
+        ...(b.elements ?? []).map((e) => control(e, b, view, false)),
+      );
+      break;
+    case 'section': {
+      const main = h('div', { class: 'block section' }, textObject(b.text));
+      if (Array.isArray(b.fields)) main.append(h('div', { class: 'fields' }, ...b.fields.map(textObject)));
+      shown = b.accessory
+        ? h('div', { class: 'with-accessory' }, main, control(b.accessory, b, view, false))
+        : main;
+      break;
+    }
+    default:
+      shown = block(b, {});
+  }
+  const wrapper = h(
+    'div',
+    { class: error ? 'view-block has-error' : 'view-block', 'data-block-id': b.block_id },
+    shown,
+  );
+  wrapper.append(h('div', { class: 'field-error', 'data-error-for': b.block_id }, error ?? ''));
+  return wrapper;
+}
+
+/** An interactive element in a view: an input's control, or a button or select that acts at once. */
+function control(e, b, view, inInput) {
+  const at = { 'data-action-id': e.action_id, 'data-element-type': e.type };
+  const act = (value) => viewAction(view, b, e, value);
+  // What the person already entered (kept by Slack across field errors and updates) wins over initial values.
+  const state = view.state?.values?.[b.block_id]?.[e.action_id];
+  switch (e.type) {
+    case 'button': {
+      const button = h(
+        'button',
+        { type: 'button', class: `button ${e.style ?? ''}`, ...at },
+        textObject(e.text),
+      );
+      button.addEventListener('click', async () => {
+        if (e.confirm && !(await confirmed(e.confirm))) return;
+        await act(undefined);
+      });
+      return button;
+    }
+    case 'plain_text_input': {
+      const input = e.multiline ? h('textarea', { rows: '3', ...at }) : h('input', { type: 'text', ...at });
+      if (e.placeholder) input.placeholder = e.placeholder.text;
+      const text = state ? state.value : e.initial_value;
+      if (text) input.value = text;
+      return input;
+    }
+    case 'static_select':
+    case 'conversations_select':
+    case 'channels_select': {
+      const select = h('select', at, h('option', { value: '' }, e.placeholder?.text ?? 'Select…'));
+      const options =
+        e.type === 'static_select'
+          ? optionsOf(e).map((o) => [o.value, o.text.text])
+          : page.workspace.channels.map((c) => [c.id, `# ${c.name}`]);
+      select.append(...options.map(([value, text]) => h('option', { value }, text)));
+      select.value =
+        state?.selected_option?.value ??
+        state?.selected_conversation ??
+        state?.selected_channel ??
+        e.initial_option?.value ??
+        e.initial_conversation ??
+        e.initial_channel ??
+        (e.default_to_current_conversation ? page.channel : '');
+      if (!inInput) select.addEventListener('change', () => act(select.value || null));
+      return select;
+    }
+    case 'external_select':
+      return externalSelect(e, b, view, at, inInput);
+    case 'radio_buttons':
+    case 'checkboxes': {
+      const kind = e.type === 'radio_buttons' ? 'radio' : 'checkbox';
+      const chosen = state
+        ? [state.selected_option, ...(state.selected_options ?? [])]
+        : [e.initial_option, ...(e.initial_options ?? [])];
+      const initial = new Set(chosen.filter(Boolean).map((o) => o.value));
+      const group = h('div', { class: 'choices', role: kind === 'radio' ? 'radiogroup' : 'group', ...at });
+      for (const option of optionsOf(e)) {
+        const box = h('input', {
+          type: kind,
+          name: `${view.id}-${b.block_id}-${e.action_id}`,
+          value: option.value,
+        });
+        box.checked = initial.has(option.value);
+        if (!inInput) box.addEventListener('change', () => act(readControl(group, e, view, b)));
+        group.append(h('label', {}, box, ` ${option.text.text}`));
+      }
+      return group;
+    }
+    default:
+      return h('span', { class: 'context', ...at }, `(${String(e.type)}, not shown here)`);
+  }
+}
+
+function optionsOf(e) {
+  return [...(e.options ?? []), ...(e.option_groups ?? []).flatMap((g) => g.options ?? [])];
+}
+
+/** An external select: the app is asked for options as the person types; a click picks one. */
+function externalSelect(e, b, view, at, inInput) {
+  const key = `${view.id} ${b.block_id} ${e.action_id}`;
+  const box = h('div', { class: 'external-select', ...at });
+  const input = h('input', {
+    type: 'text',
+    'data-external-input': '',
+    placeholder: e.placeholder?.text ?? 'Type to search…',
+  });
+  const list = h('div', { class: 'suggestions', 'data-suggestions': '' });
+  const initial =
+    page.picked.get(key) ??
+    view.state?.values?.[b.block_id]?.[e.action_id]?.selected_option ??
+    e.initial_option;
+  if (initial) page.picked.set(key, initial);
+  if (initial) input.value = initial.text.text;
+  let timer;
+  input.addEventListener('input', () => {
+    page.picked.delete(key);
+    clearTimeout(timer);
+    if (input.value.length < (e.min_query_length ?? MIN_QUERY_LENGTH)) {
+      list.replaceChildren();
+      return;
+    }
+    timer = setTimeout(async () => {
+      const answer = await post('/api/view-suggest', {
+        user: page.user,
+        viewId: view.id,
+        blockId: b.block_id,
+        actionId: e.action_id,
+        value: input.value,
+      });
+      list.replaceChildren(
+        ...(answer?.options ?? []).map((option) => {
+          const item = h(
+            'button',
+            { type: 'button', 'data-option-value': option.value },
+            option.text?.text ?? option.value,
+          );
+          item.addEventListener('click', () => {
+            page.picked.set(key, { text: option.text, value: option.value });
+            input.value = option.text?.text ?? option.value;
+            list.replaceChildren();
+            if (!inInput)
+              viewAction(view, b, e, { text: option.text?.text ?? option.value, value: option.value });
+          });
+          return item;
+        }),
+      );
+    }, SUGGEST_DELAY_MS);
+  });
+  box.append(input, list);
+  return box;
+}
+
+/** What a person entered in one control, as the emulator takes it (text, option value(s), channel id). */
+function readControl(node, e, view, b) {
+  switch (e.type) {
+    case 'plain_text_input':
+      return node.value === '' ? null : node.value;
+    case 'external_select': {
+      const picked = page.picked.get(`${view.id} ${b.block_id} ${e.action_id}`);
+      return picked ? { text: picked.text?.text ?? picked.value, value: picked.value } : null;
+    }
+    case 'radio_buttons':
+      return node.querySelector('input:checked')?.value ?? null;
+    case 'checkboxes':
+      return [...node.querySelectorAll('input:checked')].map((box) => box.value);
+    default:
+      return node.value === '' ? null : node.value;
+  }
+}
+
+async function viewAction(view, b, e, value) {
+  const result = await post('/api/view-action', {
+    user: page.user,
+    viewId: view.id,
+    blockId: b.block_id,
+    actionId: e.action_id,
+    ...(value === undefined ? {} : { value }),
+  });
+  if (result?.views) {
+    page.lastViews = '';
+    showViews(result.views);
+  }
+}
+
+/** Submit: Slack's client asks for required inputs first, then the app's answer decides what shows. */
+async function submitModal(view, button) {
+  const modal = $('modal');
+  const values = {};
+  let missing = false;
+  for (const b of view.blocks) {
+    if (b.type !== 'input' || !b.element) continue;
+    const node = modal.querySelector(
+      `[data-block-id="${CSS.escape(b.block_id)}"] [data-action-id="${CSS.escape(b.element.action_id)}"]`,
+    );
+    if (!node) continue;
+    const value = readControl(node, b.element, view, b);
+    const empty = value === null || (Array.isArray(value) && value.length === 0);
+    const error = modal.querySelector(`[data-error-for="${CSS.escape(b.block_id)}"]`);
+    if (error) error.textContent = empty && !b.optional ? 'Please complete this required field.' : '';
+    if (empty && !b.optional) missing = true;
+    values[b.block_id] = { [b.element.action_id]: value };
+  }
+  if (missing) return;
+  button.disabled = true;
+  const result = await post('/api/view-submit', { user: page.user, viewId: view.id, values });
+  button.disabled = false;
+  if (result?.error) {
+    const line = modal.querySelector('[data-modal-error]');
+    if (line) line.textContent = `We had some trouble connecting (${result.error}).`;
+  }
+  if (result?.views) {
+    page.modalKey = '';
+    page.lastViews = '';
+    showViews(result.views);
+  }
+  await poll();
+}
+
+async function closeView(all) {
+  const result = await post('/api/view-close', { user: page.user, all });
+  if (result?.views) {
+    page.lastViews = '';
+    showViews(result.views);
+  }
+}
+
 async function pollForever() {
   await poll();
   setTimeout(pollForever, POLL_MS);
 }
 
 function channelLink(channel, current) {
-  const link = h('a', { href: `?channel=${encodeURIComponent(channel.id)}` }, `# ${channel.name}`);
+  const link = h(
+    'a',
+    { href: `?channel=${encodeURIComponent(channel.id)}`, 'data-channel': channel.id },
+    `# ${channel.name}`,
+  );
   if (channel.id === current.id) link.className = 'current';
   link.addEventListener('click', (event) => {
     event.preventDefault();
@@ -332,8 +792,19 @@ async function start() {
   picker.addEventListener('change', () => {
     page.user = picker.value;
     page.last = '';
+    page.lastViews = '';
+    page.picked.clear();
+    if (page.showHome) openHome();
     poll();
   });
+  if (page.workspace.homeTab) {
+    $('apps').hidden = false;
+    $('home-link').textContent = page.workspace.botName;
+    $('home-link').addEventListener('click', (event) => {
+      event.preventDefault();
+      openHome();
+    });
+  }
   $('composer').addEventListener('submit', async (event) => {
     event.preventDefault();
     const text = $('box').value.trim();

@@ -7,12 +7,27 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { escapeMrkdwn } from '../../../src/chat/views/block-kit.js';
-import { connectSlackEmulator, type SlackEmulatorControl } from '../emulator-control.js';
 import {
+  connectSlackEmulator,
+  type EmulatorInfo,
+  type SlackEmulatorControl,
+  type UserInput,
+  type UserValues,
+} from '../emulator-control.js';
+import {
+  type AppAnswer,
   type BotResponse,
   type BotTarget,
+  closeModal,
+  openAppHome,
+  SlackInteractionError,
   sendBlockActions,
+  sendBlockSuggestion,
+  sendMessageShortcut,
   sendSlashCommand,
+  sendViewBlockActions,
+  shareLink,
+  submitView,
 } from '../interaction-client.js';
 import type { RecordedMessage } from '../message-record.js';
 import { DEFAULT_WORKSPACE, type SeedChannel, type SeedUser } from '../slack-emulator.js';
@@ -122,7 +137,7 @@ export async function startSlackPage(
   options: SlackPageOptions,
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const emulator = connectSlackEmulator(options.emulatorUrl);
-  const { teamId } = await emulator.info();
+  const info = await emulator.info();
   const files = Object.fromEntries(
     await Promise.all(
       Object.values(STATIC_FILES).map(
@@ -130,7 +145,7 @@ export async function startSlackPage(
       ),
     ),
   );
-  const page = new SlackPage(options, emulator, teamId);
+  const page = new SlackPage(options, emulator, info);
   let origin = '';
   const server = createServer((request, response) => {
     page.handle(request, response, origin, files).catch((error: unknown) => {
@@ -165,7 +180,7 @@ class SlackPage {
   constructor(
     private readonly options: SlackPageOptions,
     private readonly emulator: SlackEmulatorControl,
-    private readonly teamId: string,
+    private readonly info: EmulatorInfo,
   ) {
     this.users = options.users ?? DEFAULT_WORKSPACE.users;
     this.channels = options.channels ?? DEFAULT_WORKSPACE.channels;
@@ -202,7 +217,27 @@ class SlackPage {
           command: SLASH_COMMAND,
           notice: this.options.notice ?? '',
           traffic: this.options.traffic !== undefined,
+          shortcuts: this.info.shortcuts ?? [],
+          unfurlDomains: this.info.unfurlDomains ?? [],
+          homeTab: this.info.appHome?.homeTab ?? false,
         });
+      case 'GET /api/views':
+        return json(
+          response,
+          await this.emulator.views({ user: this.user(url.searchParams.get('user')).id }),
+        );
+      case 'POST /api/home':
+        return json(response, await this.home(await readJson(request)));
+      case 'POST /api/shortcut':
+        return json(response, await this.shortcut(await readJson(request)));
+      case 'POST /api/view-suggest':
+        return json(response, await this.suggest(await readJson(request)));
+      case 'POST /api/view-action':
+        return json(response, await this.viewAction(await readJson(request)));
+      case 'POST /api/view-submit':
+        return json(response, await this.submit(await readJson(request)));
+      case 'POST /api/view-close':
+        return json(response, await this.closeView(await readJson(request)));
       case 'GET /api/traffic':
         return json(response, { versions: this.traffic().versions() });
       case 'POST /api/traffic':
@@ -287,7 +322,14 @@ class SlackPage {
     const line = typeof input.text === 'string' ? input.text.trim() : '';
     if (line === '') throw new PageRequestError(400, 'nothing to send');
     if (!line.startsWith('/')) {
-      await this.emulator.postAsUser({ channel, user: user.id, text: escapeMrkdwn(line) });
+      // Links to the app's unfurl domains reach the app as link_shared, as in Slack.
+      const shared = await shareLink(this.target, this.emulator, {
+        channel,
+        user: user.id,
+        text: escapeMrkdwn(line),
+      });
+      if (shared.answer && !shared.answer.acked)
+        this.note(channel, user.id, `:warning: ${this.botName()} did not take the link_shared event.`);
       return { status: 200 };
     }
     const [command = ''] = line.split(/\s+/);
@@ -309,7 +351,7 @@ class SlackPage {
         userName: user.name,
         channelId: channel,
         channelName: this.channels.find((c) => c.id === channel)?.name,
-        teamId: this.teamId,
+        teamId: this.info.teamId,
         emulator: this.emulator,
       }),
     );
@@ -337,7 +379,7 @@ class SlackPage {
             ...(typeof input.blockId === 'string' ? { block_id: input.blockId } : {}),
           },
         ],
-        teamId: this.teamId,
+        teamId: this.info.teamId,
         emulator: this.emulator,
       }),
     );
@@ -350,6 +392,103 @@ class SlackPage {
         `:warning: ${this.options.botName ?? 'canary-bot'} did not take the click (${failure}).`,
       );
     return { status: typeof response === 'string' ? 0 : response.status };
+  }
+
+  private botName(): string {
+    return this.options.botName ?? 'canary-bot';
+  }
+
+  /** The Home tab: app_home_opened, then the person's views (the published home view among them). */
+  private async home(input: Record<string, unknown>) {
+    const user = this.user(input.user);
+    const answer = await settled(openAppHome(this.target, this.emulator, user.id));
+    return { ...(await this.emulator.views({ user: user.id })), acked: answer?.acked ?? false };
+  }
+
+  /** A message shortcut from a message's "More actions" menu. */
+  private async shortcut(input: Record<string, unknown>): Promise<{ status: number }> {
+    const channel = this.channelOf(input.channel);
+    const user = this.user(input.user);
+    if (typeof input.ts !== 'string' || typeof input.callbackId !== 'string')
+      throw new PageRequestError(400, 'a shortcut needs ts and callbackId');
+    const answer = await settled(
+      sendMessageShortcut(this.target, this.emulator, {
+        callbackId: input.callbackId,
+        user: { id: user.id, username: user.name },
+        channel,
+        channelName: this.channels.find((c) => c.id === channel)?.name,
+        messageTs: input.ts,
+      }),
+    );
+    if (!answer?.acked) this.note(channel, user.id, `:warning: ${this.botName()} did not take the shortcut.`);
+    return { status: answer?.status ?? 0 };
+  }
+
+  /** An external select asks the app for options as the person types. */
+  private async suggest(input: Record<string, unknown>) {
+    const user = this.user(input.user);
+    const { viewId, actionId } = viewFields(input);
+    const { options } = await this.interacting(() =>
+      sendBlockSuggestion(this.target, this.emulator, {
+        viewId,
+        user: { id: user.id, username: user.name },
+        actionId,
+        ...(typeof input.blockId === 'string' ? { blockId: input.blockId } : {}),
+        value: typeof input.value === 'string' ? input.value : '',
+      }),
+    );
+    return { options };
+  }
+
+  /** A click or a pick inside a modal or the home tab. */
+  private async viewAction(input: Record<string, unknown>) {
+    const user = this.user(input.user);
+    const { viewId, actionId } = viewFields(input);
+    const answer = await this.interacting(() =>
+      sendViewBlockActions(this.target, this.emulator, {
+        viewId,
+        user: { id: user.id, username: user.name },
+        actionId,
+        ...(typeof input.blockId === 'string' ? { blockId: input.blockId } : {}),
+        ...(input.value !== undefined ? { value: input.value as UserInput } : {}),
+      }),
+    );
+    return { status: answer.status, views: await this.emulator.views({ user: user.id }) };
+  }
+
+  /** The modal's submit button: Slack checks required inputs, sends view_submission, applies the answer. */
+  private async submit(input: Record<string, unknown>) {
+    const user = this.user(input.user);
+    const { viewId } = viewFields({ ...input, actionId: '' });
+    const values =
+      typeof input.values === 'object' && input.values !== null ? (input.values as UserValues) : {};
+    const result = await this.interacting(() =>
+      submitView(this.target, this.emulator, { viewId, user: { id: user.id, username: user.name }, values }),
+    );
+    return {
+      status: result.answer.status,
+      views: result.views,
+      ...(result.error ? { error: result.error } : {}),
+    };
+  }
+
+  private async closeView(input: Record<string, unknown>) {
+    const user = this.user(input.user);
+    const closed = await closeModal(this.target, this.emulator, {
+      user: { id: user.id, username: user.name },
+      all: input.all !== false,
+    });
+    return { isCleared: closed.isCleared, views: await this.emulator.views({ user: user.id }) };
+  }
+
+  /** What the person did cannot be sent as Slack would (an empty required input, a view gone): 400. */
+  private async interacting<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof SlackInteractionError) throw new PageRequestError(400, error.message);
+      throw error;
+    }
   }
 
   /** Slack shows an ack's body to the person who typed the command, and its own line when the app failed. */
@@ -419,6 +558,7 @@ interface ShownMessage {
   files: { id: string; name: string; title: string; mimetype: string }[];
   edited: boolean;
   replyBroadcast: boolean;
+  unfurls?: Record<string, Record<string, unknown>>;
 }
 
 function shownMessage(m: RecordedMessage): ShownMessage {
@@ -433,11 +573,24 @@ function shownMessage(m: RecordedMessage): ShownMessage {
     files: m.files ?? [],
     edited: m.edited !== undefined || m.history.length > 0,
     replyBroadcast: m.replyBroadcast ?? false,
+    ...(m.unfurls ? { unfurls: m.unfurls } : {}),
   };
 }
 
 function shownNote(n: PageNote): ShownMessage {
   return { ...n, ephemeral: true, bot: true, user: '', files: [], edited: false, replyBroadcast: false };
+}
+
+/** The view and element a view request names. */
+function viewFields(input: Record<string, unknown>): { viewId: string; actionId: string } {
+  if (typeof input.viewId !== 'string' || typeof input.actionId !== 'string')
+    throw new PageRequestError(400, 'expected viewId and actionId');
+  return { viewId: input.viewId, actionId: input.actionId };
+}
+
+/** The app's answer, or undefined when it could not be reached (the page then says so). */
+async function settled(request: Promise<AppAnswer>): Promise<AppAnswer | undefined> {
+  return request.catch(() => undefined);
 }
 
 /** Slack ts order: seconds, then microseconds. */
