@@ -24,6 +24,7 @@ import type { TickReport } from '../src/app/tick.js';
 import { type BotConfig, loadConfig } from '../src/config.js';
 import type { WebhookHttpRequest } from '../src/flagger/webhook-request.js';
 import type { BedState } from './bed/bed.js';
+import { freePort } from './bed/processes.js';
 import { bedSqsClient, createFifoQueuePair, type FifoQueuePair } from './bed/sqs-queues.js';
 import { type HttpApiHandler, startFrontDoor } from './front-door.js';
 import { SqsEventSource } from './sqs-event-source.js';
@@ -110,7 +111,9 @@ export async function startLocalBot(
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 60,
     maxReceiveCount: 2,
   });
-  const env = localBotEnv(bed, queue, given);
+  // The front door's port is chosen first: release links (CANARY_BOT_PUBLIC_URL) point at it.
+  const port = options.port ?? (await freePort());
+  const env = localBotEnv(bed, queue, { CANARY_BOT_PUBLIC_URL: `http://127.0.0.1:${port}`, ...given });
   const config = await loadConfig(env, async (reference) => {
     throw new Error(`no SSM here: ${reference}`);
   });
@@ -142,9 +145,13 @@ export async function startLocalBot(
     functionTimeoutMs: (options.visibilityTimeoutSeconds ?? 60) * 1000 - 5000,
     functionName: 'worker',
   });
-  const routes: Record<string, HttpApiHandler> = { 'POST /slack/events': ingress as never };
+  const routes: Record<string, HttpApiHandler> = {
+    'POST /slack/events': ingress as never,
+    // The page a release link points at (what Slack unfurls), answered by the same function as in AWS.
+    'GET /releases/{proxy+}': ingress as never,
+  };
   if (flagger) routes['ANY /flagger/{proxy+}'] = ((event: WebhookHttpRequest) => flagger(event)) as never;
-  const door = await startFrontDoor(routes, options.port ? { port: options.port } : {});
+  const door = await startFrontDoor(routes, { port });
   const settled = (timeoutMs = 60_000) => queueSettled(client, queue.queueUrl, timeoutMs);
   return {
     config,

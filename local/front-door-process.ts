@@ -13,6 +13,7 @@ const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }
 
 const routes: Record<string, HttpApiHandler> = {
   'POST /slack/events': (await import('../handlers/slack.js')).handler as never,
+  'GET /releases/{proxy+}': (await import('../handlers/slack.js')).handler as never,
 };
 if (process.env.CANARY_BOT_FLAGGER_SECRET)
   routes['ANY /flagger/{proxy+}'] = (await import('../handlers/flagger.js')).handler as never;

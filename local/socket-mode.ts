@@ -1,4 +1,5 @@
 import bolt from '@slack/bolt';
+import { storedCatalog } from '../src/app/catalog.js';
 import { registerSlackListeners } from '../src/chat/slack/slack-ingress.js';
 import type { SlackWorkerDependencies } from '../src/chat/slack/slack-worker.js';
 import { webClientViews } from '../src/chat/slack/views-api.js';
@@ -15,7 +16,13 @@ const { App, LogLevel } = bolt;
  */
 export async function startSocketMode(
   deps: SlackWorkerDependencies,
-  slack: { botToken: string; appToken: string; apiUrl: string; defaultCluster: string },
+  slack: {
+    botToken: string;
+    appToken: string;
+    apiUrl: string;
+    defaultCluster: string;
+    clusters: readonly string[];
+  },
 ): Promise<{ stop: () => Promise<void> }> {
   const app = new App({
     token: slack.botToken,
@@ -27,6 +34,8 @@ export async function startSocketMode(
   registerSlackListeners(app, {
     claims: deps.store,
     views: webClientViews(app.client),
+    catalog: storedCatalog({ store: deps.store, queue: deps.queue as never, clock: deps.clock, log: deps.log }),
+    clusters: slack.clusters,
     ...(deps.surfaces?.publicUrl ? { publicUrl: deps.surfaces.publicUrl } : {}),
     queue: deps.queue,
     policy: deps.policy,

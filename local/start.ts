@@ -93,6 +93,7 @@ async function realSlack(): Promise<void> {
     appToken: config.slack.appToken,
     apiUrl: config.slack.apiUrl,
     defaultCluster: config.defaultCluster,
+    clusters: Object.keys(config.clusters),
   });
   const metricsFor = metricsByCluster(config);
   const timer = setInterval(

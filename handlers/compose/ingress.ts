@@ -3,7 +3,8 @@ import type { AwsEvent, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambda
 import { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/app/logger.js';
 import type { JobQueue } from '../../src/app/ports/job-queue.js';
-import type { ClaimStore } from '../../src/app/ports/release-store.js';
+import { storedCatalog } from '../../src/app/catalog.js';
+import type { ClaimStore, RecordStore } from '../../src/app/ports/release-store.js';
 import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { type ViewsApi, webClientViews } from '../../src/chat/slack/views-api.js';
@@ -25,18 +26,27 @@ export async function buildIngress(
   config: BotConfig,
   log: Logger,
   queue: JobQueue<SlackJob>,
-  overrides: Overrides & { claims?: ClaimStore; now?: () => number; views?: ViewsApi } = {},
+  overrides: Overrides & {
+    claims?: ClaimStore & Pick<RecordStore, 'getRecord'>;
+    now?: () => number;
+    views?: ViewsApi;
+  } = {},
 ): Promise<(event: AwsEvent, context: unknown) => Promise<AwsResponse>> {
   const views = overrides.views ?? ingressViews(config);
+  const store = overrides.claims ?? (await storeOf(config, overrides));
+  const clock = overrides.clock ?? (() => new Date());
   return createSlackIngress({
     signingSecret: requireSetting(config, 'signingSecret', 'the slack function'),
     apiUrl: config.slack.apiUrl,
-    claims: overrides.claims ?? (await storeOf(config, overrides)),
+    claims: store,
+    // The start form's menus: the worker's record of each namespace's services (no cluster access here).
+    catalog: storedCatalog({ store, queue: queue as JobQueue<unknown>, clock, log }),
+    clusters: Object.keys(config.clusters),
     queue,
     policy: config.policy,
     defaultNamespace: config.defaultNamespace,
     defaultCluster: config.defaultCluster,
-    clock: overrides.clock ?? (() => new Date()),
+    clock,
     log,
     ...(views ? { views } : {}),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),

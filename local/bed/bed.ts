@@ -217,6 +217,9 @@ async function startAll(
   }
 }
 
+/** The app manifest's message shortcut, declared by the bed's emulator. */
+const BED_ROLLBACK_SHORTCUT = 'canary.rollback_shortcut';
+
 async function startSlackEmulator(started: (p: BedProcess) => void): Promise<BedState['slack']> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -232,6 +235,11 @@ async function startSlackEmulator(started: (p: BedProcess) => void): Promise<Bed
       bedSlackCredentials.botToken,
       '--signing-secret',
       bedSlackCredentials.signingSecret,
+      // Release links of the local bot (CANARY_BOT_PUBLIC_URL on 127.0.0.1) unfurl; the app's message shortcut.
+      '--unfurl-domain',
+      '127.0.0.1',
+      '--shortcut',
+      `${BED_ROLLBACK_SHORTCUT}=Roll back a release`,
     ],
     join(bedDir, 'logs', 'slack-emulator.log'),
   );
@@ -256,6 +264,11 @@ async function isHealthy(state: BedState): Promise<boolean> {
       fetch(`${state.prometheus.url}/-/ready`, { signal: AbortSignal.timeout(2000) }),
       fetch(`${state.slack.url}/api/api.test`, { method: 'POST', signal: AbortSignal.timeout(2000) }),
     ]);
+    // An emulator started before it knew the app's shortcut and unfurl domain: start a whole new bed.
+    const info = (await (
+      await fetch(`${state.slack.url}/_emulator/info`, { signal: AbortSignal.timeout(2000) })
+    ).json()) as { shortcuts?: { callbackId: string }[] };
+    if (!info.shortcuts?.some((s) => s.callbackId === BED_ROLLBACK_SHORTCUT)) return false;
     const sqsProbe = await sqsQueueUrl(state.sqs.endpoint, state.sqs.probeQueueUrl.split('/').pop() ?? '');
     return answers.every((a) => a.ok) && sqsProbe === state.sqs.probeQueueUrl;
   } catch {

@@ -5,7 +5,9 @@ import { registerEventListeners } from './event-listeners.js';
 import { guardedSlackHandler } from './lambda-ingress.js';
 import { releasePage } from './release-page.js';
 import { type ListenerDependencies, registerListeners } from './slack-listeners.js';
+import { openStartModal, registerStartModal } from './start-modal.js';
 import { registerSurfaceListeners } from './surface-listeners.js';
+import type { ServiceCatalog } from '../../app/ports/service-catalog.js';
 import type { ViewsApi } from './views-api.js';
 
 const { App, AwsLambdaReceiver, LogLevel } = bolt;
@@ -25,6 +27,9 @@ export interface SlackIngressOptions extends ListenerDependencies {
   views?: ViewsApi;
   /** Base URL of release links (`<publicUrl>/releases/<id>`): unfurled in Slack, and answered here. */
   publicUrl?: string;
+  /** The start form's services and versions (with `views`): the worker's record of each namespace. */
+  catalog?: ServiceCatalog;
+  clusters?: readonly string[];
 }
 
 /** Everything the ingress listens to, on a Bolt App (the Lambda's, or Socket Mode's under `npm start`). */
@@ -32,6 +37,10 @@ export interface SlackListenerOptions extends ListenerDependencies {
   claims: ClaimStore;
   views?: ViewsApi;
   publicUrl?: string;
+  /** The start form's services and versions (with `views`): the worker's record of each namespace. */
+  catalog?: ServiceCatalog;
+  /** The configured clusters, offered by the start form. */
+  clusters?: readonly string[];
 }
 
 /**
@@ -41,9 +50,22 @@ export interface SlackListenerOptions extends ListenerDependencies {
  * @example registerSlackListeners(app, { ...listenerDeps, claims: store, views });
  */
 export function registerSlackListeners(app: InstanceType<typeof App>, options: SlackListenerOptions): void {
-  registerListeners(app, options);
+  const { views, catalog } = options;
+  if (views && catalog) {
+    const start = { ...options, views, catalog, clusters: options.clusters ?? [options.defaultCluster] };
+    registerStartModal(app, start);
+    registerListeners(app, {
+      ...options,
+      startForm: async (request) => {
+        const failed = await openStartModal(start, request);
+        // Warms the default namespace's catalog (asks the worker for a read when it is missing or stale).
+        if (!failed) await catalog.services(options.defaultCluster, options.defaultNamespace);
+        return failed;
+      },
+    });
+  } else registerListeners(app, options);
   registerEventListeners(app, options);
-  if (options.views) registerSurfaceListeners(app, { ...options, views: options.views });
+  if (views) registerSurfaceListeners(app, { ...options, views });
 }
 
 /**

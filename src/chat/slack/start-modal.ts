@@ -47,14 +47,15 @@ export interface StartModalRequest {
 }
 
 /**
- * Opens the start modal. Never throws: a refused `views.open` (an expired trigger, most often) is logged.
+ * Opens the start modal. Never throws: a refused `views.open` (an expired trigger, most often) is logged,
+ * and answered with a sentence for the person.
  *
  * @example await openStartModal(deps, { triggerId: command.trigger_id, userId, channelId, teamId });
  */
 export async function openStartModal(
   deps: StartModalDependencies,
   request: StartModalRequest,
-): Promise<void> {
+): Promise<string | undefined> {
   try {
     await deps.views.open(
       request.triggerId,
@@ -71,7 +72,9 @@ export async function openStartModal(
       teamId: request.teamId,
       error: describeError(error),
     });
+    return 'The form could not be opened in time; nothing was changed. Try again, or type the command: `/canary help start`.';
   }
+  return undefined;
 }
 
 /** A `block_suggestion` of the modal, as far as the options need it. */
@@ -173,6 +176,7 @@ export async function startSubmission(
       from: { ...from, responseUrl: postTo.response_url },
       receivedAt: deps.clock().toISOString(),
       via: 'modal',
+      text: read.text,
     };
     try {
       await deps.queue.send([queuedSlackJob(job, defaults)]);
@@ -260,10 +264,9 @@ async function missingVersions(
   }
   const shown = known.length > 20 ? [...known.slice(0, 20), `${known.length - 20} more`] : known;
   const has = `; it has ${shown.join(', ')}`;
-  const sentence = (version: string) =>
-    known.length > 0
-      ? `${command.service} has no version ${version} in ${namespace}${has}.`
-      : `The bot finds no version of ${command.service} in ${namespace} (no DestinationRule subsets, or the cluster did not answer in time); nothing was started.`;
+  // Nothing known (a Service per version, or a catalog not read yet): the worker checks the destinations.
+  if (known.length === 0) return undefined;
+  const sentence = (version: string) => `${command.service} has no version ${version} in ${namespace}${has}.`;
   const found: Partial<Record<StartField, string>> = {};
   if (!known.includes(command.canaryVersion)) found.version = sentence(command.canaryVersion);
   if (command.baselineVersion !== undefined && !known.includes(command.baselineVersion))

@@ -4,6 +4,7 @@
  * two can never disagree; what the grammar refuses is shown on the field it is about.
  */
 
+import { isDnsLabel } from '../../domain/validation/index.js';
 import {
   canarySteps,
   clusterName,
@@ -288,7 +289,13 @@ export function startSuggestions(
     .map((item, at) => ({ item, at, rank: rank(item) }))
     .filter((r) => r.rank >= 0)
     .sort((a, b) => a.rank - b.rank || a.at - b.at);
-  return { options: ranked.slice(0, VIEW_LIMITS.options).map((r) => option(r.item, r.item)) };
+  const options = ranked.slice(0, VIEW_LIMITS.options).map((r) => option(r.item, r.item));
+  // What the person typed, when the catalog does not have it: a Service per version (`--host`), or a
+  // catalog not read yet. The submission and the worker still check it.
+  const typedName = typed.trim();
+  if (typedName !== '' && isDnsLabel(typedName) && !items.includes(typedName))
+    return { options: [option(`${typedName} (as typed)`, typedName), ...options].slice(0, VIEW_LIMITS.options) };
+  return { options };
 }
 
 /** One element's state in a `view_submission` (or `block_suggestion`): Slack's `view.state.values[block][action]`. */
