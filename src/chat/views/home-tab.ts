@@ -121,8 +121,12 @@ function paged(rows: readonly PlacedRow[]): PlacedRow[][] {
   return pages;
 }
 
-/** `3 h 5 min`, `25 min`, `2 d 4 h`: how long, in a few words. */
-function durationWords(ms: number): string {
+/**
+ * How long, in a few words.
+ *
+ * @example durationWords(185 * 60_000) // '3 h 5 min'
+ */
+export function durationWords(ms: number): string {
   const minutes = Math.max(0, Math.floor(ms / 60_000));
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
