@@ -367,6 +367,46 @@ export function defineStoreConformance(name: string, open: ConformanceStoreFacto
       expect(latestTwo.map((r) => r.id)).toEqual([ids[2], ids[1]]);
     });
 
+    it('lists the releases finished recently in every namespace, the latest first, bounded', async () => {
+      // Prepare: past every other test's releases, four ends over three days and one still active
+      clock.advance(40 * 86_400_000);
+      const since = new Date(clock.now()).toISOString();
+      const ended: string[] = [];
+      for (const [i, namespace] of ['shop', 'pay', 'shop', 'ops'].entries()) {
+        const service = unique('svc');
+        const release = await store.create(
+          newRelease({ namespace, service, routeKey: `prod/${namespace}/${service}/primary` }),
+        );
+        clock.advance(i === 1 ? 1000 : 86_400_000);
+        await store.update({ id: release.id, active: false, state: { phase: 'done', step: i } }, 1);
+        ended.push(release.id);
+      }
+      const running = await store.create(newRelease());
+      const finishedAtOnce = await store.create(newRelease({ active: false }));
+
+      // Act
+      const all = await store.recentlyFinished(100, since);
+      const latestTwo = await store.recentlyFinished(2, since);
+      const sinceThirdEnd = await store.recentlyFinished(
+        100,
+        new Date(clock.now() - 86_400_000).toISOString(),
+      );
+      const future = await store.recentlyFinished(100, new Date(clock.now() + 1000).toISOString());
+
+      // Assess
+      expect(all.map((r) => r.id)).toEqual([finishedAtOnce.id, ...[...ended].reverse()]);
+      expect(all.every((r) => !r.active)).toBe(true);
+      expect(all.map((r) => r.id)).not.toContain(running.id);
+      expect(latestTwo.map((r) => r.id)).toEqual([finishedAtOnce.id, ended[3]]);
+      expect(sinceThirdEnd.map((r) => r.id)).toEqual([finishedAtOnce.id, ended[3], ended[2]]);
+      expect(future).toEqual([]);
+      await expect(store.recentlyFinished(0, since)).rejects.toBeInstanceOf(StoreInputError);
+      await expect(store.recentlyFinished(101, since)).rejects.toBeInstanceOf(StoreInputError);
+      await expect(store.recentlyFinished(5, 'yesterday')).rejects.toBeInstanceOf(StoreInputError);
+      const tooFarBack = new Date(clock.now() - 32 * 86_400_000).toISOString();
+      await expect(store.recentlyFinished(5, tooFarBack)).rejects.toBeInstanceOf(StoreInputError);
+    });
+
     it('keeps the cluster of an audit entry, whichever write appended it', async () => {
       // Prepare
       const input = newRelease();

@@ -6,6 +6,7 @@ import type {
   ReleaseChange,
   StoredRelease,
 } from '../app/ports/release-store.js';
+import { RECENT_DAYS_MAX } from '../app/ports/release-store.js';
 import { StoreInputError } from '../app/ports/store-errors.js';
 
 /**
@@ -83,6 +84,24 @@ export function checkHistoryQuery(namespace: string, service: string, limit: num
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
     throw new StoreInputError(`The history limit must be an integer from 1 to 1000, not ${limit}.`);
   }
+}
+
+/**
+ * Refuses an invalid query of recently finished releases: `limit` from 1 to 100, `since` an ISO 8601 time at
+ * most {@link RECENT_DAYS_MAX} days before `nowMs` (later than now is fine: nothing matches).
+ */
+export function checkRecentQuery(limit: number, since: string, nowMs: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100) {
+    throw new StoreInputError(`The limit of recently finished releases must be from 1 to 100, not ${limit}.`);
+  }
+  const sinceMs = typeof since === 'string' ? Date.parse(since) : Number.NaN;
+  if (!Number.isFinite(sinceMs)) throw new StoreInputError(`"${String(since)}" is not an ISO 8601 time.`);
+  if (sinceMs < nowMs - RECENT_DAYS_MAX * 86_400_000) {
+    throw new StoreInputError(
+      `Recently finished releases go back at most ${RECENT_DAYS_MAX} days, not to ${since}.`,
+    );
+  }
+  return sinceMs;
 }
 
 /** Refuses an invalid claim. */

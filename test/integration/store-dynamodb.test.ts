@@ -47,7 +47,7 @@ describe('DynamoDB store specifics', () => {
     expect(reclaimed).toBe(true);
   });
 
-  it('keeps finished releases out of the sparse active index', async () => {
+  it('moves a finished release from the active partition to the partition of the day it ended', async () => {
     // Prepare
     const store = new DynamoDbStore<ConformanceState>({ client, tableName });
     const id = `rel-${randomBytes(4).toString('hex')}`;
@@ -73,7 +73,7 @@ describe('DynamoDB store specifics', () => {
     );
 
     // Assess
-    expect(item.Item?.activePk).toBeUndefined();
+    expect(item.Item?.activePk?.S).toMatch(/^ENDED#\d{4}-\d{2}-\d{2}$/);
     expect(item.Item?.servicePk?.S).toBe(`SVC#shop/${id}`);
     expect(lock.Item).toBeUndefined();
   });

@@ -35,7 +35,7 @@ function scriptedClient(answers: (() => unknown)[]): { client: DynamoDBClient; c
 }
 
 describe('DynamoDB release items', () => {
-  it('round-trips a release and indexes it as active only while it is active', () => {
+  it('round-trips a release and indexes it as active while it is active, then by the day it ended', () => {
     // Prepare
     const finished = { ...fields, active: false };
 
@@ -51,7 +51,7 @@ describe('DynamoDB release items', () => {
       servicePk: { S: 'SVC#shop/reviews' },
       createdSk: { S: '2031-01-01T00:00:00.000Z#rel-1' },
     });
-    expect(finishedItem.activePk).toBeUndefined();
+    expect(finishedItem.activePk).toEqual({ S: 'ENDED#2031-01-01' });
     expect(releaseFromItem(finishedItem)).toEqual({
       id: 'rel-1',
       routeKey: 'prod/shop/reviews/primary',

@@ -98,7 +98,21 @@ export interface ReleaseStore<S> {
    * const last10 = await store.history('shop', 'reviews', 10);
    */
   history(namespace: string, service: string, limit: number): Promise<StoredRelease<S>[]>;
+
+  /**
+   * Finished releases of every namespace last written at or after `since` (ISO 8601), the latest first
+   * (`updatedAt`, then id, descending), at most `limit`. A finished release's last write is its end, so this
+   * is what ended recently. Bounded: `limit` from 1 to 100, `since` at most {@link RECENT_DAYS_MAX} days ago.
+   * On DynamoDB it reads an index, so a release that ended a moment ago may not be listed yet.
+   *
+   * @example
+   * const ended = await store.recentlyFinished(20, new Date(Date.now() - 7 * 86_400_000).toISOString());
+   */
+  recentlyFinished(limit: number, since: string): Promise<StoredRelease<S>[]>;
 }
+
+/** How far back {@link ReleaseStore.recentlyFinished} may look, in days (one index partition a day). */
+export const RECENT_DAYS_MAX = 31;
 
 /** Actions recorded in the audit trail; open to new ones without changing the store. */
 export type AuditAction =

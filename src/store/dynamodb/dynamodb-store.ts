@@ -34,6 +34,7 @@ import {
   checkClaim,
   checkHistoryQuery,
   checkNewRelease,
+  checkRecentQuery,
   checkRecordKey,
   checkReleaseChange,
   jsonText,
@@ -50,6 +51,7 @@ import {
   auditPrefix,
   b,
   claimKey,
+  endedPartition,
   type Item,
   n,
   readOptionalNumber,
@@ -82,7 +84,7 @@ export interface DynamoDbStoreOptions {
 
 /**
  * The store on DynamoDB, single-table (see table-items.ts): conditional writes for every change, a transaction
- * where a release and its route lock change together, a sparse index for the active releases.
+ * where a release and its route lock change together, an index of the active and the recently finished releases.
  *
  * @example
  * const store = new DynamoDbStore<ReleaseState>({ client: new DynamoDBClient({}), tableName: config.tableName });
@@ -192,8 +194,14 @@ export class DynamoDbStore<S> implements BotStore<S> {
     };
     let condition = '#version = :expected';
     if (next.active) condition += ' AND #active = :active';
-    const update =
+    let update =
       'SET #version = :next, #active = :active, #state = :state, #updatedAt = :updatedAt, #writeId = :writeId';
+    if (!next.active) {
+      // A finished release stays in the partition of the day of its last write (see recentlyFinished).
+      names['#activePk'] = 'activePk';
+      values[':activePk'] = s(endedPartition(updatedAt));
+      update += ', #activePk = :activePk';
+    }
     if (audit.length > 0) {
       // The decision and its audit entries in one transaction: both or neither.
       await this.transact(
@@ -258,7 +266,7 @@ export class DynamoDbStore<S> implements BotStore<S> {
       Number.POSITIVE_INFINITY,
       'listing active releases',
     );
-    // The index is sparse on purpose; a filter still guards against a stale projection of a finished release.
+    // Only active releases are in this partition; a filter still guards against a stale projection of a finished one.
     return items.map((item) => releaseFromItem<S>(item)).filter((release) => release.active);
   }
 
@@ -275,6 +283,37 @@ export class DynamoDbStore<S> implements BotStore<S> {
       `reading the history of ${namespace}/${service}`,
     );
     return items.map((item) => releaseFromItem<S>(item));
+  }
+
+  async recentlyFinished(limit: number, since: string): Promise<StoredRelease<S>[]> {
+    const nowMs = this.now();
+    const sinceMs = checkRecentQuery(limit, since, nowMs);
+    const found: StoredRelease<S>[] = [];
+    // One partition per day, the latest day first; a day is read whole, as the index sorts it by creation.
+    for (
+      let day = Math.floor(nowMs / DAY_MS) * DAY_MS;
+      day >= Math.floor(sinceMs / DAY_MS) * DAY_MS;
+      day -= DAY_MS
+    ) {
+      const partition = endedPartition(new Date(day).toISOString());
+      const items = await this.query(
+        {
+          IndexName: tableLayout.activeIndex,
+          KeyConditionExpression: 'activePk = :ended',
+          ExpressionAttributeValues: { ':ended': s(partition) },
+        },
+        Number.POSITIVE_INFINITY,
+        `listing the releases finished on ${partition.slice('ENDED#'.length)}`,
+      );
+      found.push(
+        ...items
+          .map((item) => releaseFromItem<S>(item))
+          .filter((release) => !release.active && Date.parse(release.updatedAt) >= sinceMs)
+          .sort((a, b) => latestFirst(a, b)),
+      );
+      if (found.length >= limit) break;
+    }
+    return found.slice(0, limit);
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
@@ -603,6 +642,16 @@ export class DynamoDbStore<S> implements BotStore<S> {
     }
     return items;
   }
+}
+
+const DAY_MS = 86_400_000;
+
+/** The latest write first, then the greater id (the byte order DynamoDB sorts keys in). */
+function latestFirst(a: StoredRelease<unknown>, b: StoredRelease<unknown>): number {
+  return Buffer.compare(
+    Buffer.from(`${b.updatedAt}#${b.id}`, 'utf8'),
+    Buffer.from(`${a.updatedAt}#${a.id}`, 'utf8'),
+  );
 }
 
 /** The item of an audit entry, with a write id so that an SDK retry of a write that landed finds it. */

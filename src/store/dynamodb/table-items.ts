@@ -9,14 +9,16 @@ import { auditEntryOf, type StoredReleaseText } from '../store-input.js';
  *
  * | item       | pk                 | sk                  | also                                          |
  * |------------|--------------------|---------------------|-----------------------------------------------|
- * | release    | `REL#<id>`         | `REL`               | activePk (`ACTIVE`, only while active), servicePk (`SVC#<ns>/<service>`), createdSk (`<createdAt>#<id>`) |
+ * | release    | `REL#<id>`         | `REL`               | activePk (`ACTIVE` while active, then `ENDED#<day of updatedAt>`), servicePk (`SVC#<ns>/<service>`), createdSk (`<createdAt>#<id>`) |
  * | audit      | `REL#<releaseId>`  | `AUD#<at>#<seq>`    | the entry; detail as JSON text               |
  * | route lock | `ROUTE#<routeKey>` | `LOCK`              | releaseId                                     |
  * | claim      | `CLAIM#<key>`      | `CLAIM`             | expiresAtMs, ttl (epoch seconds, DynamoDB TTL) |
  * | record     | `REC#<kind>`       | `<id>`              | version, updatedAt, value as JSON text        |
  *
- * GSI `active` (activePk, createdSk) is sparse: it holds active releases only. GSI `by-service`
- * (servicePk, createdSk) gives the history of a service. Both project every attribute.
+ * GSI `active` (activePk, createdSk) holds the active releases in one partition, and finished ones in one
+ * partition per UTC day of their last write (a finished release's end), so what ended recently is a few
+ * Queries. GSI `by-service` (servicePk, createdSk) gives the history of a service. Both project every
+ * attribute.
  */
 export const tableLayout = {
   activeIndex: 'active',
@@ -49,6 +51,13 @@ export const recordPartition = (kind: string): string => `REC#${kind}`;
 export const recordKey = (kind: string, id: string): ItemKey => key(recordPartition(kind), id);
 /** Partition of a service in the `by-service` index. */
 export const servicePartition = (namespace: string, service: string): string => `SVC#${namespace}/${service}`;
+
+/**
+ * Partition of the `active` index holding the releases finished on a UTC day.
+ *
+ * @example endedPartition('2031-03-01T10:00:00.000Z') // 'ENDED#2031-03-01'
+ */
+export const endedPartition = (isoTime: string): string => `ENDED#${isoTime.slice(0, 10)}`;
 
 /** A string attribute. */
 export const s = (value: string): AttributeValue => ({ S: value });
@@ -112,7 +121,7 @@ export function releaseItem(fields: ReleaseFields): Item {
     servicePk: s(servicePartition(fields.namespace, fields.service)),
     createdSk: s(`${fields.createdAt}#${fields.id}`),
   };
-  if (fields.active) item.activePk = s(tableLayout.activePartition);
+  item.activePk = s(fields.active ? tableLayout.activePartition : endedPartition(fields.updatedAt));
   return item;
 }
 

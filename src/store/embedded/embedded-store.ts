@@ -22,6 +22,7 @@ import {
   checkClaim,
   checkHistoryQuery,
   checkNewRelease,
+  checkRecentQuery,
   checkRecordKey,
   checkReleaseChange,
   jsonText,
@@ -198,6 +199,15 @@ export class EmbeddedStore<S> implements BotStore<S> {
     return [...this.releases.values()]
       .filter((row) => row.namespace === namespace && row.service === service)
       .sort((a, b) => createdOrder(b, a))
+      .slice(0, limit)
+      .map((row) => releaseOf<S>(row));
+  }
+
+  async recentlyFinished(limit: number, since: string): Promise<StoredRelease<S>[]> {
+    const sinceMs = checkRecentQuery(limit, since, this.now());
+    return [...this.releases.values()]
+      .filter((row) => !row.active && Date.parse(row.updatedAt) >= sinceMs)
+      .sort((a, b) => compareKeys(`${b.updatedAt}#${b.id}`, `${a.updatedAt}#${a.id}`))
       .slice(0, limit)
       .map((row) => releaseOf<S>(row));
   }
