@@ -34,7 +34,12 @@ export async function startSocketMode(
   registerSlackListeners(app, {
     claims: deps.store,
     views: webClientViews(app.client),
-    catalog: storedCatalog({ store: deps.store, queue: deps.queue as never, clock: deps.clock, log: deps.log }),
+    catalog: storedCatalog({
+      store: deps.store,
+      queue: deps.queue as never,
+      clock: deps.clock,
+      log: deps.log,
+    }),
     clusters: slack.clusters,
     ...(deps.surfaces?.publicUrl ? { publicUrl: deps.surfaces.publicUrl } : {}),
     queue: deps.queue,

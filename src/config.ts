@@ -117,7 +117,10 @@ const environmentSchema = z.object({
   CANARY_BOT_SLACK_API_URL: z.url().default('https://slack.com/api/'),
   CANARY_BOT_PUBLIC_URL: z
     .url()
-    .refine((u) => /^https?:\/\//.test(u) && !/[?#]/.test(u), 'must be an http(s) base URL without query or fragment')
+    .refine(
+      (u) => /^https?:\/\//.test(u) && !/[?#]/.test(u),
+      'must be an http(s) base URL without query or fragment',
+    )
     .optional(),
   CANARY_BOT_SLACK_CHANNEL: z
     .string()

@@ -1,9 +1,9 @@
 /** The Slack ingress: verify, parse, authorize what it can without I/O, hand the work to the queue, ack. */
 import type { AwsEvent, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
 import { WebClient } from '@slack/web-api';
+import { storedCatalog } from '../../src/app/catalog.js';
 import type { Logger } from '../../src/app/logger.js';
 import type { JobQueue } from '../../src/app/ports/job-queue.js';
-import { storedCatalog } from '../../src/app/catalog.js';
 import type { ClaimStore, RecordStore } from '../../src/app/ports/release-store.js';
 import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';

@@ -1,11 +1,12 @@
 /** The traffic router of each cluster: only the worker's bundle loads this (and the Kubernetes client). */
+
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ServiceCatalog } from '../../src/app/ports/service-catalog.js';
 import { type TrafficRouter, UnknownClusterError } from '../../src/app/ports/traffic-router.js';
 import type { BotConfig } from '../../src/config.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
-import { KubeConfigSource } from '../../src/mesh/kube-auth.js';
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { ServiceCatalog } from '../../src/app/ports/service-catalog.js';
 import { KubeServiceCatalog } from '../../src/mesh/istio/service-catalog.js';
+import { KubeConfigSource } from '../../src/mesh/kube-auth.js';
 import { defaultAwsCredentials } from '../../src/metrics/index.js';
 
 /**

@@ -5,8 +5,8 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { describeError, type Logger } from '../../src/app/logger.js';
 import { type CatalogJob, refreshCatalog } from '../../src/app/catalog.js';
+import { describeError, type Logger } from '../../src/app/logger.js';
 import type { JobQueue } from '../../src/app/ports/job-queue.js';
 import { MeshError } from '../../src/app/ports/mesh-errors.js';
 import type { ServiceCatalog } from '../../src/app/ports/service-catalog.js';
@@ -14,12 +14,12 @@ import { UnknownClusterError } from '../../src/app/ports/traffic-router.js';
 import { MalformedJobError, parseTickJob, runTickJob, type TickJob } from '../../src/app/tick.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { SlackSummaryPublisher } from '../../src/chat/slack/slack-summary-publisher.js';
-import { refreshingHomes } from '../../src/chat/slack/surface-jobs.js';
 import {
   runSlackJob,
-  type SurfaceDependencies,
   type SlackWorkerDependencies,
+  type SurfaceDependencies,
 } from '../../src/chat/slack/slack-worker.js';
+import { refreshingHomes } from '../../src/chat/slack/surface-jobs.js';
 import { webClientViews } from '../../src/chat/slack/views-api.js';
 import type { BotConfig } from '../../src/config.js';
 import { withCorrelation } from '../../src/observability/powertools.js';
@@ -98,7 +98,8 @@ export async function buildWorker(
       return;
     }
     if (job.kind === 'catalog') {
-      await runCatalogJob({ ...jobDeps, catalog: (catalog ??= overrides.catalog ?? catalogOf(config)) }, job);
+      catalog ??= overrides.catalog ?? catalogOf(config);
+      await runCatalogJob({ ...jobDeps, catalog }, job);
       return;
     }
     await runSlackJob(jobDeps, job);
@@ -208,9 +209,17 @@ function jobOf(body: string): WorkerJob {
     throw new MalformedJobError('the body is not JSON');
   }
   const kind = (job as { kind?: unknown } | null)?.kind;
-  const kinds = ['tick', 'catalog', 'action', 'flagger-action', 'command', 'home', 'unfurl', 'rollback-choices'];
-  if (!kinds.includes(String(kind)))
-    throw new MalformedJobError(`no job of kind ${JSON.stringify(kind)}`);
+  const kinds = [
+    'tick',
+    'catalog',
+    'action',
+    'flagger-action',
+    'command',
+    'home',
+    'unfurl',
+    'rollback-choices',
+  ];
+  if (!kinds.includes(String(kind))) throw new MalformedJobError(`no job of kind ${JSON.stringify(kind)}`);
   return job as WorkerJob;
 }
 

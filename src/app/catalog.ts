@@ -107,7 +107,11 @@ export function storedCatalog<J>(deps: {
       }
       return record?.value.services ?? {};
     } catch (error) {
-      deps.log.warn('could not read the service catalog', { cluster, namespace, error: describeError(error) });
+      deps.log.warn('could not read the service catalog', {
+        cluster,
+        namespace,
+        error: describeError(error),
+      });
       return {};
     }
   };

@@ -269,7 +269,13 @@ function resolvedEnvironment(
       const [condition, whenTrue, whenFalse] = v['Fn::If'] as Json[];
       v = (overrides[String(condition)] ?? conditionValue(String(condition))) ? whenTrue! : whenFalse!;
     }
-    if (v && typeof v === 'object' && !Array.isArray(v) && 'Fn::Sub' in v && typeof v['Fn::Sub'] === 'string') {
+    if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      'Fn::Sub' in v &&
+      typeof v['Fn::Sub'] === 'string'
+    ) {
       const pseudo: Record<string, string> = {
         HttpApi: 'a1b2c3d4e5',
         'AWS::Region': 'eu-west-1',

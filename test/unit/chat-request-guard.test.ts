@@ -29,6 +29,17 @@ describe('verifySlackRequest', () => {
     expect(verifySlackRequest(signed(), secret, now)).toMatchObject({ rawBody: body, timestamp: now / 1000 });
   });
 
+  it('accepts an Events API callback: JSON, signed the same way', () => {
+    const event = JSON.stringify({
+      type: 'event_callback',
+      event_id: 'Ev01',
+      event: { type: 'app_home_opened' },
+    });
+    expect(
+      verifySlackRequest(signed({ body: event, contentType: 'application/json' }), secret, now),
+    ).toMatchObject({ rawBody: event });
+  });
+
   it('decodes a base64 body as UTF-8, so non-ASCII text keeps its signature', () => {
     const text = `command=%2Fcanary&text=${encodeURIComponent('rollback reviews --reason "ça déraille ✗"')}`;
     expect(verifySlackRequest(signed({ body: text, base64: true }), secret, now)).toMatchObject({
@@ -47,7 +58,7 @@ describe('verifySlackRequest', () => {
       401,
       /Missing or malformed/,
     ],
-    ['a JSON body', signed({ contentType: 'application/json' }), 415, /x-www-form-urlencoded/],
+    ['a plain text body', signed({ contentType: 'text/plain' }), 415, /x-www-form-urlencoded/],
     ['an oversized body', signed({ body: `text=${'a'.repeat(70_000)}` }), 413, /larger than/],
   ])('refuses %s', (_what, request, status, reason) => {
     expect(verifySlackRequest(request, secret, now)).toEqual({

@@ -65,9 +65,7 @@ function calledMethods(): Set<string> {
 const manifest = loadYaml<{
   oauth_config: { scopes: { bot: string[]; user?: string[] } };
   settings: { event_subscriptions?: { bot_events?: string[] } };
-}>(
-  readFileSync(join(root, 'infra/slack/manifest.yml'), 'utf8'),
-);
+}>(readFileSync(join(root, 'infra/slack/manifest.yml'), 'utf8'));
 
 describe('Slack scopes', () => {
   it('requests exactly the scopes of the methods the code calls, and the slash command', () => {

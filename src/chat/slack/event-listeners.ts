@@ -58,7 +58,10 @@ export function registerEventListeners(app: App, deps: EventListenerDependencies
       });
     } catch (error) {
       // Answering 500 makes Slack retry the event later: nothing is lost.
-      deps.log.error('could not hand an App Home event to the worker', { eventId, error: describeError(error) });
+      deps.log.error('could not hand an App Home event to the worker', {
+        eventId,
+        error: describeError(error),
+      });
       throw error;
     }
   });
@@ -93,7 +96,10 @@ export function registerEventListeners(app: App, deps: EventListenerDependencies
         releaseIds: releaseIds.slice(0, 5),
       });
     } catch (error) {
-      deps.log.error('could not hand a link_shared event to the worker', { eventId, error: describeError(error) });
+      deps.log.error('could not hand a link_shared event to the worker', {
+        eventId,
+        error: describeError(error),
+      });
       throw error;
     }
   });

@@ -49,7 +49,8 @@ export function verifySlackRequest(
   if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('application/json')) {
     return {
       status: 415,
-      reason: 'Slack requests are application/x-www-form-urlencoded (commands, interactivity) or application/json (events).',
+      reason:
+        'Slack requests are application/x-www-form-urlencoded (commands, interactivity) or application/json (events).',
     };
   }
   const raw = request.isBase64Encoded

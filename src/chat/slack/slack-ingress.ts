@@ -1,13 +1,13 @@
 import bolt from '@slack/bolt';
 import type { AwsEvent, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
 import type { ClaimStore } from '../../app/ports/release-store.js';
+import type { ServiceCatalog } from '../../app/ports/service-catalog.js';
 import { registerEventListeners } from './event-listeners.js';
 import { guardedSlackHandler } from './lambda-ingress.js';
 import { releasePage } from './release-page.js';
 import { type ListenerDependencies, registerListeners } from './slack-listeners.js';
 import { openStartModal, registerStartModal } from './start-modal.js';
 import { registerSurfaceListeners } from './surface-listeners.js';
-import type { ServiceCatalog } from '../../app/ports/service-catalog.js';
 import type { ViewsApi } from './views-api.js';
 
 const { App, AwsLambdaReceiver, LogLevel } = bolt;
@@ -97,7 +97,8 @@ export function createSlackIngress(
     ...(options.now ? { now: options.now } : {}),
   });
   return async (event, context) => {
-    const method = (event as { requestContext?: { http?: { method?: string } } }).requestContext?.http?.method;
+    const method = (event as { requestContext?: { http?: { method?: string } } }).requestContext?.http
+      ?.method;
     if (method === 'GET') return releasePage((event as { rawPath?: string }).rawPath ?? '');
     return await slack(event, context);
   };

@@ -58,9 +58,7 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
         teamId: command.team_id,
         ...(command.enterprise_id ? { enterpriseId: command.enterprise_id } : {}),
       });
-      await (failed
-        ? ack({ response_type: 'ephemeral', ...errorMessage(failed) } as never)
-        : ack());
+      await (failed ? ack({ response_type: 'ephemeral', ...errorMessage(failed) } as never) : ack());
       return;
     }
     const parsed = parseCommand(unescapeSlackText(command.text));
@@ -123,12 +121,19 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
     value,
     ...click,
   }));
-  onButton(app, deps, /^flagger\./, flaggerActionOf, parseFlaggerButtonValue, (action, value, { via: _, ...click }) => ({
-    kind: 'flagger-action',
-    action,
-    value,
-    ...click,
-  }));
+  onButton(
+    app,
+    deps,
+    /^flagger\./,
+    flaggerActionOf,
+    parseFlaggerButtonValue,
+    (action, value, { via: _, ...click }) => ({
+      kind: 'flagger-action',
+      action,
+      value,
+      ...click,
+    }),
+  );
 }
 
 /**

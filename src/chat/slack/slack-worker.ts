@@ -36,10 +36,10 @@ import {
   unsubscribedNote,
 } from '../views/index.js';
 import { answer } from './response-url.js';
-import { fillRollbackChoices, onHomeClick, publishHome, unfurlReleases } from './surface-jobs.js';
-import type { ViewsApi } from './views-api.js';
 import { queuedSlackJob, type SlackJob } from './slack-job.js';
 import { CARD_CHANNEL } from './slack-notifier.js';
+import { fillRollbackChoices, onHomeClick, publishHome, unfurlReleases } from './surface-jobs.js';
+import type { ViewsApi } from './views-api.js';
 
 /** What the worker needs besides the use cases' dependencies. */
 export interface SlackWorkerDependencies extends ReleaseDependencies {
@@ -284,7 +284,8 @@ async function onButton(
   actor: Actor,
 ) {
   const { r, s: step, v: stateVersion } = job.value;
-  const reason = job.source?.permalink && job.reason ? `${job.reason} (from ${job.source.permalink})` : job.reason;
+  const reason =
+    job.source?.permalink && job.reason ? `${job.reason} (from ${job.source.permalink})` : job.reason;
   const request: PersonAction =
     job.action === 'approve'
       ? { action: 'approve', step, stateVersion }
@@ -324,7 +325,9 @@ async function onCommand(
     case 'weights': {
       const result = await startRelease(deps, startInputOf(command, channelId, job.from.teamId), actor);
       const sameCommand =
-        job.via === 'modal' && job.text ? `\nThe same from the command line: \`${SLASH_COMMAND} ${job.text}\`` : '';
+        job.via === 'modal' && job.text
+          ? `\nThe same from the command line: \`${SLASH_COMMAND} ${job.text}\``
+          : '';
       return note(
         result.ok
           ? `:rocket: ${result.message} The release card is in this channel; approve its first step there.${sameCommand}`

@@ -69,7 +69,11 @@ export async function onHomeClick(
   } catch (error) {
     deps.log.warn('could not answer a click on the home tab', { jobId: job.id, error: describeError(error) });
   }
-  await publishHome(deps, { kind: 'home', id: `refresh:${job.id}`, from: job.from, receivedAt: job.receivedAt }, actor);
+  await publishHome(
+    deps,
+    { kind: 'home', id: `refresh:${job.id}`, from: job.from, receivedAt: job.receivedAt },
+    actor,
+  );
 }
 
 /** The rollback shortcut's modal, opened at the ingress as "finding releases", gets the person's choices. */

@@ -59,7 +59,11 @@ export function registerSurfaceListeners(app: App, deps: SurfaceListenerDependen
       viewId = (await deps.views.open(shortcut.trigger_id, rollbackModalLoading(source))).id;
     } catch (error) {
       deps.log.warn('could not open the rollback modal', { error: describeError(error) });
-      await tryAnswer(deps, shortcut.response_url, 'The rollback form could not be opened in time; nothing was changed. Try the shortcut again.');
+      await tryAnswer(
+        deps,
+        shortcut.response_url,
+        'The rollback form could not be opened in time; nothing was changed. Try the shortcut again.',
+      );
       return;
     }
     const job: SlackJob = {
@@ -83,9 +87,15 @@ export function registerSurfaceListeners(app: App, deps: SurfaceListenerDependen
     try {
       await deps.queue.send([queuedSlackJob(job, defaults)]);
     } catch (error) {
-      deps.log.error('could not hand a shortcut to the worker', { jobId: job.id, error: describeError(error) });
+      deps.log.error('could not hand a shortcut to the worker', {
+        jobId: job.id,
+        error: describeError(error),
+      });
       try {
-        await deps.views.update(viewId, notice('The bot could not take this right now; nothing was changed. Try again in a moment.'));
+        await deps.views.update(
+          viewId,
+          notice('The bot could not take this right now; nothing was changed. Try again in a moment.'),
+        );
       } catch {
         // The modal keeps saying it is finding releases; the person closes it.
       }
@@ -124,10 +134,15 @@ export function registerSurfaceListeners(app: App, deps: SurfaceListenerDependen
     try {
       await deps.queue.send([queuedSlackJob(job, defaults)]);
     } catch (error) {
-      deps.log.error('could not hand a rollback to the worker', { jobId: job.id, error: describeError(error) });
+      deps.log.error('could not hand a rollback to the worker', {
+        jobId: job.id,
+        error: describeError(error),
+      });
       await ack({
         response_action: 'errors',
-        errors: { release: 'The bot could not take this right now; nothing was changed. Try again in a moment.' },
+        errors: {
+          release: 'The bot could not take this right now; nothing was changed. Try again in a moment.',
+        },
       } as never);
       return;
     }

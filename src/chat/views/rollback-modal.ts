@@ -27,6 +27,10 @@ export interface RollbackSource {
   /** The message's ts, e.g. `1714557600.000100`. */
   readonly messageTs: string;
   readonly teamId?: string;
+  /** Slack's permalink of the message (it goes into the release's thread with the reason). */
+  readonly permalink?: string;
+  /** The shortcut's response URL: the person's answer goes there, privately, in the message's channel. */
+  readonly responseUrl?: string;
 }
 
 /** What a valid submission asks for: roll back this release, seen at this state version, for this reason. */
@@ -47,6 +51,14 @@ const sourceSchema = z.strictObject({
     .string()
     .regex(/^[TE][A-Z0-9]{2,40}$/)
     .optional(),
+  permalink: z
+    .url({ protocol: /^https?$/ })
+    .max(500)
+    .optional(),
+  responseUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(1000)
+    .optional(),
 });
 
 /** `<releaseId>:<stateVersion>`, the value of an option. */
@@ -60,6 +72,8 @@ function metadataOf(source: RollbackSource): string {
     channelId: source.channelId,
     messageTs: source.messageTs,
     ...(source.teamId !== undefined ? { teamId: source.teamId } : {}),
+    ...(source.permalink !== undefined ? { permalink: source.permalink } : {}),
+    ...(source.responseUrl !== undefined ? { responseUrl: source.responseUrl } : {}),
   });
   return text.length <= VIEW_LIMITS.privateMetadata ? text : '{}';
 }
@@ -69,7 +83,9 @@ function sourceLine(source: RollbackSource): string {
   const seconds = Number(source.messageTs.split('.')[0]);
   const when = Number.isFinite(seconds) ? ` (${slackDate(new Date(seconds * 1000).toISOString())})` : '';
   const team = source.teamId ? `&team=${encodeURIComponent(source.teamId)}` : '';
-  const link = `https://slack.com/app_redirect?channel=${encodeURIComponent(source.channelId)}${team}`;
+  const link =
+    source.permalink ??
+    `https://slack.com/app_redirect?channel=${encodeURIComponent(source.channelId)}${team}`;
   return `From <${link}|a message> in <#${escapeMrkdwn(source.channelId)}>${when}`;
 }
 

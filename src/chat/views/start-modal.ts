@@ -4,7 +4,6 @@
  * two can never disagree; what the grammar refuses is shown on the field it is about.
  */
 
-import { isDnsLabel } from '../../domain/validation/index.js';
 import {
   canarySteps,
   clusterName,
@@ -25,6 +24,7 @@ import {
   type SwitchCommand,
 } from '../../domain/command/index.js';
 import { tokenize } from '../../domain/command/tokenize.js';
+import { isDnsLabel } from '../../domain/validation/index.js';
 import { type Button, button, clip, escapeMrkdwn, type PlainText } from './block-kit.js';
 import { type ModalView, VIEW_LIMITS } from './slack-view.js';
 
@@ -290,11 +290,11 @@ export function startSuggestions(
     .filter((r) => r.rank >= 0)
     .sort((a, b) => a.rank - b.rank || a.at - b.at);
   const options = ranked.slice(0, VIEW_LIMITS.options).map((r) => option(r.item, r.item));
-  // What the person typed, when the catalog does not have it: a Service per version (`--host`), or a
+  // What the person typed, when nothing in the catalog matches it: a Service per version (`--host`), or a
   // catalog not read yet. The submission and the worker still check it.
   const typedName = typed.trim();
-  if (typedName !== '' && isDnsLabel(typedName) && !items.includes(typedName))
-    return { options: [option(`${typedName} (as typed)`, typedName), ...options].slice(0, VIEW_LIMITS.options) };
+  if (options.length === 0 && typedName !== '' && isDnsLabel(typedName))
+    return { options: [option(typedName, `${typedName} (as typed)`)] };
   return { options };
 }
 

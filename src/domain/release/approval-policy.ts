@@ -313,7 +313,12 @@ function fromElsewhere(release: Release, actor: Actor, rule: NamespacePolicy): s
   const otherChannel = channel !== undefined && from.channelId !== undefined && from.channelId !== channel;
   const otherTeam = team !== undefined && from.teamId !== undefined && from.teamId !== team;
   if (!otherChannel && !otherTeam) return undefined;
-  const where = otherTeam ? `workspace ${from.teamId}` : `<#${from.channelId}>`;
+  // No channel: a click on the App Home tab, which is not the release's channel either.
+  const where = otherTeam
+    ? `workspace ${from.teamId}`
+    : from.channelId === ''
+      ? 'the App Home tab'
+      : `<#${from.channelId}>`;
   return `takes approvals only in the channel of the release${channel ? ` (<#${channel}>)` : ''}; this one came from ${where}.`;
 }
 

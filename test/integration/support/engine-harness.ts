@@ -26,6 +26,8 @@ import { createStoreTable, deleteStoreTable } from '../../../src/store/dynamodb/
 export interface EngineHarness {
   bed: BedState;
   admin: k8s.KubeConfig;
+  /** The least-privilege bot's identity (what its router and catalog read with). */
+  bot: k8s.KubeConfig;
   namespace: string;
   deps: ReleaseDependencies;
   notifier: MemoryNotifier;
@@ -169,6 +171,7 @@ export async function startEngine(
   return {
     bed,
     admin,
+    bot,
     namespace,
     deps,
     notifier,

@@ -11,6 +11,7 @@ import type { Logger } from '../../../src/app/logger.js';
 import { silentLogger } from '../../../src/app/logger.js';
 import { UnknownClusterError } from '../../../src/app/ports/traffic-router.js';
 import type { SlackWorkerDependencies } from '../../../src/chat/slack/slack-worker.js';
+import { KubeServiceCatalog } from '../../../src/mesh/istio/service-catalog.js';
 import { type EngineHarness, startEngine } from './engine-harness.js';
 
 /** Where the emulator is and how the bot talks to it (the bed's `slack` entry has this shape). */
@@ -94,6 +95,8 @@ export async function startSlackStack(
           return await engine.deps.routers(cluster);
         },
         metricsFor: engine.deps.metricsFor,
+        // The start form's catalog, read as the least-privilege bot (what the worker reads in AWS).
+        catalog: new KubeServiceCatalog(async () => engine.bot),
       },
     },
   );
