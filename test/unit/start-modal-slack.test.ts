@@ -125,6 +125,7 @@ describe('startSubmission', () => {
           },
           receivedAt: '2026-05-01T10:00:00.000Z',
           via: 'modal',
+          text,
         },
       },
     ]);

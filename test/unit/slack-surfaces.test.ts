@@ -1,0 +1,264 @@
+/**
+ * The ingress' and the worker's halves of the Slack surfaces that need no emulator: the Events API
+ * listeners (once per event, Slack's retries dropped, the queue's failure answered so Slack retries), the
+ * page a release link points at, the catalog the worker keeps for the ingress, and the redraw of home tabs.
+ */
+import { httpApiEvent } from '../../local/front-door.js';
+import { slackSignatureHeaders } from '../../local/slack/request-signing.js';
+import {
+  CATALOG_FRESH_SECONDS,
+  CATALOG_MAX_SERVICES,
+  CATALOG_RECORD,
+  type CatalogRecord,
+  refreshCatalog,
+  storedCatalog,
+} from '../../src/app/catalog.js';
+import { silentLogger } from '../../src/app/logger.js';
+import type { QueuedJob } from '../../src/app/ports/job-queue.js';
+import type { ReleaseNotifier } from '../../src/app/ports/release-notifier.js';
+import { releasePage } from '../../src/chat/slack/release-page.js';
+import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
+import type { SlackJob } from '../../src/chat/slack/slack-job.js';
+import { HOME_VIEWER_RECORD, refreshingHomes } from '../../src/chat/slack/surface-jobs.js';
+import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
+import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
+import { started } from './release-fixtures.js';
+
+const secret = 'surfaces-signing-secret-0123456789';
+const publicUrl = 'https://canary.example.com';
+
+function ingress(queue: { send: (jobs: readonly QueuedJob<SlackJob>[]) => Promise<void> }) {
+  return createSlackIngress({
+    signingSecret: secret,
+    apiUrl: 'http://127.0.0.1:9/api/',
+    claims: new EmbeddedStore(),
+    queue,
+    policy: DEFAULT_APPROVAL_POLICY,
+    defaultNamespace: 'bookinfo',
+    defaultCluster: 'prod',
+    clock: () => new Date(),
+    log: silentLogger,
+    publicUrl,
+  });
+}
+
+/** An Events API delivery as API Gateway hands it to the Lambda, signed at `at` (ms). */
+function eventRequest(envelope: object, at = Date.now(), retry?: number) {
+  const body = JSON.stringify(envelope);
+  return httpApiEvent(
+    'POST',
+    '/slack/events',
+    {
+      'content-type': 'application/json',
+      ...slackSignatureHeaders(secret, Math.floor(at / 1000), body),
+      ...(retry ? { 'x-slack-retry-num': String(retry), 'x-slack-retry-reason': 'http_timeout' } : {}),
+    },
+    body,
+  );
+}
+
+const homeOpened = (eventId: string) => ({
+  type: 'event_callback',
+  team_id: 'T0CANARYBOT',
+  api_app_id: 'A0CANARY',
+  event_id: eventId,
+  event_time: 1,
+  event: { type: 'app_home_opened', user: 'U0ALICE001', channel: 'D0ALICE', tab: 'home', event_ts: '1.2' },
+});
+
+describe('the Events API at the ingress', () => {
+  it('hands an App Home event to the worker once, and drops Slack retries of it', async () => {
+    // Prepare
+    const sent: QueuedJob<SlackJob>[] = [];
+    const handler = ingress({ send: async (jobs) => void sent.push(...jobs) });
+    // Act: the event, then two retries signed later (as Slack sends them).
+    const answers = [
+      await handler(eventRequest(homeOpened('Ev0001')) as never, {}),
+      await handler(eventRequest(homeOpened('Ev0001'), Date.now() + 1000, 1) as never, {}),
+      await handler(eventRequest(homeOpened('Ev0001'), Date.now() + 2000, 2) as never, {}),
+    ];
+    // Assess
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      group: 'home:U0ALICE001',
+      dedupId: 'slack:event:Ev0001',
+      body: { kind: 'home', from: { userId: 'U0ALICE001', teamId: 'T0CANARYBOT', responseUrl: '' } },
+    });
+  });
+
+  it('processes a retry of an event whose first delivery failed to reach the queue', async () => {
+    // Prepare: the queue refuses the first delivery.
+    const sent: QueuedJob<SlackJob>[] = [];
+    let fail = true;
+    const handler = ingress({
+      send: async (jobs) => {
+        if (fail) throw new Error('queue unavailable');
+        sent.push(...jobs);
+      },
+    });
+    // Act
+    const first = await handler(eventRequest(homeOpened('Ev0002')) as never, {});
+    fail = false;
+    const retry = await handler(eventRequest(homeOpened('Ev0002'), Date.now() + 1000, 1) as never, {});
+    // Assess: Slack was told to retry (not 2xx), and the retry went through.
+    expect(first.statusCode).toBeGreaterThanOrEqual(500);
+    expect(retry.statusCode).toBe(200);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('unfurls only links to releases under the public URL, at most five per message', async () => {
+    const sent: QueuedJob<SlackJob>[] = [];
+    const handler = ingress({ send: async (jobs) => void sent.push(...jobs) });
+    const links = [
+      ...Array.from({ length: 7 }, (_, i) => ({
+        domain: 'canary.example.com',
+        url: `${publicUrl}/releases/r0${i}`,
+      })),
+      { domain: 'canary.example.com', url: `${publicUrl}/other/r01` },
+      { domain: 'evil.example.com', url: 'https://evil.example.com/releases/r01' },
+    ];
+    const shared = (eventId: string, list: typeof links) => ({
+      ...homeOpened(eventId),
+      event: {
+        type: 'link_shared',
+        user: 'U0ALICE001',
+        channel: 'C0RELEASES',
+        message_ts: '1.5',
+        links: list,
+      },
+    });
+    await handler(eventRequest(shared('Ev0003', links)) as never, {});
+    await handler(eventRequest(shared('Ev0004', links.slice(7))) as never, {});
+    expect(sent).toHaveLength(1);
+    const job = sent[0]?.body as Extract<SlackJob, { kind: 'unfurl' }>;
+    expect(job.releaseIds.map((r) => r.releaseId)).toEqual(['r00', 'r01', 'r02', 'r03', 'r04']);
+  });
+
+  it('answers a GET of a release link with a page that shows nothing of the release', async () => {
+    const handler = ingress({ send: async () => undefined });
+    const page = await handler(httpApiEvent('GET', '/releases/r01abc', {}, '') as never, {});
+    expect(page.statusCode).toBe(200);
+    expect(page.headers?.['content-security-policy']).toBe("default-src 'none'");
+    expect(releasePage('/releases/../../etc').statusCode).toBe(404);
+    expect(releasePage('/releases/<script>').statusCode).toBe(404);
+    expect(releasePage('/releases/r01abc/extra').statusCode).toBe(404);
+  });
+});
+
+describe('the service catalog the worker keeps for the ingress', () => {
+  const at = new Date('2026-12-05T10:00:00Z');
+  const versionsOf: Record<string, string[]> = { reviews: ['v1', 'v2', 'v3'], ratings: ['v1'] };
+  const cluster = {
+    services: async () => Object.keys(versionsOf),
+    versions: async (_c: string, _n: string, service: string) => versionsOf[service] ?? [],
+  };
+
+  it('asks the worker for a read when the record is missing, once a minute, and answers nothing meanwhile', async () => {
+    // Prepare
+    const store = new EmbeddedStore();
+    const sent: QueuedJob<unknown>[] = [];
+    const catalog = storedCatalog({
+      store,
+      queue: { send: async (jobs) => void sent.push(...jobs) },
+      clock: () => at,
+      log: silentLogger,
+    });
+    // Act
+    const first = await catalog.services('prod', 'bookinfo');
+    await catalog.versions('prod', 'bookinfo', 'reviews');
+    // Assess: one job per namespace and minute (the queue drops repeats by dedup id).
+    expect(first).toEqual([]);
+    expect(new Set(sent.map((j) => j.dedupId))).toEqual(
+      new Set([`catalog:prod/bookinfo:${Math.floor(at.getTime() / 60_000)}`]),
+    );
+    expect(sent[0]?.body).toMatchObject({ kind: 'catalog', cluster: 'prod', namespace: 'bookinfo' });
+  });
+
+  it('answers from a fresh record without asking, and from a stale one while asking', async () => {
+    const store = new EmbeddedStore();
+    await refreshCatalog({ store, catalog: cluster, clock: () => at }, 'prod', 'bookinfo');
+    const sent: QueuedJob<unknown>[] = [];
+    let now = at;
+    const catalog = storedCatalog({
+      store,
+      queue: { send: async (jobs) => void sent.push(...jobs) },
+      clock: () => now,
+      log: silentLogger,
+    });
+    expect(await catalog.versions('prod', 'bookinfo', 'reviews')).toEqual(['v1', 'v2', 'v3']);
+    expect(await catalog.versions('prod', 'bookinfo', 'toString')).toEqual([]);
+    expect(sent).toEqual([]);
+    now = new Date(at.getTime() + (CATALOG_FRESH_SECONDS + 1) * 1000);
+    expect(await catalog.services('prod', 'bookinfo')).toEqual(['reviews', 'ratings']);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('keeps at most CATALOG_MAX_SERVICES services and says so; a store failure answers nothing', async () => {
+    const store = new EmbeddedStore();
+    const many = Array.from({ length: CATALOG_MAX_SERVICES + 3 }, (_, i) => `svc-${i}`);
+    const record = await refreshCatalog(
+      { store, catalog: { services: async () => many, versions: async () => ['v1'] }, clock: () => at },
+      'prod',
+      'big',
+    );
+    expect(Object.keys(record.services)).toHaveLength(CATALOG_MAX_SERVICES);
+    expect(record.truncated).toBe(true);
+    expect((await store.getRecord<CatalogRecord>(CATALOG_RECORD, 'prod/big'))?.value.truncated).toBe(true);
+    const broken = storedCatalog({
+      store: { getRecord: async () => Promise.reject(new Error('throttled')) },
+      queue: { send: async () => undefined },
+      clock: () => at,
+      log: silentLogger,
+    });
+    expect(await broken.services('prod', 'bookinfo')).toEqual([]);
+  });
+});
+
+describe('home tabs redrawn when a release changes', () => {
+  const at = new Date('2026-12-05T10:00:30Z');
+
+  it('queues one redraw per recent viewer, at most once a minute, and never fails the card', async () => {
+    // Prepare: three viewers, one of them two days ago.
+    const store = new EmbeddedStore();
+    await store.putRecord(HOME_VIEWER_RECORD, 'U0ALICE001', {
+      openedAt: '2026-12-05T09:00:00Z',
+      teamId: 'T1',
+    });
+    await store.putRecord(HOME_VIEWER_RECORD, 'U0BOB00001', { openedAt: '2026-12-05T08:00:00Z' });
+    await store.putRecord(HOME_VIEWER_RECORD, 'U0OLD00001', { openedAt: '2026-12-03T08:00:00Z' });
+    const sent: QueuedJob<SlackJob>[] = [];
+    const shown: string[] = [];
+    const inner: ReleaseNotifier = {
+      showRelease: async (release) => {
+        shown.push(release.id);
+        return undefined;
+      },
+      postEvent: async () => undefined,
+    };
+    let failing = false;
+    const notifier = refreshingHomes(inner, {
+      store,
+      queue: {
+        send: async (jobs) => {
+          if (failing) throw new Error('queue unavailable');
+          sent.push(...jobs);
+        },
+      },
+      clock: () => at,
+      log: silentLogger,
+      defaults: { namespace: 'bookinfo', cluster: 'prod' },
+    });
+    const release = started();
+    // Act: three changes in the same minute.
+    await notifier.showRelease(release);
+    await notifier.showRelease(release);
+    failing = true;
+    await notifier.showRelease(release);
+    // Assess
+    expect(shown).toHaveLength(3);
+    expect(sent.map((j) => j.body.from.userId)).toEqual(['U0ALICE001', 'U0BOB00001']);
+    expect(sent.map((j) => j.group)).toEqual(['home:U0ALICE001', 'home:U0BOB00001']);
+    expect(sent.every((j) => j.body.kind === 'home' && j.body.id.startsWith('refresh:'))).toBe(true);
+  });
+});
