@@ -363,7 +363,7 @@ describe('osls package (offline)', () => {
     });
   });
 
-  test('HTTP API routes: POST /slack/events to slack, ANY /flagger/{proxy+} to flagger, nothing else', () => {
+  test('HTTP API routes: POST /slack/events and GET /releases/{id} to slack, ANY /flagger/{proxy+} to flagger, nothing else', () => {
     const routes = Object.values(template.Resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => {
@@ -376,10 +376,12 @@ describe('osls package (offline)', () => {
     expect(routes).toEqual(
       expect.arrayContaining([
         { route: 'POST /slack/events', fn: ['SlackLambdaFunction', 'Arn'], authorization: 'NONE' },
+        // The page a release link points at: it shows nothing of the release (unit/slack-surfaces).
+        { route: 'GET /releases/{id}', fn: ['SlackLambdaFunction', 'Arn'], authorization: 'NONE' },
         { route: 'ANY /flagger/{proxy+}', fn: ['FlaggerLambdaFunction', 'Arn'], authorization: 'NONE' },
       ]),
     );
-    expect(routes).toHaveLength(2);
+    expect(routes).toHaveLength(3);
   });
 
   test('the worker: fed by the FIFO work queue (partial batch failures), a retry, then the dead-letter queue', () => {
@@ -477,7 +479,8 @@ describe('osls package (offline)', () => {
     const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
     const common = [...logs, 'ssm:GetParameter', 'kms:Decrypt'];
     const expected: Record<LambdaFunctionName, string[]> = {
-      slack: [...common, 'dynamodb:PutItem', 'sqs:SendMessage'],
+      // Replay claims, the service catalog the worker keeps (GetItem), the work queue.
+      slack: [...common, 'dynamodb:PutItem', 'dynamodb:GetItem', 'sqs:SendMessage'],
       worker: [
         ...common,
         'dynamodb:GetItem',
@@ -836,7 +839,7 @@ describe('osls package (offline)', () => {
         prometheus: 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0123abcd',
       });
       const wanted: Record<LambdaFunctionName, string[]> = {
-        slack: ['ssm:/canary-bot/prod/slack-signing-secret'],
+        slack: ['ssm:/canary-bot/prod/slack-bot-token', 'ssm:/canary-bot/prod/slack-signing-secret'],
         worker: ['ssm:/canary-bot/prod/slack-bot-token'],
         tick: [],
         summary: ['ssm:/canary-bot/prod/slack-bot-token'],

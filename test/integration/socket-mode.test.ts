@@ -3,7 +3,8 @@
  * CANARY_BOT_SLACK_BOT_TOKEN, CANARY_BOT_SLACK_APP_TOKEN and the cluster settings, connecting to Slack (here the
  * emulator, which speaks Socket Mode's wire format: apps.connections.open with the app-level token, hello,
  * envelopes acknowledged by id). A slash command and an Approve click arrive as envelopes; the release starts,
- * its card is posted, and the click moves the bed's VirtualService to 90/10. SIGTERM stops it cleanly.
+ * its card is posted, and the click moves the bed's VirtualService to 90/10; `/canary` alone opens the start form,
+ * and an `app_home_opened` event publishes the Home tab. SIGTERM stops it cleanly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
 import { repoRoot } from '../../local/bed/paths.js';
 import {
+  openAppHome,
   sendBlockActionsOverSocket,
   sendSlashCommandOverSocket,
 } from '../../local/slack/interaction-client.js';
@@ -155,6 +157,24 @@ describe('npm start over Socket Mode', () => {
       return current.v2 === 10 ? current : undefined;
     });
     expect(applied).toEqual({ v1: 90, v2: 10 });
+  });
+
+  it('opens the start form on /canary alone, and publishes the App Home tab on its event', async () => {
+    // Act: /canary with nothing after it, then alice opens the app's Home tab.
+    const command = await sendSlashCommandOverSocket(slack, {
+      text: '',
+      userId: bob,
+      userName: 'bob',
+      channelId: CHANNEL,
+      teamId: slack.teamId,
+    });
+    const opened = await openAppHome({ socket: slack }, slack, alice);
+    // Assess: both acknowledged; the form is open for bob, alice's tab lists bob's release.
+    expect(command.acked).toBe(true);
+    expect(opened.acked).toBe(true);
+    expect((await slack.views({ user: bob })).stack.at(-1)?.view.callback_id).toBe('canary.start');
+    const tab = await eventually("alice's home tab", async () => (await slack.views({ user: alice })).home);
+    expect(JSON.stringify(tab.view.blocks)).toContain(`reviews.${namespace}`);
   });
 
   it('stops cleanly on SIGTERM', async () => {
