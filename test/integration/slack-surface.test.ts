@@ -158,7 +158,6 @@ describe('Slack surface through the real handlers', () => {
   });
 
   it.each([
-    ['', /help|usage/i],
     ['frobnicate reviews', /frobnicate/],
     ['start', /service/i],
     ['start reviews', /version/i],

@@ -177,7 +177,10 @@ describe('hostile input through the Slack ingress', () => {
   });
 
   it.each([
-    ['a JSON body', '{"command":"/canary"}', 'application/json', 415],
+    // JSON is for the Events API only: anything else in JSON is refused before Bolt parses it.
+    ['a JSON body that is not an Events API callback', '{"command":"/canary"}', 'application/json', 400],
+    ['a JSON body that is not JSON', '{"type":"event_callback"', 'application/json', 400],
+    ['a plain text body', 'text=status', 'text/plain', 415],
     ['a multipart body', 'text=status', 'multipart/form-data; boundary=x', 415],
     ['an oversized body', `text=${'a'.repeat(100_000)}`, 'application/x-www-form-urlencoded', 413],
   ])('refuses %s before parsing it', async (_what, body, type, status) => {
@@ -188,6 +191,50 @@ describe('hostile input through the Slack ingress', () => {
 
     expect(answer.statusCode).toBe(status);
     expect(jobs.length).toBe(before);
+  });
+
+  it('answers every generated Events API body without a server error, and queues only home and release-link events', async () => {
+    const event = fc.record(
+      {
+        type: fc.constantFrom('app_home_opened', 'link_shared', 'message', 'app_mention', '__proto__', ''),
+        user: slackId('UW'),
+        tab: fc.constantFrom('home', 'messages', 'constructor'),
+        channel: slackId('CDG'),
+        message_ts: fc.constantFrom('1.2', '', 'x'),
+        links: fc.array(
+          fc.record({
+            domain: fc.constantFrom('canary.example.com', 'evil.example.com'),
+            url: fc.oneof(
+              fc.constantFrom('https://canary.example.com/releases/r01', 'javascript:alert(1)', ''),
+              fc.webUrl(),
+            ),
+          }),
+          { maxLength: 8 },
+        ),
+      },
+      { requiredKeys: ['type'] },
+    );
+    const body = fc.oneof(
+      fc.record({
+        type: fc.constant('event_callback'),
+        team_id: slackId('TE'),
+        event_id: fc.stringMatching(/^Ev[A-Z0-9]{1,12}$/),
+        event,
+      }),
+      fc.record({ type: fc.constant('url_verification'), challenge: fc.string({ maxLength: 100 }) }),
+      fc.anything().map((value) => ({ type: 'event_callback', event: value })),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (envelope) => {
+        counts.bodies++;
+        const before = jobs.length;
+        const answer = await send(JSON.stringify(envelope), 'application/json');
+        expect(answer.statusCode).toBeLessThan(500);
+        for (const job of jobs.slice(before)) expect(['home', 'unfurl']).toContain(job.kind);
+        expect(jobs.length - before).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('answers commands from any workspace, channel and enterprise, and leaves the refusal of a foreign one to the worker (which records it)', async () => {

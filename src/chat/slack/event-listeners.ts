@@ -39,7 +39,7 @@ export function registerEventListeners(app: App, deps: EventListenerDependencies
   };
 
   app.event('app_home_opened', async ({ event, body, context }) => {
-    if (event.tab !== 'home') return;
+    if (event.tab !== 'home' || !isUserId(event.user)) return;
     const eventId = (body as { event_id?: string }).event_id ?? `${event.user}:${event.event_ts}`;
     const team = (body as { team_id?: string }).team_id;
     const enterprise = (body as { enterprise_id?: string }).enterprise_id;
@@ -68,9 +68,14 @@ export function registerEventListeners(app: App, deps: EventListenerDependencies
 
   app.event('link_shared', async ({ event, body, context }) => {
     const base = deps.publicUrl;
-    if (!base) return;
+    if (!base || !isUserId(event.user) || !Array.isArray(event.links)) return;
+    if (
+      !/^[CGD][A-Z0-9]{2,40}$/.test(String(event.channel)) ||
+      !/^\d{1,12}\.\d{1,8}$/.test(String(event.message_ts))
+    )
+      return;
     const releaseIds = event.links.flatMap((link) => {
-      const releaseId = releaseIdFromUrl(base, link.url);
+      const releaseId = typeof link?.url === 'string' ? releaseIdFromUrl(base, link.url) : undefined;
       return releaseId ? [{ url: link.url, releaseId }] : [];
     });
     if (releaseIds.length === 0) return;
@@ -103,4 +108,9 @@ export function registerEventListeners(app: App, deps: EventListenerDependencies
       throw error;
     }
   });
+}
+
+/** A Slack user id, as events name people. */
+function isUserId(value: unknown): value is string {
+  return typeof value === 'string' && /^[UW][A-Z0-9]{2,40}$/.test(value);
 }

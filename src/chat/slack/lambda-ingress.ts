@@ -36,9 +36,15 @@ export function guardedSlackHandler(
       options.log?.warn('refused a replayed Slack request', { status: 401 });
       return refuse(401, 'This signed request was already received (replay).');
     }
-    // Bolt throws on a payload it cannot parse (empty, not JSON): a malformed request, not a crash.
-    const payload = new URLSearchParams(checked.rawBody).get('payload');
-    if (payload !== null && !isJsonObject(payload)) return refuse(400, 'The payload is not a JSON object.');
+    if ((headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+      // JSON is the Events API's alone: a verification or an event callback, nothing else reaches Bolt.
+      if (!isEventsApiBody(checked.rawBody))
+        return refuse(400, 'JSON bodies are Events API callbacks (url_verification, event_callback) only.');
+    } else {
+      // Bolt throws on a payload it cannot parse (empty, not JSON): a malformed request, not a crash.
+      const payload = new URLSearchParams(checked.rawBody).get('payload');
+      if (payload !== null && !isJsonObject(payload)) return refuse(400, 'The payload is not a JSON object.');
+    }
     try {
       return await bolt(
         { ...event, headers, body: checked.rawBody, isBase64Encoded: false } as AwsEvent,
@@ -48,6 +54,26 @@ export function guardedSlackHandler(
       return refuse(400, 'Malformed Slack request.');
     }
   };
+}
+
+/** Slack's Events API bodies: a URL verification, an event callback, or the notice of a rate-limited app. */
+function isEventsApiBody(text: string): boolean {
+  try {
+    const value = JSON.parse(text) as { type?: unknown; event?: unknown } | null;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    if (value.type === 'url_verification' || value.type === 'app_rate_limited') return true;
+    const event = value.event as { type?: unknown } | null | undefined;
+    // An event callback carries one event, an object with its type (Bolt throws on anything else).
+    return (
+      value.type === 'event_callback' &&
+      typeof event === 'object' &&
+      event !== null &&
+      !Array.isArray(event) &&
+      typeof event.type === 'string'
+    );
+  } catch {
+    return false;
+  }
 }
 
 function isJsonObject(text: string): boolean {
