@@ -179,6 +179,21 @@ describe('authorize: who asks from where', () => {
     });
   });
 
+  it("counts a click on the App Home tab (no channel) as coming from outside the card's channel", () => {
+    const release = started();
+    expect(authorize('approve', from({ channelId: '' }), release, pinned)).toEqual({
+      allowed: false,
+      reason:
+        'The default approval policy takes approvals only in the channel of the release (<#C0RELEASES>); this one came from the App Home tab.',
+    });
+    expect(authorize('rollback', from({ channelId: '' }), release, pinned)).toEqual({ allowed: true });
+    const anywhere: ApprovalPolicy = {
+      ...pinned,
+      default: { ...pinned.default, approveFromAnyChannel: true },
+    };
+    expect(authorize('approve', from({ channelId: '' }), release, anywhere)).toEqual({ allowed: true });
+  });
+
   it('ties a resume after a halt the bot raised to the card too, as the approval it is', () => {
     const halted: Release = {
       ...started(),
