@@ -20,7 +20,6 @@ import {
   button,
   clip,
   code,
-  confirmDialog,
   context,
   escapeMrkdwn,
   header,
@@ -28,7 +27,8 @@ import {
   section,
   slackDate,
 } from './block-kit.js';
-import { CARD_ACTION_IDS, type CardAction, encodeButtonValue } from './button-value.js';
+import { CARD_ACTION_IDS, type CardAction } from './button-value.js';
+import { cardButton } from './release-card.js';
 import { KIND_WORDS, PHASE_MARKERS, phaseDetail, shortWeights } from './release-words.js';
 import { type HomeView, VIEW_LIMITS } from './slack-view.js';
 
@@ -196,63 +196,10 @@ function rowText(section: SectionKey, row: HomeRow, content: HomeContent, now: D
 }
 
 function rowButtons(row: HomeRow): Button[] {
-  const release = row.release;
-  const name = targetName(release);
-  const here = encodeButtonValue({ r: release.id, s: release.currentStep, v: release.version });
+  // The card's own buttons (same action ids, values and confirmations), only those the person may press.
   return buttonActions(row).flatMap((action): Button[] => {
-    switch (action) {
-      case 'approve': {
-        const request = release.approvalRequest;
-        if (!request) return [];
-        const value = encodeButtonValue({ r: release.id, s: request.step, v: request.stateVersion });
-        return [
-          button(CARD_ACTION_IDS.approve, 'Approve', value, {
-            style: 'primary',
-            ...(request.unjudged
-              ? {
-                  confirm: confirmDialog(
-                    'Approve without a verdict?',
-                    `The analysis of ${name} gave no verdict (${request.unjudged}). Approving goes ahead without evidence.`,
-                    'Approve',
-                    'Wait',
-                  ),
-                }
-              : {}),
-          }),
-        ];
-      }
-      case 'pause':
-        return [button(CARD_ACTION_IDS.pause, 'Pause', here)];
-      case 'resume':
-        return [button(CARD_ACTION_IDS.resume, 'Resume', here)];
-      case 'rollback':
-        return [
-          button(CARD_ACTION_IDS.rollback, 'Roll back', here, {
-            style: 'danger',
-            confirm: confirmDialog(
-              `Roll back ${name}?`,
-              `This restores the original route (all traffic to ${release.baseline.version}) and ends the release as rolled back.`,
-              'Roll back',
-              'Keep going',
-              true,
-            ),
-          }),
-        ];
-      case 'cancel':
-        return [
-          button(CARD_ACTION_IDS.cancel, 'Cancel release', here, {
-            confirm: confirmDialog(
-              `Cancel the release of ${name}?`,
-              'This restores the original route and ends the release as cancelled.',
-              'Cancel release',
-              'Keep going',
-              true,
-            ),
-          }),
-        ];
-      default:
-        return action satisfies never;
-    }
+    const shown = cardButton(row.release, action);
+    return shown ? [shown] : [];
   });
 }
 

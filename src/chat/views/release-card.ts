@@ -263,99 +263,94 @@ const CARD_ORDER: readonly CardAction[] = ['approve', 'pause', 'resume', 'rollba
 
 function cardButtons(release: Release): Button[] {
   const allowed = new Set<string>(availableActions(release));
+  return CARD_ORDER.filter((action) => allowed.has(action)).flatMap((action) => {
+    const shown = cardButton(release, action);
+    return shown ? [shown] : [];
+  });
+}
+
+/**
+ * The card's button for one action on the release as it is now (the App Home tab shows the same ones), or
+ * undefined when there is nothing to approve.
+ *
+ * @example cardButton(release, 'rollback')?.action_id // 'release.rollback'
+ */
+export function cardButton(release: Release, action: CardAction): Button | undefined {
   const value = (step: number, version: number) => encodeButtonValue({ r: release.id, s: step, v: version });
   const here = value(release.currentStep, release.version);
   const name = targetName(release);
-  const buttons: Button[] = [];
-  for (const action of CARD_ORDER) {
-    if (!allowed.has(action)) continue;
-    switch (action) {
-      case 'approve': {
-        const request = release.approvalRequest;
-        if (!request) break;
-        buttons.push(
-          button(
-            CARD_ACTION_IDS.approve,
-            `Approve: ${describeStep(release, request.step)}`,
-            value(request.step, request.stateVersion),
-            {
-              style: 'primary',
-              ...(request.unjudged
-                ? {
-                    confirm: confirmDialog(
-                      'Approve without a verdict?',
-                      `The analysis of ${name} gave no verdict (${request.unjudged}). Approving ${describeStep(release, request.step)} goes ahead without evidence.`,
-                      'Approve',
-                      'Wait',
-                    ),
-                  }
-                : {}),
-            },
-          ),
-        );
-        break;
-      }
-      case 'pause':
-        buttons.push(button(CARD_ACTION_IDS.pause, 'Pause', here));
-        break;
-      case 'resume': {
-        const reason = release.pause?.reason ?? 'manual';
-        buttons.push(
-          button(CARD_ACTION_IDS.resume, reason === 'manual' ? 'Resume' : 'Resume (an approval)', here, {
-            ...(reason === 'drift'
-              ? {
-                  confirm: confirmDialog(
-                    'Overwrite the hand change?',
-                    `The route of ${name} was changed outside canary-bot. Resuming is an approval (approvers only, never the requester): it overwrites the change made by hand with the release's own route.`,
-                    'Resume',
-                    'Keep paused',
-                    true,
-                  ),
-                }
-              : reason !== 'manual'
-                ? {
-                    confirm: confirmDialog(
-                      'Resume after a halt?',
-                      `canary-bot halted ${name} (${reason === 'failed-analysis' ? 'its analysis failed' : 'the mesh refused a change'}). Resuming is an approval: approvers only, never the requester.`,
-                      'Resume',
-                      'Keep paused',
-                    ),
-                  }
-                : {}),
-          }),
-        );
-        break;
-      }
-      case 'rollback':
-        buttons.push(
-          button(CARD_ACTION_IDS.rollback, 'Roll back', here, {
-            style: 'danger',
-            confirm: confirmDialog(
-              `Roll back ${name}?`,
-              `This restores the original route (all traffic to ${release.baseline.version}) and ends the release as rolled back.`,
-              'Roll back',
-              'Keep going',
-              true,
-            ),
-          }),
-        );
-        break;
-      case 'cancel':
-        buttons.push(
-          button(CARD_ACTION_IDS.cancel, 'Cancel release', here, {
-            confirm: confirmDialog(
-              `Cancel the release of ${name}?`,
-              `This restores the original route and ends the release as cancelled.`,
-              'Cancel release',
-              'Keep going',
-              true,
-            ),
-          }),
-        );
-        break;
-      default:
-        action satisfies never;
+  switch (action) {
+    case 'approve': {
+      const request = release.approvalRequest;
+      if (!request) return undefined;
+      return button(
+        CARD_ACTION_IDS.approve,
+        `Approve: ${describeStep(release, request.step)}`,
+        value(request.step, request.stateVersion),
+        {
+          style: 'primary',
+          ...(request.unjudged
+            ? {
+                confirm: confirmDialog(
+                  'Approve without a verdict?',
+                  `The analysis of ${name} gave no verdict (${request.unjudged}). Approving ${describeStep(release, request.step)} goes ahead without evidence.`,
+                  'Approve',
+                  'Wait',
+                ),
+              }
+            : {}),
+        },
+      );
     }
+    case 'pause':
+      return button(CARD_ACTION_IDS.pause, 'Pause', here);
+    case 'resume': {
+      const reason = release.pause?.reason ?? 'manual';
+      return button(CARD_ACTION_IDS.resume, reason === 'manual' ? 'Resume' : 'Resume (an approval)', here, {
+        ...(reason === 'drift'
+          ? {
+              confirm: confirmDialog(
+                'Overwrite the hand change?',
+                `The route of ${name} was changed outside canary-bot. Resuming is an approval (approvers only, never the requester): it overwrites the change made by hand with the release's own route.`,
+                'Resume',
+                'Keep paused',
+                true,
+              ),
+            }
+          : reason !== 'manual'
+            ? {
+                confirm: confirmDialog(
+                  'Resume after a halt?',
+                  `canary-bot halted ${name} (${reason === 'failed-analysis' ? 'its analysis failed' : 'the mesh refused a change'}). Resuming is an approval: approvers only, never the requester.`,
+                  'Resume',
+                  'Keep paused',
+                ),
+              }
+            : {}),
+      });
+    }
+    case 'rollback':
+      return button(CARD_ACTION_IDS.rollback, 'Roll back', here, {
+        style: 'danger',
+        confirm: confirmDialog(
+          `Roll back ${name}?`,
+          `This restores the original route (all traffic to ${release.baseline.version}) and ends the release as rolled back.`,
+          'Roll back',
+          'Keep going',
+          true,
+        ),
+      });
+    case 'cancel':
+      return button(CARD_ACTION_IDS.cancel, 'Cancel release', here, {
+        confirm: confirmDialog(
+          `Cancel the release of ${name}?`,
+          `This restores the original route and ends the release as cancelled.`,
+          'Cancel release',
+          'Keep going',
+          true,
+        ),
+      });
+    default:
+      return action satisfies never;
   }
-  return buttons;
 }
