@@ -1,7 +1,6 @@
 /** The traffic router of each cluster: only the worker's bundle loads this (and the Kubernetes client). */
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ServiceCatalog } from '../../src/app/ports/service-catalog.js';
 import { type TrafficRouter, UnknownClusterError } from '../../src/app/ports/traffic-router.js';
 import type { BotConfig } from '../../src/config.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
@@ -56,6 +55,6 @@ export function kubeConfigsOf(config: BotConfig): (cluster: string) => Promise<K
  *
  * @example await catalogOf(config).versions('prod', 'bookinfo', 'reviews') // ['v1', 'v2', 'v3']
  */
-export function catalogOf(config: BotConfig): ServiceCatalog {
+export function catalogOf(config: BotConfig): KubeServiceCatalog {
   return new KubeServiceCatalog(kubeConfigsOf(config));
 }

@@ -5,7 +5,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type CatalogJob, refreshCatalog } from '../../src/app/catalog.js';
+import { type CatalogJob, type NamespaceCatalog, refreshCatalog } from '../../src/app/catalog.js';
 import { describeError, type Logger } from '../../src/app/logger.js';
 import type { JobQueue } from '../../src/app/ports/job-queue.js';
 import { MeshError } from '../../src/app/ports/mesh-errors.js';
@@ -39,7 +39,7 @@ export const MAX_TICK_AGE_SECONDS = 300;
 export interface WorkerOverrides extends ReleaseOverrides {
   queue?: JobQueue<WorkerJob>;
   /** Where the start form's services and versions are read (default: each cluster's DestinationRules). */
-  catalog?: ServiceCatalog;
+  catalog?: ServiceCatalog | NamespaceCatalog;
   reply?: SlackWorkerDependencies['reply'];
 }
 
@@ -83,7 +83,7 @@ export async function buildWorker(
     summaryTimeZone: config.summaryTimeZone ?? 'UTC',
     ...(overrides.reply ? { reply: overrides.reply } : {}),
   };
-  let catalog: ServiceCatalog | undefined;
+  let catalog: ServiceCatalog | NamespaceCatalog | undefined;
   const run = async (job: WorkerJob): Promise<void> => {
     const jobLog = withCorrelation(deps.log, correlationOf(job));
     const jobDeps = { ...deps, log: jobLog };
@@ -129,7 +129,7 @@ function correlationOf(job: WorkerJob): Record<string, string | undefined> {
 
 /** Reads a namespace's services and versions for the start form; a job that waited too long is dropped. */
 async function runCatalogJob(
-  deps: SlackWorkerDependencies & { catalog: ServiceCatalog },
+  deps: SlackWorkerDependencies & { catalog: ServiceCatalog | NamespaceCatalog },
   job: CatalogJob,
 ): Promise<void> {
   const age = (deps.clock().getTime() - Date.parse(job.receivedAt)) / 1000;

@@ -24,6 +24,11 @@ export interface CatalogRecord {
   truncated?: boolean;
 }
 
+/** A catalog that reads a whole namespace at once: each service with its versions. */
+export interface NamespaceCatalog {
+  readNamespace(cluster: string, namespace: string): Promise<Map<string, string[]>>;
+}
+
 /** The job that reads a namespace's catalog from its cluster. */
 export interface CatalogJob {
   kind: 'catalog';
@@ -39,14 +44,26 @@ export interface CatalogJob {
  * @example await refreshCatalog({ store, catalog: kubeCatalog, clock }, 'prod', 'bookinfo');
  */
 export async function refreshCatalog(
-  deps: { store: RecordStore; catalog: ServiceCatalog; clock: () => Date },
+  deps: { store: RecordStore; catalog: ServiceCatalog | NamespaceCatalog; clock: () => Date },
   cluster: string,
   namespace: string,
 ): Promise<CatalogRecord> {
-  const names = await deps.catalog.services(cluster, namespace);
+  const catalog = deps.catalog;
+  // One read of the whole namespace where the catalog can (one list of DestinationRules), not one per service.
+  const all =
+    'readNamespace' in catalog
+      ? await catalog.readNamespace(cluster, namespace)
+      : new Map(
+          await Promise.all(
+            (await catalog.services(cluster, namespace)).map(
+              async (name) => [name, await catalog.versions(cluster, namespace, name)] as const,
+            ),
+          ),
+        );
+  const names = [...all.keys()];
   const kept = names.slice(0, CATALOG_MAX_SERVICES);
   const services: Record<string, string[]> = {};
-  for (const name of kept) services[name] = await deps.catalog.versions(cluster, namespace, name);
+  for (const name of kept) services[name] = all.get(name) ?? [];
   const record: CatalogRecord = {
     readAt: deps.clock().toISOString(),
     services,

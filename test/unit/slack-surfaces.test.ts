@@ -194,6 +194,27 @@ describe('the service catalog the worker keeps for the ingress', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('reads a whole namespace at once where the catalog can (one list of DestinationRules, not one per service)', async () => {
+    const store = new EmbeddedStore();
+    let reads = 0;
+    const record = await refreshCatalog(
+      {
+        store,
+        catalog: {
+          readNamespace: async () => {
+            reads++;
+            return new Map(Object.entries(versionsOf));
+          },
+        },
+        clock: () => at,
+      },
+      'prod',
+      'bookinfo',
+    );
+    expect(reads).toBe(1);
+    expect(record.services).toEqual(versionsOf);
+  });
+
   it('keeps at most CATALOG_MAX_SERVICES services and says so; a store failure answers nothing', async () => {
     const store = new EmbeddedStore();
     const many = Array.from({ length: CATALOG_MAX_SERVICES + 3 }, (_, i) => `svc-${i}`);

@@ -91,6 +91,16 @@ export class KubeServiceCatalog implements ServiceCatalog {
     return (await this.read(cluster, namespace)).get(service) ?? [];
   }
 
+  /**
+   * Every service of the namespace with its versions, from one list of its DestinationRules (what the
+   * worker keeps for the start form).
+   *
+   * @example await catalog.readNamespace('prod', 'bookinfo') // Map { 'reviews' => ['v1', 'v2', 'v3'], … }
+   */
+  async readNamespace(cluster: string, namespace: string): Promise<Map<string, string[]>> {
+    return await this.read(cluster, namespace);
+  }
+
   private async read(cluster: string, namespace: string): Promise<Map<string, string[]>> {
     const kubeConfig = await this.kubeConfigOf(cluster);
     let custom = this.clients.get(kubeConfig);
