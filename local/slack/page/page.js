@@ -659,6 +659,8 @@ function externalSelect(e, b, view, at, inInput) {
         blockId: b.block_id,
         actionId: e.action_id,
         value: input.value,
+        // Slack's block_suggestion carries the view's state: what the person entered so far in the form.
+        ...(view.type === 'modal' ? { values: enteredValues(view).values } : {}),
       });
       list.replaceChildren(
         ...(answer?.options ?? []).map((option) => {
@@ -715,11 +717,11 @@ async function viewAction(view, b, e, value) {
   }
 }
 
-/** Submit: Slack's client asks for required inputs first, then the app's answer decides what shows. */
-async function submitModal(view, button) {
+/** What the person entered in the modal's inputs, and the required ones they left empty (block ids). */
+function enteredValues(view) {
   const modal = $('modal');
   const values = {};
-  let missing = false;
+  const missing = [];
   for (const b of view.blocks) {
     if (b.type !== 'input' || !b.element) continue;
     const node = modal.querySelector(
@@ -728,12 +730,22 @@ async function submitModal(view, button) {
     if (!node) continue;
     const value = readControl(node, b.element, view, b);
     const empty = value === null || (Array.isArray(value) && value.length === 0);
-    const error = modal.querySelector(`[data-error-for="${CSS.escape(b.block_id)}"]`);
-    if (error) error.textContent = empty && !b.optional ? 'Please complete this required field.' : '';
-    if (empty && !b.optional) missing = true;
+    if (empty && !b.optional) missing.push(b.block_id);
     values[b.block_id] = { [b.element.action_id]: value };
   }
-  if (missing) return;
+  return { values, missing };
+}
+
+/** Submit: Slack's client asks for required inputs first, then the app's answer decides what shows. */
+async function submitModal(view, button) {
+  const modal = $('modal');
+  const { values, missing } = enteredValues(view);
+  for (const error of modal.querySelectorAll('[data-error-for]')) {
+    const blockId = error.getAttribute('data-error-for');
+    if (view.blocks.some((b) => b.type === 'input' && b.block_id === blockId))
+      error.textContent = missing.includes(blockId) ? 'Please complete this required field.' : '';
+  }
+  if (missing.length > 0) return;
   button.disabled = true;
   const result = await post('/api/view-submit', { user: page.user, viewId: view.id, values });
   button.disabled = false;
