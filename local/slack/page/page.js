@@ -82,6 +82,11 @@ function userName(id) {
   return page.workspace.users.find((u) => u.id === id)?.name ?? id;
 }
 
+/** Slack shows `<#C1>` (no label) as the channel's name, as apps write it to let Slack name it. */
+function channelName(id) {
+  return page.workspace.channels.find((c) => c.id === id)?.name ?? id;
+}
+
 function localTime(seconds, options) {
   return new Date(seconds * 1000).toLocaleString([], options);
 }
@@ -130,7 +135,8 @@ function angled(inner) {
   const target = bar < 0 ? inner : inner.slice(0, bar);
   const label = bar < 0 ? undefined : decode(inner.slice(bar + 1));
   if (target.startsWith('@')) return h('span', { class: 'mention' }, `@${userName(target.slice(1))}`);
-  if (target.startsWith('#')) return h('span', { class: 'mention' }, `#${label ?? target.slice(1)}`);
+  if (target.startsWith('#'))
+    return h('span', { class: 'mention' }, `#${label ?? channelName(target.slice(1))}`);
   if (target.startsWith('!date^')) {
     const seconds = Number(target.split('^')[1]);
     if (!Number.isFinite(seconds)) return label ?? '';
