@@ -13,10 +13,13 @@ import { type SlackStack, startSlackStack } from './support/slack-stack.js';
 const alice = 'U0ALICE001'; // in the S0APPROVERS user group
 const bob = 'U0BOB00001';
 const releases = 'C0RELEASES';
+const platform = 'C0PLATFORM';
 
 let stack: SlackStack;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
+/** The reviews VirtualService's spec before any release. */
+let original: string;
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -64,34 +67,37 @@ async function activeReleases(): Promise<Release[]> {
 }
 
 /**
- * Picks `wanted` from an external select of the open modal as a person does: types it, and waits for the
- * bot's suggestion. The first ask may come back with only "(as typed)" while the worker reads the catalog:
- * the person types it again, as in Slack.
+ * Picks `wanted` from an external select of the open modal as a person does: types `typed`, and waits for
+ * the bot's suggestions to offer it. The first ask may come back with only "(as typed)" while the worker
+ * reads the catalog: the person types again, as in Slack. Returns the values the menu offered.
  */
-async function pick(modal: Locator, blockId: string, wanted: string): Promise<void> {
-  const input = modal.locator(`[data-block-id="${blockId}"] [data-external-input]`);
-  const option = modal.locator(`[data-block-id="${blockId}"] [data-option-value="${wanted}"]`, {
-    hasText: new RegExp(`^${wanted}$`),
-  });
+async function pick(modal: Locator, blockId: string, typed: string, wanted: string): Promise<string[]> {
+  const field = modal.locator(`[data-block-id="${blockId}"]`);
+  const input = field.locator('[data-external-input]');
+  const option = field.locator(`[data-option-value="${wanted}"]`, { hasText: new RegExp(`^${wanted}$`) });
   await eventually(`${wanted} suggested for ${blockId}`, async () => {
     await input.fill('');
-    await input.fill(wanted);
+    await input.fill(typed);
     await stack.queue.drain();
-    try {
-      await option.waitFor({ timeout: 1500 });
-      return true;
-    } catch {
-      return false;
-    }
+    return await option
+      .waitFor({ timeout: 1500 })
+      .then(() => true)
+      .catch(() => false);
   });
+  const offered = await field
+    .locator('[data-option-value]')
+    .evaluateAll((items) => items.map((item) => item.getAttribute('data-option-value') ?? ''));
   await option.click();
   expect(await input.inputValue()).toBe(wanted);
+  expect(await field.locator('[data-option-value]').count()).toBe(0);
+  return offered;
 }
 
 describe('Slack-native surfaces in a browser', () => {
   it('starts a canary from the start form opened by /canary alone, and approves it from the Home tab', async () => {
     // Prepare: bob in #releases, nothing released yet.
     expect(await activeReleases()).toEqual([]);
+    original = JSON.stringify((await stack.engine.reviews()).spec);
     await page.selectOption('#user', bob);
 
     // Act: /canary alone opens the form.
@@ -104,8 +110,9 @@ describe('Slack-native surfaces in a browser', () => {
       await modal.locator('[data-block-id="namespace"] [data-action-id="start.namespace"]').inputValue(),
     ).toBe(stack.engine.namespace);
 
-    await pick(modal, 'service', 'reviews');
-    await pick(modal, 'version', 'v2');
+    // Services of the namespace; versions of the service picked (newest first), from its DestinationRule.
+    expect(await pick(modal, 'service', 'rev', 'reviews')).toEqual(['reviews']);
+    expect(await pick(modal, 'version', 'v', 'v2')).toEqual(['v3', 'v2', 'v1']);
     await modal.locator('[data-block-id="steps"] [data-action-id="start.steps"]').fill('20,100');
     await modal.locator('[data-modal-submit]').click();
 
@@ -120,6 +127,10 @@ describe('Slack-native surfaces in a browser', () => {
       .filter({ has: page.locator('.block.header', { hasText: `reviews.${stack.engine.namespace}` }) });
     await card.getByRole('button', { name: /^Approve/ }).waitFor({ timeout: 30_000 });
     expect(await card.textContent()).toMatch(/Waiting for approval/i);
+    await page
+      .locator('.message.ephemeral', { hasText: 'The same from the command line' })
+      .filter({ hasText: `--ns ${stack.engine.namespace}` })
+      .waitFor({ timeout: 10_000 });
     await stack.queue.drain();
     const [release, ...others] = await activeReleases();
     expect(others).toEqual([]);
@@ -162,5 +173,51 @@ describe('Slack-native surfaces in a browser', () => {
       /Waiting for your approval \(0\)/.test((await home.textContent()) ?? ''),
     );
     expect(await row.locator('[data-action-id="release.approve"]').count()).toBe(0);
+
+    // Back in #releases, the card says who approved.
+    await page.click(`#channels [data-channel="${releases}"]`);
+    await eventually('the card showing alice’s approval', async () =>
+      /@alice approved/.test((await card.textContent().catch(() => '')) ?? ''),
+    );
+  });
+
+  it('rolls the canary back with the "Roll back a release" shortcut on an alert in another channel', async () => {
+    // Prepare: alice in #platform posts the alert; the canary runs at 20%.
+    const [release] = await activeReleases();
+    if (!release) throw new Error('no active release from the first test');
+    await page.goto(`${stack.pageUrl}?channel=${platform}&as=${alice}`);
+    const text = `reviews.${stack.engine.namespace} p99 is 3 s`;
+    await page.fill('#box', text);
+    await page.press('#box', 'Enter');
+    const alert = page.locator('#messages > .message', { hasText: text });
+    await alert.waitFor({ timeout: 10_000 });
+
+    // Act: More actions, the shortcut, the release, a reason, Roll back.
+    await alert.hover();
+    await alert.locator('[data-more-actions]').click();
+    await alert.locator('[data-shortcut="canary.rollback_shortcut"]').click();
+    const modal = page.locator('#modal [data-callback-id="canary.rollback"]');
+    const choice = modal.locator('[data-block-id="rollback.release"] [data-action-id="release"]');
+    await choice.waitFor({ timeout: 15_000 });
+    expect(await modal.textContent()).toContain('From a message in #platform');
+    const value = `${release.id}:${(await stack.engine.release(release.id)).version}`;
+    await choice.selectOption(value);
+    expect(await choice.inputValue()).toBe(value);
+    await modal.locator('[data-block-id="rollback.reason"] [data-action-id="reason"]').fill('p99 alert');
+    await modal.locator('[data-modal-submit]').click();
+
+    // Assess: the modal says it is rolling back; the route restored, the release rolled back, the reason
+    // in the card's thread.
+    await page.locator('#modal [data-view-id]', { hasText: 'Rolling back' }).waitFor({ timeout: 15_000 });
+    await page.locator('#modal [data-modal-close]').click();
+    await page.locator('#modal').waitFor({ state: 'hidden' });
+    await eventually('the original route restored', async () => {
+      await stack.queue.drain();
+      return JSON.stringify((await stack.engine.reviews()).spec) === original;
+    });
+    const rolledBack = await stack.engine.release(release.id);
+    expect(rolledBack.phase).toBe('rolled-back');
+    const thread = await stack.emulator.messages({ channel: releases, threadTs: rolledBack.meta.ts });
+    expect(thread.map((m) => m.text).join('\n')).toContain('p99 alert');
   });
 });
