@@ -1,7 +1,8 @@
 /**
  * Slack-native surfaces in a real browser, through the real bot: a person opens the start form by typing
  * `/canary` alone, picks the service and the version from menus the bot fills from the cluster, and starts a
- * canary; an approver approves its first step from the App Home tab, and the live VirtualService moves.
+ * canary; an approver approves its first step from the App Home tab, and the live VirtualService moves;
+ * then she rolls it back with the "Roll back a release" shortcut on an alert in another channel.
  * The page signs every request as Slack would and sends it through the front door; the test reads the DOM
  * by the page's `data-*` attributes and the bot's state from its store and the API server.
  */
