@@ -82,6 +82,11 @@ function userName(id) {
   return page.workspace.users.find((u) => u.id === id)?.name ?? id;
 }
 
+/** Slack shows `<#C1>` (no label) as the channel's name, as apps write it to let Slack name it. */
+function channelName(id) {
+  return page.workspace.channels.find((c) => c.id === id)?.name ?? id;
+}
+
 function localTime(seconds, options) {
   return new Date(seconds * 1000).toLocaleString([], options);
 }
@@ -130,7 +135,8 @@ function angled(inner) {
   const target = bar < 0 ? inner : inner.slice(0, bar);
   const label = bar < 0 ? undefined : decode(inner.slice(bar + 1));
   if (target.startsWith('@')) return h('span', { class: 'mention' }, `@${userName(target.slice(1))}`);
-  if (target.startsWith('#')) return h('span', { class: 'mention' }, `#${label ?? target.slice(1)}`);
+  if (target.startsWith('#'))
+    return h('span', { class: 'mention' }, `#${label ?? channelName(target.slice(1))}`);
   if (target.startsWith('!date^')) {
     const seconds = Number(target.split('^')[1]);
     if (!Number.isFinite(seconds)) return label ?? '';
@@ -659,6 +665,8 @@ function externalSelect(e, b, view, at, inInput) {
         blockId: b.block_id,
         actionId: e.action_id,
         value: input.value,
+        // Slack's block_suggestion carries the view's state: what the person entered so far in the form.
+        ...(view.type === 'modal' ? { values: enteredValues(view).values } : {}),
       });
       list.replaceChildren(
         ...(answer?.options ?? []).map((option) => {
@@ -715,11 +723,11 @@ async function viewAction(view, b, e, value) {
   }
 }
 
-/** Submit: Slack's client asks for required inputs first, then the app's answer decides what shows. */
-async function submitModal(view, button) {
+/** What the person entered in the modal's inputs, and the required ones they left empty (block ids). */
+function enteredValues(view) {
   const modal = $('modal');
   const values = {};
-  let missing = false;
+  const missing = [];
   for (const b of view.blocks) {
     if (b.type !== 'input' || !b.element) continue;
     const node = modal.querySelector(
@@ -728,12 +736,22 @@ async function submitModal(view, button) {
     if (!node) continue;
     const value = readControl(node, b.element, view, b);
     const empty = value === null || (Array.isArray(value) && value.length === 0);
-    const error = modal.querySelector(`[data-error-for="${CSS.escape(b.block_id)}"]`);
-    if (error) error.textContent = empty && !b.optional ? 'Please complete this required field.' : '';
-    if (empty && !b.optional) missing = true;
+    if (empty && !b.optional) missing.push(b.block_id);
     values[b.block_id] = { [b.element.action_id]: value };
   }
-  if (missing) return;
+  return { values, missing };
+}
+
+/** Submit: Slack's client asks for required inputs first, then the app's answer decides what shows. */
+async function submitModal(view, button) {
+  const modal = $('modal');
+  const { values, missing } = enteredValues(view);
+  for (const error of modal.querySelectorAll('[data-error-for]')) {
+    const blockId = error.getAttribute('data-error-for');
+    if (view.blocks.some((b) => b.type === 'input' && b.block_id === blockId))
+      error.textContent = missing.includes(blockId) ? 'Please complete this required field.' : '';
+  }
+  if (missing.length > 0) return;
   button.disabled = true;
   const result = await post('/api/view-submit', { user: page.user, viewId: view.id, values });
   button.disabled = false;

@@ -428,6 +428,9 @@ class SlackPage {
   private async suggest(input: Record<string, unknown>) {
     const user = this.user(input.user);
     const { viewId, actionId } = viewFields(input);
+    // What the person entered so far is in the view's state, as in Slack's block_suggestion payload.
+    if (typeof input.values === 'object' && input.values !== null)
+      await this.emulator.enterViewValues({ viewId, values: input.values as UserValues });
     const { options } = await this.interacting(() =>
       sendBlockSuggestion(this.target, this.emulator, {
         viewId,
