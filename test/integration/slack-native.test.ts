@@ -55,8 +55,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
-afterEach(() => {
+afterEach(async () => {
   expect(stack.jobErrors).toEqual([]);
+  // The bed's emulator is shared by the suites: leave no form open for the next one.
+  for (const user of [alice.id, bob.id]) await emulator.closeView({ user, all: true });
 });
 
 const drain = () => stack.queue.drain();

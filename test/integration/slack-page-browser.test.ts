@@ -23,6 +23,8 @@ let original: string;
 beforeAll(async () => {
   browser = await launchChromium();
   stack = await startSlackStack();
+  // The bed's emulator is shared by the suites: no form left open by another one covers the page.
+  for (const user of [alice, bob]) await stack.emulator.closeView({ user, all: true });
   page = await browser.context.newPage();
   await page.goto(stack.pageUrl);
 });
