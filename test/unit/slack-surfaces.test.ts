@@ -27,11 +27,15 @@ import { started } from './release-fixtures.js';
 const secret = 'surfaces-signing-secret-0123456789';
 const publicUrl = 'https://canary.example.com';
 
-function ingress(queue: { send: (jobs: readonly QueuedJob<SlackJob>[]) => Promise<void> }) {
+function ingress(
+  queue: { send: (jobs: readonly QueuedJob<SlackJob>[]) => Promise<void> },
+  now: () => number = Date.now,
+) {
   return createSlackIngress({
     signingSecret: secret,
     apiUrl: 'http://127.0.0.1:9/api/',
-    claims: new EmbeddedStore(),
+    claims: new EmbeddedStore({ now }),
+    now,
     queue,
     policy: DEFAULT_APPROVAL_POLICY,
     defaultNamespace: 'bookinfo',
@@ -105,6 +109,76 @@ describe('the Events API at the ingress', () => {
     expect(first.statusCode).toBeGreaterThanOrEqual(500);
     expect(retry.statusCode).toBe(200);
     expect(sent).toHaveLength(1);
+  });
+
+  it('keeps an event for the next retry when a retry, too, could not reach the queue', async () => {
+    // Prepare: the queue refuses the first delivery and the first retry.
+    const sent: { job: QueuedJob<SlackJob>; at: number }[] = [];
+    let failures = 2;
+    const start = Date.now();
+    let now = start;
+    const handler = ingress(
+      {
+        // As an SQS FIFO queue: a message whose dedup id was taken in the last five minutes is dropped.
+        send: async (jobs) => {
+          if (failures-- > 0) throw new Error('queue unavailable');
+          for (const job of jobs)
+            if (!sent.some((s) => s.job.dedupId === job.dedupId && now - s.at < 300_000))
+              sent.push({ job, at: now });
+        },
+      },
+      () => now,
+    );
+    // Act: Slack's schedule: a retry at once, one a minute later, one five minutes later.
+    const deliver = async (afterSeconds: number, retry?: number) => {
+      now = start + afterSeconds * 1000;
+      return await handler(eventRequest(homeOpened('Ev0005'), now, retry) as never, {});
+    };
+    const answers = [await deliver(0), await deliver(1, 1), await deliver(61, 2), await deliver(301, 3)];
+    // Assess: the second retry went through; the third was dropped as already handed over.
+    expect(answers.map((a) => a.statusCode >= 500)).toEqual([true, true, false, false]);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("acknowledges Slack's notice that the app is rate limited, and hands nothing to the worker", async () => {
+    const sent: QueuedJob<SlackJob>[] = [];
+    const handler = ingress({ send: async (jobs) => void sent.push(...jobs) });
+    const notice = {
+      token: 'legacy',
+      type: 'app_rate_limited',
+      team_id: 'T0CANARYBOT',
+      minute_rate_limited: 1518467820,
+      api_app_id: 'A0CANARY',
+    };
+    const answer = await handler(eventRequest(notice) as never, {});
+    expect(answer.statusCode).toBe(200);
+    expect(sent).toEqual([]);
+  });
+
+  it("unfurls a release link pasted in the message composer (Slack's composer unfurl, no channel yet)", async () => {
+    const sent: QueuedJob<SlackJob>[] = [];
+    const handler = ingress({ send: async (jobs) => void sent.push(...jobs) });
+    const composed = {
+      ...homeOpened('Ev0006'),
+      event: {
+        type: 'link_shared',
+        user: 'U0ALICE001',
+        channel: 'COMPOSER',
+        message_ts: 'U0ALICE001-909b5454-75f8-4ac4-b325-1b40e230bbd8-gryl3kb80b3wm49ihzoo35fyqoq08n2y',
+        unfurl_id: 'C0RELEASES.U0ALICE001.909b5454',
+        source: 'composer',
+        links: [{ domain: 'canary.example.com', url: `${publicUrl}/releases/r01abc` }],
+      },
+    };
+    const answer = await handler(eventRequest(composed) as never, {});
+    expect(answer.statusCode).toBe(200);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.body).toMatchObject({
+      kind: 'unfurl',
+      unfurlId: 'C0RELEASES.U0ALICE001.909b5454',
+      source: 'composer',
+      releaseIds: [{ releaseId: 'r01abc' }],
+    });
   });
 
   it('unfurls only links to releases under the public URL, at most five per message', async () => {

@@ -15,13 +15,20 @@ export interface EventListenerDependencies extends ListenerDependencies {
 
 /** How long an event id is remembered: Slack retries up to three times, the last about five minutes later. */
 export const EVENT_MEMORY_SECONDS = 3600;
+/**
+ * How long a retry holds its event: less than the minute Slack waits before its next retry, so a retry the
+ * queue refused is never mistaken for one handled. A retry handled after that is dropped by the queue's
+ * dedup id (five minutes); one later still is a harmless second redraw or preview.
+ */
+export const RETRY_HOLD_SECONDS = 30;
 
 /**
  * The Events API: `app_home_opened` (publish the person's home tab) and `link_shared` (unfurl release links).
  * Bolt answers `url_verification` itself. Each event reaches the worker once: its id is the queue's dedup id
  * (five minutes), and a delivered event is remembered for an hour, so Slack's retries (`X-Slack-Retry-Num`,
  * sent when an answer took longer than three seconds or failed) are acknowledged and dropped. A first
- * delivery is remembered only after the queue took it: a failure in between is retried by Slack, never lost.
+ * delivery is remembered only after the queue took it, and a retry only briefly ({@link RETRY_HOLD_SECONDS}):
+ * a failure in between is retried by Slack, never lost.
  *
  * @example registerEventListeners(app, { ...listenerDeps, claims: store, publicUrl: 'https://bot.example.com' });
  */
@@ -29,8 +36,9 @@ export function registerEventListeners(app: App, deps: EventListenerDependencies
   const defaults = { namespace: deps.defaultNamespace, cluster: deps.defaultCluster };
   const handOver = async (eventId: string, retry: boolean, job: SlackJob) => {
     const key = `slack-event:${eventId}`;
-    // A retry of an event already handed over: drop it (the claim is also taken for a retry of one that was not).
-    if (retry && !(await deps.claims.claim(key, EVENT_MEMORY_SECONDS))) {
+    // A retry of an event already handed over is dropped. A retry holds the event only briefly: should the
+    // queue refuse it too, Slack's next retry (a minute later at the soonest) finds it free and tries again.
+    if (retry && !(await deps.claims.claim(key, RETRY_HOLD_SECONDS))) {
       deps.log.info('dropped a retried Slack event already handled', { eventId });
       return;
     }
@@ -69,11 +77,16 @@ export function registerEventListeners(app: App, deps: EventListenerDependencies
   app.event('link_shared', async ({ event, body, context }) => {
     const base = deps.publicUrl;
     if (!base || !isUserId(event.user) || !Array.isArray(event.links)) return;
-    if (
-      !/^[CGD][A-Z0-9]{2,40}$/.test(String(event.channel)) ||
-      !/^\d{1,12}\.\d{1,8}$/.test(String(event.message_ts))
-    )
-      return;
+    const shared = event as typeof event & { unfurl_id?: string; source?: string };
+    // A link pasted in the message composer has no channel or message yet: Slack names it by unfurl_id.
+    const composer =
+      shared.source === 'composer' &&
+      typeof shared.unfurl_id === 'string' &&
+      /^[\w.:-]{1,200}$/.test(shared.unfurl_id);
+    const inMessage =
+      /^[CGD][A-Z0-9]{2,40}$/.test(String(event.channel)) &&
+      /^\d{1,12}\.\d{1,8}$/.test(String(event.message_ts));
+    if (!composer && !inMessage) return;
     const releaseIds = event.links.flatMap((link) => {
       const releaseId = typeof link?.url === 'string' ? releaseIdFromUrl(base, link.url) : undefined;
       return releaseId ? [{ url: link.url, releaseId }] : [];
@@ -82,20 +95,19 @@ export function registerEventListeners(app: App, deps: EventListenerDependencies
     const eventId = (body as { event_id?: string }).event_id ?? `${event.channel}:${event.message_ts}`;
     const team = (body as { team_id?: string }).team_id;
     const enterprise = (body as { enterprise_id?: string }).enterprise_id;
-    const shared = event as typeof event & { unfurl_id?: string; source?: string };
     try {
       await handOver(eventId, context.retryNum !== undefined, {
         kind: 'unfurl',
         id: eventId,
         from: {
           userId: event.user,
-          channelId: event.channel,
+          channelId: composer ? '' : event.channel,
           ...(team ? { teamId: team } : {}),
           ...(enterprise ? { enterpriseId: enterprise } : {}),
           responseUrl: '',
         },
         receivedAt: deps.clock().toISOString(),
-        messageTs: event.message_ts,
+        messageTs: composer ? '' : event.message_ts,
         ...(shared.unfurl_id ? { unfurlId: shared.unfurl_id } : {}),
         ...(shared.source ? { source: shared.source } : {}),
         releaseIds: releaseIds.slice(0, 5),

@@ -38,8 +38,14 @@ export function guardedSlackHandler(
     }
     if ((headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
       // JSON is the Events API's alone: a verification or an event callback, nothing else reaches Bolt.
-      if (!isEventsApiBody(checked.rawBody))
+      const type = eventsApiTypeOf(checked.rawBody);
+      if (type === undefined)
         return refuse(400, 'JSON bodies are Events API callbacks (url_verification, event_callback) only.');
+      if (type === 'app_rate_limited') {
+        // Slack drops this app's events for the rest of the minute: nothing to do but say so, loudly.
+        options.log?.warn('Slack is rate limiting the events sent to this app for a minute', { type });
+        return { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: '' };
+      }
     } else {
       // Bolt throws on a payload it cannot parse (empty, not JSON): a malformed request, not a crash.
       const payload = new URLSearchParams(checked.rawBody).get('payload');
@@ -56,23 +62,25 @@ export function guardedSlackHandler(
   };
 }
 
-/** Slack's Events API bodies: a URL verification, an event callback, or the notice of a rate-limited app. */
-function isEventsApiBody(text: string): boolean {
+/** The type of an Events API body (a URL verification, an event callback, the notice of a rate-limited app). */
+function eventsApiTypeOf(
+  text: string,
+): 'url_verification' | 'app_rate_limited' | 'event_callback' | undefined {
   try {
     const value = JSON.parse(text) as { type?: unknown; event?: unknown } | null;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-    if (value.type === 'url_verification' || value.type === 'app_rate_limited') return true;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    if (value.type === 'url_verification' || value.type === 'app_rate_limited') return value.type;
     const event = value.event as { type?: unknown } | null | undefined;
     // An event callback carries one event, an object with its type (Bolt throws on anything else).
-    return (
-      value.type === 'event_callback' &&
+    return value.type === 'event_callback' &&
       typeof event === 'object' &&
       event !== null &&
       !Array.isArray(event) &&
       typeof event.type === 'string'
-    );
+      ? 'event_callback'
+      : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
