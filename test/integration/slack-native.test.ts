@@ -13,6 +13,7 @@ import {
   replaySlackRequest,
   retryEvent,
   sendBlockSuggestion,
+  sendEvent,
   sendMessageShortcut,
   sendSlashCommand,
   sendUrlVerification,
@@ -333,6 +334,55 @@ describe('the "Roll back a release" shortcut', () => {
   });
 });
 
+describe('Slack refusing a surface for good', () => {
+  it('ends the job quietly when the person closed the roll-back form before the worker filled it', async () => {
+    // Prepare: the shortcut opens the form; the person closes it at once.
+    const alert = await emulator.postAsUser({ channel: incidents, user: alice.id, text: 'is reviews ok?' });
+    const shortcut = await sendMessageShortcut(target, emulator, {
+      callbackId: 'canary.rollback_shortcut',
+      user: alice.id,
+      channel: incidents,
+      channelName: 'platform',
+      messageTs: alert.ts,
+    });
+    expect(shortcut.status).toBe(200);
+    await emulator.closeView({ user: alice.id, all: true });
+    // Act: the worker fills a form that is gone (Slack answers not_found).
+    await drain();
+    // Assess: no failed job (afterEach), no "will be tried once more" to alice.
+    const updates = (await emulator.snapshot()).calls.filter((c) => c.method === 'views.update');
+    expect(updates.at(-1)?.outcome).toBe('not_found');
+    expect(JSON.stringify(await emulator.messages())).not.toContain('tried once more');
+    expect(stack.jobErrors).toEqual([]);
+  });
+
+  it('ends the job quietly when the message of a shared link is gone', async () => {
+    // Prepare: a link_shared for a message Slack does not have (deleted meanwhile).
+    await slash(bob, `start reviews v2 --ns ${engine.namespace} --steps 50,100`);
+    await drain();
+    const release = await active();
+    const url = `${stack.bot.config.publicUrl}/releases/${release.id}`;
+    // Act
+    const sent = await sendEvent(target, emulator, {
+      type: 'link_shared',
+      channel: incidents,
+      user: alice.id,
+      message_ts: '1700000000.000100',
+      source: 'conversations_history',
+      links: [{ domain: new URL(url).host, url }],
+    });
+    expect(sent.status).toBe(200);
+    await drain();
+    // Assess: chat.unfurl was refused (cannot_find_message) and the job ended without failing.
+    const refused = (await emulator.snapshot()).calls.filter(
+      (c) => c.method === 'chat.unfurl' && c.params.ts === '1700000000.000100',
+    );
+    expect(refused.map((c) => c.outcome)).toEqual(['cannot_find_message']);
+    expect(stack.jobErrors).toEqual([]);
+    await cancel(release);
+  });
+});
+
 describe('link previews', () => {
   it('unfurls a link to a release as its state, and leaves other links alone', async () => {
     await slash(bob, `start reviews v2 --ns ${engine.namespace} --steps 50,100`);
@@ -354,6 +404,34 @@ describe('link previews', () => {
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).not.toContain('reviews');
+    await cancel(release);
+  });
+
+  it('previews nothing where it could reach another organisation, or for a guest', async () => {
+    // Prepare
+    await slash(bob, `start reviews v2 --ns ${engine.namespace} --steps 50,100`);
+    await drain();
+    const release = await active();
+    const url = `${stack.bot.config.publicUrl}/releases/${release.id}`;
+    // Act: alice shares it in a channel shared with a partner (Slack Connect); gina, a guest, shares it too.
+    const connect = await shareLink(target, emulator, {
+      channel: incidents,
+      user: alice.id,
+      text: `status: ${url}`,
+      extShared: true,
+    });
+    const byGuest = await shareLink(target, emulator, { channel: releases, user: 'U0GUEST001', text: url });
+    const byMember = await shareLink(target, emulator, { channel: releases, user: alice.id, text: url });
+    await drain();
+    // Assess: only the member's link in an internal channel is previewed.
+    const unfurled = async (shared: typeof connect) =>
+      Object.keys(
+        (await emulator.messages({ channel: shared.message.channel, ts: shared.message.ts }))[0]?.unfurls ??
+          {},
+      );
+    expect(await unfurled(connect)).toEqual([]);
+    expect(await unfurled(byGuest)).toEqual([]);
+    expect(await unfurled(byMember)).toEqual([url]);
     await cancel(release);
   });
 });

@@ -3,34 +3,29 @@
  * the rollback shortcut's modal, unfurl release links. Each reads what the person may see and do now.
  */
 import type { ReleaseDependencies } from '../../app/dependencies.js';
-import { homeFor, rollbackChoices } from '../../app/home.js';
+import { homeFor, maySee, rollbackChoices } from '../../app/home.js';
+import {
+  HOME_VIEWER_RECORD,
+  type HomesJob,
+  type HomeViewer,
+  markHomesChanged,
+  takeHomeRedraw,
+} from '../../app/home-refresh.js';
 import { describeError, type Logger } from '../../app/logger.js';
 import type { JobQueue } from '../../app/ports/job-queue.js';
 import type { ReleaseNotifier } from '../../app/ports/release-notifier.js';
 import type { RecordStore } from '../../app/ports/release-store.js';
 import { findRelease } from '../../app/release-queries.js';
-import type { Actor } from '../../domain/release/index.js';
+import { type Actor, ruleFor } from '../../domain/release/index.js';
 import { homeTab } from '../views/home-tab.js';
 import type { SlackMessage } from '../views/index.js';
 import { releaseUnfurl } from '../views/release-unfurl.js';
 import { noRollbackChoices, rollbackModal } from '../views/rollback-modal.js';
 import { queuedSlackJob, type SlackJob } from './slack-job.js';
 import type { SurfaceDependencies } from './slack-worker.js';
+import { ViewsApiError } from './views-api.js';
 
 type SurfaceJobDependencies = ReleaseDependencies & { surfaces?: SurfaceDependencies };
-
-/** Who opened their App Home tab lately: their tabs are redrawn when a release changes. */
-export const HOME_VIEWER_RECORD = 'home-viewer';
-/** A tab opened longer ago than this is no longer redrawn on changes (it is when opened again). */
-export const HOME_VIEWER_SECONDS = 24 * 3600;
-/** At most this many tabs are redrawn per change (the most recently opened). */
-export const HOME_REFRESH_MAX = 50;
-
-interface HomeViewer {
-  openedAt: string;
-  teamId?: string;
-  enterpriseId?: string;
-}
 
 /**
  * Publishes the person's home tab: approvals waiting for them, their releases, active releases where they
@@ -50,9 +45,12 @@ export async function publishHome(
   };
   if (!job.id.startsWith('refresh:')) await deps.store.putRecord(HOME_VIEWER_RECORD, actor.userId, viewer);
   const content = await homeFor(deps, actor);
-  await deps.surfaces.views.publish(
-    actor.userId,
-    homeTab(content, { page: job.page ?? 0, now: at, newReleaseButton: true }),
+  const surfaces = deps.surfaces;
+  await unlessRefusedForGood(deps, job, 'views.publish', () =>
+    surfaces.views.publish(
+      actor.userId,
+      homeTab(content, { page: job.page ?? 0, now: at, newReleaseButton: true }),
+    ),
   );
 }
 
@@ -89,91 +87,160 @@ export async function fillRollbackChoices(
     responseUrl: job.from.responseUrl,
   };
   const releases = await rollbackChoices(deps, actor);
-  await deps.surfaces.views.update(
-    job.viewId,
-    releases.length > 0 ? rollbackModal(releases, source) : noRollbackChoices(source),
+  const surfaces = deps.surfaces;
+  // The person may have closed the form meanwhile: Slack answers not_found, and there is no one to tell.
+  await unlessRefusedForGood(deps, job, 'views.update', () =>
+    surfaces.views.update(
+      job.viewId,
+      releases.length > 0 ? rollbackModal(releases, source) : noRollbackChoices(source),
+    ),
   );
 }
 
-/** Unfurls the release links of a shared message (links to releases that do not exist are left alone). */
+/**
+ * Unfurls the release links of a shared message. A link is left alone when its release does not exist, when
+ * the person who shared it may not see it ({@link maySee}), and when the preview may reach people of other
+ * organisations (a Slack Connect channel, the composer) unless the release's rule lets them act.
+ */
 export async function unfurlReleases(
   deps: SurfaceJobDependencies,
   job: Extract<SlackJob, { kind: 'unfurl' }>,
-  _actor: Actor,
+  actor: Actor,
 ): Promise<void> {
   if (!deps.surfaces) return;
   const at = deps.clock();
   const unfurls: Record<string, { blocks: readonly unknown[] }> = {};
   for (const { url, releaseId } of job.releaseIds) {
     const release = await findRelease(deps, { id: releaseId });
-    if (release) unfurls[url] = releaseUnfurl(release, at);
+    if (!release || !maySee(release, actor, deps.policy)) continue;
+    const { rule } = ruleFor(deps.policy, release.target.namespace, release.meta.cluster);
+    if (job.mayReachExternal && !rule.allowExternal) continue;
+    unfurls[url] = releaseUnfurl(release, at);
   }
   if (Object.keys(unfurls).length === 0) return;
-  await deps.surfaces.unfurl({
-    channel: job.from.channelId,
-    ts: job.messageTs,
-    ...(job.unfurlId ? { unfurlId: job.unfurlId } : {}),
-    ...(job.source ? { source: job.source } : {}),
-    unfurls,
-  });
+  const surfaces = deps.surfaces;
+  // The message may be gone, or the link no longer in it: nothing to preview then.
+  await unlessRefusedForGood(deps, job, 'chat.unfurl', () =>
+    surfaces.unfurl({
+      channel: job.from.channelId,
+      ts: job.messageTs,
+      ...(job.unfurlId ? { unfurlId: job.unfurlId } : {}),
+      ...(job.source ? { source: job.source } : {}),
+      unfurls,
+    }),
+  );
 }
 
 /**
- * A notifier that also redraws the home tabs opened in the last day when a release's card changes: at most
- * once a minute (one claim per minute across all workers), at most {@link HOME_REFRESH_MAX} tabs. A failure
- * here never fails the release's change: it is logged, and the tabs are redrawn at the next change.
+ * Slack's answers that no retry can change: the form was closed, the message or the person is gone, the
+ * link was not announced, the view was refused as written. Retrying them would only end in the dead-letter
+ * queue and page someone; they are logged and counted instead. Anything else (rate limits, Slack's own
+ * failures, the network) fails the job, which the queue retries.
+ */
+export const FINAL_SLACK_ERRORS: ReadonlySet<string> = new Set([
+  'not_found',
+  'cannot_find_message',
+  'cannot_unfurl_url',
+  'cannot_unfurl_message',
+  'cannot_find_channel',
+  'channel_not_found',
+  'is_archived',
+  'user_not_found',
+  'user_not_visible',
+  'account_inactive',
+  'not_enabled',
+  'hash_conflict',
+  'invalid_arguments',
+  'invalid_blocks',
+  'view_too_large',
+]);
+
+/** Runs a Slack call of a surface job; a refusal in {@link FINAL_SLACK_ERRORS} ends the job quietly. */
+async function unlessRefusedForGood(
+  deps: SurfaceJobDependencies,
+  job: SlackJob,
+  method: string,
+  call: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    const code = slackErrorCode(error);
+    if (code === undefined || !FINAL_SLACK_ERRORS.has(code)) throw error;
+    deps.telemetry?.count('SlackError', 1, { code });
+    const ours = code.startsWith('invalid_') || code === 'view_too_large';
+    deps.log[ours ? 'error' : 'info'](`Slack refused ${method} for good; the job ends here`, {
+      jobId: job.id,
+      kind: job.kind,
+      code,
+    });
+  }
+}
+
+/** Slack's error code of a failed Web API call (the client's platform error, or a views API error). */
+function slackErrorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; data?: { error?: unknown } } | undefined;
+  if (typeof e?.data?.error === 'string') return e.data.error;
+  return error instanceof ViewsApiError ? (e?.code as string) : undefined;
+}
+
+/**
+ * A notifier that also marks the home tabs as out of date when a release's card changes; the tick sees the
+ * mark within a minute and a worker redraws the tabs ({@link redrawHomes}). A failure to mark never fails
+ * the release's change: it is logged.
  *
- * @example const notifier = refreshingHomes(slackNotifier, { store, queue, clock, log });
+ * @example const notifier = refreshingHomes(slackNotifier, { store, clock, log });
  */
 export function refreshingHomes(
   inner: ReleaseNotifier,
-  deps: {
-    store: RecordStore & { claim(key: string, ttlSeconds: number): Promise<boolean> };
-    queue: JobQueue<SlackJob>;
-    clock: () => Date;
-    log: Logger;
-    defaults: { namespace: string; cluster: string };
-  },
+  deps: { store: Pick<RecordStore, 'putRecord'>; clock: () => Date; log: Logger },
 ): ReleaseNotifier {
-  const refresh = async () => {
-    const at = deps.clock();
-    const minute = Math.floor(at.getTime() / 60_000);
-    try {
-      if (!(await deps.store.claim(`home-refresh:${minute}`, 180))) return;
-      const viewers = (await deps.store.listRecords<HomeViewer>(HOME_VIEWER_RECORD))
-        .filter((r) => at.getTime() - Date.parse(r.value.openedAt) <= HOME_VIEWER_SECONDS * 1000)
-        .sort((a, b) => b.value.openedAt.localeCompare(a.value.openedAt))
-        .slice(0, HOME_REFRESH_MAX);
-      if (viewers.length === 0) return;
-      await deps.queue.send(
-        viewers.map((viewer) =>
-          queuedSlackJob(
-            {
-              kind: 'home',
-              id: `refresh:${viewer.id}:${minute}`,
-              from: {
-                userId: viewer.id,
-                channelId: '',
-                ...(viewer.value.teamId ? { teamId: viewer.value.teamId } : {}),
-                ...(viewer.value.enterpriseId ? { enterpriseId: viewer.value.enterpriseId } : {}),
-                responseUrl: '',
-              },
-              receivedAt: at.toISOString(),
-            },
-            deps.defaults,
-          ),
-        ),
-      );
-    } catch (error) {
-      deps.log.warn('could not queue the redraw of home tabs', { error: describeError(error) });
-    }
-  };
   return {
     showRelease: async (release) => {
       const kept = await inner.showRelease(release);
-      await refresh();
+      await markHomesChanged(deps);
       return kept;
     },
     postEvent: (release, event) => inner.postEvent(release, event),
   };
+}
+
+/**
+ * The tick found the home tabs out of date: take the mark (one worker does) and queue one redraw per tab
+ * opened lately, each in its person's group.
+ *
+ * @example await redrawHomes({ store, queue, clock, defaults }, { kind: 'homes', at });
+ */
+export async function redrawHomes(
+  deps: {
+    store: Pick<RecordStore, 'getRecord' | 'putRecord' | 'listRecords'>;
+    queue: JobQueue<SlackJob>;
+    clock: () => Date;
+    defaults: { namespace: string; cluster: string };
+  },
+  job: HomesJob,
+): Promise<number> {
+  const viewers = await takeHomeRedraw(deps);
+  if (viewers.length === 0) return 0;
+  const minute = Math.floor(Date.parse(job.at) / 60_000);
+  await deps.queue.send(
+    viewers.map((viewer) =>
+      queuedSlackJob(
+        {
+          kind: 'home',
+          id: `refresh:${viewer.id}:${minute}`,
+          from: {
+            userId: viewer.id,
+            channelId: '',
+            ...(viewer.value.teamId ? { teamId: viewer.value.teamId } : {}),
+            ...(viewer.value.enterpriseId ? { enterpriseId: viewer.value.enterpriseId } : {}),
+            responseUrl: '',
+          },
+          receivedAt: job.at,
+        },
+        deps.defaults,
+      ),
+    ),
+  );
+  return viewers.length;
 }
