@@ -1,4 +1,5 @@
 // Lambda: every minute (EventBridge), read RED in batches and hand one job per active release to its writer.
+import type { HomesJob } from '../src/app/home-refresh.js';
 import type { TickJob } from '../src/app/tick.js';
 import { loadConfig } from '../src/config.js';
 import { powertoolsLogger, powertoolsTelemetry } from '../src/observability/powertools.js';
@@ -10,7 +11,7 @@ const log = powertoolsLogger('tick');
 const telemetry = powertoolsTelemetry('tick');
 const run = once(async () => {
   const config = await loadConfig();
-  return await buildTick(config, log, sqsQueueOf<TickJob>(config), { telemetry });
+  return await buildTick(config, log, sqsQueueOf<TickJob | HomesJob>(config), { telemetry });
 });
 
 /** EventBridge's scheduled event; `time` is when the run was scheduled (a retry reads the same minute). */

@@ -286,7 +286,7 @@ async function inProcess(to: number): Promise<void> {
             await Promise.all(
               Array.from({ length: 8 }, async () => {
                 for (let job = pending.shift(); job; job = pending.shift())
-                  await runTickJob(deps, job.body).catch(() => failed++);
+                  if (job.body.kind === 'tick') await runTickJob(deps, job.body).catch(() => failed++);
               }),
             );
           },

@@ -6,6 +6,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type CatalogJob, type NamespaceCatalog, refreshCatalog } from '../../src/app/catalog.js';
+import type { HomesJob } from '../../src/app/home-refresh.js';
 import { describeError, type Logger } from '../../src/app/logger.js';
 import type { JobQueue } from '../../src/app/ports/job-queue.js';
 import { MeshError } from '../../src/app/ports/mesh-errors.js';
@@ -19,7 +20,7 @@ import {
   type SlackWorkerDependencies,
   type SurfaceDependencies,
 } from '../../src/chat/slack/slack-worker.js';
-import { refreshingHomes } from '../../src/chat/slack/surface-jobs.js';
+import { redrawHomes, refreshingHomes } from '../../src/chat/slack/surface-jobs.js';
 import { webClientViews } from '../../src/chat/slack/views-api.js';
 import type { BotConfig } from '../../src/config.js';
 import { withCorrelation } from '../../src/observability/powertools.js';
@@ -27,7 +28,7 @@ import { catalogOf } from './mesh.js';
 import { type ReleaseOverrides, releaseRuntime } from './release.js';
 
 /** Everything that goes through the workers' queue. */
-export type WorkerJob = SlackJob | TickJob | CatalogJob;
+export type WorkerJob = SlackJob | TickJob | CatalogJob | HomesJob;
 
 /** A catalog read older than this is dropped: the ingress asks again when it needs one. */
 export const MAX_CATALOG_AGE_SECONDS = 120;
@@ -67,13 +68,11 @@ export async function buildWorker(
   const defaults = { namespace: config.defaultNamespace, cluster: config.defaultCluster };
   const deps: SlackWorkerDependencies = {
     ...runtime.deps,
-    // A card that changes redraws the home tabs opened lately (at most once a minute).
+    // A card that changes marks the home tabs opened lately as out of date (the tick has them redrawn).
     notifier: refreshingHomes(runtime.deps.notifier, {
       store: runtime.deps.store,
-      queue,
       clock: runtime.deps.clock,
       log,
-      defaults,
     }),
     surfaces: slackSurfaces(runtime.slack, config.publicUrl),
     queue,
@@ -97,6 +96,11 @@ export async function buildWorker(
       await runTickJob(jobDeps, parseTickJob(job));
       return;
     }
+    if (job.kind === 'homes') {
+      const redrawn = await redrawHomes({ ...jobDeps, queue, defaults }, job);
+      if (redrawn > 0) jobLog.info('queued the redraw of home tabs', { tabs: redrawn });
+      return;
+    }
     if (job.kind === 'catalog') {
       catalog ??= overrides.catalog ?? catalogOf(config);
       await runCatalogJob({ ...jobDeps, catalog }, job);
@@ -114,6 +118,8 @@ function correlationOf(job: WorkerJob): Record<string, string | undefined> {
       return { releaseId: job.releaseId, job: 'tick' };
     case 'catalog':
       return { jobId: job.id, job: 'catalog' };
+    case 'homes':
+      return { job: 'homes' };
     case 'action':
       return { jobId: job.id, releaseId: job.value.r };
     case 'flagger-action':
@@ -212,6 +218,7 @@ function jobOf(body: string): WorkerJob {
   const kinds = [
     'tick',
     'catalog',
+    'homes',
     'action',
     'flagger-action',
     'command',

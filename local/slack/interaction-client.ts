@@ -502,8 +502,13 @@ export async function sendEvent(
   emulator: SlackEmulatorControl,
   event: Record<string, unknown>,
   forge: ForgeOptions = {},
+  where: { extShared?: boolean } = {},
 ): Promise<EventDelivery> {
-  const envelope = buildEventEnvelope(event, await emulator.info(), forge.now);
+  const envelope = {
+    ...buildEventEnvelope(event, await emulator.info(), forge.now),
+    // Slack marks an event from a channel shared with another organisation (Slack Connect).
+    ...(where.extShared ? { is_ext_shared_channel: true } : {}),
+  };
   return {
     ...(await deliverEvent(app, envelope as unknown as Record<string, unknown>, undefined, forge)),
     envelope,
@@ -581,9 +586,10 @@ export interface SharedLink {
 export async function shareLink(
   app: AppEndpoint,
   emulator: SlackEmulatorControl,
-  input: { channel: string; user: string; text: string; threadTs?: string },
+  input: { channel: string; user: string; text: string; threadTs?: string; extShared?: boolean },
 ): Promise<SharedLink> {
-  const message = await emulator.postAsUser(input);
+  const { extShared: _, ...posted } = input;
+  const message = await emulator.postAsUser(posted);
   const announcement = await emulator.announceLinks({ channel: message.channel, ts: message.ts });
   if (!announcement) return { message };
   const event = {
@@ -597,7 +603,8 @@ export async function shareLink(
     source: 'conversations_history',
     links: announcement.links,
   };
-  return { message, announcement, answer: await sendEvent(app, emulator, event) };
+  const where = input.extShared ? { extShared: true } : {};
+  return { message, announcement, answer: await sendEvent(app, emulator, event, {}, where) };
 }
 
 function payloadUser(user: PayloadUser, teamId: string): Record<string, unknown> {

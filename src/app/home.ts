@@ -7,6 +7,7 @@ import {
   type Actor,
   type ApprovalPolicy,
   authorize,
+  authorizeOrigin,
   availableActions,
   type Release,
   type ReleaseAction,
@@ -108,6 +109,26 @@ function mayApproveIn(release: Release, actor: Actor, policy: ApprovalPolicy): b
   return authorize('approve', fromHomeTab(actor), subject, policy).allowed;
 }
 
+/**
+ * Whether `actor` may see a release outside its card (an outcome on their home tab, a link preview): its
+ * rule lets their workspace and kind in, and they started it or may start or approve in its namespace.
+ *
+ * @example maySee(release, { userId: 'U1', groupIds: [], kind: 'guest' }, policy) // false unless the rule allows guests
+ */
+export function maySee(release: Release, actor: Actor, policy: ApprovalPolicy): boolean {
+  const subject = {
+    namespace: release.target.namespace,
+    ...(release.meta.cluster !== undefined ? { cluster: release.meta.cluster } : {}),
+  };
+  const found = ruleFor(policy, subject.namespace, subject.cluster);
+  if (!authorizeOrigin(actor, policy, found).allowed) return false;
+  return (
+    release.requestedBy === actor.userId ||
+    authorize('start', actor, subject, policy).allowed ||
+    authorize('approve', fromHomeTab(actor), subject, policy).allowed
+  );
+}
+
 function waitingSince(release: Release): string {
   return release.approvalRequest?.requestedAt ?? release.phaseSince;
 }
@@ -129,9 +150,10 @@ export async function homeFor(
   const recentLimit = options.recentLimit ?? 10;
   const recentDays = options.recentDays ?? 7;
   const recentSince = new Date(deps.clock().getTime() - recentDays * 86_400_000).toISOString();
+  // Outcomes the person may not see are left out after the read: read more than are shown.
   const [active, ended] = await Promise.all([
     deps.store.listActive(),
-    deps.store.recentlyFinished(recentLimit, recentSince),
+    deps.store.recentlyFinished(Math.min(100, recentLimit * 5), recentSince),
   ]);
   const awaitingMyApproval: HomeRow[] = [];
   const mine: HomeRow[] = [];
@@ -150,7 +172,10 @@ export async function homeFor(
     awaitingMyApproval,
     mine,
     inMyNamespaces,
-    recentOutcomes: ended.map(({ state }) => ({ release: state, actions: [], approveOnCard: false })),
+    recentOutcomes: ended
+      .filter(({ state }) => maySee(state, actor, deps.policy))
+      .slice(0, recentLimit)
+      .map(({ state }) => ({ release: state, actions: [], approveOnCard: false })),
     recentSince,
     ...(deps.defaultCluster !== undefined ? { defaultCluster: deps.defaultCluster } : {}),
   };

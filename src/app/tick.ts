@@ -10,6 +10,7 @@ import {
   type TickReading,
 } from './canary-analysis.js';
 import type { ReleaseDependencies } from './dependencies.js';
+import { type HomesJob, homesOutOfDate } from './home-refresh.js';
 import { describeError, type Logger } from './logger.js';
 import { type JobQueue, type QueuedJob, releaseGroup } from './ports/job-queue.js';
 import type { RecordStore, ReleaseStore } from './ports/release-store.js';
@@ -157,10 +158,12 @@ export interface TickDependencies {
   metricsFor: MetricsByCluster;
   /** Custom checks and where to read them; none when left out. */
   customChecks?: CustomChecks;
-  queue: JobQueue<TickJob>;
+  queue: JobQueue<TickJob | HomesJob>;
   clock: () => Date;
   log: Logger;
   telemetry?: Telemetry;
+  /** Where the home tabs' out-of-date mark is read (it is not, when left out: no Slack surfaces). */
+  homes?: Pick<RecordStore, 'listRecords'>;
 }
 
 /** What one tick did. */
@@ -213,7 +216,14 @@ export async function tick(
       dedupId: `tick:${releaseId}:${at.toISOString()}`,
       body: { kind: 'tick', releaseId, at: at.toISOString() },
     });
-  await deps.queue.send(jobs);
+  const queued: QueuedJob<TickJob | HomesJob>[] = jobs;
+  if (deps.homes && (await homesPending(deps, deps.homes)))
+    queued.push({
+      group: 'homes',
+      dedupId: `homes:${at.toISOString()}`,
+      body: { kind: 'homes', at: at.toISOString() },
+    });
+  await deps.queue.send(queued);
   const unreadable = [...readings.values()].filter((r) => r.kind === 'unreadable').length;
   if (unreadable > 0) deps.telemetry?.count('UnjudgedTick', unreadable);
   deps.telemetry?.count('TickFanOut', jobs.length);
@@ -225,6 +235,19 @@ export async function tick(
     queries,
     sent: jobs.length,
   };
+}
+
+/** Whether home tabs wait for a redraw (best effort: a failed read waits for the next tick). */
+async function homesPending(
+  deps: TickDependencies,
+  store: Pick<RecordStore, 'listRecords'>,
+): Promise<boolean> {
+  try {
+    return await homesOutOfDate(store);
+  } catch (error) {
+    deps.log.warn('could not read whether home tabs are out of date', { error: describeError(error) });
+    return false;
+  }
 }
 
 /** Ids of releases with chat kept for later (best effort: a failed listing waits for the next tick). */

@@ -543,12 +543,15 @@ describe('osls package (offline)', () => {
       Resource: tableArn,
       Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['REC#service-catalog'] } },
     });
-    // tick: the active index, and the record partition of the chat releases still owe, nothing else.
+    // tick: the active index, and the record partitions of the chat releases still owe and of the home
+    // tabs' out-of-date mark, nothing else.
     expect(grantsOf('tick', 'dynamodb:Query')).toEqual([
       expect.objectContaining({ Resource: indexArn('active') }),
       expect.objectContaining({
         Resource: tableArn,
-        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['REC#chat-outbox'] } },
+        Condition: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['REC#chat-outbox', 'REC#homes'] },
+        },
       }),
     ]);
     expect(grantsOf('tick', 'dynamodb:PutItem')).toEqual([]);

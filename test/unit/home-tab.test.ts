@@ -173,6 +173,34 @@ describe('homeFor', () => {
     expect(ids(home.recentOutcomes)).toEqual(['R5']);
   });
 
+  it('shows outcomes only of namespaces where the person may start or approve, or of their own releases', async () => {
+    // Prepare: vault lets only the approver start and approve; a release there ended.
+    const vault = drive(
+      releaseOf('R7', 'vault', 'secrets', APPROVER),
+      act('rollback', 30, APPROVER, 'errors'),
+    ).release;
+    const closed: ApprovalPolicy = {
+      ...policy,
+      namespaces: {
+        ...policy.namespaces,
+        vault: { starters: [APPROVER], approvers: [APPROVER], fourEyes: true },
+      },
+    };
+    const deps = { ...(await storeWith([search, vault], NOW)), policy: closed };
+
+    // Act
+    const [approver, bystander, guest] = await Promise.all([
+      homeFor(deps, actor(APPROVER)),
+      homeFor(deps, actor(BYSTANDER)),
+      homeFor(deps, { ...actor(BYSTANDER), kind: 'guest' }),
+    ]);
+
+    // Assess
+    expect(ids(approver.recentOutcomes).sort()).toEqual(['R5', 'R7']);
+    expect(ids(bystander.recentOutcomes)).toEqual(['R5']);
+    expect(ids(guest.recentOutcomes)).toEqual([]);
+  });
+
   it('counts only outcomes within the days asked for, and at most the limit', async () => {
     // Prepare: the store's clock 10 days after the rollback
     const later = new Date(Date.parse(NOW) + 10 * 86_400_000).toISOString();

@@ -13,13 +13,14 @@ import {
   refreshCatalog,
   storedCatalog,
 } from '../../src/app/catalog.js';
+import { HOME_VIEWER_RECORD, homesOutOfDate } from '../../src/app/home-refresh.js';
 import { silentLogger } from '../../src/app/logger.js';
 import type { QueuedJob } from '../../src/app/ports/job-queue.js';
 import type { ReleaseNotifier } from '../../src/app/ports/release-notifier.js';
 import { releasePage } from '../../src/chat/slack/release-page.js';
 import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
-import { HOME_VIEWER_RECORD, refreshingHomes } from '../../src/chat/slack/surface-jobs.js';
+import { redrawHomes, refreshingHomes } from '../../src/chat/slack/surface-jobs.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { started } from './release-fixtures.js';
@@ -312,48 +313,80 @@ describe('the service catalog the worker keeps for the ingress', () => {
 
 describe('home tabs redrawn when a release changes', () => {
   const at = new Date('2026-12-05T10:00:30Z');
+  const defaults = { namespace: 'bookinfo', cluster: 'prod' };
 
-  it('queues one redraw per recent viewer, at most once a minute, and never fails the card', async () => {
-    // Prepare: three viewers, one of them two days ago.
-    const store = new EmbeddedStore();
+  async function viewers(store: EmbeddedStore<unknown>) {
     await store.putRecord(HOME_VIEWER_RECORD, 'U0ALICE001', {
       openedAt: '2026-12-05T09:00:00Z',
       teamId: 'T1',
     });
     await store.putRecord(HOME_VIEWER_RECORD, 'U0BOB00001', { openedAt: '2026-12-05T08:00:00Z' });
     await store.putRecord(HOME_VIEWER_RECORD, 'U0OLD00001', { openedAt: '2026-12-03T08:00:00Z' });
+  }
+  const quiet: ReleaseNotifier = { showRelease: async () => undefined, postEvent: async () => undefined };
+
+  it('redraws the recent viewers after every change, a later change in the same minute too', async () => {
+    // Prepare: three viewers, one of them two days ago.
+    const store = new EmbeddedStore();
+    await viewers(store);
     const sent: QueuedJob<SlackJob>[] = [];
-    const shown: string[] = [];
-    const inner: ReleaseNotifier = {
-      showRelease: async (release) => {
-        shown.push(release.id);
-        return undefined;
-      },
-      postEvent: async () => undefined,
-    };
-    let failing = false;
-    const notifier = refreshingHomes(inner, {
-      store,
-      queue: {
-        send: async (jobs) => {
-          if (failing) throw new Error('queue unavailable');
-          sent.push(...jobs);
-        },
-      },
-      clock: () => at,
-      log: silentLogger,
-      defaults: { namespace: 'bookinfo', cluster: 'prod' },
-    });
+    const queue = { send: async (jobs: readonly QueuedJob<SlackJob>[]) => void sent.push(...jobs) };
+    const notifier = refreshingHomes(quiet, { store, clock: () => at, log: silentLogger });
     const release = started();
-    // Act: three changes in the same minute.
+    const redraw = () =>
+      redrawHomes({ store, queue, clock: () => at, defaults }, { kind: 'homes', at: at.toISOString() });
+    // Act and assess: nothing to do before a change.
+    expect(await homesOutOfDate(store)).toBe(false);
     await notifier.showRelease(release);
+    expect(await homesOutOfDate(store)).toBe(true);
+    expect(await redraw()).toBe(2);
+    expect(await homesOutOfDate(store)).toBe(false);
+    expect(await redraw()).toBe(0);
+    // A second change in the same minute, after the first redraw: drawn again at the next tick.
     await notifier.showRelease(release);
-    failing = true;
-    await notifier.showRelease(release);
-    // Assess
-    expect(shown).toHaveLength(3);
-    expect(sent.map((j) => j.body.from.userId)).toEqual(['U0ALICE001', 'U0BOB00001']);
-    expect(sent.map((j) => j.group)).toEqual(['home:U0ALICE001', 'home:U0BOB00001']);
+    expect(await homesOutOfDate(store)).toBe(true);
+    expect(await redraw()).toBe(2);
+    expect(sent.map((j) => j.body.from.userId)).toEqual([
+      'U0ALICE001',
+      'U0BOB00001',
+      'U0ALICE001',
+      'U0BOB00001',
+    ]);
+    expect(sent.map((j) => j.group)).toEqual([
+      'home:U0ALICE001',
+      'home:U0BOB00001',
+      'home:U0ALICE001',
+      'home:U0BOB00001',
+    ]);
     expect(sent.every((j) => j.body.kind === 'home' && j.body.id.startsWith('refresh:'))).toBe(true);
+  });
+
+  it('has one worker redraw a change when two race for it', async () => {
+    const store = new EmbeddedStore();
+    await viewers(store);
+    await refreshingHomes(quiet, { store, clock: () => at, log: silentLogger }).showRelease(started());
+    const sent: QueuedJob<SlackJob>[] = [];
+    const queue = { send: async (jobs: readonly QueuedJob<SlackJob>[]) => void sent.push(...jobs) };
+    const job = { kind: 'homes' as const, at: at.toISOString() };
+    const counts = await Promise.all([
+      redrawHomes({ store, queue, clock: () => at, defaults }, job),
+      redrawHomes({ store, queue, clock: () => at, defaults }, job),
+    ]);
+    expect(counts.sort()).toEqual([0, 2]);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('never fails the card when the mark cannot be written', async () => {
+    const shown: string[] = [];
+    const notifier = refreshingHomes(
+      { showRelease: async (r) => void shown.push(r.id), postEvent: async () => undefined },
+      {
+        store: { putRecord: async () => Promise.reject(new Error('throttled')) },
+        clock: () => at,
+        log: silentLogger,
+      },
+    );
+    await expect(notifier.showRelease(started())).resolves.toBeUndefined();
+    expect(shown).toHaveLength(1);
   });
 });

@@ -110,6 +110,9 @@ export function registerEventListeners(app: App, deps: EventListenerDependencies
         messageTs: composer ? '' : event.message_ts,
         ...(shared.unfurl_id ? { unfurlId: shared.unfurl_id } : {}),
         ...(shared.source ? { source: shared.source } : {}),
+        ...(composer || (body as { is_ext_shared_channel?: unknown }).is_ext_shared_channel === true
+          ? { mayReachExternal: true }
+          : {}),
         releaseIds: releaseIds.slice(0, 5),
       });
     } catch (error) {

@@ -68,6 +68,11 @@ export type SlackJob =
       messageTs: string;
       unfurlId?: string;
       source?: string;
+      /**
+       * The preview may reach people of other organisations: the channel is shared with them (Slack Connect),
+       * or the link was pasted in the composer, whose conversation the bot is not told.
+       */
+      mayReachExternal?: boolean;
       releaseIds: readonly { url: string; releaseId: string }[];
     }
   /** The "Roll back a release" shortcut opened its modal: fill it with the releases the person may roll back. */
