@@ -7,6 +7,7 @@ import type { JobQueue } from '../../src/app/ports/job-queue.js';
 import type { ClaimStore, RecordStore } from '../../src/app/ports/release-store.js';
 import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
+import { userDirectory } from '../../src/chat/slack/slack-users.js';
 import { type ViewsApi, webClientViews } from '../../src/chat/slack/views-api.js';
 import { type BotConfig, requireSetting } from '../../src/config.js';
 import { type Overrides, storeOf } from './parts.js';
@@ -15,10 +16,10 @@ import { type Overrides, storeOf } from './parts.js';
 const VIEWS_TIMEOUT_MS = 2500;
 
 /**
- * Builds the ingress handler from the configuration. It answers from the request alone; its one Web API
- * call is `views.open` (the start form, the rollback shortcut's form), which must happen within Slack's
- * three-second trigger window, so it holds the bot token when it is given one. Without it, those forms
- * are not served.
+ * Builds the ingress handler from the configuration. It answers from the request alone, except for what
+ * Slack gives it three seconds for: `views.open` (the start form, the rollback shortcut's form), and
+ * `users.info` for the start form's menus (whether the person is a guest); so it holds the bot token when
+ * it is given one. Without it, those forms are not served.
  *
  * @example const handler = await buildIngress(config, log, queue);
  */
@@ -32,7 +33,8 @@ export async function buildIngress(
     views?: ViewsApi;
   } = {},
 ): Promise<(event: AwsEvent, context: unknown) => Promise<AwsResponse>> {
-  const views = overrides.views ?? ingressViews(config);
+  const client = ingressClient(config);
+  const views = overrides.views ?? (client ? webClientViews(client) : undefined);
   const store = overrides.claims ?? (await storeOf(config, overrides));
   const clock = overrides.clock ?? (() => new Date());
   return createSlackIngress({
@@ -49,20 +51,21 @@ export async function buildIngress(
     clock,
     log,
     ...(views ? { views } : {}),
+    // The start form's menus are shown to whom the policy lets in: guests and external people are asked of
+    // Slack (users.info, cached five minutes per container).
+    ...(client ? { userKindOf: userDirectory(client) } : {}),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(overrides.now ? { now: overrides.now } : {}),
   });
 }
 
-/** The ingress' views API: no retries (a trigger is usable once, for three seconds), a short timeout. */
-function ingressViews(config: BotConfig): ViewsApi | undefined {
+/** The ingress' Web API client: no retries (a trigger is usable once, for three seconds), a short timeout. */
+function ingressClient(config: BotConfig): WebClient | undefined {
   if (!config.slack.botToken) return undefined;
-  return webClientViews(
-    new WebClient(config.slack.botToken, {
-      slackApiUrl: config.slack.apiUrl,
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: VIEWS_TIMEOUT_MS,
-    }),
-  );
+  return new WebClient(config.slack.botToken, {
+    slackApiUrl: config.slack.apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: VIEWS_TIMEOUT_MS,
+  });
 }

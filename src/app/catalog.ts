@@ -61,6 +61,12 @@ export async function refreshCatalog(
           ),
         );
   const names = [...all.keys()];
+  const id = `${cluster}/${namespace}`;
+  // A namespace with nothing to offer (or none at all: any name can be typed) leaves no record behind.
+  if (names.length === 0) {
+    await deps.store.deleteRecord(CATALOG_RECORD, id);
+    return { readAt: deps.clock().toISOString(), services: {} };
+  }
   const kept = names.slice(0, CATALOG_MAX_SERVICES);
   const services: Record<string, string[]> = {};
   for (const name of kept) services[name] = all.get(name) ?? [];
@@ -69,7 +75,7 @@ export async function refreshCatalog(
     services,
     ...(names.length > kept.length ? { truncated: true } : {}),
   };
-  await deps.store.putRecord(CATALOG_RECORD, `${cluster}/${namespace}`, record);
+  await deps.store.putRecord(CATALOG_RECORD, id, record);
   return record;
 }
 
@@ -88,7 +94,7 @@ export function storedCatalog<J>(deps: {
   log: Logger;
   /** The queued job that reads `cluster/namespace` (its body is a {@link CatalogJob}). */
   jobOf?: (job: CatalogJob) => QueuedJob<J>;
-}): ServiceCatalog & { refresh(cluster: string, namespace: string): Promise<void> } {
+}): ServiceCatalog & { refresh(cluster: string, namespace: string, why?: 'miss'): Promise<void> } {
   const jobOf =
     deps.jobOf ??
     ((job: CatalogJob): QueuedJob<J> => ({
@@ -96,13 +102,14 @@ export function storedCatalog<J>(deps: {
       dedupId: job.id,
       body: job as unknown as J,
     }));
-  const refresh = async (cluster: string, namespace: string) => {
+  /** Asks for a read: one per namespace and minute, and one more on a miss (a version the record lacks). */
+  const refresh = async (cluster: string, namespace: string, why?: 'miss') => {
     const at = deps.clock();
     const minute = Math.floor(at.getTime() / 60_000);
     await deps.queue.send([
       jobOf({
         kind: 'catalog',
-        id: `catalog:${cluster}/${namespace}:${minute}`,
+        id: `catalog:${cluster}/${namespace}:${minute}${why === 'miss' ? ':miss' : ''}`,
         cluster,
         namespace,
         receivedAt: at.toISOString(),

@@ -215,8 +215,12 @@ describe('the start form', () => {
       rawBody,
     });
     // Assess
+    // The command is acknowledged at once; the refusal comes privately through its response URL.
     expect(response.status).toBe(200);
-    expect(JSON.stringify(response.json)).toMatch(/could not be opened in time/);
+    const answers = (await emulator.snapshot()).responseUrlPosts.filter((p) =>
+      JSON.stringify(p).includes(issued.responseUrl),
+    );
+    expect(JSON.stringify(answers)).toMatch(/could not be opened in time/);
     expect((await emulator.views({ user: bob.id })).stack.map((v) => v.view.callback_id)).not.toContain(
       'canary.start-expired',
     );
@@ -268,6 +272,21 @@ describe('App Home', () => {
     expect(actionIds).not.toContain('"action_id":"release.approve"');
     expect(actionIds).toContain('"action_id":"release.rollback"');
     await cancel(release);
+  });
+});
+
+describe('App Home for a guest', () => {
+  it('shows a refused guest nothing and sends no message however often the tab is opened', async () => {
+    // Act: gina (a guest; the policy does not allow guests) opens her Home tab twice.
+    await openAppHome(target, emulator, 'U0GUEST001');
+    await openAppHome(target, emulator, 'U0GUEST001');
+    await drain();
+    // Assess: no tab published, no direct message about the refusal.
+    expect((await emulator.views({ user: 'U0GUEST001' })).home).toBeUndefined();
+    const posted = (await emulator.snapshot()).calls.filter(
+      (c) => c.method === 'chat.postMessage' && c.params.channel === 'U0GUEST001',
+    );
+    expect(posted).toEqual([]);
   });
 });
 

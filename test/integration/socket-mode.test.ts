@@ -172,7 +172,11 @@ describe('npm start over Socket Mode', () => {
     // Assess: both acknowledged; the form is open for bob, alice's tab lists bob's release.
     expect(command.acked).toBe(true);
     expect(opened.acked).toBe(true);
-    expect((await slack.views({ user: bob })).stack.at(-1)?.view.callback_id).toBe('canary.start');
+    // The command is acknowledged first and the form opened right after (within the trigger's 3 s).
+    const form = await eventually("bob's start form", async () =>
+      (await slack.views({ user: bob })).stack.at(-1),
+    );
+    expect(form.view.callback_id).toBe('canary.start');
     const tab = await eventually("alice's home tab", async () => (await slack.views({ user: alice })).home);
     expect(JSON.stringify(tab.view.blocks)).toContain(`reviews.${namespace}`);
   });

@@ -290,6 +290,22 @@ describe('the service catalog the worker keeps for the ingress', () => {
     expect(record.services).toEqual(versionsOf);
   });
 
+  it('keeps no record of a namespace with nothing to offer (any name can be typed in the form)', async () => {
+    const store = new EmbeddedStore();
+    let services = ['reviews'];
+    const catalog = { readNamespace: async () => new Map(services.map((s) => [s, ['v1']])) };
+    await refreshCatalog({ store, catalog, clock: () => at }, 'prod', 'bookinfo');
+    expect(await store.listRecords(CATALOG_RECORD)).toHaveLength(1);
+    await refreshCatalog(
+      { store, catalog: { readNamespace: async () => new Map() }, clock: () => at },
+      'prod',
+      'no-such-ns',
+    );
+    services = [];
+    await refreshCatalog({ store, catalog, clock: () => at }, 'prod', 'bookinfo');
+    expect(await store.listRecords(CATALOG_RECORD)).toEqual([]);
+  });
+
   it('keeps at most CATALOG_MAX_SERVICES services and says so; a store failure answers nothing', async () => {
     const store = new EmbeddedStore();
     const many = Array.from({ length: CATALOG_MAX_SERVICES + 3 }, (_, i) => `svc-${i}`);

@@ -13,7 +13,7 @@ import type { ViewsApi } from '../../src/chat/slack/views-api.js';
 import type { SlackView } from '../../src/chat/views/slack-view.js';
 import { START_FIELDS, type StartField, type StartValues } from '../../src/chat/views/start-modal.js';
 import { parseCommand } from '../../src/domain/command/index.js';
-import type { ApprovalPolicy } from '../../src/domain/release/index.js';
+import type { ApprovalPolicy, UserKind } from '../../src/domain/release/index.js';
 
 const catalog: ServiceCatalog = {
   services: async (cluster, namespace) =>
@@ -142,11 +142,24 @@ describe('startSubmission', () => {
     expect(answer).toEqual({
       response_action: 'errors',
       errors: {
-        version: 'reviews has no version v9 in bookinfo; it has v1, v2, v3.',
-        baseline: 'reviews has no version v0 in bookinfo; it has v1, v2, v3.',
+        version:
+          'reviews has no version v9 in bookinfo; it has v1, v2, v3 (reading it again now: if v9 was just added, submit again in a few seconds).',
+        baseline:
+          'reviews has no version v0 in bookinfo; it has v1, v2, v3 (reading it again now: if v0 was just added, submit again in a few seconds).',
       },
     });
     expect(sent).toEqual([]);
+  });
+
+  it('asks the worker to read the namespace again when a version is missing (it may have just been added)', async () => {
+    const { deps } = setup();
+    const asked: string[] = [];
+    deps.catalog = { ...catalog, refresh: async (c, n, why) => void asked.push(`${c}/${n}:${why}`) };
+
+    await startSubmission(deps, submission({ kind: 'start', service: 'reviews', version: 'v4' }));
+    await startSubmission(deps, submission({ kind: 'start', service: 'reviews', version: 'v3' }));
+
+    expect(asked).toEqual(['prod/bookinfo:miss']);
   });
 
   it('gives the form errors before anything else, and sends nothing', async () => {
@@ -232,6 +245,33 @@ describe('startOptions', () => {
     ]);
     expect(await offered(suggestion('start.baseline', 'v1', { service: 'reviews' }))).toEqual(['v1']);
     expect(await offered(suggestion('start.version', ''))).toEqual([]);
+  });
+
+  it('offers nothing to whom the policy does not let in: a guest, another workspace, a non-starter', async () => {
+    const policy: ApprovalPolicy = {
+      workspaces: ['T0PROD'],
+      default: { starters: ['*'], approvers: ['*'], fourEyes: true },
+      namespaces: { vault: { starters: ['U0ALICE'], approvers: ['U0ALICE'], fourEyes: true } },
+    };
+    const kinds: Record<string, UserKind> = { U0ALICE: 'member', U0BOB: 'member', U0GINA: 'guest' };
+    const { deps } = setup({ policy });
+    deps.userKindOf = async (userId) => kinds[userId] ?? 'external';
+    deps.catalog = {
+      ...catalog,
+      services: async (c, n) => (n === 'vault' ? ['secrets'] : catalog.services(c, n)),
+    };
+    const ask = (user: string, team: string, namespace = 'bookinfo') =>
+      startOptions(deps, {
+        ...suggestion('start.service', '', { namespace }),
+        user: { id: user, team_id: team },
+        team: { id: team },
+      }).then((answer) => answer.options.length);
+
+    expect(await ask('U0ALICE', 'T0PROD')).toBe(3);
+    expect(await ask('U0GINA', 'T0PROD')).toBe(0);
+    expect(await ask('U0ALICE', 'T0OTHER')).toBe(0);
+    expect(await ask('U0BOB', 'T0PROD', 'vault')).toBe(0);
+    expect(await ask('U0ALICE', 'T0PROD', 'vault')).toBe(1);
   });
 
   it('asks nothing of the catalog for a cluster the bot does not know or a namespace that is no name', async () => {

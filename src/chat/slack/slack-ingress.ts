@@ -1,16 +1,21 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import bolt from '@slack/bolt';
 import type { AwsEvent, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
 import type { ClaimStore } from '../../app/ports/release-store.js';
 import type { ServiceCatalog } from '../../app/ports/service-catalog.js';
+import type { UserKind } from '../../domain/release/index.js';
 import { registerEventListeners } from './event-listeners.js';
 import { guardedSlackHandler } from './lambda-ingress.js';
 import { releasePage } from './release-page.js';
 import { type ListenerDependencies, registerListeners } from './slack-listeners.js';
-import { openStartModal, registerStartModal } from './start-modal.js';
+import { openStartModal, registerStartFallback, registerStartModal } from './start-modal.js';
 import { registerSurfaceListeners } from './surface-listeners.js';
 import type { ViewsApi } from './views-api.js';
 
 const { App, AwsLambdaReceiver, LogLevel } = bolt;
+
+/** How long `/canary` alone waits, after opening the form, for the catalog's warm-up before it answers. */
+const WARM_UP_WAIT_MS = 200;
 
 /** Settings of the Slack ingress. */
 export interface SlackIngressOptions extends ListenerDependencies {
@@ -20,11 +25,14 @@ export interface SlackIngressOptions extends ListenerDependencies {
   claims: ClaimStore;
   now?: () => number;
   /**
-   * Opens modals (the start form, the rollback shortcut's form) within Slack's three-second trigger window:
-   * the one Web API call the ingress makes, with the bot token. Without it, `/canary` with no arguments
-   * answers with help and the shortcut is not served.
+   * Opens modals (the start form, the rollback shortcut's form) within Slack's three-second trigger window,
+   * with the bot token; it also replaces the shortcut's form with a notice when the queue refused the work.
+   * Without it, `/canary` with no arguments answers with help, **New release** sends the help in the
+   * Messages tab, and the shortcut is not served.
    */
   views?: ViewsApi;
+  /** What a person is to the workspace (`users.info`, with the bot token): the start form's menus need it. */
+  userKindOf?: (userId: string) => Promise<UserKind>;
   /** Base URL of release links (`<publicUrl>/releases/<id>`): unfurled in Slack, and answered here. */
   publicUrl?: string;
   /** The start form's services and versions (with `views`): the worker's record of each namespace. */
@@ -36,6 +44,7 @@ export interface SlackIngressOptions extends ListenerDependencies {
 export interface SlackListenerOptions extends ListenerDependencies {
   claims: ClaimStore;
   views?: ViewsApi;
+  userKindOf?: (userId: string) => Promise<UserKind>;
   publicUrl?: string;
   /** The start form's services and versions (with `views`): the worker's record of each namespace. */
   catalog?: ServiceCatalog;
@@ -57,13 +66,18 @@ export function registerSlackListeners(app: InstanceType<typeof App>, options: S
     registerListeners(app, {
       ...options,
       startForm: async (request) => {
+        // The form first (its trigger lasts three seconds); the default namespace's catalog is warmed beside
+        // it (one GetItem, and a read asked of the worker when missing or stale), never waited for long.
+        const warm = catalog.services(options.defaultCluster, options.defaultNamespace);
         const failed = await openStartModal(start, request);
-        // Warms the default namespace's catalog (asks the worker for a read when it is missing or stale).
-        if (!failed) await catalog.services(options.defaultCluster, options.defaultNamespace);
+        await Promise.race([warm, sleep(WARM_UP_WAIT_MS)]);
         return failed;
       },
     });
-  } else registerListeners(app, options);
+  } else {
+    registerListeners(app, options);
+    registerStartFallback(app, options);
+  }
   registerEventListeners(app, options);
   if (views) registerSurfaceListeners(app, { ...options, views });
 }

@@ -49,8 +49,11 @@ const launches = new Set(['start', 'ab', 'switch', 'mirror', 'weights']);
  */
 export function registerListeners(app: App, deps: ListenerDependencies): void {
   const defaults = { namespace: deps.defaultNamespace, cluster: deps.defaultCluster };
-  app.command(SLASH_COMMAND, async ({ command, ack }) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
     if (command.text.trim() === '' && deps.startForm) {
+      // Acknowledged first (Socket Mode and HTTP receivers answer Slack at once); the form's trigger is
+      // still good for three seconds. A form that could not be opened is answered through the response URL.
+      await ack();
       const failed = await deps.startForm({
         triggerId: command.trigger_id,
         userId: command.user_id,
@@ -58,7 +61,11 @@ export function registerListeners(app: App, deps: ListenerDependencies): void {
         teamId: command.team_id,
         ...(command.enterprise_id ? { enterpriseId: command.enterprise_id } : {}),
       });
-      await (failed ? ack({ response_type: 'ephemeral', ...errorMessage(failed) } as never) : ack());
+      if (failed)
+        await respond({ response_type: 'ephemeral', ...errorMessage(failed) } as never).catch(
+          (error: unknown) =>
+            deps.log.warn('could not answer through the response URL', { error: describeError(error) }),
+        );
       return;
     }
     const parsed = parseCommand(unescapeSlackText(command.text));

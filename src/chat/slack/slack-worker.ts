@@ -124,8 +124,10 @@ export async function runSlackJob(deps: SlackWorkerDependencies, job: SlackJob):
   }
   let message: SlackMessage | Announcement | undefined;
   try {
-    message = await refusedOrigin(deps, job);
-    if (message === undefined) {
+    const refusal = await refusedOrigin(deps, job);
+    // A refused Home tab or link preview answers no one: the person did not ask for anything.
+    if (refusal !== undefined) message = job.kind === 'home' || job.kind === 'unfurl' ? undefined : refusal;
+    else {
       const actor: Actor = {
         userId: job.from.userId,
         groupIds: await deps.groupsOf(job.from.userId),
@@ -251,7 +253,10 @@ async function refusedOrigin(
       : job.kind === 'action' || job.kind === 'flagger-action'
         ? job.action
         : job.kind;
-  await recordRefusal(deps, subjectOf(job, deps.defaultNamespace), bare, action, answer.reason);
+  // Opening the Home tab is not a request: its refusal is recorded once a day per person, not at every look.
+  const day = deps.clock().toISOString().slice(0, 10);
+  if (job.kind !== 'home' || (await deps.store.claim(`home-refused:${job.from.userId}:${day}`, 86_400)))
+    await recordRefusal(deps, subjectOf(job, deps.defaultNamespace), bare, action, answer.reason);
   return note(`:no_entry: ${answer.reason}`);
 }
 

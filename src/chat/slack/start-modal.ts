@@ -6,7 +6,14 @@
 import type { App } from '@slack/bolt';
 import { describeError } from '../../app/logger.js';
 import type { ServiceCatalog } from '../../app/ports/service-catalog.js';
-import type { LaunchOptions } from '../../domain/command/index.js';
+import { type LaunchOptions, parseCommand } from '../../domain/command/index.js';
+import {
+  type Actor,
+  authorize,
+  authorizeOrigin,
+  ruleFor,
+  type UserKind,
+} from '../../domain/release/index.js';
 import { isDnsLabel } from '../../domain/validation/index.js';
 import type { ModalView } from '../views/slack-view.js';
 import {
@@ -30,8 +37,13 @@ import type { ViewsApi } from './views-api.js';
 /** What the start modal needs besides the listeners' dependencies. */
 export type StartModalDependencies = ListenerDependencies & {
   views: ViewsApi;
-  /** Wrap it in `cachedCatalog`: suggestions and submissions must answer within Slack's 3 seconds. */
-  catalog: ServiceCatalog;
+  /**
+   * The worker's record of each namespace (`storedCatalog`): suggestions and submissions must answer within
+   * Slack's 3 seconds. `refresh` asks the worker to read a namespace again now (a version added moments ago).
+   */
+  catalog: ServiceCatalog & { refresh?(cluster: string, namespace: string, why?: 'miss'): Promise<void> };
+  /** What a person is to the workspace (guest, external): the catalog is shown only to whom the policy lets in. */
+  userKindOf?: (userId: string) => Promise<UserKind>;
   /** The configured clusters (the default one among them). */
   clusters: readonly string[];
 };
@@ -81,6 +93,9 @@ export async function openStartModal(
 export interface StartSuggestionRequest {
   action_id: string;
   value: string;
+  user?: { id: string; team_id?: string };
+  team?: { id: string } | null;
+  enterprise?: { id: string } | null;
   view?: { state?: { values?: StartValues } };
 }
 
@@ -101,7 +116,14 @@ export async function startOptions(
   const service = startFieldValue(values, 'service');
   if (!knownCluster(deps, cluster) || !isDnsLabel(namespace)) return { options: [] };
   if (field !== 'service' && !isDnsLabel(service)) return { options: [] };
+  const teamId = request.team?.id ?? request.user?.team_id;
+  const who = {
+    userId: request.user?.id ?? '',
+    teamId: teamId ?? '',
+    ...(request.enterprise?.id ? { enterpriseId: request.enterprise.id } : {}),
+  };
   try {
+    if (!(await mayReadCatalog(deps, who, namespace, cluster))) return { options: [] };
     const items =
       field === 'service'
         ? await deps.catalog.services(cluster, namespace)
@@ -164,10 +186,13 @@ export async function startSubmission(
       ...(body.enterprise?.id ? { enterpriseId: body.enterprise.id } : {}),
     };
 
-    const missing = await missingVersions(deps, command, cluster, namespace);
-    if (missing) return { response_action: 'errors', errors: missing };
     const refused = launchRefusal(deps, command, from);
     if (refused !== undefined) return errors('namespace', refused);
+    // The catalog is checked only for whom it may be shown; for anyone else the worker decides.
+    if (await mayReadCatalog(deps, from, namespace, cluster)) {
+      const missing = await missingVersions(deps, command, cluster, namespace);
+      if (missing) return { response_action: 'errors', errors: missing };
+    }
 
     const job: SlackJob = {
       kind: 'command',
@@ -232,6 +257,41 @@ export function registerStartModal(app: App, deps: StartModalDependencies): void
   });
 }
 
+/**
+ * Without a views API (no bot token at the ingress) no form can be opened: the Home tab's **New release**
+ * then brings the command's help for `start` in the app's Messages tab, through the worker.
+ *
+ * @example registerStartFallback(app, listenerDeps);
+ */
+export function registerStartFallback(app: App, deps: ListenerDependencies): void {
+  app.action(NEW_RELEASE_ACTION_ID, async ({ ack, body }) => {
+    await ack();
+    const help = parseCommand('help start');
+    if (body.type !== 'block_actions' || !help.ok) return;
+    const teamId = body.team?.id ?? body.user.team_id;
+    const job: SlackJob = {
+      kind: 'command',
+      id: body.trigger_id,
+      command: help.command,
+      from: {
+        userId: body.user.id,
+        channelId: '',
+        ...(teamId ? { teamId } : {}),
+        ...(body.enterprise?.id ? { enterpriseId: body.enterprise.id } : {}),
+        responseUrl: '',
+      },
+      receivedAt: deps.clock().toISOString(),
+    };
+    try {
+      await deps.queue.send([
+        queuedSlackJob(job, { namespace: deps.defaultNamespace, cluster: deps.defaultCluster }),
+      ]);
+    } catch (error) {
+      deps.log.warn('could not hand a New release click to the worker', { error: describeError(error) });
+    }
+  });
+}
+
 function errors(field: StartField, message: string): StartSubmissionResponse {
   return { response_action: 'errors', errors: { [field]: message } };
 }
@@ -242,6 +302,32 @@ function placeOf(deps: StartModalDependencies, values: StartValues): { cluster: 
     cluster: startFieldValue(values, 'cluster') || deps.defaultCluster,
     namespace: startFieldValue(values, 'namespace') || deps.defaultNamespace,
   };
+}
+
+/**
+ * Whether the catalog of `namespace` may be shown to this person: their workspace and kind (guest, external)
+ * pass the namespace's rule, and they may start there, or the rule names user groups (then the worker
+ * decides, and a start is refused there if they are in none).
+ */
+async function mayReadCatalog(
+  deps: StartModalDependencies,
+  who: { userId: string; teamId: string; enterpriseId?: string },
+  namespace: string,
+  cluster: string,
+): Promise<boolean> {
+  const kind = deps.userKindOf ? await deps.userKindOf(who.userId) : undefined;
+  const actor: Actor = {
+    userId: who.userId,
+    groupIds: [],
+    ...(kind ? { kind } : {}),
+    origin: { teamId: who.teamId, ...(who.enterpriseId ? { enterpriseId: who.enterpriseId } : {}) },
+  };
+  const found = ruleFor(deps.policy, namespace, cluster);
+  if (!authorizeOrigin(actor, deps.policy, found).allowed) return false;
+  return (
+    authorize('start', actor, { namespace, cluster }, deps.policy).allowed ||
+    found.rule.starters.some((principal) => principal.startsWith('S'))
+  );
 }
 
 function knownCluster(deps: StartModalDependencies, cluster: string): boolean {
@@ -266,10 +352,18 @@ async function missingVersions(
   const has = `; it has ${shown.join(', ')}`;
   // Nothing known (a Service per version, or a catalog not read yet): the worker checks the destinations.
   if (known.length === 0) return undefined;
-  const sentence = (version: string) => `${command.service} has no version ${version} in ${namespace}${has}.`;
+  const sentence = (version: string) =>
+    `${command.service} has no version ${version} in ${namespace}${has} (reading it again now: if ${version} was just added, submit again in a few seconds).`;
   const found: Partial<Record<StartField, string>> = {};
   if (!known.includes(command.canaryVersion)) found.version = sentence(command.canaryVersion);
   if (command.baselineVersion !== undefined && !known.includes(command.baselineVersion))
     found.baseline = sentence(command.baselineVersion);
-  return Object.keys(found).length > 0 ? found : undefined;
+  if (Object.keys(found).length === 0) return undefined;
+  // The record may predate the version (it is read at most once a minute): ask for a read now.
+  await deps.catalog
+    .refresh?.(cluster, namespace, 'miss')
+    .catch((error: unknown) =>
+      deps.log.warn('could not ask for a fresh service catalog', { error: describeError(error) }),
+    );
+  return found;
 }
