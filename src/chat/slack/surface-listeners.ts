@@ -3,7 +3,7 @@ import { describeError } from '../../app/logger.js';
 import { rollbackFromSubmission, rollbackModalLoading } from '../views/rollback-modal.js';
 import type { ModalView } from '../views/slack-view.js';
 import { answer } from './response-url.js';
-import { queuedSlackJob, type SlackJob } from './slack-job.js';
+import { queuedSlackJob, type SlackJob, type SlackRequester } from './slack-job.js';
 import type { ListenerDependencies } from './slack-listeners.js';
 import type { ViewsApi } from './views-api.js';
 
@@ -69,20 +69,10 @@ export function registerSurfaceListeners(app: App, deps: SurfaceListenerDependen
     const job: SlackJob = {
       kind: 'rollback-choices',
       id: shortcut.trigger_id,
-      from: {
-        userId: shortcut.user.id,
-        channelId: shortcut.channel.id,
-        ...(teamId ? { teamId } : {}),
-        ...(shortcut.enterprise?.id ? { enterpriseId: shortcut.enterprise.id } : {}),
-        responseUrl: shortcut.response_url,
-      },
+      from: requesterOf(shortcut.user.id, source, shortcut.enterprise?.id, shortcut.response_url),
       receivedAt: deps.clock().toISOString(),
       viewId,
-      source: {
-        channelId: source.channelId,
-        messageTs: source.messageTs,
-        ...(source.permalink ? { permalink: source.permalink } : {}),
-      },
+      source: messageOf(source),
     };
     try {
       await deps.queue.send([queuedSlackJob(job, defaults)]);
@@ -115,21 +105,16 @@ export function registerSurfaceListeners(app: App, deps: SurfaceListenerDependen
       id: (body as { trigger_id?: string }).trigger_id ?? `${view.id}:${view.hash}`,
       action: 'rollback',
       value: { r: parsed.releaseId, s: 0, v: parsed.stateVersion },
-      from: {
-        userId: body.user.id,
-        channelId: source.channelId,
-        ...(teamId ? { teamId } : {}),
-        ...(body.enterprise?.id ? { enterpriseId: body.enterprise.id } : {}),
-        responseUrl: source.responseUrl ?? '',
-      },
+      from: requesterOf(
+        body.user.id,
+        { ...source, ...(teamId ? { teamId } : {}) },
+        body.enterprise?.id,
+        source.responseUrl ?? '',
+      ),
       receivedAt: deps.clock().toISOString(),
       reason: parsed.reason,
       via: 'shortcut',
-      source: {
-        channelId: source.channelId,
-        messageTs: source.messageTs,
-        ...(source.permalink ? { permalink: source.permalink } : {}),
-      },
+      source: messageOf(source),
     };
     try {
       await deps.queue.send([queuedSlackJob(job, defaults)]);
@@ -185,6 +170,31 @@ export function registerSurfaceListeners(app: App, deps: SurfaceListenerDependen
  */
 export function permalinkOf(domain: string, channelId: string, ts: string): string {
   return `https://${domain}.slack.com/archives/${channelId}/p${ts.replace('.', '')}`;
+}
+
+/** The person who used the shortcut, answered in the message's channel. */
+function requesterOf(
+  userId: string,
+  source: ShortcutSource,
+  enterpriseId: string | undefined,
+  responseUrl: string,
+): SlackRequester {
+  return {
+    userId,
+    channelId: source.channelId,
+    ...(source.teamId ? { teamId: source.teamId } : {}),
+    ...(enterpriseId ? { enterpriseId } : {}),
+    responseUrl,
+  };
+}
+
+/** The message the shortcut was used on, as the job carries it. */
+function messageOf(source: ShortcutSource): { channelId: string; messageTs: string; permalink?: string } {
+  return {
+    channelId: source.channelId,
+    messageTs: source.messageTs,
+    ...(source.permalink ? { permalink: source.permalink } : {}),
+  };
 }
 
 function notice(text: string): ModalView {
