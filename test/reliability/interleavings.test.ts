@@ -36,6 +36,8 @@ import { decideAndStore } from '../../src/app/release-runner.js';
 import { startRelease } from '../../src/app/start-release.js';
 import { runTickJob } from '../../src/app/tick.js';
 import { MemoryNotifier } from '../../src/chat/memory-notifier.js';
+import type { SurfaceDependencies } from '../../src/chat/slack/slack-worker.js';
+import { publishHome, unfurlReleases } from '../../src/chat/slack/surface-jobs.js';
 import {
   auditSubjectOf,
   type FlaggerPayload,
@@ -452,6 +454,36 @@ const pairs: Pair[] = [
     }),
   },
   {
+    // The Slack surfaces read what the writers write: a Home tab drawn and a link previewed while an approval
+    // and a tick move the release. They must never fail on a release caught mid-change, nor write it or
+    // the mesh (the checks: no failed task, every mesh write by the approval or the tick, the usual end).
+    name: 'App Home and a link preview vs an approval and a tick',
+    from: 'awaiting-first',
+    tasks: (deps, seen) => {
+      const surfaced = { ...deps, surfaces: recordingSurfaces() };
+      const from = { userId: approver.userId, channelId: '', teamId: 'T0BED', responseUrl: '' };
+      const receivedAt = deps.clock().toISOString();
+      return {
+        approve: () => actOnRelease(deps, seen.id, click('approve', seen), approver),
+        tick: () => runTickJob(deps, { kind: 'tick', releaseId: seen.id, at: deps.clock().toISOString() }),
+        home: () => publishHome(surfaced, { kind: 'home', id: 'home-1', from, receivedAt }, approver),
+        unfurl: () =>
+          unfurlReleases(
+            surfaced,
+            {
+              kind: 'unfurl',
+              id: 'unfurl-1',
+              from: { ...from, channelId: 'C0RELEASES' },
+              receivedAt,
+              messageTs: '1.000100',
+              releaseIds: [{ url: `https://bot.example/releases/${seen.id}`, releaseId: seen.id }],
+            },
+            approver,
+          ),
+      };
+    },
+  },
+  {
     // An ended release gets no more ticks: the killed job's own redelivery must leave what it did not.
     name: 'worker killed on the way to the end of a cancel vs its redelivery',
     from: 'awaiting-second',
@@ -463,6 +495,16 @@ const pairs: Pair[] = [
     }),
   },
 ];
+
+/** Slack's side of the surfaces, in memory: what was published and previewed. */
+function recordingSurfaces(): SurfaceDependencies {
+  const drawn = async () => ({ id: 'V1', hash: 'h1' });
+  return {
+    views: { open: drawn, update: drawn, push: drawn, publish: drawn },
+    unfurl: async () => {},
+    direct: async () => {},
+  };
+}
 
 /** The state a pair starts from, captured once: the release, its audit trail, the VirtualService. */
 interface Start {

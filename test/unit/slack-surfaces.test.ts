@@ -3,6 +3,7 @@
  * listeners (once per event, Slack's retries dropped, the queue's failure answered so Slack retries), the
  * page a release link points at, the catalog the worker keeps for the ingress, and the redraw of home tabs.
  */
+import { buildIngress } from '../../handlers/compose/ingress.js';
 import { httpApiEvent } from '../../local/front-door.js';
 import { slackSignatureHeaders } from '../../local/slack/request-signing.js';
 import {
@@ -21,6 +22,8 @@ import { releasePage } from '../../src/chat/slack/release-page.js';
 import { createSlackIngress } from '../../src/chat/slack/slack-ingress.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { redrawHomes, refreshingHomes } from '../../src/chat/slack/surface-jobs.js';
+import { NEW_RELEASE_ACTION_ID } from '../../src/chat/views/start-modal.js';
+import { loadConfig } from '../../src/config.js';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/release/index.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { started } from './release-fixtures.js';
@@ -218,6 +221,84 @@ describe('the Events API at the ingress', () => {
     expect(releasePage('/releases/../../etc').statusCode).toBe(404);
     expect(releasePage('/releases/<script>').statusCode).toBe(404);
     expect(releasePage('/releases/r01abc/extra').statusCode).toBe(404);
+  });
+});
+
+describe('CANARY_BOT_PUBLIC_URL, as the README documents it', () => {
+  it('decides which links the ingress built from the environment unfurls', async () => {
+    // Prepare: the ingress as the Lambda builds it, from variables only.
+    const env = {
+      CANARY_BOT_SLACK_SIGNING_SECRET: secret,
+      CANARY_BOT_PROMETHEUS_URL: 'http://127.0.0.1:9090',
+    };
+    const shared = (eventId: string, url: string) => ({
+      ...homeOpened(eventId),
+      event: {
+        type: 'link_shared',
+        user: 'U0ALICE001',
+        channel: 'C0RELEASES',
+        message_ts: '1.5',
+        links: [{ url }],
+      },
+    });
+    const run = async (extra: Record<string, string>) => {
+      const sent: QueuedJob<SlackJob>[] = [];
+      const config = await loadConfig({ ...env, ...extra });
+      const handler = await buildIngress(config, silentLogger, {
+        send: async (jobs) => void sent.push(...jobs),
+      });
+      for (const [i, url] of [
+        'https://canary.example.com/releases/r01abc',
+        'https://other.example.org/releases/r02abc',
+      ].entries())
+        await handler(eventRequest(shared(`EvPublic${Object.keys(extra).length}${i}`, url)) as never, {});
+      return sent.map((j) => (j.body as Extract<SlackJob, { kind: 'unfurl' }>).releaseIds[0]?.releaseId);
+    };
+    // Act and assess
+    expect(await run({ CANARY_BOT_PUBLIC_URL: 'https://canary.example.com/' })).toEqual(['r01abc']);
+    expect(await run({ CANARY_BOT_PUBLIC_URL: 'https://other.example.org' })).toEqual(['r02abc']);
+    expect(await run({})).toEqual([]);
+  });
+
+  it('answers New release on the Home tab with the help for start when the ingress has no bot token', async () => {
+    const sent: QueuedJob<SlackJob>[] = [];
+    const config = await loadConfig({
+      CANARY_BOT_SLACK_SIGNING_SECRET: secret,
+      CANARY_BOT_PROMETHEUS_URL: 'http://127.0.0.1:9090',
+    });
+    const handler = await buildIngress(config, silentLogger, {
+      send: async (jobs) => void sent.push(...jobs),
+    });
+    const payload = {
+      type: 'block_actions',
+      trigger_id: '123.456.abc',
+      user: { id: 'U0ALICE001', team_id: 'T0CANARYBOT' },
+      team: { id: 'T0CANARYBOT' },
+      container: { type: 'view', view_id: 'V0HOME' },
+      view: { id: 'V0HOME', type: 'home' },
+      actions: [{ type: 'button', action_id: NEW_RELEASE_ACTION_ID, block_id: 'home.actions', value: 'new' }],
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const answer = await handler(
+      httpApiEvent(
+        'POST',
+        '/slack/events',
+        {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...slackSignatureHeaders(secret, Math.floor(Date.now() / 1000), body),
+        },
+        body,
+      ) as never,
+      {},
+    );
+    expect(answer.statusCode).toBe(200);
+    expect(sent.map((j) => j.body)).toMatchObject([
+      {
+        kind: 'command',
+        command: { kind: 'help', topic: 'start' },
+        from: { userId: 'U0ALICE001', responseUrl: '' },
+      },
+    ]);
   });
 });
 
