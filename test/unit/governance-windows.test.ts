@@ -36,6 +36,15 @@ function errorsOf(input: unknown): readonly string[] {
 const at = (iso: string) => new Date(iso);
 const untilOf = (state: FreezeState) => (state.frozen ? state.until?.toISOString() : 'not frozen');
 
+/** A recurring deny window of the payments namespace (or of `scope`). */
+const deny = (name: string, rrule: string, duration: string, scope: object = { namespace: 'payments' }) => ({
+  name,
+  scope,
+  kind: 'deny',
+  rrule,
+  duration,
+});
+
 const weekend = (duration: string) => ({
   name: 'weekend',
   scope: { namespace: 'payments' },
@@ -155,13 +164,7 @@ describe('daylight saving changes', () => {
     // Every day 02:30 to 03:30 Berlin time. RFC 5545: an occurrence at a local time that does not exist
     // (2026-03-29, 02:00 jumps to 03:00) is ignored; an ambiguous one (2026-10-25) is the first (UTC+2).
     const ws = windows([
-      {
-        name: 'nightly',
-        scope: { namespace: 'payments' },
-        kind: 'deny',
-        rrule: 'DTSTART;TZID=Europe/Berlin:20260301T023000\nRRULE:FREQ=DAILY',
-        duration: 'PT1H',
-      },
+      deny('nightly', 'DTSTART;TZID=Europe/Berlin:20260301T023000\nRRULE:FREQ=DAILY', 'PT1H'),
     ]);
     expect(untilOf(freezeAt(ws, payments, at('2026-03-28T01:45:00Z')))).toBe('2026-03-28T02:30:00.000Z');
     expect(freezeAt(ws, payments, at('2026-03-29T01:15:00Z')).frozen).toBe(false);
@@ -173,20 +176,17 @@ describe('daylight saving changes', () => {
 });
 
 describe('merging freezes', () => {
-  const friday = (duration: string) => ({
-    name: 'friday-evening',
-    scope: { namespace: 'payments' },
-    kind: 'deny',
-    rrule: 'DTSTART;TZID=Europe/Berlin:20260102T160000\nRRULE:FREQ=WEEKLY;BYDAY=FR',
-    duration,
-  });
-  const saturday = {
-    name: 'saturday-to-monday',
-    scope: { namespace: 'payments' },
-    kind: 'deny',
-    rrule: 'DTSTART;TZID=Europe/Berlin:20260103T000000\nRRULE:FREQ=WEEKLY;BYDAY=SA',
-    duration: 'P2DT8H',
-  };
+  const friday = (duration: string) =>
+    deny(
+      'friday-evening',
+      'DTSTART;TZID=Europe/Berlin:20260102T160000\nRRULE:FREQ=WEEKLY;BYDAY=FR',
+      duration,
+    );
+  const saturday = deny(
+    'saturday-to-monday',
+    'DTSTART;TZID=Europe/Berlin:20260103T000000\nRRULE:FREQ=WEEKLY;BYDAY=SA',
+    'P2DT8H',
+  );
 
   it('reports the end of back-to-back windows, not of the first', () => {
     const ws = windows([friday('PT8H'), saturday]);
@@ -219,13 +219,9 @@ describe('merging freezes', () => {
 
   it('keeps a yearly window that crosses the year end', () => {
     const ws = windows([
-      {
-        name: 'holidays',
-        scope: { cluster: 'prod' },
-        kind: 'deny',
-        rrule: 'DTSTART;TZID=Europe/Berlin:20251224T000000\nRRULE:FREQ=YEARLY',
-        duration: 'P14D',
-      },
+      deny('holidays', 'DTSTART;TZID=Europe/Berlin:20251224T000000\nRRULE:FREQ=YEARLY', 'P14D', {
+        cluster: 'prod',
+      }),
     ]);
     expect(untilOf(freezeAt(ws, payments, at('2027-01-02T12:00:00Z')))).toBe('2027-01-06T23:00:00.000Z');
     expect(untilOf(freezeAt(ws, payments, at('2026-01-02T12:00:00Z')))).toBe('2026-01-06T23:00:00.000Z');
@@ -268,15 +264,7 @@ describe('merging freezes', () => {
   });
 
   it('gives no end to a freeze that does not break within a year', () => {
-    const ws = windows([
-      {
-        name: 'always',
-        scope: { namespace: 'payments' },
-        kind: 'deny',
-        rrule: 'DTSTART;TZID=UTC:20260101T000000\nRRULE:FREQ=DAILY',
-        duration: 'P1D',
-      },
-    ]);
+    const ws = windows([deny('always', 'DTSTART;TZID=UTC:20260101T000000\nRRULE:FREQ=DAILY', 'P1D')]);
     const state = freezeAt(ws, payments, at('2026-06-01T12:00:00Z'));
     expect(state).toMatchObject({ frozen: true, window: 'always' });
     expect(state.frozen && state.until).toBeUndefined();
