@@ -23,7 +23,7 @@ const ADAPTERS = ['chat', 'mesh', 'metrics', 'store', 'flagger', 'queue', 'smoke
 
 /** Packages the pure layers may use: libraries of pure functions, no I/O. */
 const PURE_PACKAGES: Record<'domain' | 'ports' | 'app', readonly string[]> = {
-  domain: ['zod', 're2js', 'rrule'],
+  domain: ['zod', 're2js', 'rrule-temporal'],
   ports: [],
   app: ['zod', 'node:crypto'],
 };
