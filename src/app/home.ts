@@ -150,11 +150,9 @@ export async function homeFor(
   const recentLimit = options.recentLimit ?? 10;
   const recentDays = options.recentDays ?? 7;
   const recentSince = new Date(deps.clock().getTime() - recentDays * 86_400_000).toISOString();
+  const active = await deps.store.listActive();
   // Outcomes the person may not see are left out after the read: read more than are shown.
-  const [active, ended] = await Promise.all([
-    deps.store.listActive(),
-    deps.store.recentlyFinished(Math.min(100, recentLimit * 5), recentSince),
-  ]);
+  const ended = await deps.store.recentlyFinished(Math.min(100, recentLimit * 5), recentSince);
   const awaitingMyApproval: HomeRow[] = [];
   const mine: HomeRow[] = [];
   const inMyNamespaces: HomeRow[] = [];

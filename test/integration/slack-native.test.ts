@@ -179,7 +179,7 @@ describe('the start form', () => {
       },
     });
     expect(missing.views.stack.at(-1)?.errors).toEqual({
-      version: `reviews has no version v9 in ${engine.namespace}; it has v1, v2, v3.`,
+      version: `reviews has no version v9 in ${engine.namespace}; it has v1, v2, v3 (reading it again now: if v9 was just added, submit again in a few seconds).`,
     });
 
     const badRegex = await submitView(target, emulator, {
