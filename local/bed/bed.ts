@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiextensionsV1Api } from '@kubernetes/client-node';
 import { startDynamoDb } from './dynamodb.js';
 import {
   elasticMqJars,
@@ -12,7 +13,7 @@ import {
   startElasticMq,
 } from './elasticmq.js';
 import { type IstiodEndpoints, startIstiod } from './istiod.js';
-import { type KubeBinaries, type KubeEndpoints, startKube } from './kube.js';
+import { type KubeBinaries, type KubeEndpoints, kubeConfigFrom, startKube } from './kube.js';
 import { bedDir, bedStateFile, cacheDir, repoRoot } from './paths.js';
 import { createPki } from './pki.js';
 import {
@@ -87,14 +88,14 @@ export async function buildGoPart(part: string): Promise<string[]> {
   return output.trim().split('\n').filter(Boolean);
 }
 
-/** Builds (or reuses from the cache) the Go binaries (Kubernetes, etcd, kwok, Istio), the Istio CRD file and kwok's stages. */
+/** Builds (or reuses from the cache) the Go binaries (Kubernetes, etcd, kwok, Istio), the Istio and Gateway API CRD files and kwok's stages. */
 export async function buildBinaries(): Promise<KubeBinaries> {
   const lines = await buildGoPart('all');
-  const [kubernetes, etcd, kwok, istioCrds, kwokStages, istio] = lines;
-  if (!kubernetes || !etcd || !kwok || !istioCrds || !kwokStages || !istio) {
+  const [kubernetes, etcd, kwok, istioCrds, kwokStages, istio, gatewayApiCrds] = lines;
+  if (!kubernetes || !etcd || !kwok || !istioCrds || !kwokStages || !istio || !gatewayApiCrds) {
     throw new BedStartError(`unexpected build-go.sh output: ${lines.join(' ')}`);
   }
-  return { kubernetes, etcd, kwok, istioCrds, kwokStages, istio };
+  return { kubernetes, etcd, kwok, istioCrds, kwokStages, istio, gatewayApiCrds };
 }
 
 /** Installs the system packages the bed needs when one is missing (install-system.sh), or says how. */
@@ -270,6 +271,10 @@ async function isHealthy(state: BedState): Promise<boolean> {
     ).json()) as { shortcuts?: { callbackId: string }[] };
     if (!info.shortcuts?.some((s) => s.callbackId === BED_ROLLBACK_SHORTCUT)) return false;
     const sqsProbe = await sqsQueueUrl(state.sqs.endpoint, state.sqs.probeQueueUrl.split('/').pop() ?? '');
+    // A bed started before the Gateway API CRDs were applied at start: start a whole new one.
+    await kubeConfigFrom(state.kube.kubeconfigs.admin)
+      .makeApiClient(ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: 'httproutes.gateway.networking.k8s.io' });
     return answers.every((a) => a.ok) && sqsProbe === state.sqs.probeQueueUrl;
   } catch {
     return false;

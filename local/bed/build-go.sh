@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test bed's Go binaries from the wrapper modules beside this script.
 # Binaries are cached outside the repository, keyed by version, and reused when present.
-# Usage: build-go.sh [kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|all]   (prints the directory of each part)
+# Usage: build-go.sh [kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|gateway-api-crds|all]   (prints the directory of each part)
 #        build-go.sh [flagger|flagger-crds]   (not in `all`: built on first use by the Flagger interop test)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -22,6 +22,7 @@ etcd_version=v3.6.16
 kwok_version=v0.8.0
 istio_api_version=v1.31.1
 flagger_version=v1.44.0
+gateway_api_version=v1.6.3
 # istio.io/istio tags releases without a leading v, so the module proxy serves only pseudo-versions of it:
 # this one is a commit on the release-1.31 branch after 1.31.0-rc.0.
 istio_module_version=v0.0.0-20260827124520-eed52ebb66ad
@@ -55,13 +56,14 @@ k8s_ldflags() {
   echo "$f"
 }
 
-module_files() { # name version module files...: copies files of a Go module into the cache
+module_files() { # name version module files...: copies files of a Go module into the cache (a file may be a glob)
   local name=$1 version=$2 module=$3; shift 3
   local out="$cache/$name-$version"
   if [ -f "$out/.complete" ]; then echo "$out"; return; fi
   mkdir -p "$out"
   local dir; dir=$(cd "$here/go/kwok" && go mod download -json "$module@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
-  for file in "$@"; do cp "$dir/$file" "$out/"; done
+  local file match
+  for file in "$@"; do for match in "$dir"/$file; do cp "$match" "$out/"; done; done
   chmod u+w "$out"/*
   touch "$out/.complete"
   echo "$out"
@@ -83,10 +85,13 @@ case "$part" in
     [ -f "$cache/bin/istio-$key/.complete" ] || check_istio_module
     build istio "$key" istio "-X istio.io/istio/pkg/version.buildVersion=$istio_version" \
     istio.io/istio/pilot/cmd/pilot-discovery ./istio-oracle ;;&
+  # Gateway API's standard channel: the whole directory; the bed applies its CRDs (HTTPRoute and the rest).
+  gateway-api-crds|all) module_files gateway-api-crds "$gateway_api_version" sigs.k8s.io/gateway-api \
+    'config/crd/standard/*.yaml' ;;&
   # Flagger's own version.VERSION is already 1.44.0 in that release; REVISION is stamped so logs name it.
   flagger) build flagger "$flagger_version" flagger "-X github.com/fluxcd/flagger/pkg/version.REVISION=$flagger_version" \
     github.com/fluxcd/flagger/cmd/flagger ;;
   flagger-crds) module_files flagger-crds "$flagger_version" github.com/fluxcd/flagger artifacts/flagger/crd.yaml ;;
-  kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|all) ;;
-  *) echo "unknown part: $part (kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|flagger|flagger-crds|all)" >&2; exit 2 ;;
+  kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|gateway-api-crds|all) ;;
+  *) echo "unknown part: $part (kubernetes|etcd|kwok|istio|istio-crds|kwok-stages|gateway-api-crds|flagger|flagger-crds|all)" >&2; exit 2 ;;
 esac

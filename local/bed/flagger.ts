@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { type BedState, buildGoPart } from './bed.js';
+import { applyCrdFile, waitForCrds } from './kube.js';
 import {
   type BedProcess,
   BedStartError,
@@ -37,39 +37,12 @@ export async function buildFlagger(): Promise<FlaggerBuild> {
 
 /**
  * Applies Flagger's CRDs (Canary, MetricTemplate, AlertProvider) server-side and waits until they are
- * Established. The file is sent as YAML for the API server to parse: it has multi-line quoted strings that
- * Go's YAML reads but js-yaml refuses ("deficient indentation").
+ * Established.
+ *
+ * @example await applyFlaggerCrds(admin, await buildFlagger());
  */
 export async function applyFlaggerCrds(admin: k8s.KubeConfig, build: FlaggerBuild): Promise<void> {
-  const documents = (await readFile(build.crdFile, 'utf8'))
-    .split(/^---\s*$/m)
-    .filter((doc) => /^kind: CustomResourceDefinition$/m.test(doc));
-  const names: string[] = [];
-  for (const doc of documents) {
-    const name = /^metadata:\n\s+name: (\S+)$/m.exec(doc)?.[1];
-    if (!name) throw new BedStartError(`a CRD of ${build.crdFile} has no metadata.name`);
-    names.push(name);
-    const status = await rawRequest(
-      admin,
-      'PATCH',
-      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=canary-bot-bed&force=true`,
-      'application/apply-patch+yaml',
-      doc,
-    );
-    if (status.code >= 300)
-      throw new BedStartError(`applying CRD ${name}: HTTP ${status.code} ${status.body}`);
-  }
-  const api = admin.makeApiClient(k8s.ApiextensionsV1Api);
-  for (const name of names) {
-    await waitUntil(
-      `CRD ${name}`,
-      async () => {
-        const live = await api.readCustomResourceDefinition({ name });
-        return (live.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True');
-      },
-      30_000,
-    );
-  }
+  await waitForCrds(admin, await applyCrdFile(admin, build.crdFile));
 }
 
 /**
@@ -122,34 +95,6 @@ export async function startFlagger(
       if (isOurs(process)) await stopProcess(process.pid);
     },
   };
-}
-
-async function rawRequest(
-  kc: k8s.KubeConfig,
-  method: string,
-  path: string,
-  contentType: string,
-  body: string,
-): Promise<{ code: number; body: string }> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new BedStartError('kubeconfig has no cluster');
-  const options: { method: string; headers: Record<string, string> } & Record<string, unknown> = {
-    method,
-    headers: { 'Content-Type': contentType, Accept: 'application/json' },
-  };
-  await kc.applyToHTTPSOptions(options);
-  return await new Promise((resolve, reject) => {
-    const call = request(`${cluster.server}${path}`, options, (response) => {
-      let text = '';
-      response.on('data', (d) => {
-        text += d;
-      });
-      response.on('end', () => resolve({ code: response.statusCode ?? 0, body: text.slice(0, 500) }));
-    });
-    call.on('error', reject);
-    call.setTimeout(10_000, () => call.destroy(new Error('timeout')));
-    call.end(body);
-  });
 }
 
 async function buildPart(part: 'flagger' | 'flagger-crds'): Promise<string> {

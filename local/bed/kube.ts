@@ -1,9 +1,10 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import type { BedPki } from './pki.js';
-import { type BedProcess, freePort, startDetached, waitUntil } from './processes.js';
+import { type BedProcess, BedStartError, freePort, startDetached, waitUntil } from './processes.js';
 
 /** Where the control plane of a running bed can be reached. */
 export interface KubeEndpoints {
@@ -23,6 +24,8 @@ export interface KubeBinaries {
   kwokStages: string;
   /** pilot-discovery and istio-oracle. */
   istio: string;
+  /** Gateway API's standard-channel directory (one CRD per file). */
+  gatewayApiCrds: string;
 }
 
 /** Name of the simulated node that kwok manages. */
@@ -60,7 +63,7 @@ rules:
   - level: None
 `;
 
-/** Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok; applies the Istio CRDs. */
+/** Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok; applies the Istio and Gateway API CRDs. */
 export async function startKube(
   dir: string,
   pki: BedPki,
@@ -205,6 +208,7 @@ export async function startKube(
   started(kwok);
 
   await applyIstioCrds(admin, join(bin.istioCrds, 'customresourcedefinitions.gen.yaml'));
+  await applyGatewayApiCrds(admin, bin.gatewayApiCrds);
   // What needs the API server and the CRDs (Istio's webhook) starts while the node comes up; started
   // before the CRDs, pilot's informers back off on the missing types and it is ready later, not sooner.
   // Settle both before judging, so a failure never leaves one of them still starting things.
@@ -251,8 +255,46 @@ export async function applyIstioCrds(kc: k8s.KubeConfig, file: string): Promise<
       if ((error as { code?: number }).code !== 409) throw error;
     }
   }
-  for (const crd of crds) {
-    const name = crd.metadata?.name ?? '';
+  await waitForCrds(
+    kc,
+    crds.map((crd) => crd.metadata?.name ?? ''),
+  );
+}
+
+/**
+ * Applies the CRDs of a YAML file server-side (idempotent; other documents are skipped) and returns their
+ * names. The file is sent as YAML for the API server to parse: some (Flagger's) have multi-line quoted
+ * strings that Go's YAML reads but js-yaml refuses ("deficient indentation").
+ *
+ * @example const names = await applyCrdFile(admin, '/cache/flagger-crds-v1.44.0/crd.yaml');
+ */
+export async function applyCrdFile(kc: k8s.KubeConfig, file: string): Promise<string[]> {
+  const documents = (await readFile(file, 'utf8'))
+    .split(/^---\s*$/m)
+    .filter((doc) => /^kind: CustomResourceDefinition$/m.test(doc));
+  const names: string[] = [];
+  for (const doc of documents) {
+    // The first key indented under metadata that is `name` (annotations may come before it).
+    const name = /^metadata:\n(?:\s.*\n)*? {2}name: "?([^"\s]+)"?$/m.exec(doc)?.[1];
+    if (!name) throw new BedStartError(`a CRD of ${file} has no metadata.name`);
+    names.push(name);
+    const status = await rawRequest(
+      kc,
+      'PATCH',
+      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=canary-bot-bed&force=true`,
+      'application/apply-patch+yaml',
+      doc,
+    );
+    if (status.code >= 300)
+      throw new BedStartError(`applying CRD ${name}: HTTP ${status.code} ${status.body}`);
+  }
+  return names;
+}
+
+/** Waits until every named CRD is Established. */
+export async function waitForCrds(kc: k8s.KubeConfig, names: readonly string[]): Promise<void> {
+  const api = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  for (const name of names) {
     await waitUntil(
       `CRD ${name}`,
       async () => {
@@ -262,6 +304,50 @@ export async function applyIstioCrds(kc: k8s.KubeConfig, file: string): Promise<
       30_000,
     );
   }
+}
+
+/**
+ * Applies Gateway API's standard-channel CRDs (every `*.yaml` of the directory build-go.sh copied; its
+ * ValidatingAdmissionPolicy is not a CRD and is left out) and waits until they are Established.
+ *
+ * @example await applyGatewayApiCrds(admin, '/cache/gateway-api-crds-v1.6.3');
+ */
+export async function applyGatewayApiCrds(kc: k8s.KubeConfig, dir: string): Promise<void> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
+  const names: string[] = [];
+  for (const file of files) names.push(...(await applyCrdFile(kc, join(dir, file))));
+  if (!names.includes('httproutes.gateway.networking.k8s.io'))
+    throw new BedStartError(`no HTTPRoute CRD in ${dir}`);
+  await waitForCrds(kc, names);
+}
+
+/** One request with a raw body (a YAML apply patch, for example); the answer's status and first 500 characters. */
+export async function rawRequest(
+  kc: k8s.KubeConfig,
+  method: string,
+  path: string,
+  contentType: string,
+  body: string,
+): Promise<{ code: number; body: string }> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new BedStartError('kubeconfig has no cluster');
+  const options: { method: string; headers: Record<string, string> } & Record<string, unknown> = {
+    method,
+    headers: { 'Content-Type': contentType, Accept: 'application/json' },
+  };
+  await kc.applyToHTTPSOptions(options);
+  return await new Promise((resolve, reject) => {
+    const call = request(`${cluster.server}${path}`, options, (response) => {
+      let text = '';
+      response.on('data', (d) => {
+        text += d;
+      });
+      response.on('end', () => resolve({ code: response.statusCode ?? 0, body: text.slice(0, 500) }));
+    });
+    call.on('error', reject);
+    call.setTimeout(10_000, () => call.destroy(new Error('timeout')));
+    call.end(body);
+  });
 }
 
 async function createKwokNode(kc: k8s.KubeConfig): Promise<void> {

@@ -231,6 +231,18 @@ export function cookieRegex(nameValue: string): string {
   return `^(.*?;\\s*)?(${escaped})(;.*)?$`;
 }
 
+// Istio's documented cookie regex and the bot's, which also takes the space browsers put after ';'.
+const cookieShape = /^\^\(\.\*\?;(?:\\s\*)?\)\?\((.*)\)\(;\.\*\)\?\$$/;
+
+/**
+ * The `name=value` a cookie regex of that shape stands for; undefined for any other regex.
+ *
+ * @example cookiePairOf(cookieRegex('user=tester')) // 'user=tester'
+ */
+export function cookiePairOf(regex: string): string | undefined {
+  return cookieShape.exec(regex)?.[1]?.replace(/\\(.)/g, '$1');
+}
+
 /** JSON with object keys sorted, so that two routes compare equal whatever order the server keeps keys in. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>

@@ -5,6 +5,7 @@ export type RouteErrorCode =
   | 'duplicate-destination'
   | 'destination-not-in-route'
   | 'route-name-taken'
+  | 'route-full'
   | 'invalid-match';
 
 /**

@@ -7,7 +7,7 @@
  * routes in front of it, with Envoy's semantics (whole-value RE2 regexes, all conditions of a match).
  */
 import { RE2JS } from 're2js';
-import { botRoutePrefix, sameDestination } from './route-math.js';
+import { botRoutePrefix, cookiePairOf, sameDestination } from './route-math.js';
 import type { Destination, HttpMatchRequest, HttpRoute, StringMatch } from './virtual-service.js';
 
 /** A concrete request the release's route is meant for. */
@@ -27,16 +27,12 @@ export interface ShadowingRoute {
   request: RequestClass;
 }
 
-// Istio's documented cookie regex and the bot's, which also takes the space browsers put after ';'.
-const cookieShape = /^\^\(\.\*\?;(?:\\s\*)?\)\?\((.*)\)\(;\.\*\)\?\$$/;
-
 /** Values a request can carry that this condition accepts; empty when none can be derived (a free regex). */
 function sampleValues(name: string, condition: StringMatch): string[] {
   if ('exact' in condition) return [condition.exact];
   if ('prefix' in condition) return [condition.prefix];
-  const cookie = name === 'cookie' ? cookieShape.exec(condition.regex)?.[1] : undefined;
-  if (cookie === undefined) return [];
-  const pair = cookie.replace(/\\(.)/g, '$1');
+  const pair = name === 'cookie' ? cookiePairOf(condition.regex) : undefined;
+  if (pair === undefined) return [];
   // The cookie alone, and as a browser sends it among others.
   return [pair, `session=4f2a9c; ${pair}; theme=dark`];
 }
