@@ -1,4 +1,4 @@
-/** Names, buckets and labels of Istio's standard HTTP metrics, as a destination sidecar reports them. */
+/** Names, buckets and labels of Istio's standard HTTP metrics, as a destination sidecar or a waypoint reports them. */
 import type { ServiceProfile, SourceWorkload, VersionProfile } from './profile.js';
 import { versionLabels } from './profile.js';
 
@@ -16,7 +16,7 @@ export const ISTIO_DURATION_LE: readonly string[] = [...ISTIO_DURATION_BUCKETS_M
 
 export interface FlowIdentity {
   source: SourceWorkload;
-  service: Pick<ServiceProfile, 'name' | 'namespace' | 'app'>;
+  service: Pick<ServiceProfile, 'name' | 'namespace' | 'app' | 'reporter'>;
   version: VersionProfile;
   /** Short name of the Service that answered (the destination host). */
   host: string;
@@ -24,15 +24,15 @@ export interface FlowIdentity {
 }
 
 /**
- * Istio's standard labels for one (source, destination workload, response code) flow with
- * reporter="destination".
+ * Istio's standard labels for one (source, destination workload, response code) flow, reported by the
+ * destination's sidecar (`reporter="destination"`) or, in ambient mode, by its waypoint (`reporter="waypoint"`).
  */
 export function istioLabels(flow: FlowIdentity): Record<string, string> {
   const { source, service, version, host } = flow;
   const ns = service.namespace;
   const app = versionLabels(service, version).app ?? service.app ?? service.name;
   return {
-    reporter: 'destination',
+    reporter: service.reporter ?? 'destination',
     source_workload: source.workload,
     source_workload_namespace: source.namespace,
     source_app: source.app,

@@ -78,6 +78,11 @@ export interface ServiceProfile {
   calls?: readonly DownstreamCall[];
   /** Whether request headers travel with downstream calls (bookinfo forwards `end-user`); default true. */
   propagateHeaders?: boolean;
+  /**
+   * The proxy that reports the service's requests: its sidecars (`destination`, the default) or, in Istio's
+   * ambient mode, the waypoint of its namespace (`waypoint`).
+   */
+  reporter?: 'destination' | 'waypoint';
 }
 
 /** Traffic from outside the mesh enters through the ingress gateway. */

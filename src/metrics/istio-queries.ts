@@ -1,7 +1,9 @@
 /**
  * The PromQL the bot runs against Istio's standard metrics, as templates (see promql-template.ts).
- * Every query reads what the destination sidecar reported (`reporter="destination"`): the server side
- * of a request, counted once.
+ * The batched RED queries read the server side of a request: what the destination's sidecar reported
+ * (`reporter="destination"`) or, in Istio's ambient mode, the waypoint in front of it (`reporter="waypoint"`),
+ * grouped by reporter so that each service is judged on one of them (see `oneReporterPerService`); the
+ * per-service cross-checks and Flagger's own queries read the sidecars'.
  */
 import type { QueryTemplate } from './promql-template.js';
 
@@ -20,9 +22,12 @@ export const VERSION_LABELS = [
   'destination_workload',
 ] as const;
 
+/** The proxies whose reports are read: sidecars, and ambient mode's waypoints. */
+export const SERVER_REPORTERS = ['destination', 'waypoint'] as const;
+
 const BY_VERSION = VERSION_LABELS.join(', ');
-const SELECTED =
-  'reporter="destination", destination_workload_namespace=~"{{ namespaces }}", destination_service_name=~"{{ services }}"';
+const BY_REPORTED_VERSION = `${BY_VERSION}, reporter`;
+const SELECTED = `reporter=~"${SERVER_REPORTERS.join('|')}", destination_workload_namespace=~"{{ namespaces }}", destination_service_name=~"{{ services }}"`;
 const ONE_SERVICE =
   'reporter="destination", destination_workload_namespace="{{ namespace }}", destination_service_name="{{ service }}"';
 
@@ -47,25 +52,25 @@ export const ISTIO_QUERIES = {
   'red-requests-by-code': template(
     'red-requests-by-code',
     'Requests in the window per version and response code, for many services at once.',
-    `sum by (${BY_VERSION}, response_code) (increase(${ISTIO_REQUESTS_TOTAL}{${SELECTED}}[{{ window }}]))`,
+    `sum by (${BY_REPORTED_VERSION}, response_code) (increase(${ISTIO_REQUESTS_TOTAL}{${SELECTED}}[{{ window }}]))`,
     batched,
   ),
   'red-duration-buckets': template(
     'red-duration-buckets',
     'Cumulative latency bucket counts in the window per version, for many services at once.',
-    `sum by (${BY_VERSION}, le) (increase(${ISTIO_REQUEST_DURATION_BUCKET}{${SELECTED}}[{{ window }}]))`,
+    `sum by (${BY_REPORTED_VERSION}, le) (increase(${ISTIO_REQUEST_DURATION_BUCKET}{${SELECTED}}[{{ window }}]))`,
     batched,
   ),
   'red-request-rate-by-code': template(
     'red-request-rate-by-code',
     'Requests per second per version and response code (range query, for charts).',
-    `sum by (${BY_VERSION}, response_code) (rate(${ISTIO_REQUESTS_TOTAL}{${SELECTED}}[{{ window }}]))`,
+    `sum by (${BY_REPORTED_VERSION}, response_code) (rate(${ISTIO_REQUESTS_TOTAL}{${SELECTED}}[{{ window }}]))`,
     batched,
   ),
   'red-duration-bucket-rate': template(
     'red-duration-bucket-rate',
     'Latency bucket rates per version (range query, for charts).',
-    `sum by (${BY_VERSION}, le) (rate(${ISTIO_REQUEST_DURATION_BUCKET}{${SELECTED}}[{{ window }}]))`,
+    `sum by (${BY_REPORTED_VERSION}, le) (rate(${ISTIO_REQUEST_DURATION_BUCKET}{${SELECTED}}[{{ window }}]))`,
     batched,
   ),
   'service-requests': template(

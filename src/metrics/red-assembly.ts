@@ -78,6 +78,33 @@ interface Accumulator {
 }
 
 /**
+ * Keeps one reporter per service, across all the given groups of samples: its waypoint's reports where there
+ * are any (Istio's ambient mode), its sidecars' (`destination`) otherwise. A service behind a waypoint whose
+ * pods still carry sidecars has each request reported twice; only the waypoint's count is kept. A sample
+ * without a reporter label counts as the sidecar's.
+ *
+ * @example oneReporterPerService(requests, buckets) // [requests of one reporter per service, buckets likewise]
+ */
+export function oneReporterPerService<T extends { labels: Readonly<Record<string, string>> }>(
+  ...groups: readonly (readonly T[])[]
+): T[][] {
+  const serviceOf = (labels: Readonly<Record<string, string>>) =>
+    `${labels.destination_workload_namespace ?? ''}\u0000${labels.destination_service_name ?? ''}`;
+  const waypointed = new Set(
+    groups
+      .flat()
+      .flatMap((sample) => (sample.labels.reporter === 'waypoint' ? [serviceOf(sample.labels)] : [])),
+  );
+  return groups.map((group) =>
+    group.filter(
+      (sample) =>
+        (sample.labels.reporter ?? 'destination') ===
+        (waypointed.has(serviceOf(sample.labels)) ? 'waypoint' : 'destination'),
+    ),
+  );
+}
+
+/**
  * RED per version from the two batched instant queries: requests by response code and bucket counts.
  * @example assembleRed({ requestsByCode, buckets, windowSeconds: 300, errorCodes: ['5xx'] })
  */
@@ -88,6 +115,7 @@ export function assembleRed(input: {
   errorCodes: ErrorCodes;
 }): VersionRed[] {
   const isError = errorCodeMatcher(input.errorCodes);
+  const [requestsByCode = [], buckets = []] = oneReporterPerService(input.requestsByCode, input.buckets);
   const rows = new Map<string, Accumulator>();
   const rowOf = (labels: Readonly<Record<string, string>>) => {
     const key = versionKeyOf(labels);
@@ -99,13 +127,13 @@ export function assembleRed(input: {
     }
     return row;
   };
-  for (const sample of input.requestsByCode) {
+  for (const sample of requestsByCode) {
     const row = rowOf(sample.labels);
     row.hasRequests = true;
     row.requests += sample.value;
     if (isError(sample.labels.response_code ?? '')) row.errors += sample.value;
   }
-  for (const sample of input.buckets) {
+  for (const sample of buckets) {
     const le = parseBucketBound(sample.labels.le ?? '');
     if (le !== undefined) rowOf(sample.labels).buckets.push({ le, count: sample.value });
   }
@@ -135,6 +163,10 @@ export function assembleRedRange(input: {
   errorCodes: ErrorCodes;
 }): VersionRedSeries[] {
   const isError = errorCodeMatcher(input.errorCodes);
+  const [requestRatesByCode = [], bucketRates = []] = oneReporterPerService(
+    input.requestRatesByCode,
+    input.bucketRates,
+  );
   type Step = { rate: number; errorRate: number; hasRate: boolean; buckets: LatencyBucket[] };
   const versions = new Map<string, { key: VersionKey; steps: Map<number, Step> }>();
   const stepOf = (labels: Readonly<Record<string, string>>, atMs: number) => {
@@ -152,7 +184,7 @@ export function assembleRedRange(input: {
     }
     return step;
   };
-  for (const series of input.requestRatesByCode) {
+  for (const series of requestRatesByCode) {
     const error = isError(series.labels.response_code ?? '');
     for (const point of series.points) {
       const step = stepOf(series.labels, point.atMs);
@@ -161,7 +193,7 @@ export function assembleRedRange(input: {
       if (error) step.errorRate += point.value;
     }
   }
-  for (const series of input.bucketRates) {
+  for (const series of bucketRates) {
     const le = parseBucketBound(series.labels.le ?? '');
     if (le === undefined) continue;
     for (const point of series.points)

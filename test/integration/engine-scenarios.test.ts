@@ -118,6 +118,28 @@ describe('release engine on the bed', () => {
     expect(ended.lastVerdict?.verdict).toBe('fail');
   });
 
+  it("judges a canary behind a waypoint (ambient mode) from the waypoint's metrics, and rolls it back when bad", async () => {
+    // Prepare: reviews' requests are reported by a waypoint only (reporter="waypoint"), as in ambient mode.
+    engine = await startEngine({ reporter: 'waypoint' });
+    engine.simulator.setBehaviour(engine.namespace, 'reviews', 'v2', { errorRate: 0.05 });
+    const before = await engine.reviews();
+    const { id } = await start(engine);
+    // Act
+    await approve(engine, id);
+    const ended = await until(engine, id, ['rolled-back', 'failed']);
+    // Assess: judged (a fail verdict on figures, not a wait for data), rolled back, route restored exactly;
+    // and Prometheus holds no sidecar report of this namespace: the waypoint's were the ones read.
+    expect(ended.phase).toBe('rolled-back');
+    expect(ended.lastVerdict?.verdict).toBe('fail');
+    expect(JSON.stringify((await engine.reviews()).spec)).toBe(JSON.stringify(before.spec));
+    const sidecars = await fetch(
+      `${engine.bed.prometheus.url}/api/v1/query?query=${encodeURIComponent(
+        `count(istio_requests_total{reporter="destination",destination_workload_namespace="${engine.namespace}"})`,
+      )}`,
+    ).then((r) => r.json() as Promise<{ data: { result: unknown[] } }>);
+    expect(sidecars.data.result).toEqual([]);
+  });
+
   it('halts on a route changed by hand, and does not overwrite it', async () => {
     engine = await startEngine();
     const { id } = await start(engine);

@@ -49,7 +49,7 @@ describe('renderQuery', () => {
     });
 
     expect(query).toBe(
-      'sum by (destination_workload_namespace, destination_service_name, destination_version, destination_workload, response_code) (increase(istio_requests_total{reporter="destination", destination_workload_namespace=~"bookinfo|apps\\\\.prod", destination_service_name=~".+"}[300s]))',
+      'sum by (destination_workload_namespace, destination_service_name, destination_version, destination_workload, reporter, response_code) (increase(istio_requests_total{reporter=~"destination|waypoint", destination_workload_namespace=~"bookinfo|apps\\\\.prod", destination_service_name=~".+"}[300s]))',
     );
   });
 

@@ -126,6 +126,52 @@ describe('assembleRed', () => {
   });
 });
 
+describe('one reporter per service (sidecars, or the waypoint in ambient mode)', () => {
+  const reported = (reporter: string, service: string, version: string, code: string, value: number) => ({
+    labels: { ...reviews(version), destination_service_name: service, reporter, response_code: code },
+    value,
+  });
+
+  it("judges a service behind a waypoint on the waypoint's reports, and never counts a request twice", () => {
+    // Prepare: reviews is behind a waypoint whose pods still have sidecars (each request reported twice);
+    // ratings has sidecars only.
+    const requestsByCode = [
+      reported('waypoint', 'reviews', 'v1', '200', 900),
+      reported('waypoint', 'reviews', 'v2', '200', 90),
+      reported('waypoint', 'reviews', 'v2', '503', 10),
+      reported('destination', 'reviews', 'v1', '200', 900),
+      reported('destination', 'reviews', 'v2', '200', 100),
+      reported('destination', 'ratings', 'v1', '200', 400),
+      { labels: { ...reviews('v3'), destination_service_name: 'details', response_code: '200' }, value: 7 },
+    ];
+    // Act
+    const versions = assembleRed({ requestsByCode, buckets: [], windowSeconds: 100, errorCodes: ['5xx'] });
+    // Assess
+    const byKey = Object.fromEntries(
+      versions.map((v) => [`${v.service}/${v.version}`, [v.requests, v.errors]]),
+    );
+    expect(byKey).toEqual({
+      'details/v3': [7, 0],
+      'ratings/v1': [400, 0],
+      'reviews/v1': [900, 0],
+      'reviews/v2': [100, 10],
+    });
+  });
+
+  it('does the same for chart series', () => {
+    const series = (reporter: string, value: number) => ({
+      labels: { ...reviews('v2'), reporter, response_code: '200' },
+      points: [{ atMs: 60_000, value }],
+    });
+    const charts = assembleRedRange({
+      requestRatesByCode: [series('waypoint', 3), series('destination', 3)],
+      bucketRates: [],
+      errorCodes: ['5xx'],
+    });
+    expect(charts.map((c) => c.points.map((p) => p.requestRate))).toEqual([[3]]);
+  });
+});
+
 describe('errorCodeMatcher', () => {
   it('matches classes and exact codes', () => {
     const isError = errorCodeMatcher(['5xx', '429', '0']);

@@ -77,6 +77,8 @@ export async function startEngine(
     router?: IstioRouterOptions;
     /** Where the bot reaches its components (fault proxies); the bed's own endpoints by default. */
     via?: { kubeServer?: string; prometheusUrl?: string; dynamodbEndpoint?: string };
+    /** Who reports reviews' requests: its sidecars (default), or a waypoint (Istio's ambient mode). */
+    reporter?: 'destination' | 'waypoint';
   } = {},
 ): Promise<EngineHarness> {
   const bed = await requireBed();
@@ -135,6 +137,7 @@ export async function startEngine(
     .map((p) => ({
       ...p,
       rps: options.rps ?? 400,
+      ...(options.reporter ? { reporter: options.reporter } : {}),
       calls: [],
       versions: p.versions.map((v) => ({
         ...v,
