@@ -21,6 +21,12 @@ import type { ReleaseDependencies } from './dependencies.js';
 import { recordRefusal } from './refusals.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
 
+/** What stopping and restarting the line need. */
+export type GovernanceDependencies = Pick<
+  ReleaseDependencies,
+  'store' | 'policy' | 'clock' | 'log' | 'telemetry'
+>;
+
 /** The store record kind of a stop of the line (keyed by {@link stopKey}). */
 export const STOP_THE_LINE_KIND = 'stop-the-line';
 
@@ -95,7 +101,7 @@ export async function freezeOf(
 
 /** Only the approvers of a scope stop or restart its line (the default rules for every namespace). */
 async function authorizeStop(
-  deps: ReleaseDependencies,
+  deps: GovernanceDependencies,
   request: StopRequest,
   actor: Actor,
   action: 'freeze' | 'unfreeze',
@@ -106,7 +112,7 @@ async function authorizeStop(
   };
   const permission = authorize('approve', actor, subject, deps.policy);
   if (permission.allowed) return undefined;
-  const why = permission.reason.replace(' approve releases in ', ` ${action} `);
+  const why = permission.reason.replace(/ approve releases in [^;]*;/, ` ${action} ${scopeWords(request)};`);
   await recordRefusal(deps, `freeze:${stopKey(request)}`, actor, action, why, {
     ...(request.cluster !== undefined ? { cluster: request.cluster } : {}),
   });
@@ -126,7 +132,7 @@ export interface StopAnswer {
  * @example await stopTheLine(deps, { namespace: 'payments' }, 'incident 4711', actor)
  */
 export async function stopTheLine(
-  deps: ReleaseDependencies,
+  deps: GovernanceDependencies,
   request: StopRequest,
   reason: string,
   actor: Actor,
@@ -166,7 +172,7 @@ export async function stopTheLine(
  * @example await liftStop(deps, { namespace: 'payments' }, actor)
  */
 export async function liftStop(
-  deps: ReleaseDependencies,
+  deps: GovernanceDependencies,
   request: StopRequest,
   actor: Actor,
 ): Promise<UseCaseResult<StopAnswer>> {
@@ -204,7 +210,7 @@ function unfreezeCommandOf(scope: StopScope): string {
   return `/canary unfreeze${scope.namespace !== undefined ? ` --ns ${scope.namespace}` : ''}${cluster}`;
 }
 
-async function heldBy(deps: ReleaseDependencies, stop: StopTheLine): Promise<Release[]> {
+async function heldBy(deps: GovernanceDependencies, stop: StopTheLine): Promise<Release[]> {
   const active = (await deps.store.listActive()).map((s) => s.state);
   return active.filter((r) =>
     windowsHolding([stop], [r], new Date(stop.since)).some((hold) => hold.releases.length > 0),
@@ -225,7 +231,7 @@ export interface FreezeReport {
  *
  * @example const report = await freezeReport(deps); report.holds[0]?.releases // [{ id: 'r1', until: … }]
  */
-export async function freezeReport(deps: ReleaseDependencies): Promise<FreezeReport> {
+export async function freezeReport(deps: GovernanceDependencies): Promise<FreezeReport> {
   const at = deps.clock();
   const freezes = await freezesNow(deps);
   const releases = (await deps.store.listActive()).map((s) => s.state);
