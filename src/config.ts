@@ -82,7 +82,9 @@ const freezeWindows = z.array(z.unknown()).transform((list, ctx) => {
 const policySchema = z.strictObject({
   freezeWindows: freezeWindows.optional(),
   // Who may bypass a freeze, with a reason (`--bypass-freeze "…"`); nobody when left out.
-  freezeBypass: z.array(principal).optional(),
+  freezeBypass: z
+    .array(principal.refine((p) => p !== '*', 'a freeze bypass names people (U…) or groups (S…), not *'))
+    .optional(),
   workspaces: z
     .array(z.string().regex(/^[TE][A-Z0-9]{2,}$/, 'must be a workspace id (T…) or Enterprise Grid id (E…)'))
     .min(1, 'must list at least one workspace')

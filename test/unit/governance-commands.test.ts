@@ -139,4 +139,14 @@ describe('freeze windows in the policy', () => {
     // Assess
     await expect(attempt).rejects.toThrow(/CANARY_BOT_POLICY\.freezeBypass\.0: must be a Slack user id/);
   });
+
+  it('refuses * as a bypass: a bypass is a named role', async () => {
+    // Act
+    const attempt = loadConfig(
+      { ...minimal, CANARY_BOT_POLICY: policy([], { freezeBypass: ['*'] }) },
+      noSecrets,
+    );
+    // Assess
+    await expect(attempt).rejects.toThrow(/CANARY_BOT_POLICY\.freezeBypass\.0: a freeze bypass names people/);
+  });
 });
