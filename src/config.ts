@@ -4,6 +4,7 @@
  * plain environment variables in AWS: a value `ssm:/path` is read from SSM Parameter Store (decrypted).
  */
 import { z } from 'zod';
+import { parseFreezeWindows } from './domain/governance/index.js';
 import {
   type ApprovalPolicy,
   DEFAULT_APPROVAL_POLICY,
@@ -71,7 +72,19 @@ const namespacePolicy = z.strictObject({
   approveFromAnyChannel: z.boolean().optional(),
 });
 const namespacePolicies = z.record(z.string().refine(isDnsLabel, namespaceNameMessage), namespacePolicy);
+/** Freeze windows, checked by the governance domain: each problem names the window and what is wrong. */
+const freezeWindows = z.array(z.unknown()).transform((list, ctx) => {
+  const parsed = parseFreezeWindows(list);
+  if (parsed.ok) return parsed.windows;
+  for (const message of parsed.errors) ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+});
 const policySchema = z.strictObject({
+  freezeWindows: freezeWindows.optional(),
+  // Who may bypass a freeze, with a reason (`--bypass-freeze "…"`); nobody when left out.
+  freezeBypass: z
+    .array(principal.refine((p) => p !== '*', 'a freeze bypass names people (U…) or groups (S…), not *'))
+    .optional(),
   workspaces: z
     .array(z.string().regex(/^[TE][A-Z0-9]{2,}$/, 'must be a workspace id (T…) or Enterprise Grid id (E…)'))
     .min(1, 'must list at least one workspace')

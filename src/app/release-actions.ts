@@ -1,6 +1,7 @@
 import {
   type Actor,
   authorize,
+  authorizeFreezeBypass,
   type Observation,
   type Release,
   type ReleaseAction,
@@ -15,13 +16,14 @@ import { done, refused, type UseCaseResult } from './use-case-result.js';
  * value, or the version a command resolved); approvals also name the step.
  */
 export type PersonAction =
-  | { action: 'approve'; step: number; stateVersion: number }
+  | { action: 'approve'; step: number; stateVersion: number; bypassFreeze?: string }
   | { action: 'reject' | 'rollback'; stateVersion: number; reason?: string }
   | { action: 'pause' | 'resume' | 'cancel'; stateVersion: number };
 
 /**
  * Approve, reject, roll back, pause, resume or cancel, as a person: authorized by the policy (a refusal is
- * recorded in the audit trail), then decided. A stale or duplicate click changes nothing and says why.
+ * recorded in the audit trail), then decided (a freeze holds an approval; `bypassFreeze` only for the
+ * policy's `freezeBypass`). A stale or duplicate click changes nothing and says why.
  *
  * @example await actOnRelease(deps, id, { action: 'approve', step: 1, stateVersion: 7 }, { userId: 'U1', groupIds: [] });
  */
@@ -41,6 +43,16 @@ export async function actOnRelease(
     });
     return refused(permission.reason);
   }
+  if (request.action === 'approve' && request.bypassFreeze !== undefined) {
+    const bypass = authorizeFreezeBypass(actor, deps.policy, request.bypassFreeze);
+    if (!bypass.allowed) {
+      await recordRefusal(deps, releaseId, actor, 'freeze-bypass', bypass.reason, {
+        stateVersion: request.stateVersion,
+        cluster: stored.state.meta.cluster,
+      });
+      return refused(bypass.reason);
+    }
+  }
   const { release, outcome } = await observe(deps, releaseId, (current) =>
     observationOf(request, actor, current, deps.clock().toISOString()),
   );
@@ -58,6 +70,7 @@ function observationOf(request: PersonAction, actor: Actor, current: Release, at
         stateVersion: request.stateVersion,
         ...(current.lastVerdict ? { seen: current.lastVerdict } : {}),
         ...(Object.keys(originOf(actor)).length > 0 ? { origin: originOf(actor) } : {}),
+        ...(request.bypassFreeze !== undefined ? { bypassFreeze: request.bypassFreeze } : {}),
       };
     case 'reject':
     case 'rollback':

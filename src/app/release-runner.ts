@@ -4,6 +4,7 @@ import {
   decide,
   type Effect,
   fenceOf,
+  type Governance,
   isFinal,
   meshTargetOf,
   type Observation,
@@ -12,6 +13,7 @@ import {
   type ReleaseEvent,
 } from '../domain/release/index.js';
 import type { ReleaseDependencies } from './dependencies.js';
+import { freezeOf, freezeTargetOf } from './governance.js';
 import { describeError } from './logger.js';
 import { MeshError } from './ports/mesh-errors.js';
 import { ChatUnavailableError } from './ports/release-notifier.js';
@@ -90,7 +92,8 @@ export async function decideAndStore(
   for (let attempt = 1; ; attempt++) {
     const stored = await deps.store.get(releaseId);
     if (!stored) throw new ReleaseNotFoundError(releaseId);
-    const decision = decide(stored.state, await observation(stored.state));
+    const seen = await observation(stored.state);
+    const decision = decide(stored.state, seen, await governanceOf(deps, stored.state, seen));
     if (decision.next === stored.state) return { saved: stored, decision };
     try {
       // The decision's audit entries are stored with it, atomically.
@@ -106,6 +109,21 @@ export async function decideAndStore(
       throw error;
     }
   }
+}
+
+/**
+ * The freeze holding a release, for the observations a freeze can hold (an approval, a resume, the tick's
+ * advance): the one place where freezes are looked up for decisions, so that every way in obeys them.
+ */
+async function governanceOf(
+  deps: ReleaseDependencies,
+  release: Release,
+  observation: Observation,
+): Promise<Governance> {
+  const asks = observation.type === 'approve' || observation.type === 'resume' || observation.type === 'tick';
+  if (!asks || isFinal(release) || Number.isNaN(Date.parse(observation.at))) return {};
+  const freeze = await freezeOf(deps, freezeTargetOf(release), new Date(observation.at));
+  return freeze ? { freeze } : {};
 }
 
 /** The audit entries a decision's effects ask for. */

@@ -1,10 +1,13 @@
+import type { FreezeNote } from '../domain/governance/index.js';
 import {
   type Actor,
   authorize,
+  authorizeFreezeBypass,
   hostConfinementProblem,
   InvalidReleaseError,
   type PlanRequest,
   type Release,
+  type ReleaseEvent,
   type ReleaseOptions,
   type ReleaseVersion,
   type SourcePin,
@@ -14,8 +17,9 @@ import {
 import type { RequestMatch } from '../domain/routing/route-math.js';
 import type { Destination, WeightedDestination } from '../domain/routing/virtual-service.js';
 import type { ReleaseDependencies } from './dependencies.js';
+import { freezeOf, freezeSentence } from './governance.js';
 import { MeshError } from './ports/mesh-errors.js';
-import { routeKeyOf } from './ports/release-store.js';
+import { type NewAuditEntry, routeKeyOf } from './ports/release-store.js';
 import { RouteBusyError } from './ports/store-errors.js';
 import { type RouteRef, type RouteSnapshot, UnknownClusterError } from './ports/traffic-router.js';
 import { recordRefusal } from './refusals.js';
@@ -47,6 +51,8 @@ export interface StartInput {
   cluster?: string;
   /** The app's references (channel...). */
   meta?: Record<string, string>;
+  /** `--bypass-freeze "…"`: start during a freeze, with this reason (the policy's `freezeBypass` only). */
+  bypassFreeze?: string;
 }
 
 /**
@@ -69,6 +75,11 @@ export async function startRelease(
     });
     return refused(permission.reason);
   }
+  const at = deps.clock();
+  const target = { namespace, service: input.service, cluster };
+  const freeze = await freezeOf(deps, target, at);
+  const bypass = freeze ? await freezeBypass(deps, input, actor, freeze, target) : undefined;
+  if (typeof bypass === 'string') return refused(bypass);
   const ref: RouteRef = {
     namespace,
     name: input.virtualService ?? input.service,
@@ -100,7 +111,7 @@ export async function startRelease(
         `${input.service}.${namespace} cannot start: its ${checkProblem}. Fix it in the bot's custom checks setting (CANARY_BOT_CHECKS).`,
       );
     const id = deps.newId();
-    const at = deps.clock().toISOString();
+    const startedAt = at.toISOString();
     const options = { ...deps.releaseOptions?.(namespace), ...input.options };
     const { release, effects } = startDomainRelease(
       {
@@ -118,9 +129,10 @@ export async function startRelease(
         ...(input.withSources ? { withSources: input.withSources } : {}),
         meta: { ...input.meta, cluster },
       },
-      at,
+      startedAt,
       id,
     );
+    const bypassed = bypass ? bypassRecord(release, actor, bypass, startedAt) : undefined;
     const stored = await deps.store.create(
       {
         id,
@@ -130,12 +142,13 @@ export async function startRelease(
         active: true,
         state: release,
       },
-      { audit: auditEntriesOf(release, effects) },
+      { audit: [...auditEntriesOf(release, effects), ...(bypassed ? [bypassed.audit] : [])] },
     );
     // The card first: its thread must exist before the events go into it. Then the events.
     const { release: shown, later } = await showNewRelease(deps, stored.state);
     const chat: ChatBacklog = { events: [], redraw: false };
     await settle(deps, stored, effects, chat);
+    if (bypassed) chat.events.push(bypassed.event);
     await publish(deps, shown, { events: chat.events, redraw: later, cardFirst: later });
     return done(
       shown,
@@ -152,6 +165,63 @@ export async function startRelease(
     if (error instanceof UnknownClusterError) return refused(error.message);
     throw error;
   }
+}
+
+/** A start during a freeze: the bypass (the freeze and its reason), or why the start is refused. */
+async function freezeBypass(
+  deps: ReleaseDependencies,
+  input: StartInput,
+  actor: Actor,
+  freeze: FreezeNote,
+  target: { namespace: string; service: string; cluster: string },
+): Promise<{ freeze: FreezeNote; reason: string } | string> {
+  const frozen = `${target.service}.${target.namespace} cannot start now: ${freezeSentence(freeze, deps.clock())}.`;
+  const subject = `start:${target.namespace}/${target.service}`;
+  if (input.bypassFreeze === undefined) {
+    await recordRefusal(deps, subject, actor, 'start', frozen, { cluster: target.cluster });
+    return `${frozen} Wait for the freeze to end${deps.policy.freezeBypass?.length ? ', or bypass it with --bypass-freeze "reason" if the policy lets you' : ''}.`;
+  }
+  const permission = authorizeFreezeBypass(actor, deps.policy, input.bypassFreeze);
+  if (!permission.allowed) {
+    await recordRefusal(deps, subject, actor, 'freeze-bypass', permission.reason, {
+      cluster: target.cluster,
+    });
+    return `${frozen} ${permission.reason}`;
+  }
+  return { freeze, reason: input.bypassFreeze };
+}
+
+/** The audit entry and the thread's announcement of a start that bypassed a freeze. */
+function bypassRecord(
+  release: Release,
+  actor: Actor,
+  bypass: { freeze: FreezeNote; reason: string },
+  at: string,
+): { audit: NewAuditEntry; event: ReleaseEvent } {
+  const { freeze, reason } = bypass;
+  return {
+    audit: {
+      releaseId: release.id,
+      at,
+      actor: actor.userId,
+      ...(release.meta.cluster !== undefined ? { cluster: release.meta.cluster } : {}),
+      action: 'freeze-bypass',
+      step: 0,
+      stateVersion: release.version,
+      detail: {
+        action: 'start',
+        reason,
+        freeze: freeze.window,
+        ...(freeze.until ? { until: freeze.until } : {}),
+        freezeReason: freeze.reason,
+      },
+    },
+    event: {
+      type: 'Warning',
+      reason: 'FreezeBypassed',
+      message: `Freeze bypassed to start ${targetName(release)} by ${actor.userId}: ${reason} (${freezeSentence(freeze, new Date(at))})`,
+    },
+  };
 }
 
 /**

@@ -25,7 +25,7 @@ describe('help message', () => {
     const help = helpMessage();
     // Assess
     expect(help).toEqual({
-      text: 'canary-bot commands: start, ab, switch, mirror, weights, approve, rollback, pause, resume, cancel, status, metrics, history, subscribe, unsubscribe, subscriptions, help',
+      text: 'canary-bot commands: start, ab, switch, mirror, weights, approve, rollback, pause, resume, cancel, status, metrics, history, subscribe, unsubscribe, subscriptions, freeze, unfreeze, help',
       blocks: [
         sectionOf('*canary-bot*: progressive releases on Istio, approved in Slack.'),
         sectionOf(
@@ -46,6 +46,8 @@ describe('help message', () => {
             '`/canary subscribe &lt;service|namespace&gt; --every 15m|1h|daily HH:MM [options]` — post a RED summary to this channel on a schedule',
             '`/canary unsubscribe &lt;service|namespace&gt; [options]` — stop the scheduled summary in this channel',
             "`/canary subscriptions` — this channel's scheduled summaries",
+            '`/canary freeze [now] [options]` — freeze windows and stops in force, and what they hold; `freeze now` stops the line',
+            '`/canary unfreeze [options]` — lift the stop of the line of a namespace, a cluster, or everything',
             '`/canary help [&lt;command&gt;]` — this list, or the options of one command',
           ].join('\n'),
         ),

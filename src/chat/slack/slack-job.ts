@@ -40,6 +40,8 @@ export type SlackJob =
       receivedAt: string;
       /** Set when a command (`/canary rollback reviews --reason …`) or a modal gave a reason. */
       reason?: string;
+      /** `/canary approve … --bypass-freeze "…"`: approve during a freeze, with this reason. */
+      bypassFreeze?: string;
       /**
        * Where the action came from besides the card: a command that resolved to this release, the App
        * Home tab (no response URL: the answer goes to the person's App Home and direct messages), or the

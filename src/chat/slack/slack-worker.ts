@@ -1,5 +1,6 @@
 import type { ReleaseDependencies } from '../../app/dependencies.js';
 import { actOnFlaggerGate } from '../../app/flagger-actions.js';
+import { freezeReport, liftStop, stopTheLine } from '../../app/governance.js';
 import { describeError } from '../../app/logger.js';
 import type { FlaggerNotifier } from '../../app/ports/flagger-notifier.js';
 import type { JobQueue } from '../../app/ports/job-queue.js';
@@ -12,7 +13,13 @@ import { activeReleases, findRelease, releaseHistory, serviceRed } from '../../a
 import { type StartInput, startRelease } from '../../app/start-release.js';
 import { channelSubscriptions, subscribe, unsubscribe } from '../../app/subscriptions.js';
 import { chartStepSeconds } from '../../app/summaries.js';
-import { type Command, type ReleaseActionCommand, SLASH_COMMAND } from '../../domain/command/index.js';
+import {
+  type Command,
+  type FreezeCommand,
+  type ReleaseActionCommand,
+  SLASH_COMMAND,
+  type UnfreezeCommand,
+} from '../../domain/command/index.js';
 import { auditSubjectOf, parseGateId } from '../../domain/flagger/index.js';
 import {
   type Actor,
@@ -26,11 +33,13 @@ import { fitMessage, section } from '../views/block-kit.js';
 import {
   type ButtonValue,
   errorMessage,
+  freezeList,
   helpMessage,
   historyList,
   releaseChoice,
   type SlackMessage,
   statusList,
+  stopNote,
   subscribedNote,
   subscriptionList,
   unsubscribedNote,
@@ -293,7 +302,12 @@ async function onButton(
     job.source?.permalink && job.reason ? `${job.reason} (from ${job.source.permalink})` : job.reason;
   const request: PersonAction =
     job.action === 'approve'
-      ? { action: 'approve', step, stateVersion }
+      ? {
+          action: 'approve',
+          step,
+          stateVersion,
+          ...(job.bypassFreeze !== undefined ? { bypassFreeze: job.bypassFreeze } : {}),
+        }
       : job.action === 'rollback'
         ? { action: 'rollback', stateVersion, ...(reason ? { reason } : {}) }
         : { action: job.action, stateVersion };
@@ -421,9 +435,35 @@ async function onCommand(
         deps.summaryTimeZone ?? 'UTC',
         deps.clock(),
       );
+    case 'freeze':
+    case 'unfreeze':
+      return await onFreezeCommand(deps, command, actor);
     case 'help':
       return helpMessage(command.topic);
   }
+}
+
+/**
+ * `/canary freeze` lists the freezes in force and the releases they hold (to the person);
+ * `/canary freeze now` and `/canary unfreeze` stop and restart the line, announced in the channel.
+ */
+async function onFreezeCommand(
+  deps: SlackWorkerDependencies,
+  command: FreezeCommand | UnfreezeCommand,
+  actor: Actor,
+): Promise<SlackMessage | Announcement> {
+  const scope = {
+    ...(command.namespace !== undefined ? { namespace: command.namespace } : {}),
+    ...(command.cluster !== undefined ? { cluster: command.cluster } : {}),
+  };
+  if (command.kind === 'freeze' && !command.now) return freezeList(await freezeReport(deps));
+  const result =
+    command.kind === 'freeze'
+      ? await stopTheLine(deps, scope, command.reason ?? '', actor)
+      : await liftStop(deps, scope, actor);
+  if (!result.ok) return note(`:no_entry: ${result.message}`);
+  const icon = command.kind === 'freeze' ? ':octagonal_sign:' : ':arrow_forward:';
+  return { announce: stopNote(`${icon} ${result.message}`, result.value.held) };
 }
 
 /**
@@ -477,6 +517,9 @@ async function onReleaseCommand(
     receivedAt: job.receivedAt,
     via: 'command',
     ...(command.kind === 'rollback' && command.reason ? { reason: command.reason } : {}),
+    ...(command.kind === 'approve' && command.bypassFreeze !== undefined
+      ? { bypassFreeze: command.bypassFreeze }
+      : {}),
   };
   await deps.queue.send([queuedSlackJob(action, { namespace, cluster: release.meta.cluster ?? 'default' })]);
   return undefined;
@@ -509,6 +552,7 @@ function startInputOf(
     ...(command.withSources.length > 0 ? { withSources: [...command.withSources] } : {}),
     ...(command.onFailure ? { options: { onFailure: command.onFailure } } : {}),
     ...(command.cluster ? { cluster: command.cluster } : {}),
+    ...(command.bypassFreeze !== undefined ? { bypassFreeze: command.bypassFreeze } : {}),
     meta: { [CARD_CHANNEL]: channelId, ...(teamId ? { [RELEASE_TEAM_META]: teamId } : {}) },
   };
 }

@@ -4,6 +4,7 @@
  * card's own buttons (action ids and values), so the card's click path handles them; pages keep the view
  * within Slack's 100 blocks.
  */
+
 import type { HomeAction, HomeContent, HomeRow } from '../../app/home.js';
 import {
   isFinal,
@@ -28,6 +29,7 @@ import {
   slackDate,
 } from './block-kit.js';
 import { CARD_ACTION_IDS, type CardAction } from './button-value.js';
+import { freezeLine } from './freeze-views.js';
 import { cardButton } from './release-card.js';
 import { KIND_WORDS, PHASE_MARKERS, phaseDetail, shortWeights } from './release-words.js';
 import { type HomeView, VIEW_LIMITS } from './slack-view.js';
@@ -192,7 +194,8 @@ function rowText(section: SectionKey, row: HomeRow, content: HomeContent, now: D
     ...(card ? [cardLink(card, 'Open the card')] : []),
     code(release.id),
   ].join(' · ');
-  return [first, second, links].join('\n');
+  const frozen = isFinal(release) ? undefined : freezeLine(release, now.getTime());
+  return [first, second, ...(frozen ? [frozen] : []), links].join('\n');
 }
 
 function rowButtons(row: HomeRow): Button[] {

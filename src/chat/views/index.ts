@@ -25,6 +25,7 @@ export {
   parseFlaggerButtonValue,
 } from './flagger-button-value.js';
 export { flaggerCard, flaggerDecisionLine, flaggerEventLine, flaggerWaitingLine } from './flagger-card.js';
+export { freezeLine, freezeList, stopNote } from './freeze-views.js';
 export { helpMessage } from './help-message.js';
 export { commandErrorMessage, errorMessage, policyRefusalMessage, refusalMessage } from './notices.js';
 export type { RedFigures, VersionFigures } from './red-figures.js';

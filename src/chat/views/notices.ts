@@ -34,6 +34,7 @@ const REFUSAL_MARKERS: Readonly<Record<RefusalReason, string>> = {
   expired: ':arrows_counterclockwise:',
   'wrong-phase': ':no_entry:',
   invalid: ':no_entry:',
+  frozen: ':snowflake:',
 };
 
 /**

@@ -36,6 +36,7 @@ import {
   slackDate,
 } from './block-kit.js';
 import { CARD_ACTION_IDS, type CardAction, encodeButtonValue } from './button-value.js';
+import { freezeLine } from './freeze-views.js';
 import { type RedFigures, redTable } from './red-figures.js';
 import { destinationLabel, KIND_WORDS, phaseLine, VERDICT_WORDS, whereWords } from './release-words.js';
 import { weightBars } from './weight-bar.js';
@@ -121,6 +122,8 @@ function statusText(release: Release): string {
       `:warning: *Unjudged since ${escapeMrkdwn(clockTime(window.unreadableSince))}*: ${escaped(window.unreadableReason ?? 'the metrics cannot be read', 500)}`,
     );
   if (isFinal(release) && release.finishedAt) lines.push(`Finished ${slackDate(release.finishedAt)}.`);
+  const frozen = isFinal(release) ? undefined : freezeLine(release, Date.parse(release.updatedAt));
+  if (frozen) lines.push(frozen);
   return lines.join('\n');
 }
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Command, CommandName, LaunchOptions, ReleaseActionName } from './command.js';
 import {
+  bypassReason,
   canarySteps,
   clusterName,
   cookieMatch,
@@ -22,6 +23,7 @@ import {
   schedule,
   serviceName,
   sourcePins,
+  stopReason,
   userAgentMatch,
   versionHosts,
   versionName,
@@ -145,6 +147,12 @@ export const OPTIONS = {
       arity: 'rest',
     },
   ),
+  'bypass-freeze': option(
+    '--bypass-freeze',
+    '"REASON"',
+    "go ahead during a freeze, with a reason (the policy's freezeBypass only)",
+    '--bypass-freeze "hotfix for INC-42"',
+  ),
   window: option('--window', 'DURATION', 'metrics window, 1m to 7d (default: configured)', '--window 1h'),
   limit: option('--limit', 'N', 'how many releases, 1 to 50 (default: 10)', '--limit 20'),
   every: option('--every', '15m|1h|daily HH:MM', 'how often to post the summary', '--every 1h', {
@@ -192,7 +200,17 @@ function positional(
   return { name, placeholder, missing, optional: more.optional ?? false, variadic: more.variadic ?? false };
 }
 
-const launchOptions = ['ns', 'from', 'with', 'vs', 'route', 'host', 'on-failure', 'cluster'] as const;
+const launchOptions = [
+  'ns',
+  'from',
+  'with',
+  'vs',
+  'route',
+  'host',
+  'on-failure',
+  'cluster',
+  'bypass-freeze',
+] as const;
 
 /** The zod shape shared by release-starting commands. */
 const launchShape = {
@@ -206,6 +224,7 @@ const launchShape = {
   host: versionHosts.optional(),
   'on-failure': onFailure.optional(),
   cluster: clusterName.optional(),
+  'bypass-freeze': bypassReason.optional(),
 };
 
 const { version: _version, ...launchShapeWithoutVersion } = launchShape;
@@ -246,6 +265,7 @@ function launch(
     withSources: words.with ?? [],
     ...(words['on-failure'] !== undefined ? { onFailure: words['on-failure'] } : {}),
     ...(words.cluster !== undefined ? { cluster: words.cluster } : {}),
+    ...(words['bypass-freeze'] !== undefined ? { bypassFreeze: words['bypass-freeze'] } : {}),
   };
 }
 
@@ -260,22 +280,35 @@ const withNs = (ns: string | undefined, cluster?: string) => ({
 /** approve, rollback, pause, resume, cancel. */
 function releaseAction(name: ReleaseActionName, summary: string, example: string): CommandSpec {
   const reason = name === 'rollback';
+  const bypass = name === 'approve';
+  const more: OptionName[] = [
+    ...(reason ? ['reason' as const] : []),
+    ...(bypass ? ['bypass-freeze' as const] : []),
+  ];
   return {
     name,
-    usage: `${name} [<service>|<release-id>] [--ns NS] [--cluster NAME]${reason ? ' [--reason TEXT]' : ''}`,
+    usage: `${name} [<service>|<release-id>] [--ns NS] [--cluster NAME]${reason ? ' [--reason TEXT]' : ''}${bypass ? ' [--bypass-freeze "REASON"]' : ''}`,
     summary,
     example,
     positionals: [positional('release', '<service>|<release-id>', '', { optional: true })],
-    options: reason ? ['ns', 'cluster', 'reason'] : ['ns', 'cluster'],
+    options: ['ns', 'cluster', ...more],
     required: {},
-    schema: z.object({ release: releaseRef.optional(), ...nsShape, reason: reasonText.optional() }).transform(
-      (w): Command => ({
-        kind: name,
-        ...(w.release !== undefined ? { release: w.release } : {}),
-        ...withNs(w.ns, w.cluster),
-        ...(w.reason !== undefined ? { reason: w.reason } : {}),
-      }),
-    ),
+    schema: z
+      .object({
+        release: releaseRef.optional(),
+        ...nsShape,
+        reason: reasonText.optional(),
+        'bypass-freeze': bypassReason.optional(),
+      })
+      .transform(
+        (w): Command => ({
+          kind: name,
+          ...(w.release !== undefined ? { release: w.release } : {}),
+          ...withNs(w.ns, w.cluster),
+          ...(w.reason !== undefined ? { reason: w.reason } : {}),
+          ...(w['bypass-freeze'] !== undefined ? { bypassFreeze: w['bypass-freeze'] } : {}),
+        }),
+      ),
   };
 }
 
@@ -283,7 +316,7 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'start',
     usage:
-      'start <service> <version> [--steps 10,25,50,100] [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME]',
+      'start <service> <version> [--steps 10,25,50,100] [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'weighted canary, each step approved on the card',
     example: '/canary start reviews v2 --ns bookinfo --steps 10,25,50,100',
     positionals: [servicePositional, versionPositional],
@@ -297,7 +330,7 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'ab',
     usage:
-      "ab <service> <version> (--header NAME=VALUE | --header NAME~REGEX | --cookie 'NAME=VALUE' | --user-agent REGEX)... [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME]",
+      'ab <service> <version> (--header NAME=VALUE | --header NAME~REGEX | --cookie \'NAME=VALUE\' | --user-agent REGEX)... [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'A/B test: matching requests go to the version, then promotion',
     example: '/canary ab frontend v2 --header end-user=jason',
     positionals: [servicePositional, versionPositional],
@@ -326,7 +359,7 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'switch',
     usage:
-      'switch <service> <version> [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME]',
+      'switch <service> <version> [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'blue/green: all traffic to the version at once, instant switch-back',
     example: '/canary switch reviews v2 --ns bookinfo',
     positionals: [servicePositional, versionPositional],
@@ -339,7 +372,7 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'mirror',
     usage:
-      'mirror <service> <version> [--percent N] [--ns NS] [--from VERSION] [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME]',
+      'mirror <service> <version> [--percent N] [--ns NS] [--from VERSION] [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'shadow traffic: copy requests to the version, answers discarded',
     example: '/canary mirror reviews v2 --percent 100',
     positionals: [servicePositional, versionPositional],
@@ -356,7 +389,7 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'weights',
     usage:
-      'weights <service> <version>=<weight>... [--ns NS] [--from VERSION] [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME]',
+      'weights <service> <version>=<weight>... [--ns NS] [--from VERSION] [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'set weights by hand (still approved); the last version listed is the one released',
     example: '/canary weights reviews v1=90 v2=10',
     positionals: [
@@ -485,6 +518,47 @@ const specs: readonly CommandSpec[] = [
     options: [],
     required: {},
     schema: z.object({}).transform((): Command => ({ kind: 'subscriptions' })),
+  },
+  {
+    name: 'freeze',
+    usage: 'freeze [now] [--ns NS] [--cluster NAME] [--reason TEXT]',
+    summary: 'freeze windows and stops in force, and what they hold; `freeze now` stops the line',
+    example: '/canary freeze now --ns payments --reason "incident 4711"',
+    positionals: [positional('now', 'now', '', { optional: true })],
+    options: ['ns', 'cluster', 'reason'],
+    required: {},
+    schema: z
+      .object({ now: z.string().optional(), ...nsShape, reason: stopReason.optional() })
+      .transform((w, ctx): Command => {
+        const problem =
+          w.now !== undefined && w.now.toLowerCase() !== 'now'
+            ? `Unexpected ${quote(w.now)}: ${SLASH_COMMAND} freeze lists the freezes, ${SLASH_COMMAND} freeze now stops the line.`
+            : w.now !== undefined && w.reason === undefined
+              ? 'Say why the line is stopped: --reason "incident 4711".'
+              : w.now === undefined && w.reason !== undefined
+                ? `--reason is for stopping the line: ${SLASH_COMMAND} freeze now --reason "…".`
+                : undefined;
+        if (problem) {
+          ctx.issues.push({ code: 'custom', input: w, message: problem });
+          return z.NEVER;
+        }
+        return {
+          kind: 'freeze',
+          now: w.now !== undefined,
+          ...withNs(w.ns, w.cluster),
+          ...(w.reason !== undefined ? { reason: w.reason } : {}),
+        };
+      }),
+  },
+  {
+    name: 'unfreeze',
+    usage: 'unfreeze [--ns NS] [--cluster NAME]',
+    summary: 'lift the stop of the line of a namespace, a cluster, or everything',
+    example: '/canary unfreeze --ns payments',
+    positionals: [],
+    options: ['ns', 'cluster'],
+    required: {},
+    schema: z.object(nsShape).transform((w): Command => ({ kind: 'unfreeze', ...withNs(w.ns, w.cluster) })),
   },
   {
     name: 'help',

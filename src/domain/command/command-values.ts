@@ -261,3 +261,25 @@ export const reasonText = z
   .trim()
   .min(1, { error: 'Give the reason after --reason, e.g. --reason error spike.' })
   .max(500, { error: 'The reason must have at most 500 characters.' });
+
+/** Text of a `rest` option with the quotes people put around it removed: `"disk full"` -> `disk full`. */
+const unquoted = (text: string) => text.trim().replace(/^(["'“])(.*)(["'”])$/s, '$2');
+
+/** `freeze now --reason …`: why the line is stopped, for the cards, the thread and the audit trail. */
+export const stopReason = z
+  .string()
+  .transform(unquoted)
+  .pipe(
+    z
+      .string()
+      .trim()
+      .min(1, { error: 'Say why the line is stopped: --reason "incident 4711".' })
+      .max(500, { error: 'The reason must have at most 500 characters.' }),
+  );
+
+/** `--bypass-freeze "…"`: why this cannot wait for the freeze to end. */
+export const bypassReason = z
+  .string()
+  .trim()
+  .min(3, { error: 'Say why the freeze is bypassed: --bypass-freeze "hotfix for INC-42".' })
+  .max(500, { error: 'The bypass reason must have at most 500 characters.' });

@@ -23,6 +23,8 @@ export const COMMAND_NAMES = [
   'subscribe',
   'unsubscribe',
   'subscriptions',
+  'freeze',
+  'unfreeze',
   'help',
 ] as const;
 
@@ -60,6 +62,8 @@ export interface LaunchOptions {
   readonly onFailure?: 'rollback' | 'pause';
   /** `--cluster`: which configured cluster; undefined = the default one. */
   readonly cluster?: string;
+  /** `--bypass-freeze "…"`: start during a freeze, with this reason (the policy's `freezeBypass` only). */
+  readonly bypassFreeze?: string;
 }
 
 /** `/canary start reviews v2 --steps 10,25,50,100`: a weighted canary. */
@@ -116,6 +120,30 @@ export interface ReleaseActionCommand {
   readonly cluster?: string;
   /** `rollback` only: free text. */
   readonly reason?: string;
+  /** `approve` only: approve during a freeze, with this reason (the policy's `freezeBypass` only). */
+  readonly bypassFreeze?: string;
+}
+
+/**
+ * `/canary freeze`: the freezes in force and the releases they hold; `/canary freeze now --ns payments
+ * --reason "…"`: stop the line (approvers of that scope only).
+ */
+export interface FreezeCommand {
+  readonly kind: 'freeze';
+  /** `now`: stop the line; left out: list. */
+  readonly now: boolean;
+  /** `--ns`: the scope of the stop (or of the list); neither this nor `cluster`: everything. */
+  readonly namespace?: string;
+  readonly cluster?: string;
+  /** Why the line is stopped (`now` only; required there). */
+  readonly reason?: string;
+}
+
+/** `/canary unfreeze [--ns X | --cluster Y]`: lift the stop of the line of that scope. */
+export interface UnfreezeCommand {
+  readonly kind: 'unfreeze';
+  readonly namespace?: string;
+  readonly cluster?: string;
 }
 
 /** `/canary status [reviews] [--ns bookinfo]`. */
@@ -199,6 +227,8 @@ export type Command =
   | SubscribeCommand
   | UnsubscribeCommand
   | SubscriptionsCommand
+  | FreezeCommand
+  | UnfreezeCommand
   | HelpCommand;
 
 /** What {@link parseCommand} returns: a command, or a sentence and the usage line to show with it. */

@@ -1,4 +1,13 @@
 /** Release governance: freeze windows, stops of the line, which actions a freeze holds. Pure. */
+
+export {
+  describeFreeze,
+  type FreezeNote,
+  freezeNoteOf,
+  sameFreeze,
+  untilWords,
+  zoneOfWindow,
+} from './freeze-note.js';
 export { freezeWindowSchema, type ParsedFreezeWindows, parseFreezeWindows } from './parse-windows.js';
 export { parseDuration } from './recurrence.js';
 export type { DurationParts, Span, WindowSchedule } from './window-schedule.js';

@@ -2,6 +2,7 @@
  * Who may do what to a release, per namespace. Pure: the app passes the actor's user id and user groups
  * (Slack `usergroups.list`/`users` data it already has) and acts only on `{ allowed: true }`.
  */
+import type { FreezeWindow } from '../governance/windows.js';
 import type { Release } from './release.js';
 import { InvalidApprovalPolicyError } from './release-errors.js';
 
@@ -47,6 +48,10 @@ export interface ApprovalPolicy {
   readonly default: NamespacePolicy;
   readonly namespaces?: Readonly<Record<string, NamespacePolicy>>;
   readonly clusters?: Readonly<Record<string, ClusterPolicy>>;
+  /** Freeze windows (checked by `parseFreezeWindows` when the configuration is loaded); none when left out. */
+  readonly freezeWindows?: readonly FreezeWindow[];
+  /** Who may bypass a freeze with a reason (`--bypass-freeze "…"`); nobody when left out. */
+  readonly freezeBypass?: readonly Principal[];
 }
 
 /** `npm start`'s policy: anyone may start and approve, but never their own release. Never used in AWS. */
@@ -123,11 +128,39 @@ function rulesOf(policy: ApprovalPolicy): [string, NamespacePolicy][] {
 export function groupsOf(policy: ApprovalPolicy): string[] {
   return [
     ...new Set(
-      rulesOf(policy)
-        .flatMap(([, r]) => [...r.starters, ...r.approvers])
-        .filter((p) => p.startsWith('S')),
+      [
+        ...rulesOf(policy).flatMap(([, r]) => [...r.starters, ...r.approvers]),
+        ...(policy.freezeBypass ?? []),
+      ].filter((p) => p.startsWith('S')),
     ),
   ];
+}
+
+/**
+ * Whether `actor` may bypass a freeze: named in the policy's `freezeBypass` (a person or one of their
+ * groups), with a reason. `*` is not accepted there: a bypass is a named role.
+ *
+ * @example authorizeFreezeBypass({ userId: 'U1', groupIds: ['S0SRE'] }, { ...policy, freezeBypass: ['S0SRE'] }, 'hotfix') // { allowed: true }
+ */
+export function authorizeFreezeBypass(actor: Actor, policy: ApprovalPolicy, reason: string): Authorization {
+  const named = (policy.freezeBypass ?? []).filter((p) => p !== '*');
+  if (reason.trim() === '')
+    return {
+      allowed: false,
+      reason: 'A freeze bypass needs a reason: --bypass-freeze "why it cannot wait".',
+    };
+  if (named.length === 0)
+    return {
+      allowed: false,
+      reason:
+        'The approval policy names nobody who may bypass a freeze (freezeBypass); wait for the freeze to end.',
+    };
+  return includes(named, actor)
+    ? { allowed: true }
+    : {
+        allowed: false,
+        reason: `The approval policy lets only ${listOf(named)} bypass a freeze; ${actor.userId} is not one of them.`,
+      };
 }
 
 /**

@@ -174,6 +174,8 @@ function analyse(ctx: Context, verdict: Verdict): Decision {
     case 'fail':
       return failedAnalysis(ctx, verdict, 'analysing');
     case 'pass':
+      // A freeze holds the automatic advance: the step stays live and judged until the freeze ends.
+      if (elapsed >= minAnalysisSeconds && ctx.freeze) return record(withoutStreak);
       if (elapsed >= minAnalysisSeconds) {
         const passed: Draft = {
           release: { ...r, lastVerdict: verdict, analysis: window },

@@ -1,4 +1,5 @@
 /** What people's actions do to a release: approve, reject, roll back, pause, resume, cancel. */
+import { bypassEffects, holdApproval, refuseFrozen } from './decide-freeze.js';
 import type { ReleaseAuditAction, ReleaseEvent } from './effects.js';
 import type { Observation, PersonStop } from './observations.js';
 import { isFinal, PHASE_WORDS } from './phases.js';
@@ -87,9 +88,13 @@ export function approve(ctx: Context, o: Approve): Decision {
     stateVersion: o.stateVersion,
     ...(seen ? { seen } : {}),
   };
+  const freeze = ctx.freeze;
+  if (freeze && o.bypassFreeze === undefined)
+    return holdApproval(ctx, o, { ...approval, ...(o.origin ? { origin: o.origin } : {}) });
   const draft: Draft = {
-    release: { ...r, approvals: [...r.approvals, approval] },
+    release: { ...without({ ...r }, 'heldApproval'), approvals: [...r.approvals, approval] },
     effects: [
+      ...(freeze && o.bypassFreeze !== undefined ? bypassEffects(ctx, o, freeze, o.bypassFreeze) : []),
       audit(ctx, 'approve', o.actor, {
         description: describeStep(r, o.step),
         ...(o.origin ? { from: o.origin } : {}),
@@ -237,6 +242,7 @@ export function resume(ctx: Context, o: PersonStop<'resume'>): Decision {
       event(releaseEvents.resumed(r, o.actor)),
     ],
   };
+  if (pause.reason !== 'manual' && ctx.freeze) return refuseFrozen(ctx, 'Resuming (an approval) of');
   const overwrite = pause.reason === 'drift';
   let next: Draft;
   switch (pause.from) {

@@ -5,7 +5,9 @@
  * people's actions (decide-people.ts), the mesh's answers (decide-mesh.ts), and the tick's analysis
  * (decide-analysis.ts). Approval is a phase, not a loop: nothing waits, a click is an observation.
  */
+import type { FreezeNote } from '../governance/freeze-note.js';
 import { onTickWhileAnalysing, onTickWhileAwaiting } from './decide-analysis.js';
+import { freezeOnTick } from './decide-freeze.js';
 import { confirmed, meshRefused, reconvergeOnTick } from './decide-mesh.js';
 import {
   approve,
@@ -22,7 +24,9 @@ import { PHASE_WORDS } from './phases.js';
 import { type Release, targetName } from './release.js';
 import { stepLabel } from './release-steps.js';
 import {
+  accepted,
   type Context,
+  commit,
   type Decision,
   ignore,
   refuse,
@@ -33,21 +37,51 @@ import {
 
 export type { Decision } from './release-transitions.js';
 
+/** What governance says about the release now: the freeze that holds its promotions, if any. */
+export interface Governance {
+  readonly freeze?: FreezeNote;
+}
+
 /**
  * Decides what an observation does to a release. Never throws, never reads a clock: time comes from
- * `observation.at`. When nothing changes, `next` is `release` itself and `effects` is empty.
+ * `observation.at`. When nothing changes, `next` is `release` itself and `effects` is empty. `governance`
+ * is the freeze holding the release now (see decide-freeze.ts): promotions wait, the way back never does.
  *
  * @example
  * const { next, effects, outcome } = decide(release, { type: 'approve', actor: 'U2', at, step: 0, stateVersion: 1 });
  * // next.phase === 'applying'; effects: audit, events, converge (revision 1: 90/10), notify
  */
-export function decide(release: Release, observation: Observation): Decision {
+export function decide(release: Release, observation: Observation, governance: Governance = {}): Decision {
   const ms = Date.parse(observation.at);
   if (!Number.isFinite(ms)) {
     const message = `The time of this ${observation.type} ("${observation.at}") is not an ISO 8601 timestamp.`;
     return isPersonAction(observation) ? refuse(release, 'invalid', message) : ignore(release, message);
   }
-  const ctx: Context = { release, at: new Date(ms).toISOString(), ms, version: release.version + 1 };
+  const ctx: Context = {
+    release,
+    at: new Date(ms).toISOString(),
+    ms,
+    version: release.version + 1,
+    ...(governance.freeze ? { freeze: governance.freeze } : {}),
+  };
+  if (observation.type !== 'tick') return dispatch(ctx, observation);
+  // A tick first brings the release's freeze up to date (and applies an approval held during it).
+  const thawed = freezeOnTick(ctx, approve);
+  if (thawed.decision) return thawed.decision;
+  const decision = dispatch(thawed.ctx, observation);
+  if (thawed.effects.length === 0 && thawed.ctx.release === release) return decision;
+  if (decision.next === thawed.ctx.release)
+    return commit(
+      thawed.ctx,
+      { release: thawed.ctx.release, effects: thawed.effects },
+      accepted(decision.outcome.message),
+      { quiet: true },
+    );
+  return { ...decision, effects: [...thawed.effects, ...decision.effects] };
+}
+
+function dispatch(ctx: Context, observation: Observation): Decision {
+  const release = ctx.release;
   if (observation.type === 'approve') {
     const given = release.approvals.find(
       (a) => a.step === observation.step && a.stateVersion === observation.stateVersion,

@@ -17,7 +17,11 @@ export interface ReleaseEvent {
 export type ReleaseAuditAction =
   | 'start'
   | 'approve'
+  | 'approval-held'
   | 'approval-expired'
+  | 'freeze-bypass'
+  | 'frozen'
+  | 'thawed'
   | 'reject'
   | 'rollback'
   | 'pause'
@@ -81,6 +85,7 @@ export type RefusalReason =
   | 'expired' // the approval request expired; a new one was posted
   | 'wrong-phase' // the action makes no sense in this phase
   | 'finished' // the release is over
+  | 'frozen' // a freeze window or a stop of the line holds promotions
   | 'invalid'; // the observation itself is malformed (e.g. its time)
 
 /**

@@ -4,6 +4,7 @@ export {
   type ApprovalPolicy,
   type Authorization,
   authorize,
+  authorizeFreezeBypass,
   authorizeOrigin,
   type ClusterPolicy,
   DEFAULT_APPROVAL_POLICY,
@@ -19,7 +20,7 @@ export {
   type UserKind,
   validateApprovalPolicy,
 } from './approval-policy.js';
-export { type Decision, decide } from './decide.js';
+export { type Decision, decide, type Governance } from './decide.js';
 export { UNREADABLE_TICKS_TO_ESCALATE } from './decide-analysis.js';
 export type {
   Effect,
@@ -63,6 +64,7 @@ export {
   BOT_ACTOR,
   DEFAULT_RELEASE_OPTIONS,
   type DesiredMesh,
+  type HeldApproval,
   type MatchRoute,
   type MirrorTarget,
   type OriginalRoute,

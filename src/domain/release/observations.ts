@@ -52,6 +52,11 @@ export type Observation =
       readonly seen?: Verdict;
       /** Where the approval came from (`channel`, `team`, `enterprise`), recorded with it. */
       readonly origin?: Readonly<Record<string, string>>;
+      /**
+       * The approver bypasses a freeze, with this reason (the app sets it only for principals the policy's
+       * `freezeBypass` names); announced in the thread and audited.
+       */
+      readonly bypassFreeze?: string;
     }
   | PersonStop<'reject'>
   | PersonStop<'rollback'>

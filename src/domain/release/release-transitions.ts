@@ -2,6 +2,7 @@
  * The building blocks of `decide`: each takes the decision's context and a draft (the release being changed
  * and the effects so far) and returns the next draft; `commit` turns a draft into a decision.
  */
+import type { FreezeNote } from '../governance/freeze-note.js';
 import type { Verdict } from '../judge/verdict.js';
 import type { Effect, Outcome, RefusalReason, ReleaseAuditAction, ReleaseEvent } from './effects.js';
 import { type InterruptiblePhase, isFinal } from './phases.js';
@@ -31,6 +32,8 @@ export interface Context {
   readonly at: string;
   readonly ms: number;
   readonly version: number;
+  /** The freeze holding the release's promotions now, as the app found it (none: not frozen). */
+  readonly freeze?: FreezeNote;
 }
 
 /** A release being changed, and the effects so far (`notify` is added by `commit`). */

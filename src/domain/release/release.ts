@@ -2,6 +2,7 @@
  * A release as data: everything `decide` needs, JSON-serialisable, so the store can keep it as is.
  * Times are ISO 8601 strings that come in through observations; the domain never reads a clock.
  */
+import type { FreezeNote } from '../governance/freeze-note.js';
 import type { Verdict } from '../judge/verdict.js';
 import type { RequestMatch } from '../routing/route-math.js';
 import type { Destination, RouteSelector, WeightedDestination } from '../routing/virtual-service.js';
@@ -227,6 +228,19 @@ export interface Release {
   readonly applyError?: ApplyError;
   /** A sentence saying how the release ended (set in final phases). */
   readonly summary?: string;
+  /** The freeze holding the release's promotions, as the last tick or action saw it (governance). */
+  readonly freeze?: FreezeNote;
+  /**
+   * An approval clicked during a freeze: applied by the first tick after the freeze ends, if its request
+   * has not expired by then (otherwise dropped, and said so).
+   */
+  readonly heldApproval?: HeldApproval;
+}
+
+/** An approval given during a freeze, kept until the freeze ends. */
+export interface HeldApproval extends Approval {
+  /** Where it came from (`channel`, `team`, `enterprise`). */
+  readonly origin?: Readonly<Record<string, string>>;
 }
 
 /** Actor of automatic decisions in events and the audit trail. */

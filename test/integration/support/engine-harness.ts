@@ -29,6 +29,8 @@ export interface EngineHarness {
   /** The least-privilege bot's identity (what its router and catalog read with). */
   bot: k8s.KubeConfig;
   namespace: string;
+  /** More copies of Bookinfo the bot may release in (`extraNamespaces`); no traffic is simulated there. */
+  extraNamespaces: readonly string[];
   deps: ReleaseDependencies;
   notifier: MemoryNotifier;
   simulator: MeshTrafficSimulator;
@@ -79,6 +81,8 @@ export async function startEngine(
     via?: { kubeServer?: string; prometheusUrl?: string; dynamodbEndpoint?: string };
     /** Who reports reviews' requests: its sidecars (default), or a waypoint (Istio's ambient mode). */
     reporter?: 'destination' | 'waypoint';
+    /** How many more copies of Bookinfo, each in its own namespace, the bot may release in. */
+    extraNamespaces?: number;
   } = {},
 ): Promise<EngineHarness> {
   const bed = await requireBed();
@@ -86,7 +90,17 @@ export async function startEngine(
   const namespace = uniqueNamespace('engine');
   const home = uniqueNamespace('engine-bot');
   await deploySample(admin, 'bookinfo', namespace);
-  const identity = await botKubeConfig(bed, admin, home, [namespace], await botClusterRole());
+  const extraNamespaces = Array.from({ length: options.extraNamespaces ?? 0 }, () =>
+    uniqueNamespace('engine'),
+  );
+  for (const extra of extraNamespaces) await deploySample(admin, 'bookinfo', extra);
+  const identity = await botKubeConfig(
+    bed,
+    admin,
+    home,
+    [namespace, ...extraNamespaces],
+    await botClusterRole(),
+  );
   const bot = options.via?.kubeServer ? throughServer(identity, options.via.kubeServer) : identity;
   let writes = 0;
   const router = new IstioTrafficRouter(bot, {
@@ -176,6 +190,7 @@ export async function startEngine(
     admin,
     bot,
     namespace,
+    extraNamespaces,
     deps,
     notifier,
     simulator,
@@ -225,7 +240,9 @@ export async function startEngine(
       client.destroy();
       const core = admin.makeApiClient(k8s.CoreV1Api);
       await Promise.all(
-        [namespace, home].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
+        [namespace, home, ...extraNamespaces].map((name) =>
+          core.deleteNamespace({ name }).catch(() => undefined),
+        ),
       );
     },
   };

@@ -47,9 +47,15 @@ export interface SlackStack {
  * @example const stack = await startSlackStack({ clusters: ['east', 'west'] });
  */
 export async function startSlackStack(
-  options: { slack?: SlackEndpoint; env?: Record<string, string>; clusters?: readonly string[] } = {},
+  options: {
+    slack?: SlackEndpoint;
+    env?: Record<string, string>;
+    clusters?: readonly string[];
+    /** More Bookinfo namespaces the bot may release in (`engine.extraNamespaces`). */
+    extraNamespaces?: number;
+  } = {},
 ): Promise<SlackStack> {
-  const engine = await startEngine();
+  const engine = await startEngine({ extraNamespaces: options.extraNamespaces ?? 0 });
   const clusters = options.clusters ?? ['bed'];
   const slack = options.slack ?? engine.bed.slack;
   const jobErrors: unknown[] = [];
