@@ -374,7 +374,8 @@ describe('Slack refusing a surface for good', () => {
       (c) => c.method === 'views.update' && c.params.view_id === form.view.id,
     );
     expect(updates.map((c) => c.outcome)).toEqual(['not_found']);
-    expect(JSON.stringify(await emulator.messages())).not.toContain('tried once more');
+    const since = (await emulator.messages()).filter((m) => Number(m.ts) > Number(alert.ts));
+    expect(JSON.stringify(since)).not.toContain('tried once more');
     expect(stack.jobErrors).toEqual([]);
   });
 
