@@ -355,8 +355,11 @@ describe('the "Roll back a release" shortcut', () => {
 
 describe('Slack refusing a surface for good', () => {
   it('ends the job quietly when the person closed the roll-back form before the worker filled it', async () => {
-    // Prepare: the shortcut opens the form; the person closes it at once.
+    // Prepare: the shortcut opens the form; the person closes it before the worker fills it, so Slack answers
+    // the worker's views.update with not_found (made certain here: the worker may be quicker than a person).
     const alert = await emulator.postAsUser({ channel: incidents, user: alice.id, text: 'is reviews ok?' });
+    const callsBefore = (await emulator.snapshot()).calls.length;
+    await emulator.failNext('views.update', { error: 'not_found' });
     const shortcut = await sendMessageShortcut(target, emulator, {
       callbackId: 'canary.rollback_shortcut',
       user: alice.id,
@@ -370,9 +373,9 @@ describe('Slack refusing a surface for good', () => {
     // Act: the worker fills a form that is gone (Slack answers not_found).
     await drain();
     // Assess: no failed job (afterEach), no "will be tried once more" to alice.
-    const updates = (await emulator.snapshot()).calls.filter(
-      (c) => c.method === 'views.update' && c.params.view_id === form.view.id,
-    );
+    const updates = (await emulator.snapshot()).calls
+      .slice(callsBefore)
+      .filter((c) => c.method === 'views.update' && c.params.view_id === form.view.id);
     expect(updates.map((c) => c.outcome)).toEqual(['not_found']);
     const since = (await emulator.messages()).filter((m) => Number(m.ts) > Number(alert.ts));
     expect(JSON.stringify(since)).not.toContain('tried once more');
@@ -385,12 +388,13 @@ describe('Slack refusing a surface for good', () => {
     await drain();
     const release = await active();
     const url = `${stack.bot.config.publicUrl}/releases/${release.id}`;
+    const gone = `${Math.floor(Date.now() / 1000) - 86_400}.${String(Date.now() % 1_000_000).padStart(6, '0')}`;
     // Act
     const sent = await sendEvent(target, emulator, {
       type: 'link_shared',
       channel: incidents,
       user: alice.id,
-      message_ts: '1700000000.000100',
+      message_ts: gone,
       source: 'conversations_history',
       links: [{ domain: new URL(url).host, url }],
     });
@@ -398,7 +402,7 @@ describe('Slack refusing a surface for good', () => {
     await drain();
     // Assess: chat.unfurl was refused (cannot_find_message) and the job ended without failing.
     const refused = (await emulator.snapshot()).calls.filter(
-      (c) => c.method === 'chat.unfurl' && c.params.ts === '1700000000.000100',
+      (c) => c.method === 'chat.unfurl' && c.params.ts === gone,
     );
     expect(refused.map((c) => c.outcome)).toEqual(['cannot_find_message']);
     expect(stack.jobErrors).toEqual([]);
