@@ -86,6 +86,16 @@ export function routeWeights(route: HttpRoute): WeightedDestination[] {
   }));
 }
 
+/** Same destinations with the same weights, in any order; zero weights count as absent. */
+export function sameWeights(a: readonly WeightedDestination[], b: readonly WeightedDestination[]): boolean {
+  const positive = (list: readonly WeightedDestination[]) => list.filter((w) => w.weight > 0);
+  const [pa, pb] = [positive(a), positive(b)];
+  return (
+    pa.length === pb.length &&
+    pa.every((w) => pb.some((o) => sameDestination(o.destination, w.destination) && o.weight === w.weight))
+  );
+}
+
 /** Refuses weights that Istio would refuse or that make no sense: not integers, not adding up to 100, duplicates. */
 export function validateWeights(weights: readonly WeightedDestination[]): void {
   if (weights.length === 0)

@@ -1,0 +1,55 @@
+import { hostname } from 'node:os';
+import type * as k8s from '@kubernetes/client-node';
+import type { MeshEvent } from '../app/ports/traffic-router.js';
+import { toMeshError } from './istio/kube-errors.js';
+
+/** The route object an event is about. */
+export interface EventSubject {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+/**
+ * Records a Flagger-style event on a route object (VirtualService or HTTPRoute), so that `kubectl describe`
+ * tells the same story as the channel.
+ *
+ * @example await recordRouteEvent(core, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: 'shop', name: 'web' },
+ *   { type: 'Normal', reason: 'Synced', message: 'Advance web.shop canary weight 10' }, 'canary-bot');
+ */
+export async function recordRouteEvent(
+  core: k8s.CoreV1Api,
+  subject: EventSubject,
+  event: MeshEvent,
+  component: string,
+  call: k8s.ConfigurationOptions = {},
+): Promise<void> {
+  const { apiVersion, kind, namespace, name, uid, resourceVersion } = subject;
+  try {
+    const now = new Date();
+    await core.createNamespacedEvent(
+      {
+        namespace,
+        body: {
+          metadata: { generateName: `${name}.`, namespace },
+          involvedObject: { apiVersion, kind, name, namespace, uid, resourceVersion },
+          type: event.type,
+          reason: event.reason,
+          message: event.message,
+          source: { component },
+          reportingComponent: component,
+          reportingInstance: hostname(),
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      },
+      call,
+    );
+  } catch (error) {
+    throw toMeshError(error, `record an event on ${kind} ${namespace}/${name}`);
+  }
+}
