@@ -11,9 +11,11 @@
 import type { RouteTarget } from './converge.js';
 import {
   type DesiredRule,
+  type HTTPBackendRef,
   type HTTPPathMatch,
   type HTTPRoute,
   type HTTPRouteRule,
+  type HTTPValueMatch,
   mirrorShareFor,
   percentagesOf,
   routeKey,
@@ -217,4 +219,50 @@ export function abShadowedBy(
     }
   }
   return undefined;
+}
+
+function backendDefaults(ref: HTTPBackendRef): HTTPBackendRef {
+  return { group: '', kind: 'Service', ...ref };
+}
+
+function valueDefaults(values: HTTPValueMatch[] | undefined): HTTPValueMatch[] | undefined {
+  return values?.map((v) => ({ type: 'Exact', ...v }));
+}
+
+/**
+ * A rule as the API server stores it, with the CRD's defaults filled in (backend group, kind and weight,
+ * the `PathPrefix /` match, `Exact` header and query matches), so that what the bot writes reads back the
+ * same and a rule the server defaulted compares equal to the one the bot built.
+ *
+ * @example withServerDefaults({ name: 'r', backendRefs: [{ name: 'reviews-v1', port: 9080 }] })
+ * // { name: 'r', matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+ * //   backendRefs: [{ group: '', kind: 'Service', name: 'reviews-v1', port: 9080, weight: 1 }] }
+ */
+export function withServerDefaults(rule: HTTPRouteRule): HTTPRouteRule {
+  const matches = (rule.matches?.length ? rule.matches : [{}]).map((m) => {
+    const headers = valueDefaults(m.headers);
+    const queryParams = valueDefaults(m.queryParams);
+    return {
+      ...m,
+      path: { type: 'PathPrefix' as const, value: '/', ...m.path },
+      ...(headers ? { headers } : {}),
+      ...(queryParams ? { queryParams } : {}),
+    };
+  });
+  const filters = rule.filters?.map((f) =>
+    f.requestMirror
+      ? {
+          ...f,
+          requestMirror: { ...f.requestMirror, backendRef: backendDefaults(f.requestMirror.backendRef) },
+        }
+      : f,
+  );
+  return {
+    ...rule,
+    matches,
+    ...(filters ? { filters } : {}),
+    ...(rule.backendRefs
+      ? { backendRefs: rule.backendRefs.map((b) => ({ ...backendDefaults(b), weight: b.weight ?? 1 })) }
+      : {}),
+  };
 }

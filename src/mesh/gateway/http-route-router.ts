@@ -31,6 +31,7 @@ import {
   ruleWeights,
   servingRuleIndex,
   slotPath,
+  withServerDefaults,
 } from '../../domain/routing/http-route-slot.js';
 import {
   botRoutePrefix,
@@ -391,7 +392,8 @@ function converged(
   };
   if (target.owned.kind === 'original') return restored(kept, release, target.owned.route as HTTPRouteRule);
   const without = withoutOwnedRule(kept, release) as RouteObject;
-  const path = slotPath(without.spec.rules?.[baseRuleIndex(without, ref.route)] as HTTPRouteRule);
+  const base = without.spec.rules?.[baseRuleIndex(without, ref.route)] as HTTPRouteRule;
+  const path = slotPath(base);
   const fallback = ruleWeights(
     without.spec.rules?.[servingRuleIndex(without, ref.route)] ?? {},
     ref.namespace,
@@ -400,13 +402,28 @@ function converged(
     const service = serviceName(d, ref.namespace);
     return { service, port: ports.get(service) ?? 0 };
   });
-  const written = withOwnedRule(kept, release, desired) as RouteObject;
-  const owned = written.spec.rules?.find((r) => r.name === name) as HTTPRouteRule;
+  const built = withOwnedRule(kept, release, desired) as RouteObject;
+  const rules = (built.spec.rules ?? []).map((r) =>
+    r.name === name ? withServerDefaults(inheriting(r, base)) : r,
+  );
+  const written: RouteObject = { ...built, spec: { ...built.spec, rules } };
+  const owned = rules.find((r) => r.name === name) as HTTPRouteRule;
   const next = desired.anyOf ? written : withoutEarlierReleases(written, owned);
   const shadowed = abShadowedBy(next, owned, path);
   if (shadowed)
     throw new RouteError('invalid-match', `${shadowed.charAt(0).toUpperCase()}${shadowed.slice(1)}.`);
   return next;
+}
+
+/**
+ * The owned rule with what the base rule does to its requests besides choosing backends (filters,
+ * timeouts, retries, session persistence...), so requests keep behaving as before whichever rule takes them.
+ */
+function inheriting(rule: HTTPRouteRule, base: HTTPRouteRule): HTTPRouteRule {
+  const { name: _name, matches: _matches, backendRefs: _backends, filters, ...rest } = base;
+  const all = [...(filters ?? []), ...(rule.filters ?? [])];
+  const { filters: _own, ...ruleRest } = rule;
+  return { ...rest, ...ruleRest, ...(all.length > 0 ? { filters: all } : {}) };
 }
 
 /**
