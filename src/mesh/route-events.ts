@@ -3,21 +3,20 @@ import type * as k8s from '@kubernetes/client-node';
 import type { MeshEvent } from '../app/ports/traffic-router.js';
 import { toMeshError } from './istio/kube-errors.js';
 
-/** The route object an event is about. */
+/** The route object an event is about, and its metadata as read. */
 export interface EventSubject {
   apiVersion: string;
   kind: string;
   namespace: string;
   name: string;
-  uid?: string;
-  resourceVersion?: string;
+  metadata: { uid?: string | undefined; resourceVersion?: string | undefined };
 }
 
 /**
  * Records a Flagger-style event on a route object (VirtualService or HTTPRoute), so that `kubectl describe`
  * tells the same story as the channel.
  *
- * @example await recordRouteEvent(core, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: 'shop', name: 'web' },
+ * @example await recordRouteEvent(core, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: 'shop', name: 'web', metadata: route.metadata },
  *   { type: 'Normal', reason: 'Synced', message: 'Advance web.shop canary weight 10' }, 'canary-bot');
  */
 export async function recordRouteEvent(
@@ -27,7 +26,8 @@ export async function recordRouteEvent(
   component: string,
   call: k8s.ConfigurationOptions = {},
 ): Promise<void> {
-  const { apiVersion, kind, namespace, name, uid, resourceVersion } = subject;
+  const { apiVersion, kind, namespace, name } = subject;
+  const { uid, resourceVersion } = subject.metadata;
   try {
     const now = new Date();
     await core.createNamespacedEvent(
@@ -51,5 +51,19 @@ export async function recordRouteEvent(
     );
   } catch (error) {
     throw toMeshError(error, `record an event on ${kind} ${namespace}/${name}`);
+  }
+}
+
+/**
+ * Runs `work` and ignores its failure: events a change records are best effort, since the change is what
+ * counts and the channel is told anyway.
+ *
+ * @example await bestEffort(() => router.recordEvent(ref, event));
+ */
+export async function bestEffort(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch {
+    // deliberately ignored, see above
   }
 }

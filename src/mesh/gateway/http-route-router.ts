@@ -39,6 +39,7 @@ import {
   describeDestination,
   describeWeights,
   sameWeights,
+  weightsDrift,
 } from '../../domain/routing/route-math.js';
 import { RouteError } from '../../domain/routing/routing-errors.js';
 import type { Destination, HttpRoute, WeightedDestination } from '../../domain/routing/virtual-service.js';
@@ -46,7 +47,7 @@ import { serviceOfHost } from '../istio/destination-validator.js';
 import { ownerAnnotation } from '../istio/istio-router.js';
 import { readWithRetries, toMeshError } from '../istio/kube-errors.js';
 import { requestTimeout } from '../istio/request-timeout.js';
-import { recordRouteEvent } from '../route-events.js';
+import { bestEffort, recordRouteEvent } from '../route-events.js';
 
 const group = 'gateway.networking.k8s.io';
 const version = 'v1';
@@ -157,10 +158,7 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
   }
 
   async checkDrift(ref: RouteRef, expected: readonly WeightedDestination[]): Promise<string | undefined> {
-    const current = await this.readRoute(ref);
-    return sameWeights(current.weights, expected)
-      ? undefined
-      : `expected ${describeWeights(expected)}, found ${describeWeights(current.weights)}`;
+    return weightsDrift((await this.readRoute(ref)).weights, expected);
   }
 
   /**
@@ -183,8 +181,7 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
         kind: 'HTTPRoute',
         namespace: ref.namespace,
         name: ref.name,
-        ...(live.metadata.uid ? { uid: live.metadata.uid } : {}),
-        ...(live.metadata.resourceVersion ? { resourceVersion: live.metadata.resourceVersion } : {}),
+        metadata: live.metadata,
       },
       event,
       this.options.component,
@@ -193,11 +190,7 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
   }
 
   private async tryRecordEvent(ref: RouteRef, event: MeshEvent): Promise<void> {
-    try {
-      await this.recordEvent(ref, event);
-    } catch {
-      // Events are best effort during a change: the change is what counts, and the channel is told anyway.
-    }
+    await bestEffort(() => this.recordEvent(ref, event));
   }
 
   /**

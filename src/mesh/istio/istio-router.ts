@@ -26,6 +26,7 @@ import {
   routeWeights,
   sameRoute,
   sameWeights,
+  weightsDrift,
 } from '../../domain/routing/route-math.js';
 import { RouteError } from '../../domain/routing/routing-errors.js';
 import { findShadowingRoute, requestClassesOf } from '../../domain/routing/shadowed-route.js';
@@ -35,7 +36,7 @@ import type {
   VirtualServiceSpec,
   WeightedDestination,
 } from '../../domain/routing/virtual-service.js';
-import { recordRouteEvent } from '../route-events.js';
+import { bestEffort, recordRouteEvent } from '../route-events.js';
 import { DestinationValidator } from './destination-validator.js';
 import { readWithRetries, toMeshError } from './kube-errors.js';
 import { requestTimeout } from './request-timeout.js';
@@ -223,10 +224,7 @@ export class IstioTrafficRouter implements TrafficRouter {
   }
 
   async checkDrift(ref: RouteRef, expected: readonly WeightedDestination[]): Promise<string | undefined> {
-    const current = await this.readRoute(ref);
-    return sameWeights(current.weights, expected)
-      ? undefined
-      : `expected ${describeWeights(expected)}, found ${describeWeights(current.weights)}`;
+    return weightsDrift((await this.readRoute(ref)).weights, expected);
   }
 
   async validateDestinations(namespace: string, destinations: readonly Destination[]): Promise<void> {
@@ -245,8 +243,7 @@ export class IstioTrafficRouter implements TrafficRouter {
         kind: 'VirtualService',
         namespace: ref.namespace,
         name: ref.name,
-        ...(vs.metadata.uid ? { uid: vs.metadata.uid } : {}),
-        ...(vs.metadata.resourceVersion ? { resourceVersion: vs.metadata.resourceVersion } : {}),
+        metadata: vs.metadata,
       },
       event,
       this.options.component,
@@ -254,13 +251,8 @@ export class IstioTrafficRouter implements TrafficRouter {
     );
   }
 
-  /** Events are best effort during a change: the change itself is what counts, and the channel is told anyway. */
   private async tryRecordEvent(ref: RouteRef, event: MeshEvent): Promise<void> {
-    try {
-      await this.recordEvent(ref, event);
-    } catch {
-      // deliberately ignored, see above
-    }
+    await bestEffort(() => this.recordEvent(ref, event));
   }
 
   /**
