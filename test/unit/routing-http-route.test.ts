@@ -182,6 +182,33 @@ describe('the owned rule of an HTTPRoute', () => {
     ]);
   });
 
+  it('matches any one of several A/B alternatives, one matches entry each on the same path', () => {
+    const rule = ownedRuleOf(
+      withOwnedRule(route([]), 'r1', {
+        backends: [{ service: 'reviews-v2', port: 9080, percent: 100 }],
+        path: { type: 'PathPrefix', value: '/api' },
+        anyOf: [
+          [{ kind: 'header', name: 'end-user', match: { exact: 'jason' } }],
+          [{ kind: 'cookie', regex: cookieRegex('user=tester') }],
+        ],
+      }),
+      'r1',
+    );
+    expect(rule?.matches).toEqual([
+      {
+        path: { type: 'PathPrefix', value: '/api' },
+        headers: [{ type: 'Exact', name: 'end-user', value: 'jason' }],
+      },
+      {
+        path: { type: 'PathPrefix', value: '/api' },
+        headers: [{ type: 'RegularExpression', name: 'Cookie', value: '^(.*?;\\s*)?(user=tester)(;.*)?$' }],
+      },
+    ]);
+    expect(() => withOwnedRule(route([]), 'r1', { ...canary, anyOf: [] })).toThrow(
+      /needs at least one set of conditions/,
+    );
+  });
+
   it('refuses a source-label pin, an invalid regex and a header matched twice, changing nothing', () => {
     const live = route([]);
     const snapshot = JSON.stringify(live);

@@ -135,6 +135,11 @@ export interface DesiredRule {
   backends: readonly BackendShare[];
   /** A/B: the conditions a request must all meet; none means every request on `path`. */
   match?: readonly RequestMatch[];
+  /**
+   * A/B alternatives, used instead of `match`: a request that meets every condition of any one of them
+   * (one `matches[]` entry each, all on `path`), as an Istio route lists several match blocks.
+   */
+  anyOf?: readonly (readonly RequestMatch[])[];
   /** The path the rule covers; `PathPrefix /` unless given. */
   path?: HTTPPathMatch;
   /** A shadow copy of part of the rule's requests. */
@@ -282,6 +287,21 @@ export function headerMatchFor(match: RequestMatch): HTTPValueMatch {
   return { type: 'RegularExpression', name: headerName, value: condition.regex ?? '' };
 }
 
+/** One `matches[]` entry: the path and every condition on headers. */
+function matchFor(conditions: readonly RequestMatch[], path: HTTPPathMatch | undefined): HTTPRouteMatch {
+  const headers = conditions.map(headerMatchFor);
+  headers.forEach((h, i) => {
+    if (headers.findIndex((o) => o.name.toLowerCase() === h.name.toLowerCase()) !== i)
+      throw new RouteError(
+        'invalid-match',
+        `Header ${h.name} is matched twice; Gateway API considers only the first condition on a header.`,
+      );
+  });
+  const match: HTTPRouteMatch = { path: path ?? { type: 'PathPrefix', value: '/' } };
+  if (headers.length > 0) match.headers = headers;
+  return match;
+}
+
 /**
  * The rule a release owns for `desired`: named, one match (path and every A/B condition), an optional
  * `RequestMirror` filter, weighted backendRefs to per-version Services.
@@ -303,17 +323,11 @@ export function ownedRule(releaseName: string, desired: DesiredRule): HTTPRouteR
     if (backendRefs.findIndex((o) => o.name === b.name && o.port === b.port) !== i)
       throw new RouteError('duplicate-destination', `${b.name}:${b.port} is listed twice.`);
   });
-  const headers = (desired.match ?? []).map(headerMatchFor);
-  headers.forEach((h, i) => {
-    if (headers.findIndex((o) => o.name.toLowerCase() === h.name.toLowerCase()) !== i)
-      throw new RouteError(
-        'invalid-match',
-        `Header ${h.name} is matched twice; Gateway API considers only the first condition on a header.`,
-      );
-  });
-  const match: HTTPRouteMatch = { path: desired.path ?? { type: 'PathPrefix', value: '/' } };
-  if (headers.length > 0) match.headers = headers;
-  const rule: HTTPRouteRule = { name: ownedRuleName(releaseName), matches: [match] };
+  const alternatives = desired.anyOf ?? [desired.match ?? []];
+  if (alternatives.length === 0)
+    throw new RouteError('invalid-match', 'An A/B rule needs at least one set of conditions.');
+  const matches = alternatives.map((conditions) => matchFor(conditions, desired.path));
+  const rule: HTTPRouteRule = { name: ownedRuleName(releaseName), matches };
   if (desired.mirror) rule.filters = [requestMirrorFilter(desired.mirror)];
   rule.backendRefs = backendRefs;
   return rule;

@@ -86,6 +86,31 @@ export function routeWeights(route: HttpRoute): WeightedDestination[] {
   }));
 }
 
+/** Same destinations with the same weights, in any order; zero weights count as absent. */
+export function sameWeights(a: readonly WeightedDestination[], b: readonly WeightedDestination[]): boolean {
+  const positive = (list: readonly WeightedDestination[]) => list.filter((w) => w.weight > 0);
+  const [pa, pb] = [positive(a), positive(b)];
+  return (
+    pa.length === pb.length &&
+    pa.every((w) => pb.some((o) => sameDestination(o.destination, w.destination) && o.weight === w.weight))
+  );
+}
+
+/**
+ * How live weights differ from the expected ones, in words; undefined when they agree.
+ *
+ * @example weightsDrift([{ destination: { host: 'a' }, weight: 70 }], [{ destination: { host: 'a' }, weight: 90 }])
+ * // 'expected a=90, found a=70'
+ */
+export function weightsDrift(
+  found: readonly WeightedDestination[],
+  expected: readonly WeightedDestination[],
+): string | undefined {
+  return sameWeights(found, expected)
+    ? undefined
+    : `expected ${describeWeights(expected)}, found ${describeWeights(found)}`;
+}
+
 /** Refuses weights that Istio would refuse or that make no sense: not integers, not adding up to 100, duplicates. */
 export function validateWeights(weights: readonly WeightedDestination[]): void {
   if (weights.length === 0)

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { DriftError, MeshError } from '../../app/ports/mesh-errors.js';
@@ -25,8 +24,9 @@ import {
   findRouteIndex,
   routeAt,
   routeWeights,
-  sameDestination,
   sameRoute,
+  sameWeights,
+  weightsDrift,
 } from '../../domain/routing/route-math.js';
 import { RouteError } from '../../domain/routing/routing-errors.js';
 import { findShadowingRoute, requestClassesOf } from '../../domain/routing/shadowed-route.js';
@@ -36,6 +36,7 @@ import type {
   VirtualServiceSpec,
   WeightedDestination,
 } from '../../domain/routing/virtual-service.js';
+import { bestEffort, recordRouteEvent } from '../route-events.js';
 import { DestinationValidator } from './destination-validator.js';
 import { readWithRetries, toMeshError } from './kube-errors.js';
 import { requestTimeout } from './request-timeout.js';
@@ -223,10 +224,7 @@ export class IstioTrafficRouter implements TrafficRouter {
   }
 
   async checkDrift(ref: RouteRef, expected: readonly WeightedDestination[]): Promise<string | undefined> {
-    const current = await this.readRoute(ref);
-    return sameWeights(current.weights, expected)
-      ? undefined
-      : `expected ${describeWeights(expected)}, found ${describeWeights(current.weights)}`;
+    return weightsDrift((await this.readRoute(ref)).weights, expected);
   }
 
   async validateDestinations(namespace: string, destinations: readonly Destination[]): Promise<void> {
@@ -238,46 +236,23 @@ export class IstioTrafficRouter implements TrafficRouter {
 
   async recordEvent(ref: Pick<RouteRef, 'namespace' | 'name'>, event: MeshEvent): Promise<void> {
     const vs = await this.get(ref);
-    try {
-      const now = new Date();
-      await this.core.createNamespacedEvent(
-        {
-          namespace: ref.namespace,
-          body: {
-            metadata: { generateName: `${ref.name}.`, namespace: ref.namespace },
-            involvedObject: {
-              apiVersion: vs.apiVersion,
-              kind: 'VirtualService',
-              name: ref.name,
-              namespace: ref.namespace,
-              uid: vs.metadata.uid,
-              resourceVersion: vs.metadata.resourceVersion,
-            },
-            type: event.type,
-            reason: event.reason,
-            message: event.message,
-            source: { component: this.options.component },
-            reportingComponent: this.options.component,
-            reportingInstance: hostname(),
-            firstTimestamp: now,
-            lastTimestamp: now,
-            count: 1,
-          },
-        },
-        this.call,
-      );
-    } catch (error) {
-      throw toMeshError(error, `record an event on VirtualService ${ref.namespace}/${ref.name}`);
-    }
+    await recordRouteEvent(
+      this.core,
+      {
+        apiVersion: vs.apiVersion,
+        kind: 'VirtualService',
+        namespace: ref.namespace,
+        name: ref.name,
+        metadata: vs.metadata,
+      },
+      event,
+      this.options.component,
+      this.call,
+    );
   }
 
-  /** Events are best effort during a change: the change itself is what counts, and the channel is told anyway. */
   private async tryRecordEvent(ref: RouteRef, event: MeshEvent): Promise<void> {
-    try {
-      await this.recordEvent(ref, event);
-    } catch {
-      // deliberately ignored, see above
-    }
+    await bestEffort(() => this.recordEvent(ref, event));
   }
 
   /**
@@ -543,16 +518,6 @@ function routesDigest(spec: VirtualServiceSpec, ref: RouteRef, prefix: string): 
   }
   const mine = (spec.http ?? []).filter((r) => r.name?.startsWith(prefix));
   return createHash('sha256').update(canonicalJson({ owned, mine })).digest('hex').slice(0, 16);
-}
-
-/** Same destinations with the same weights, in any order; zero weights count as absent. */
-export function sameWeights(a: readonly WeightedDestination[], b: readonly WeightedDestination[]): boolean {
-  const positive = (list: readonly WeightedDestination[]) => list.filter((w) => w.weight > 0);
-  const [pa, pb] = [positive(a), positive(b)];
-  return (
-    pa.length === pb.length &&
-    pa.every((w) => pb.some((o) => sameDestination(o.destination, w.destination) && o.weight === w.weight))
-  );
 }
 
 function sameRoutes(a: HttpRoute[] | undefined, b: HttpRoute[] | undefined): boolean {
