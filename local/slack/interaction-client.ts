@@ -616,13 +616,25 @@ function userId(user: PayloadUser): string {
   return typeof user === 'string' ? user : user.id;
 }
 
-function commonFields(info: EmulatorInfo): Record<string, unknown> {
+/**
+ * An interactive payload of a person's: the envelope Slack puts around every one (its type, the person, the
+ * app, its verification token, the workspace), then the fields of its kind.
+ */
+function interactivePayload(
+  type: string,
+  user: PayloadUser,
+  info: EmulatorInfo,
+  fields: Record<string, unknown>,
+): Record<string, unknown> {
   return {
+    type,
+    user: payloadUser(user, info.teamId),
     api_app_id: info.appId,
     token: info.verificationToken,
     team: { id: info.teamId, domain: info.teamDomain },
     enterprise: null,
     is_enterprise_install: false,
+    ...fields,
   };
 }
 
@@ -655,18 +667,15 @@ export async function sendMessageShortcut(
     userId: userId(input.user),
     messageTs: input.messageTs,
   });
-  const payload = {
-    type: 'message_action',
-    ...commonFields(info),
+  const payload = interactivePayload('message_action', input.user, info, {
     action_ts: (Date.now() / 1000).toFixed(6),
-    user: payloadUser(input.user, info.teamId),
     channel: { id: input.channel, name: input.channelName ?? 'releases' },
     callback_id: input.callbackId,
     trigger_id: issued.triggerId,
     response_url: issued.responseUrl,
     message_ts: input.messageTs,
     message: toSlackMessage(recorded, { teamId: info.teamId, appId: info.appId }),
-  };
+  });
   return { ...(await deliverInteractive(app, payload)), ...issued, payload };
 }
 
@@ -732,16 +741,13 @@ export async function sendBlockSuggestion(
   const info = await emulator.info();
   const { view } = await findView(emulator, userId(input.user), input.viewId);
   const found = findElement(view, input.actionId, input.blockId);
-  const payload = {
-    type: 'block_suggestion',
-    user: payloadUser(input.user, info.teamId),
+  const payload = interactivePayload('block_suggestion', input.user, info, {
     container: { type: 'view', view_id: view.id },
-    ...commonFields(info),
     action_id: input.actionId,
     block_id: found.blockId,
     value: input.value,
     view: withState(view),
-  };
+  });
   const answer = await deliverInteractive(app, payload);
   const json = (answer.json ?? {}) as { options?: unknown; option_groups?: unknown };
   const direct = Array.isArray(json.options) ? json.options : [];
@@ -822,18 +828,11 @@ export async function submitView(
     });
   }
   const { triggerId } = await emulator.issueViewTrigger({ userId: user, viewId: view.id });
-  const payload = {
-    type: 'view_submission',
-    team: { id: info.teamId, domain: info.teamDomain },
-    user: payloadUser(input.user, info.teamId),
-    api_app_id: info.appId,
-    token: info.verificationToken,
+  const payload = interactivePayload('view_submission', input.user, info, {
     trigger_id: triggerId,
     view: { ...view, state: { values: state } },
     response_urls: responseUrls,
-    is_enterprise_install: false,
-    enterprise: null,
-  };
+  });
   const answer = await deliverInteractive(app, payload);
   if (!answer.acked)
     return { answer, payload, views: await emulator.views({ user }), error: 'app_did_not_acknowledge' };
@@ -894,15 +893,12 @@ export async function sendViewBlockActions(
     };
   }
   const { triggerId } = await emulator.issueViewTrigger({ userId: user, viewId: view.id });
-  const payload = {
-    type: 'block_actions',
-    user: payloadUser(input.user, info.teamId),
-    ...commonFields(info),
+  const payload = interactivePayload('block_actions', input.user, info, {
     container: { type: 'view', view_id: view.id },
     trigger_id: triggerId,
     view: withState(view),
     actions: [action],
-  };
+  });
   return { ...(await deliverInteractive(app, payload)), triggerId, payload };
 }
 
@@ -920,17 +916,10 @@ export async function closeModal(
   const closed = await emulator.closeView({ user: userId(input.user), all: input.all });
   const notified = closed.closed.find((view) => view.notify_on_close);
   if (!notified) return closed;
-  const payload = {
-    type: 'view_closed',
-    team: { id: info.teamId, domain: info.teamDomain },
-    user: payloadUser(input.user, info.teamId),
-    api_app_id: info.appId,
-    token: info.verificationToken,
+  const payload = interactivePayload('view_closed', input.user, info, {
     view: withState(notified),
     is_cleared: closed.isCleared,
-    is_enterprise_install: false,
-    enterprise: null,
-  };
+  });
   return { ...closed, answer: await deliverInteractive(app, payload) };
 }
 

@@ -10,52 +10,36 @@
  * - a bounded check (a cache hit ratio gauge per pod) is read minute by minute with range queries, the pods
  *   averaged, and fails a canary whose hit ratio collapsed once 20 minutes of pairs are in.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
-import { type BedState, requireBed } from '../../local/bed/bed.js';
-import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
-import { kubeConfigFrom } from '../../local/bed/kube.js';
-import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
-import { type LocalBot, startLocalBot } from '../../local/bot.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
+import type { LocalBot } from '../../local/bot.js';
 import { connectSlackEmulator } from '../../local/slack/emulator-control.js';
 import { sendSlashCommand } from '../../local/slack/interaction-client.js';
-import { KubernetesMeshReader } from '../../local/traffic/mesh-reader.js';
 import { type MetricSeries, PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
-import { loadSampleProfiles } from '../../local/traffic/samples.js';
-import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
-import type { Logger } from '../../src/app/logger.js';
+import type { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
 import type { ConfiguredCheck } from '../../src/app/ports/custom-checks.js';
-import { actOnRelease } from '../../src/app/release-actions.js';
 import { startRelease } from '../../src/app/start-release.js';
 import { DEFAULT_JUDGE_CONFIG, judgeCustomCheck } from '../../src/domain/judge/index.js';
-import type { Release } from '../../src/domain/release/index.js';
 import { customChecksOf } from '../../src/metrics/custom-check-queries.js';
 import { PrometheusMetricsReader } from '../../src/metrics/index.js';
+import {
+  alice,
+  CHANNEL,
+  prepareReviewsBed,
+  type ReviewsBed,
+  recordingLogger,
+  SimulatedMinutes,
+} from './support/reviews-bed.js';
 
-const alice = { userId: 'U0ALICE001', groupIds: [] };
-const bob = { userId: 'U0BOB00001', groupIds: [] };
-const CHANNEL = 'C0RELEASES';
-
-let bed: BedState;
-let admin: k8s.KubeConfig;
+let setup: ReviewsBed;
 let bot: LocalBot;
-let work: string;
 let simulator: MeshTrafficSimulator;
 let checkouts: PrometheusRemoteWriter;
 const shop = uniqueNamespace('cc-shop');
 const broken = uniqueNamespace('cc-broken');
 const home = uniqueNamespace('cc-bot');
 const catalog = uniqueNamespace('cc-catalog');
-let clock = Math.floor(Date.now() / 60_000) * 60_000 - 40 * 60_000;
-let simulated = clock;
-const logged: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-const log: Logger = {
-  info: () => {},
-  warn: (message, fields) => logged.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
-  error: (message, fields) => logged.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
-};
+const time = new SimulatedMinutes(40);
+const { log, logged } = recordingLogger(['warn', 'error']);
 
 // Checkouts a minute and the share that fail, per version: the canary's checkout breaks, its HTTP does not.
 const CHECKOUTS = { v1: { perMinute: 600, failing: 0.002 }, v2: { perMinute: 60, failing: 0.2 } } as const;
@@ -88,28 +72,12 @@ async function writeCheckouts(from: number, to: number): Promise<void> {
 }
 
 /** One simulated minute: Istio traffic and checkouts into Prometheus, then a tick and the workers' jobs. */
-async function advance(minutes = 1): Promise<void> {
-  for (let i = 0; i < minutes; i++) {
-    clock += 60_000;
-    await simulator.simulate({ from: simulated + 15_000, to: clock, stepSeconds: 15 });
-    await writeCheckouts(simulated + 15_000, clock);
-    simulated = clock;
-    await bot.tick(new Date(clock));
-    await bot.settled();
-  }
-}
-
-async function release(id: string): Promise<Release> {
-  const stored = await bot.worker.deps.store.get(id);
-  if (!stored) throw new Error(`no release ${id}`);
-  return stored.state;
+function advance(): Promise<void> {
+  return time.advance(bot, [simulator], { also: writeCheckouts });
 }
 
 async function messages(id: string, where: 'card' | 'thread'): Promise<string> {
-  const { meta } = await release(id);
-  const found = await connectSlackEmulator(bed.slack.url).messages(
-    where === 'card' ? { channel: CHANNEL, ts: meta.ts } : { channel: CHANNEL, threadTs: meta.ts },
-  );
+  const found = await setup.messages(id, where);
   return JSON.stringify(found.map((m) => (where === 'card' ? m.blocks : m.text)));
 }
 
@@ -158,87 +126,41 @@ const CHECKS = {
 };
 
 beforeAll(async () => {
-  bed = await requireBed();
-  admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
-  await Promise.all([deploySample(admin, 'bookinfo', shop), deploySample(admin, 'bookinfo', broken)]);
-  work = await mkdtemp(join(tmpdir(), 'canary-bot-checks-'));
-  const identity = await botKubeConfig(bed, admin, home, [shop, broken], await botClusterRole());
-  const kubeconfig = join(work, 'bot.kubeconfig');
-  await writeFile(kubeconfig, identity.exportConfig(), { mode: 0o600 });
+  setup = await prepareReviewsBed('checks', [shop, broken], home);
+  checkouts = new PrometheusRemoteWriter({ prometheusUrl: setup.bed.prometheus.url });
   // Healthy RED for both versions of reviews: no errors, the same latency.
-  const profiles = (await loadSampleProfiles(['bookinfo'], { bookinfo: shop }))
-    .filter((p) => p.name === 'reviews')
-    .map((p) => ({
-      ...p,
-      rps: 20,
-      calls: [],
-      versions: p.versions.map((v) => ({
-        ...v,
-        calls: [],
-        errorRate: 0,
-        latency: { kind: 'lognormal' as const, medianMs: 20, p99Ms: 80 },
-      })),
-    }));
-  checkouts = new PrometheusRemoteWriter({ prometheusUrl: bed.prometheus.url });
-  simulator = new MeshTrafficSimulator({
-    services: profiles,
-    reader: KubernetesMeshReader.fromKubeConfig(admin),
-    writer: new PrometheusRemoteWriter({ prometheusUrl: bed.prometheus.url }),
+  simulator = await setup.simulator([shop], setup.bed.prometheus.url, {
+    rps: 20,
+    medianMs: 20,
+    p99Ms: 80,
   });
-  await simulator.simulate({ from: clock - 120_000, to: clock, stepSeconds: 15 });
-  await writeCheckouts(clock - 120_000, clock);
-  bot = await startLocalBot(
-    bed,
+  await time.backfill([simulator]);
+  await writeCheckouts(time.now - 120_000, time.now);
+  bot = await setup.startBot(
     {
-      CANARY_BOT_KUBECONFIG: kubeconfig,
-      CANARY_BOT_PROMETHEUS_URL: bed.prometheus.url,
+      CANARY_BOT_KUBECONFIG: setup.kubeconfig,
+      CANARY_BOT_PROMETHEUS_URL: setup.bed.prometheus.url,
       CANARY_BOT_DEFAULT_NAMESPACE: shop,
-      CANARY_BOT_SLACK_CHANNEL: CHANNEL,
-      CANARY_BOT_POLICY: JSON.stringify({
-        default: { starters: [alice.userId], approvers: [bob.userId], fourEyes: true },
-      }),
       CANARY_BOT_RELEASE_OPTIONS: JSON.stringify({ minAnalysisSeconds: 60 }),
       CANARY_BOT_CHECKS: JSON.stringify(CHECKS),
     },
-    { log, overrides: { clock: () => new Date(clock) } },
+    log,
+    time,
   );
 }, 240_000);
 
 afterAll(async () => {
   await bot?.close();
-  if (work) await rm(work, { recursive: true, force: true });
-  const core = admin.makeApiClient(k8s.CoreV1Api);
-  await Promise.all(
-    [shop, broken, home].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
-  );
+  await setup?.close();
 });
 
 describe('custom checks from CANARY_BOT_CHECKS', () => {
   it('rolls back a canary whose RED is healthy when its checkouts fail, and says so on the card', async () => {
     // Prepare
-    const started = await startRelease(
-      bot.worker.deps,
-      { kind: 'canary', service: 'reviews', version: 'v2', namespace: shop, steps: [10, 100] },
-      alice,
-    );
-    if (!started.ok) throw new Error(started.message);
-    const id = started.value.id;
-    const request = (await release(id)).approvalRequest;
-    const approved = await actOnRelease(
-      bot.worker.deps,
-      id,
-      { action: 'approve', step: request?.step ?? 0, stateVersion: request?.stateVersion ?? 0 },
-      bob,
-    );
-    if (!approved.ok) throw new Error(approved.message);
-    await bot.settled();
+    const { id } = await setup.start({ kind: 'canary', namespace: shop, steps: [10, 100] });
+    await setup.approve(id);
     // Act
-    let current = await release(id);
-    let minutes = 0;
-    for (; minutes < 8 && current.phase !== 'rolled-back'; minutes++) {
-      await advance(1);
-      current = await release(id);
-    }
+    const { current, minutes } = await setup.advanceWhile(id, advance, (r) => r.phase !== 'rolled-back', 8);
     // Assess
     expect(current.phase).toBe('rolled-back');
     // 12 failed checkouts of 60 in the first minute are enough (deterministic counts: 1 minute on this bed).
@@ -267,7 +189,7 @@ describe('custom checks from CANARY_BOT_CHECKS', () => {
     expect(answer.ok ? '' : answer.message).toMatch(
       /^reviews\.cc-broken-\w+ cannot start: its custom check "basket size" cannot be used: Prometheus refused its query: invalid parameter "query": \d+:\d+: parse error: unclosed left parenthesis\. Fix it in the bot's custom checks setting \(CANARY_BOT_CHECKS\)\.$/,
     );
-    expect(answer.ok ? '' : answer.message).not.toContain(new URL(bed.prometheus.url).host);
+    expect(answer.ok ? '' : answer.message).not.toContain(new URL(setup.bed.prometheus.url).host);
     expect(logged).toContainEqual({
       level: 'error',
       message: 'custom check refused by Prometheus: releases that use it will not start',
@@ -278,9 +200,9 @@ describe('custom checks from CANARY_BOT_CHECKS', () => {
       }),
     });
     // The same refusal, privately, to whoever typed the command in Slack.
-    const emulator = connectSlackEmulator(bed.slack.url);
+    const emulator = connectSlackEmulator(setup.bed.slack.url);
     const sent = await sendSlashCommand(
-      { url: bot.slackUrl, signingSecret: bed.slack.signingSecret },
+      { url: bot.slackUrl, signingSecret: setup.bed.slack.signingSecret },
       {
         text: `start reviews v2 --ns ${broken}`,
         userId: alice.userId,
@@ -307,7 +229,7 @@ describe('custom checks from CANARY_BOT_CHECKS', () => {
 
   it('reads a bounded check minute by minute from Prometheus, and fails a cache whose hit ratio collapsed', async () => {
     // Prepare: the catalog's cache hit ratio, one gauge per pod and version, every 15 s for 20 minutes.
-    const end = clock;
+    const end = time.now;
     const start = end - 20 * 60_000;
     const gauge = (version: string, pod: string, value: (minute: number) => number): MetricSeries => ({
       metric: 'cache_hit_ratio',
@@ -324,7 +246,7 @@ describe('custom checks from CANARY_BOT_CHECKS', () => {
       gauge('v2', 'b', (m) => (m % 2 === 0 ? 0.12 : 0.1)),
     ]);
     const check = customChecksOf(bot.config.customChecks)(catalog, 'catalog')[0] as ConfiguredCheck;
-    const reader = PrometheusMetricsReader.fromConfig({ url: bed.prometheus.url });
+    const reader = PrometheusMetricsReader.fromConfig({ url: setup.bed.prometheus.url });
     const sides = {
       canary: { namespace: catalog, service: 'catalog', version: 'v2' },
       baseline: { namespace: catalog, service: 'catalog', version: 'v1' },

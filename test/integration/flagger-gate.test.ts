@@ -56,6 +56,10 @@ const eventBody = (
 ) =>
   `{"name":"podinfo","namespace":"${ns}","phase":"${phase}","checksum":"${checksum}","metadata":{"eventMessage":"${message}","eventType":"${type}","timestamp":"${ts}","${FLAGGER_KEY_METADATA}":"${k}"}}`;
 
+/** Flagger's event of a promotion completed (Normal, Succeeded) for the revision `checksum`, at `ts`. */
+const promotedBody = (checksum: string, ts: number, ns = namespace, k = key) =>
+  eventBody(checksum, `Promotion completed! Scaling down podinfo.${ns}`, 'Normal', 'Succeeded', ts, ns, k);
+
 async function callFlagger(
   hook: string,
   body: string,
@@ -334,16 +338,7 @@ describe('Flagger webhooks through the real handler', () => {
     expect(JSON.stringify(card.blocks)).toContain('1 warning from Flagger');
 
     // Act: promotion completes
-    await callFlagger(
-      'event',
-      eventBody(
-        'e7e70001',
-        `Promotion completed! Scaling down podinfo.${namespace}`,
-        'Normal',
-        'Succeeded',
-        ts + 60_000,
-      ),
-    );
+    await callFlagger('event', promotedBody('e7e70001', ts + 60_000));
     const final = await stack.card(namespace, 'podinfo', 'e7e70001');
     expect(JSON.stringify(final.blocks)).toContain('was promoted');
     expect(buttons(final)).toEqual([]);
@@ -362,18 +357,7 @@ describe('Flagger webhooks through the real handler', () => {
     const card = await stack.card(teamB, 'podinfo', 'f0f0f001');
     const threadBefore = await stack.thread(card);
     // Act: a Canary author of the test's namespace forges Flagger's Succeeded event for team-b with their key.
-    const forged = await callFlagger(
-      'event',
-      eventBody(
-        'f0f0f001',
-        `Promotion completed! Scaling down podinfo.${teamB}`,
-        'Normal',
-        'Succeeded',
-        Date.now(),
-        teamB,
-        key,
-      ),
-    );
+    const forged = await callFlagger('event', promotedBody('f0f0f001', Date.now(), teamB, key));
     // Assess: refused with the reason; the revision, its card (buttons) and its thread are as they were.
     expect(forged).toMatchObject({ status: 403, json: { decision: 'refused' } });
     expect(forged.json.message).toMatch(new RegExp(`not the key of namespace ${teamB}`));
@@ -383,18 +367,7 @@ describe('Flagger webhooks through the real handler', () => {
     expect(after.blocks).toEqual(card.blocks);
     expect(await stack.thread(card)).toEqual(threadBefore);
     // The same event with team-b's own key is Flagger's, and is relayed.
-    const genuine = await callFlagger(
-      'event',
-      eventBody(
-        'f0f0f001',
-        `Promotion completed! Scaling down podinfo.${teamB}`,
-        'Normal',
-        'Succeeded',
-        Date.now(),
-        teamB,
-        keyB,
-      ),
-    );
+    const genuine = await callFlagger('event', promotedBody('f0f0f001', Date.now(), teamB, keyB));
     expect(genuine.status).toBe(200);
     expect(JSON.stringify((await stack.card(teamB, 'podinfo', 'f0f0f001')).blocks)).toContain('was promoted');
   });

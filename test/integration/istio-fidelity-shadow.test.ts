@@ -6,10 +6,11 @@
  */
 import fc from 'fast-check';
 import { type FidelityCase, type RequestClass, runDifferential } from '../../local/fidelity/differential.js';
-import type { HttpMatchRequest, HttpRoute, VirtualService } from '../../local/traffic/istio-types.js';
+import type { HttpMatchRequest, HttpRoute } from '../../local/traffic/istio-types.js';
 import { cookieRegex } from '../../src/domain/routing/route-math.js';
 import { findShadowingRoute, requestClassesOf } from '../../src/domain/routing/shadowed-route.js';
 import type { VirtualServiceSpec } from '../../src/domain/routing/virtual-service.js';
+import { fidelityCaseOf } from './support/fidelity-case.js';
 
 const ns = 'shadow';
 const versions = ['v1', 'v2', 'v3'];
@@ -62,12 +63,6 @@ function shadowCase(i: number): fc.Arbitrary<FidelityCase & { releaseIndex: numb
         },
         { name: 'default', route: [{ destination: { host, subset: 'v1' } }] },
       ];
-      const virtualService: VirtualService = {
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'VirtualService',
-        metadata: { name: host, namespace: ns },
-        spec: { hosts: [host], http },
-      };
       const requests: RequestClass[] = requestClassesOf(release as VirtualServiceSpec['http'] & object).map(
         (c, k) => ({
           name: `c${k}:${c.description}`,
@@ -80,23 +75,7 @@ function shadowCase(i: number): fc.Arbitrary<FidelityCase & { releaseIndex: numb
         }),
       );
       return {
-        id: host,
-        service: {
-          name: host,
-          namespace: ns,
-          versions: versions.map((v) => ({ version: v, workload: `${host}-${v}` })),
-        },
-        port: 80,
-        virtualService,
-        destinationRules: [
-          {
-            apiVersion: 'networking.istio.io/v1',
-            kind: 'DestinationRule',
-            metadata: { name: host, namespace: ns },
-            spec: { host, subsets: versions.map((v) => ({ name: v, labels: { version: v } })) },
-          },
-        ],
-        requests,
+        ...fidelityCaseOf(ns, host, versions, http, requests),
         releaseIndex: theirs.length,
         releaseSubset,
       };

@@ -6,15 +6,10 @@ import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { type FidelityCase, type RequestClass, runDifferential } from '../../local/fidelity/differential.js';
 import { istioRegexVerdicts } from '../../local/fidelity/istio-oracle.js';
-import type {
-  DestinationRule,
-  HttpMatchRequest,
-  HttpRoute,
-  HttpRouteDestination,
-  VirtualService,
-} from '../../local/traffic/istio-types.js';
+import type { HttpMatchRequest, HttpRoute, HttpRouteDestination } from '../../local/traffic/istio-types.js';
 import { cookieRegex } from '../../src/domain/routing/route-math.js';
 import { re2SyntaxError } from '../../src/domain/validation/index.js';
+import { fidelityCaseOf } from './support/fidelity-case.js';
 
 const ns = 'fid';
 const versions = ['v1', 'v2', 'v3'];
@@ -105,33 +100,9 @@ function fidelityCase(i: number): fc.Arbitrary<FidelityCase> {
       subsets: fc.constantFrom(versions, ['v1', 'v2']),
     })
     .filter(({ routes, catchAll }) => routes.length + (catchAll ? 1 : 0) > 0)
-    .map(({ routes, catchAll, subsets }) => {
-      const http = catchAll ? [...routes, catchAll] : routes;
-      const virtualService: VirtualService = {
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'VirtualService',
-        metadata: { name: host, namespace: ns },
-        spec: { hosts: [host], http },
-      };
-      const rule: DestinationRule = {
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'DestinationRule',
-        metadata: { name: host, namespace: ns },
-        spec: { host, subsets: subsets.map((v) => ({ name: v, labels: { version: v } })) },
-      };
-      return {
-        id: host,
-        service: {
-          name: host,
-          namespace: ns,
-          versions: versions.map((v) => ({ version: v, workload: `${host}-${v}` })),
-        },
-        port: 80,
-        virtualService,
-        destinationRules: [rule],
-        requests: requestClasses,
-      };
-    });
+    .map(({ routes, catchAll, subsets }) =>
+      fidelityCaseOf(ns, host, versions, catchAll ? [...routes, catchAll] : routes, requestClasses, subsets),
+    );
 }
 
 describe('the traffic simulator routes as real Envoy does with the routes Istio generates', () => {
@@ -157,43 +128,22 @@ describe('the traffic simulator routes as real Envoy does with the routes Istio 
 
   it("routes a browser's cookie header to the A/B version with the route the bot builds", async () => {
     const host = 'frontend';
-    const abRoute = (regex: string): FidelityCase => ({
-      id: host,
-      service: {
-        name: host,
-        namespace: ns,
-        versions: versions.map((v) => ({ version: v, workload: `${host}-${v}` })),
-      },
-      port: 80,
-      virtualService: {
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'VirtualService',
-        metadata: { name: host, namespace: ns },
-        spec: {
-          hosts: [host],
-          http: [
-            { match: [{ headers: { cookie: { regex } } }], route: [{ destination: { host, subset: 'v2' } }] },
-            {
-              route: [
-                { destination: { host, subset: 'v1' }, weight: 90 },
-                { destination: { host, subset: 'v2' }, weight: 10 },
-              ],
-            },
-          ],
-        },
-      },
-      destinationRules: [
-        {
-          apiVersion: 'networking.istio.io/v1',
-          kind: 'DestinationRule',
-          metadata: { name: host, namespace: ns },
-          spec: { host, subsets: versions.map((v) => ({ name: v, labels: { version: v } })) },
-        },
-      ],
-      requests: [
-        { name: 'browser', headers: { cookie: 'a=b; user=tester' }, caller: caller('gateway', 'v1') },
-      ],
-    });
+    const abRoute = (regex: string): FidelityCase =>
+      fidelityCaseOf(
+        ns,
+        host,
+        versions,
+        [
+          { match: [{ headers: { cookie: { regex } } }], route: [{ destination: { host, subset: 'v2' } }] },
+          {
+            route: [
+              { destination: { host, subset: 'v1' }, weight: 90 },
+              { destination: { host, subset: 'v2' }, weight: 10 },
+            ],
+          },
+        ],
+        [{ name: 'browser', headers: { cookie: 'a=b; user=tester' }, caller: caller('gateway', 'v1') }],
+      );
     const { simulatorOutcome } = await import('../../local/fidelity/differential.js');
 
     // Istio's documented regex misses the browser (90/10 instead of v2), in Envoy and in the simulator alike.

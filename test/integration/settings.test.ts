@@ -10,91 +10,46 @@
  * - one cluster's Prometheus unreachable mid-analysis: a Warning in the thread, "unjudged since" on the card,
  *   approvers asked to decide; and back to the analysis once Prometheus answers again.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
-import { type BedState, requireBed } from '../../local/bed/bed.js';
-import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
 import { type HttpFaultProxy, startHttpFaultProxy } from '../../local/bed/fault-proxy.js';
-import { kubeConfigFrom } from '../../local/bed/kube.js';
-import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
 import { type BedProcess, stopProcess } from '../../local/bed/processes.js';
 import { startPrometheus } from '../../local/bed/prometheus.js';
-import { type LocalBot, startLocalBot } from '../../local/bot.js';
-import { connectSlackEmulator } from '../../local/slack/emulator-control.js';
-import { KubernetesMeshReader } from '../../local/traffic/mesh-reader.js';
-import { PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
-import { loadSampleProfiles } from '../../local/traffic/samples.js';
-import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
+import type { LocalBot } from '../../local/bot.js';
+import type { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
 import { silentLogger } from '../../src/app/logger.js';
 import { actOnRelease } from '../../src/app/release-actions.js';
-import { startRelease } from '../../src/app/start-release.js';
 import type { Release } from '../../src/domain/release/index.js';
+import { alice, prepareReviewsBed, type ReviewsBed, SimulatedMinutes } from './support/reviews-bed.js';
 
-const alice = { userId: 'U0ALICE001', groupIds: [] };
-const bob = { userId: 'U0BOB00001', groupIds: [] };
-const CHANNEL = 'C0RELEASES';
-
-let bed: BedState;
-let admin: k8s.KubeConfig;
+let setup: ReviewsBed;
 let bot: LocalBot;
 let proxy: HttpFaultProxy;
 let secondPrometheus: BedProcess | undefined;
-let work: string;
 const prod = uniqueNamespace('set-prod');
 const staging = uniqueNamespace('set-staging');
 const home = uniqueNamespace('set-bot');
-let clock = Math.floor(Date.now() / 60_000) * 60_000 - 50 * 60_000;
+const time = new SimulatedMinutes(50);
 const simulators: MeshTrafficSimulator[] = [];
-let simulated = clock;
 
 /** Traffic of one namespace's reviews written into one Prometheus, following the live VirtualService. */
-async function traffic(namespace: string, prometheusUrl: string, canaryErrorRate: number) {
-  const profiles = (await loadSampleProfiles(['bookinfo'], { bookinfo: namespace }))
-    .filter((p) => p.name === 'reviews')
-    .map((p) => ({
-      ...p,
-      rps: 40,
-      calls: [],
-      versions: p.versions.map((v) => ({
-        ...v,
-        calls: [],
-        errorRate: v.version === 'v2' ? canaryErrorRate : 0,
-        latency: { kind: 'lognormal' as const, medianMs: 20, p99Ms: 80 },
-      })),
-    }));
-  return new MeshTrafficSimulator({
-    services: profiles,
-    reader: KubernetesMeshReader.fromKubeConfig(admin),
-    writer: new PrometheusRemoteWriter({ prometheusUrl }),
+function traffic(namespace: string, prometheusUrl: string, canaryErrorRate: number) {
+  return setup.simulator([namespace], prometheusUrl, {
+    rps: 40,
+    medianMs: 20,
+    p99Ms: 80,
+    errorRate: (version) => (version === 'v2' ? canaryErrorRate : 0),
   });
 }
 
-/** One simulated minute: traffic into both Prometheus servers, then a tick and the workers' jobs. */
+/** Simulated minutes: traffic into both Prometheus servers, then a tick and the workers' jobs, each. */
 async function advance(minutes = 1): Promise<void> {
-  for (let i = 0; i < minutes; i++) {
-    clock += 60_000;
-    for (const simulator of simulators)
-      await simulator.simulate({ from: simulated + 15_000, to: clock, stepSeconds: 15 });
-    simulated = clock;
-    await bot.tick(new Date(clock));
-    await bot.settled();
-  }
+  for (let i = 0; i < minutes; i++) await time.advance(bot, simulators);
 }
 
-async function release(id: string): Promise<Release> {
-  const stored = await bot.worker.deps.store.get(id);
-  if (!stored) throw new Error(`no release ${id}`);
-  return stored.state;
-}
+const release = (id: string) => setup.release(id);
 
 async function until(id: string, done: (r: Release) => boolean, minutes = 12): Promise<Release> {
-  for (let i = 0; i < minutes; i++) {
-    const current = await release(id);
-    if (done(current)) return current;
-    await advance(1);
-  }
+  await setup.advanceWhile(id, advance, (r) => !done(r), minutes);
   const current = await release(id);
   if (!done(current))
     throw new Error(
@@ -103,85 +58,41 @@ async function until(id: string, done: (r: Release) => boolean, minutes = 12): P
   return current;
 }
 
-async function start(namespace: string, cluster?: string): Promise<Release> {
-  const result = await startRelease(
-    bot.worker.deps,
-    {
-      kind: 'canary',
-      service: 'reviews',
-      version: 'v2',
-      namespace,
-      steps: [10, 100],
-      ...(cluster ? { cluster } : {}),
-    },
-    alice,
-  );
-  if (!result.ok) throw new Error(result.message);
-  return result.value;
-}
-
-async function approve(id: string) {
-  const current = await release(id);
-  const request = current.approvalRequest;
-  if (!request) throw new Error(`release ${id} is ${current.phase}`);
-  const answer = await actOnRelease(
-    bot.worker.deps,
-    id,
-    { action: 'approve', step: request.step, stateVersion: request.stateVersion },
-    bob,
-  );
-  if (!answer.ok) throw new Error(answer.message);
-  await bot.settled();
+function start(namespace: string, cluster?: string): Promise<Release> {
+  return setup.start({ kind: 'canary', namespace, steps: [10, 100], ...(cluster ? { cluster } : {}) });
 }
 
 /** The messages of a release's thread in the Slack emulator. */
 async function thread(id: string): Promise<string[]> {
-  const { meta } = await release(id);
-  const messages = await connectSlackEmulator(bed.slack.url).messages({
-    channel: CHANNEL,
-    threadTs: meta.ts,
-  });
-  return messages.map((m) => m.text);
+  return (await setup.messages(id, 'thread')).map((m) => m.text);
 }
 
 async function card(id: string): Promise<string> {
-  const { meta } = await release(id);
-  const [message] = await connectSlackEmulator(bed.slack.url).messages({ channel: CHANNEL, ts: meta.ts });
+  const [message] = await setup.messages(id, 'card');
   return JSON.stringify(message?.blocks ?? []);
 }
 
 beforeAll(async () => {
-  bed = await requireBed();
-  admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
-  await Promise.all([deploySample(admin, 'bookinfo', prod), deploySample(admin, 'bookinfo', staging)]);
-  work = await mkdtemp(join(tmpdir(), 'canary-bot-settings-'));
-  const identity = await botKubeConfig(bed, admin, home, [prod, staging], await botClusterRole());
-  const kubeconfig = join(work, 'bot.kubeconfig');
-  await writeFile(kubeconfig, identity.exportConfig(), { mode: 0o600 });
+  setup = await prepareReviewsBed('settings', [prod, staging], home);
+  const { bed, work, kubeconfig } = setup;
   // The staging cluster's own Prometheus, reached through a proxy that can make it unreachable.
   const second = await startPrometheus(work, (p) => {
     secondPrometheus = p;
   });
   proxy = await startHttpFaultProxy(second.url);
   simulators.push(await traffic(prod, bed.prometheus.url, 0), await traffic(staging, second.url, 0.3));
-  for (const simulator of simulators)
-    await simulator.simulate({ from: clock - 120_000, to: clock, stepSeconds: 15 });
+  await time.backfill(simulators);
   // The README's settings, as the deployment writes them: clusters.json with one Prometheus per cluster
   // (none at the top level), the default cluster, a policy, and release options with a namespace's own.
   const clusters = {
     prod: { kube: { mode: 'kubeconfig', path: kubeconfig }, prometheus: { url: bed.prometheus.url } },
     staging: { kube: { mode: 'kubeconfig', path: kubeconfig }, prometheus: { url: proxy.url, retries: 0 } },
   };
-  bot = await startLocalBot(
-    bed,
+  bot = await setup.startBot(
     {
       CANARY_BOT_CLUSTERS: JSON.stringify(clusters),
       CANARY_BOT_DEFAULT_CLUSTER: 'prod',
       CANARY_BOT_DEFAULT_NAMESPACE: prod,
-      CANARY_BOT_SLACK_CHANNEL: CHANNEL,
-      CANARY_BOT_POLICY: JSON.stringify({
-        default: { starters: [alice.userId], approvers: [bob.userId], fourEyes: true },
-      }),
       CANARY_BOT_RELEASE_OPTIONS: JSON.stringify({
         minAnalysisSeconds: 120,
         maxAnalysisSeconds: 1200,
@@ -189,7 +100,8 @@ beforeAll(async () => {
         namespaces: { [staging]: { onFailure: 'pause' } },
       }),
     },
-    { log: silentLogger, overrides: { clock: () => new Date(clock) } },
+    silentLogger,
+    time,
   );
 }, 240_000);
 
@@ -197,11 +109,7 @@ afterAll(async () => {
   await bot?.close();
   await proxy?.close();
   if (secondPrometheus) await stopProcess(secondPrometheus.pid);
-  if (work) await rm(work, { recursive: true, force: true });
-  const core = admin.makeApiClient(k8s.CoreV1Api);
-  await Promise.all(
-    [prod, staging, home].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
-  );
+  await setup?.close();
 });
 
 describe('the deployment built from the README settings', () => {
@@ -212,8 +120,8 @@ describe('the deployment built from the README settings', () => {
     // Prepare: the same canary in both clusters; only staging's Prometheus sees v2 failing.
     prodRelease = (await start(prod)).id;
     stagingRelease = (await start(staging, 'staging')).id;
-    await approve(prodRelease);
-    await approve(stagingRelease);
+    await setup.approve(prodRelease);
+    await setup.approve(stagingRelease);
     // Act
     const healthy = await until(prodRelease, (r) => r.phase === 'awaiting-approval' && r.currentStep === 1);
     const bad = await until(stagingRelease, (r) => r.phase === 'paused');
@@ -264,7 +172,7 @@ describe('the deployment built from the README settings', () => {
     await bot.settled();
     simulators[1]?.setBehaviour(staging, 'reviews', 'v2', { errorRate: 0 });
     const id = (await start(staging, 'staging')).id;
-    await approve(id);
+    await setup.approve(id);
     await advance(1);
     expect((await release(id)).phase).toBe('analysing');
     // Act: Prometheus of staging refuses every query for three ticks.

@@ -82,6 +82,56 @@ async function callForm(method: string, args: Record<string, unknown>): Promise<
 
 const plain = (text: string) => ({ type: 'plain_text', text });
 
+/** A request Slack sent to the app, its payload parsed as the app would. */
+interface SlackRequest {
+  headers: IncomingHttpHeaders;
+  body: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the payload as the app would parse it
+  payload: any;
+}
+
+/**
+ * Stands in for the bot on loopback: reads each request Slack sends (a JSON body, or a form whose `payload`
+ * is JSON; `missing` when it has none) and answers with what `handle` returns (500 if it throws).
+ */
+async function startAppStandIn(
+  missing: string,
+  handle: (request: SlackRequest) => Promise<{ status?: number; body?: unknown }>,
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const isJson = (req.headers['content-type'] ?? '').startsWith('application/json');
+      const payload = isJson
+        ? JSON.parse(body)
+        : JSON.parse(new URLSearchParams(body).get('payload') ?? missing);
+      handle({ headers: req.headers, body, payload }).then(
+        ({ status = 200, body: reply }) => {
+          if (reply === undefined) res.writeHead(status).end();
+          else res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(reply));
+        },
+        () => res.writeHead(500).end(),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+/** An input block: its id, label and element (`optional` as Slack's flag). */
+const input = (
+  blockId: string,
+  label: string,
+  element: Record<string, unknown>,
+  flags: { optional?: true } = {},
+) => ({ type: 'input', block_id: blockId, ...flags, label: plain(label), element });
+
+/** The options of a radio, checkbox or select element, from `[text, value]` pairs. */
+const choices = (...pairs: [string, string][]) =>
+  pairs.map(([text, value]) => ({ text: plain(text), value }));
+
 function modal(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     type: 'modal',
@@ -90,14 +140,7 @@ function modal(overrides: Record<string, unknown> = {}): Record<string, unknown>
     submit: plain('Start'),
     close: plain('Cancel'),
     private_metadata: '{"channel":"C0RELEASES"}',
-    blocks: [
-      {
-        type: 'input',
-        block_id: 'service',
-        label: plain('Service'),
-        element: { type: 'plain_text_input', action_id: 'name' },
-      },
-    ],
+    blocks: [input('service', 'Service', { type: 'plain_text_input', action_id: 'name' })],
     ...overrides,
   };
 }
@@ -276,12 +319,7 @@ describe('views.open, views.push, views.update, views.publish', () => {
       callback_id: 'home',
       blocks: [
         { type: 'section', block_id: 'intro', text: { type: 'mrkdwn', text: 'Releases' } },
-        {
-          type: 'input',
-          block_id: 'filter',
-          label: plain('Filter'),
-          element: { type: 'plain_text_input', action_id: 'q' },
-        },
+        input('filter', 'Filter', { type: 'plain_text_input', action_id: 'q' }),
       ],
     };
     // Act
@@ -352,12 +390,8 @@ describe('view validation, as Slack answers it', () => {
     return answer.response_metadata.messages;
   };
   const option = (text: string, value: string) => ({ text: plain(text), value });
-  const select = (options: unknown[]) => ({
-    type: 'input',
-    block_id: 'pick',
-    label: plain('Pick'),
-    element: { type: 'static_select', action_id: 'pick', options },
-  });
+  const select = (options: unknown[]) =>
+    input('pick', 'Pick', { type: 'static_select', action_id: 'pick', options });
 
   it('accepts 100 blocks and refuses 101, pointing at /view/blocks', async () => {
     // Act
@@ -606,12 +640,7 @@ describe('chat.unfurl', () => {
 });
 
 describe('Slack → app: Events API, shortcuts and views', () => {
-  interface Received {
-    headers: IncomingHttpHeaders;
-    body: string;
-    // biome-ignore lint/suspicious/noExplicitAny: the payload as the app would parse it
-    payload: any;
-  }
+  type Received = SlackRequest;
   type Answer = { status?: number; body?: unknown };
   let app: Server;
   let target: BotTarget;
@@ -620,23 +649,10 @@ describe('Slack → app: Events API, shortcuts and views', () => {
 
   beforeAll(async () => {
     // Stands in for the bot: records what Slack sent and answers as an app would.
-    app = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const isJson = (req.headers['content-type'] ?? '').startsWith('application/json');
-        const payload = isJson
-          ? JSON.parse(body)
-          : JSON.parse(new URLSearchParams(body).get('payload') ?? 'null');
-        const request = { headers: req.headers, body, payload };
-        received.push(request);
-        const { status = 200, body: reply } = answer(request);
-        if (reply === undefined) res.writeHead(status).end();
-        else res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(reply));
-      });
+    app = await startAppStandIn('null', async (request) => {
+      received.push(request);
+      return answer(request);
     });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     target = {
       url: `http://127.0.0.1:${(app.address() as AddressInfo).port}/slack/events`,
       signingSecret: 'views-signing-secret',
@@ -663,67 +679,35 @@ describe('Slack → app: Events API, shortcuts and views', () => {
     submit: plain('Start'),
     notify_on_close: true,
     blocks: [
-      {
-        type: 'input',
-        block_id: 'service',
-        label: plain('Service'),
-        element: { type: 'external_select', action_id: 'pick', min_query_length: 1 },
-      },
-      {
-        type: 'input',
-        block_id: 'version',
-        label: plain('Version'),
-        element: { type: 'plain_text_input', action_id: 'text' },
-      },
-      {
-        type: 'input',
-        block_id: 'mode',
-        label: plain('Mode'),
-        element: {
-          type: 'radio_buttons',
-          action_id: 'radio',
-          options: [
-            { text: plain('Canary'), value: 'canary' },
-            { text: plain('A/B'), value: 'ab' },
-          ],
-        },
-      },
-      {
-        type: 'input',
-        block_id: 'checks',
-        optional: true,
-        label: plain('Checks'),
-        element: {
+      input('service', 'Service', { type: 'external_select', action_id: 'pick', min_query_length: 1 }),
+      input('version', 'Version', { type: 'plain_text_input', action_id: 'text' }),
+      input('mode', 'Mode', {
+        type: 'radio_buttons',
+        action_id: 'radio',
+        options: choices(['Canary', 'canary'], ['A/B', 'ab']),
+      }),
+      input(
+        'checks',
+        'Checks',
+        {
           type: 'checkboxes',
           action_id: 'boxes',
-          options: [
-            { text: plain('Smoke'), value: 'smoke' },
-            { text: plain('Latency'), value: 'latency' },
-          ],
+          options: choices(['Smoke', 'smoke'], ['Latency', 'latency']),
         },
-      },
-      {
-        type: 'input',
-        block_id: 'phase',
-        label: plain('Phase'),
-        element: {
-          type: 'static_select',
-          action_id: 'select',
-          options: [{ text: plain('First'), value: 'first' }],
-          initial_option: { text: plain('First'), value: 'first' },
-        },
-      },
-      {
-        type: 'input',
-        block_id: 'where',
-        label: plain('Post in'),
-        element: {
-          type: 'conversations_select',
-          action_id: 'channel',
-          response_url_enabled: true,
-          default_to_current_conversation: true,
-        },
-      },
+        { optional: true },
+      ),
+      input('phase', 'Phase', {
+        type: 'static_select',
+        action_id: 'select',
+        options: choices(['First', 'first']),
+        initial_option: { text: plain('First'), value: 'first' },
+      }),
+      input('where', 'Post in', {
+        type: 'conversations_select',
+        action_id: 'channel',
+        response_url_enabled: true,
+        default_to_current_conversation: true,
+      }),
     ],
   };
 
@@ -1265,25 +1249,7 @@ describe('the local Slack page: modals, Home tab, shortcuts and unfurls in a bro
       unfurlDomains: ['canary.example'],
       shortcuts: [{ callbackId: 'rollback_release', name: 'Roll back a release' }],
     });
-    app = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const isJson = (req.headers['content-type'] ?? '').startsWith('application/json');
-        const payload = isJson
-          ? JSON.parse(body)
-          : JSON.parse(new URLSearchParams(body).get('payload') ?? '{}');
-        respond(payload).then(
-          (reply) => {
-            if (reply === undefined) res.writeHead(200).end();
-            else res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(reply));
-          },
-          () => res.writeHead(500).end(),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    app = await startAppStandIn('{}', async ({ payload }) => ({ body: await respond(payload) }));
     slackPage = await startSlackPage({
       emulatorUrl: emulator.url,
       botUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}/slack/events`,

@@ -8,23 +8,22 @@
  */
 import type { Locator, Page } from 'playwright-core';
 import type { Release } from '../../src/domain/release/index.js';
-import { launchChromium } from './support/chromium.js';
-import { type SlackStack, startSlackStack } from './support/slack-stack.js';
+import { eventually, openSlackPage, type SlackPageSession } from './support/slack-page-session.js';
+import type { SlackStack } from './support/slack-stack.js';
 
 const alice = 'U0ALICE001'; // in the S0APPROVERS user group
 const bob = 'U0BOB00001';
 const releases = 'C0RELEASES';
 const platform = 'C0PLATFORM';
 
+let session: SlackPageSession;
 let stack: SlackStack;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
 /** The reviews VirtualService's spec before any release. */
 let original: string;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  stack = await startSlackStack({
+  session = await openSlackPage({
     env: {
       // Approvals may come from the home tab (not the card's channel) in this workspace's policy.
       CANARY_BOT_POLICY: JSON.stringify({
@@ -32,33 +31,19 @@ beforeAll(async () => {
       }),
     },
   });
-  // The bed's emulator outlives a run: a modal left open by an earlier one is closed, as its person would.
-  for (const user of [alice, bob])
-    if ((await stack.emulator.views({ user })).stack.length > 0) await stack.emulator.closeView({ user });
-  page = await browser.context.newPage();
-  await page.goto(stack.pageUrl);
+  ({ stack, page } = session);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
+  await session?.close();
 });
 
 afterEach(() => {
   expect(stack.jobErrors).toEqual([]);
 });
 
-/** Resolves once `probe` holds; fails with `what` after `timeoutMs`. */
-async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** Weights of the live reviews VirtualService's last route. */
-const weights = async () => (await stack.engine.reviews()).spec.http.at(-1)?.route?.map((r) => r.weight);
+const weights = () => session.weights();
 
 /** The active releases of reviews in this test's namespace. */
 async function activeReleases(): Promise<Release[]> {
@@ -102,8 +87,7 @@ describe('Slack-native surfaces in a browser', () => {
     await page.selectOption('#user', bob);
 
     // Act: /canary alone opens the form.
-    await page.fill('#box', '/canary');
-    await page.press('#box', 'Enter');
+    await session.type('/canary');
     const modal = page.locator('#modal [data-callback-id="canary.start"]');
     await modal.waitFor({ timeout: 15_000 });
     expect(await modal.locator('[data-modal-title]').textContent()).toBe('New release');
@@ -188,8 +172,7 @@ describe('Slack-native surfaces in a browser', () => {
     if (!release) throw new Error('no active release from the first test');
     await page.goto(`${stack.pageUrl}?channel=${platform}&as=${alice}`);
     const text = `reviews.${stack.engine.namespace} p99 is 3 s`;
-    await page.fill('#box', text);
-    await page.press('#box', 'Enter');
+    await session.type(text);
     const alert = page.locator('#messages > .message', { hasText: text });
     await alert.waitFor({ timeout: 10_000 });
 

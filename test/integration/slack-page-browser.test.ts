@@ -8,48 +8,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startSlackPage } from '../../local/slack/page/slack-page.js';
-import { launchChromium } from './support/chromium.js';
-import { type SlackStack, startSlackStack } from './support/slack-stack.js';
+import { eventually, openSlackPage, type SlackPageSession } from './support/slack-page-session.js';
+import type { SlackStack } from './support/slack-stack.js';
 
 const alice = 'U0ALICE001'; // in the S0APPROVERS user group
 const bob = 'U0BOB00001';
 
+let session: SlackPageSession;
 let stack: SlackStack;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
 /** The reviews VirtualService's spec before any release. */
 let original: string;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  stack = await startSlackStack();
-  // The bed's emulator is shared by the suites: no form left open by another one covers the page.
-  for (const user of [alice, bob]) await stack.emulator.closeView({ user, all: true });
-  page = await browser.context.newPage();
-  await page.goto(stack.pageUrl);
+  session = await openSlackPage();
+  ({ stack, page } = session);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
+  await session?.close();
 });
 
-/** Resolves once `probe` holds; fails with `what` after `timeoutMs`. */
-async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function type(text: string): Promise<void> {
-  await page.fill('#box', text);
-  await page.press('#box', 'Enter');
-}
+const type = (text: string) => session.type(text);
 
 /** Weights of the live reviews VirtualService's last route. */
-const weights = async () => (await stack.engine.reviews()).spec.http.at(-1)?.route?.map((r) => r.weight);
+const weights = () => session.weights();
 
 /** The release card of this test's namespace, in the channel view. */
 const card = () =>
@@ -177,11 +160,10 @@ describe('the local Slack page in a browser', () => {
       botUrl: 'http://127.0.0.1:9/slack/events',
       signingSecret: bed.slack.signingSecret,
     });
-    const other = await browser.context.newPage();
+    const other = await session.context.newPage();
     try {
       await other.goto(lonely.url);
-      await other.fill('#box', '/canary help');
-      await other.press('#box', 'Enter');
+      await session.type('/canary help', other);
 
       await other
         .locator('.message.ephemeral', { hasText: '/canary failed with the error "dispatch_failed"' })

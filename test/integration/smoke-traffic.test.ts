@@ -8,71 +8,40 @@
  * - healthy: the step's canary passes on smoke traffic alone and the release asks for the next approval;
  * - the canary answers 500 to smoke requests: it fails and is rolled back, and the smoke stops with it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
-import { type BedState, requireBed } from '../../local/bed/bed.js';
-import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
-import { kubeConfigFrom } from '../../local/bed/kube.js';
-import { deploySample, uniqueNamespace } from '../../local/bed/manifests.js';
-import { type LocalBot, startLocalBot } from '../../local/bot.js';
-import { connectSlackEmulator } from '../../local/slack/emulator-control.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
+import type { LocalBot } from '../../local/bot.js';
 import { type MeshGateway, startMeshGateway } from '../../local/traffic/gateway.js';
-import { KubernetesMeshReader } from '../../local/traffic/mesh-reader.js';
-import { PrometheusRemoteWriter } from '../../local/traffic/remote-write.js';
-import { loadSampleProfiles } from '../../local/traffic/samples.js';
-import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
-import type { Logger } from '../../src/app/logger.js';
-import { actOnRelease } from '../../src/app/release-actions.js';
-import { startRelease } from '../../src/app/start-release.js';
-import type { Release } from '../../src/domain/release/index.js';
+import type { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
 import type { RequestMatch } from '../../src/domain/routing/route-math.js';
 import { SMOKE_HEADER } from '../../src/smoke/http-smoke-sender.js';
+import {
+  prepareReviewsBed,
+  type ReviewsBed,
+  recordingLogger,
+  SimulatedMinutes,
+} from './support/reviews-bed.js';
 
-const alice = { userId: 'U0ALICE001', groupIds: [] };
-const bob = { userId: 'U0BOB00001', groupIds: [] };
-const CHANNEL = 'C0RELEASES';
 const RATE = 10;
 
-let bed: BedState;
-let admin: k8s.KubeConfig;
+let setup: ReviewsBed;
 let bot: LocalBot;
-let work: string;
 let simulator: MeshTrafficSimulator;
 let gateway: MeshGateway;
 const healthy = uniqueNamespace('smoke-ok');
 const broken = uniqueNamespace('smoke-bad');
 const abTest = uniqueNamespace('smoke-ab');
 const home = uniqueNamespace('smoke-bot');
-let clock = Math.floor(Date.now() / 60_000) * 60_000 - 40 * 60_000;
-let simulated = clock;
-const logged: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-const log: Logger = {
-  info: (message, fields) => logged.push({ level: 'info', message, ...(fields ? { fields } : {}) }),
-  warn: (message, fields) => logged.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
-  error: (message, fields) => logged.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
-};
+const time = new SimulatedMinutes(40);
+const { log, logged } = recordingLogger(['info', 'warn', 'error']);
 
 /** One simulated minute: the mesh's metrics (smoke requests only) into Prometheus, then a tick and its jobs. */
-async function advance(): Promise<void> {
-  clock += 60_000;
-  await simulator.simulate({ from: simulated + 15_000, to: clock, stepSeconds: 15 });
-  simulated = clock;
-  await bot.tick(new Date(clock));
-  await bot.settled(120_000);
-}
-
-async function release(id: string): Promise<Release> {
-  const stored = await bot.worker.deps.store.get(id);
-  if (!stored) throw new Error(`no release ${id}`);
-  return stored.state;
+function advance(): Promise<void> {
+  return time.advance(bot, [simulator], { settleMs: 120_000 });
 }
 
 /** The release's card, as the Slack emulator holds it. */
 async function card(id: string): Promise<string> {
-  const { meta } = await release(id);
-  const found = await connectSlackEmulator(bed.slack.url).messages({ channel: CHANNEL, ts: meta.ts });
+  const found = await setup.messages(id, 'card');
   return JSON.stringify(found.map((m) => m.blocks));
 }
 
@@ -95,7 +64,7 @@ function served(namespace: string): Record<string, number> {
 /** `sum(increase(istio_requests_total{…}[window]))` by version and code, from the bed's Prometheus. */
 async function prometheusCounts(namespace: string): Promise<Record<string, number>> {
   const query = `sum by (destination_version, response_code) (max_over_time(istio_requests_total{reporter="destination", destination_service_namespace="${namespace}"}[1h]))`;
-  const url = `${bed.prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}&time=${simulated / 1000}`;
+  const url = `${setup.bed.prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}&time=${time.simulated / 1000}`;
   const answer = (await (await fetch(url)).json()) as {
     data: { result: { metric: Record<string, string>; value: [number, string] }[] };
   };
@@ -114,22 +83,8 @@ async function startAndApprove(
     steps: [50, 100],
   },
 ): Promise<string> {
-  const started = await startRelease(
-    bot.worker.deps,
-    { ...plan, service: 'reviews', version: 'v2', namespace },
-    alice,
-  );
-  if (!started.ok) throw new Error(started.message);
-  const id = started.value.id;
-  const request = (await release(id)).approvalRequest;
-  const approved = await actOnRelease(
-    bot.worker.deps,
-    id,
-    { action: 'approve', step: request?.step ?? 0, stateVersion: request?.stateVersion ?? 0 },
-    bob,
-  );
-  if (!approved.ok) throw new Error(approved.message);
-  await bot.settled();
+  const { id } = await setup.start({ ...plan, namespace });
+  await setup.approve(id);
   return id;
 }
 
@@ -165,64 +120,32 @@ const SMOKE = (gatewayUrl: string) => ({
 });
 
 beforeAll(async () => {
-  bed = await requireBed();
-  admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
-  await Promise.all([healthy, broken, abTest].map((namespace) => deploySample(admin, 'bookinfo', namespace)));
-  work = await mkdtemp(join(tmpdir(), 'canary-bot-smoke-'));
-  const identity = await botKubeConfig(bed, admin, home, [healthy, broken, abTest], await botClusterRole());
-  const kubeconfig = join(work, 'bot.kubeconfig');
-  await writeFile(kubeconfig, identity.exportConfig(), { mode: 0o600 });
+  setup = await prepareReviewsBed('smoke', [healthy, broken, abTest], home);
   // Quiet services: reviews in both namespaces, no users (rps 0), both versions healthy and alike.
-  const profiles = (
-    await Promise.all(
-      [healthy, broken, abTest].map((namespace) => loadSampleProfiles(['bookinfo'], { bookinfo: namespace })),
-    )
-  )
-    .flat()
-    .filter((p) => p.name === 'reviews')
-    .map((p) => ({
-      ...p,
-      rps: 0,
-      calls: [],
-      versions: p.versions.map((v) => ({
-        ...v,
-        calls: [],
-        errorRate: 0,
-        latency: { kind: 'lognormal' as const, medianMs: 8, p99Ms: 30 },
-      })),
-    }));
-  simulator = new MeshTrafficSimulator({
-    services: profiles,
-    reader: KubernetesMeshReader.fromKubeConfig(admin),
-    writer: new PrometheusRemoteWriter({ prometheusUrl: bed.prometheus.url }),
+  simulator = await setup.simulator([healthy, broken, abTest], setup.bed.prometheus.url, {
+    rps: 0,
+    medianMs: 8,
+    p99Ms: 30,
   });
-  await simulator.simulate({ from: clock - 120_000, to: clock, stepSeconds: 15 });
+  await time.backfill([simulator]);
   gateway = await startMeshGateway(simulator);
-  bot = await startLocalBot(
-    bed,
+  bot = await setup.startBot(
     {
-      CANARY_BOT_KUBECONFIG: kubeconfig,
-      CANARY_BOT_PROMETHEUS_URL: bed.prometheus.url,
+      CANARY_BOT_KUBECONFIG: setup.kubeconfig,
+      CANARY_BOT_PROMETHEUS_URL: setup.bed.prometheus.url,
       CANARY_BOT_DEFAULT_NAMESPACE: healthy,
-      CANARY_BOT_SLACK_CHANNEL: CHANNEL,
-      CANARY_BOT_POLICY: JSON.stringify({
-        default: { starters: [alice.userId], approvers: [bob.userId], fourEyes: true },
-      }),
       CANARY_BOT_RELEASE_OPTIONS: JSON.stringify({ minAnalysisSeconds: 60 }),
       CANARY_BOT_SMOKE: JSON.stringify(SMOKE(gateway.url)),
     },
-    { log, overrides: { clock: () => new Date(clock) } },
+    log,
+    time,
   );
 }, 240_000);
 
 afterAll(async () => {
   await bot?.close();
   await gateway?.close();
-  if (work) await rm(work, { recursive: true, force: true });
-  const core = admin.makeApiClient(k8s.CoreV1Api);
-  await Promise.all(
-    [healthy, broken, abTest, home].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
-  );
+  await setup?.close();
 });
 
 describe('smoke traffic from CANARY_BOT_SMOKE', () => {
@@ -231,12 +154,7 @@ describe('smoke traffic from CANARY_BOT_SMOKE', () => {
     const id = await startAndApprove(healthy);
     expect(await prometheusCounts(healthy)).toEqual({});
     // Act
-    let current = await release(id);
-    let minutes = 0;
-    for (; minutes < 10 && current.phase === 'analysing'; minutes++) {
-      await advance();
-      current = await release(id);
-    }
+    const { current, minutes } = await setup.advanceWhile(id, advance, (r) => r.phase === 'analysing', 10);
     // Assess: the 50% step passed, and the release asks for the next approval.
     expect(current.phase).toBe('awaiting-approval');
     expect(current.lastVerdict?.verdict).toBe('pass');
@@ -257,8 +175,8 @@ describe('smoke traffic from CANARY_BOT_SMOKE', () => {
     expect(new Set(marked.map((r) => r.headers[SMOKE_HEADER]))).toEqual(new Set([id]));
     expect(marked[0]?.headers['user-agent']).toBe(`canary-bot-smoke (release ${id})`);
     // Prometheus holds exactly those requests: nothing else reached this service.
-    await simulator.simulate({ from: simulated + 15_000, to: simulated + 15_000, stepSeconds: 15 });
-    simulated += 15_000;
+    await simulator.simulate({ from: time.simulated + 15_000, to: time.simulated + 15_000, stepSeconds: 15 });
+    time.simulated += 15_000;
     expect(await prometheusCounts(healthy)).toEqual(counts);
     console.log(
       `smoke: ${healthy} passed after ${minutes} simulated minutes, ${total} smoke requests (${JSON.stringify(counts)}); per tick ${JSON.stringify(sent.map((l) => ({ sent: l.fields?.sent, ms: l.fields?.elapsedMs })))}`,
@@ -270,12 +188,7 @@ describe('smoke traffic from CANARY_BOT_SMOKE', () => {
     simulator.setBehaviour(broken, 'reviews', 'v2', { errorRate: 1 });
     const id = await startAndApprove(broken);
     // Act
-    let current = await release(id);
-    let minutes = 0;
-    for (; minutes < 6 && current.phase !== 'rolled-back'; minutes++) {
-      await advance();
-      current = await release(id);
-    }
+    const { current, minutes } = await setup.advanceWhile(id, advance, (r) => r.phase !== 'rolled-back', 6);
     // Assess
     expect(current.phase).toBe('rolled-back');
     expect(minutes).toBeLessThanOrEqual(3);
@@ -310,12 +223,7 @@ describe('smoke traffic from CANARY_BOT_SMOKE', () => {
       matches: [{ kind: 'header', name: 'end-user', match: { exact: 'smoke-tester' } }],
     });
     // Act
-    let current = await release(id);
-    let minutes = 0;
-    for (; minutes < 8 && current.phase === 'analysing'; minutes++) {
-      await advance();
-      current = await release(id);
-    }
+    const { current, minutes } = await setup.advanceWhile(id, advance, (r) => r.phase === 'analysing', 8);
     // Assess: judged on the canary alone (the baseline got none), against the success-rate and p99 limits.
     expect(current.phase).toBe('awaiting-approval');
     expect(current.lastVerdict?.verdict).toBe('pass');

@@ -4,13 +4,8 @@
  * a mix; the release resumes or halts visibly; nothing is lost from the audit trail.
  */
 import * as k8s from '@kubernetes/client-node';
-import { requireBed } from '../../local/bed/bed.js';
-import {
-  type HttpFaultProxy,
-  startHttpFaultProxy,
-  startTcpFaultProxy,
-  type TcpFaultProxy,
-} from '../../local/bed/fault-proxy.js';
+import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { startHttpFaultProxy, startTcpFaultProxy } from '../../local/bed/fault-proxy.js';
 import { actOnRelease } from '../../src/app/release-actions.js';
 import { auditTrail } from '../../src/app/release-queries.js';
 import { startRelease } from '../../src/app/start-release.js';
@@ -56,26 +51,48 @@ async function approve(engine: EngineHarness, id: string) {
   );
 }
 
+/** The requester cancels the release (the route goes back to the original). */
+async function cancel(engine: EngineHarness, id: string): Promise<void> {
+  await actOnRelease(
+    engine.deps,
+    id,
+    { action: 'cancel', stateVersion: (await engine.release(id)).version },
+    requester,
+  );
+}
+
+/**
+ * For the tests of a describe block: a fault proxy in front of one of the bed's components, opened with
+ * `open`, and an engine reaching that component through it (`options`); both closed after the block.
+ */
+function engineBehindProxy<P extends { close(): Promise<void> }>(
+  open: (bed: BedState) => Promise<P>,
+  options: (proxy: P) => Parameters<typeof startEngine>[0],
+): { engine: EngineHarness; proxy: P } {
+  const made = {} as { engine: EngineHarness; proxy: P };
+  beforeAll(async () => {
+    made.proxy = await open(await requireBed());
+    made.engine = await startEngine(options(made.proxy));
+  });
+  afterAll(async () => {
+    await made.engine?.close();
+    await made.proxy?.close();
+  });
+  return made;
+}
+
 async function approvals(engine: EngineHarness, id: string): Promise<number> {
   return (await auditTrail(engine.deps, id)).filter((e) => e.action === 'approve').length;
 }
 
 describe('the Kubernetes API server fails', () => {
-  let engine: EngineHarness;
-  let proxy: TcpFaultProxy;
-  beforeAll(async () => {
-    proxy = await startTcpFaultProxy(new URL((await requireBed()).kube.server).host);
-    engine = await startEngine({
-      via: { kubeServer: `https://${proxy.address}` },
-      router: { requestTimeoutMs: 1000 },
-    });
-  });
-  afterAll(async () => {
-    await engine?.close();
-    await proxy?.close();
-  });
+  const behind = engineBehindProxy(
+    (bed) => startTcpFaultProxy(new URL(bed.kube.server).host),
+    (proxy) => ({ via: { kubeServer: `https://${proxy.address}` }, router: { requestTimeoutMs: 1000 } }),
+  );
 
   it('down at approval: nothing changes, the release waits, and applies the step once the API is back', async () => {
+    const { engine, proxy } = behind;
     const { id } = await start(engine);
     proxy.set('refuse');
 
@@ -93,15 +110,11 @@ describe('the Kubernetes API server fails', () => {
     expect((await engine.release(id)).phase).toBe('analysing');
     expect(weightsOf(await engine.reviews())).toEqual(intended);
     expect(await approvals(engine, id)).toBe(1);
-    await actOnRelease(
-      engine.deps,
-      id,
-      { action: 'cancel', stateVersion: (await engine.release(id)).version },
-      requester,
-    );
+    await cancel(engine, id);
   });
 
   it('hanging in the middle of the write: the request times out, the route is whole, the next tick finishes the step', async () => {
+    const { engine, proxy } = behind;
     const { id } = await start(engine);
     let hung = false;
     const hangingEngine = await startEngine({
@@ -132,12 +145,7 @@ describe('the Kubernetes API server fails', () => {
     } finally {
       proxy.set('pass');
       await hangingEngine.close();
-      await actOnRelease(
-        engine.deps,
-        id,
-        { action: 'cancel', stateVersion: (await engine.release(id)).version },
-        requester,
-      );
+      await cancel(engine, id);
     }
   });
 });
@@ -205,16 +213,10 @@ describe('409 storms', () => {
 });
 
 describe('Prometheus is down or answers garbage', () => {
-  let engine: EngineHarness;
-  let proxy: HttpFaultProxy;
-  beforeAll(async () => {
-    proxy = await startHttpFaultProxy((await requireBed()).prometheus.url);
-    engine = await startEngine({ via: { prometheusUrl: proxy.url } });
-  });
-  afterAll(async () => {
-    await engine?.close();
-    await proxy?.close();
-  });
+  const behind = engineBehindProxy(
+    (bed) => startHttpFaultProxy(bed.prometheus.url),
+    (proxy) => ({ via: { prometheusUrl: proxy.url } }),
+  );
 
   it.each([
     ['down (503)', () => ({ status: 503, body: 'upstream down' })],
@@ -229,6 +231,7 @@ describe('Prometheus is down or answers garbage', () => {
   ])(
     '%s: the canary is neither promoted nor rolled back, and is judged again once Prometheus is back',
     async (_what, fault) => {
+      const { engine, proxy } = behind;
       const { id } = await start(engine);
       await approve(engine, id);
       proxy.set(fault);
@@ -243,30 +246,20 @@ describe('Prometheus is down or answers garbage', () => {
       proxy.set(() => undefined);
       await engine.advance(2);
       expect((await engine.release(id)).phase).toBe('awaiting-approval');
-      await actOnRelease(
-        engine.deps,
-        id,
-        { action: 'cancel', stateVersion: (await engine.release(id)).version },
-        requester,
-      );
+      await cancel(engine, id);
       expect(weightsOf(await engine.reviews())).toEqual(previous);
     },
   );
 });
 
 describe('DynamoDB throttles or refuses conditional writes', () => {
-  let engine: EngineHarness;
-  let proxy: HttpFaultProxy;
-  beforeAll(async () => {
-    proxy = await startHttpFaultProxy((await requireBed()).dynamodb.endpoint);
-    engine = await startEngine({ via: { dynamodbEndpoint: proxy.url } });
-  });
-  afterAll(async () => {
-    await engine?.close();
-    await proxy?.close();
-  });
+  const behind = engineBehindProxy(
+    (bed) => startHttpFaultProxy(bed.dynamodb.endpoint),
+    (proxy) => ({ via: { dynamodbEndpoint: proxy.url } }),
+  );
 
   it('throttled writes: the approval fails cleanly, the mesh is untouched, and a retry applies it once', async () => {
+    const { engine, proxy } = behind;
     const { id } = await start(engine);
     proxy.set((request) =>
       /UpdateItem|TransactWriteItems|PutItem/.test(String(request.headers['x-amz-target']))
@@ -292,12 +285,7 @@ describe('DynamoDB throttles or refuses conditional writes', () => {
     expect(answer.ok).toBe(true);
     expect(weightsOf(await engine.reviews())).toEqual(intended);
     expect(await approvals(engine, id)).toBe(1);
-    await actOnRelease(
-      engine.deps,
-      id,
-      { action: 'cancel', stateVersion: (await engine.release(id)).version },
-      requester,
-    );
+    await cancel(engine, id);
   });
 });
 

@@ -4,13 +4,9 @@
  * approval is applied exactly once, every release then ends correctly, and nothing is lost.
  */
 
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import { requireBed } from '../../local/bed/bed.js';
-import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
-import { deployServiceFleet, uniqueNamespace } from '../../local/bed/manifests.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
 import { startLocalBot } from '../../local/bot.js';
 import { buildBlockActionsPayload } from '../../local/slack/interaction-client.js';
 import { slackSignatureHeaders } from '../../local/slack/request-signing.js';
@@ -19,6 +15,7 @@ import { actOnRelease } from '../../src/app/release-actions.js';
 import { startRelease } from '../../src/app/start-release.js';
 import { encodeButtonValue } from '../../src/chat/views/index.js';
 import type { Release } from '../../src/domain/release/index.js';
+import { deleteFleet, deployFleetForBot, fleetVirtualService } from './support/service-fleet.js';
 
 const services = 200;
 const clicksPerRelease = 5;
@@ -36,40 +33,16 @@ describe('load', () => {
     const names = Array.from({ length: services }, (_, i) => `svc-${i}`);
     let stop = async () => {};
     try {
-      // Two Deployments serve every service (its selector is app=load; subsets pick the version).
-      await deployServiceFleet(admin, namespace, names);
-
       // The bot as it runs in AWS: the real handlers from the README's environment, workers on ElasticMQ.
-      const identity = await botKubeConfig(
-        bed,
-        admin,
-        `${namespace}-bot`,
-        [namespace],
-        await botClusterRole(),
-      );
-      const kubeconfig = join(bed.dir, `${namespace}.kubeconfig`);
-      await writeFile(kubeconfig, identity.exportConfig(), { mode: 0o600 });
+      const env = await deployFleetForBot(bed, admin, namespace, names);
       const jobErrors: unknown[] = [];
-      const bot = await startLocalBot(
-        bed,
-        {
-          CANARY_BOT_CLUSTERS: JSON.stringify({
-            bed: { kube: { mode: 'kubeconfig', path: kubeconfig }, prometheus: { url: bed.prometheus.url } },
-          }),
-          CANARY_BOT_DEFAULT_NAMESPACE: namespace,
-          CANARY_BOT_SLACK_CHANNEL: 'C0RELEASES',
-          CANARY_BOT_POLICY: JSON.stringify({
-            default: { starters: ['*'], approvers: ['*'], fourEyes: true },
-          }),
+      const bot = await startLocalBot(bed, env, {
+        log: {
+          ...silentLogger,
+          error: (m, f) => void (/job failed/.test(m) && jobErrors.push(f?.error ?? m)),
         },
-        {
-          log: {
-            ...silentLogger,
-            error: (m, f) => void (/job failed/.test(m) && jobErrors.push(f?.error ?? m)),
-          },
-          overrides: { reply: async () => {} },
-        },
-      );
+        overrides: { reply: async () => {} },
+      });
       stop = () => bot.close();
       const deps = bot.worker.deps;
       const ingress = async (event: unknown) => {
@@ -134,7 +107,6 @@ describe('load', () => {
       // Assess: every click acknowledged, every release approved exactly once and shifted to 90/10.
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
       expect(jobErrors).toEqual([]);
-      const custom = admin.makeApiClient(k8s.CustomObjectsApi);
       for (const release of releases) {
         const audit = await deps.store.listAudit(release.id);
         expect([release.target.service, audit.filter((e) => e.action === 'approve').length]).toEqual([
@@ -144,15 +116,8 @@ describe('load', () => {
         expect((await deps.store.get(release.id))?.state.phase).toBe('analysing');
       }
       const live = await Promise.all(
-        names.map(
-          (name) =>
-            custom.getNamespacedCustomObject({
-              group: 'networking.istio.io',
-              version: 'v1',
-              namespace,
-              plural: 'virtualservices',
-              name,
-            }) as Promise<{ spec: { http: { route: { weight?: number }[] }[] } }>,
+        names.map((name) =>
+          fleetVirtualService<{ spec: { http: { route: { weight?: number }[] }[] } }>(admin, namespace, name),
         ),
       );
       expect(live.map((vs) => vs.spec.http[0]?.route.map((r) => r.weight))).toEqual(
@@ -170,16 +135,7 @@ describe('load', () => {
         if (!result.ok) throw new Error(result.message);
       });
       const after = await Promise.all(
-        names.map(
-          (name) =>
-            custom.getNamespacedCustomObject({
-              group: 'networking.istio.io',
-              version: 'v1',
-              namespace,
-              plural: 'virtualservices',
-              name,
-            }) as Promise<{ spec: { http: unknown[] } }>,
-        ),
+        names.map((name) => fleetVirtualService<{ spec: { http: unknown[] } }>(admin, namespace, name)),
       );
       expect(after.map((vs) => JSON.stringify(vs.spec.http))).toEqual(
         names.map((name) => JSON.stringify([{ route: [{ destination: { host: name, subset: 'v1' } }] }])),
@@ -190,10 +146,7 @@ describe('load', () => {
       );
     } finally {
       await stop();
-      const core = admin.makeApiClient(k8s.CoreV1Api);
-      await Promise.all(
-        [namespace, `${namespace}-bot`].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
-      );
+      await deleteFleet(admin, namespace);
     }
   }, 600_000);
 });

@@ -14,14 +14,13 @@
  *   (each approved step's weights appear once) agree;
  * - no write landed on a VirtualService after its release ended (nothing after the tombstone).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import * as k8s from '@kubernetes/client-node';
 import { requireBed } from '../../local/bed/bed.js';
-import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
-import { deployServiceFleet, uniqueNamespace } from '../../local/bed/manifests.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
 import { bedSqsClient } from '../../local/bed/sqs-queues.js';
 import { type BotProcesses, startBotProcesses } from '../../local/bot-processes.js';
 import { connectSlackEmulator } from '../../local/slack/emulator-control.js';
@@ -32,6 +31,7 @@ import { isFinal, type Release } from '../../src/domain/release/index.js';
 import type { HttpRoute } from '../../src/domain/routing/virtual-service.js';
 import { OWNER_ANNOTATION } from '../../src/mesh/istio/istio-router.js';
 import { openStore } from '../../src/store/open-store.js';
+import { deleteFleet, deployFleetForBot, fleetVirtualService } from './support/service-fleet.js';
 
 const SERVICES = Number(process.env.SOAK_RELEASES ?? 200);
 const SEED = Number(process.env.SOAK_SEED ?? Date.now() % 1_000_000);
@@ -129,7 +129,6 @@ describe('soak: the deployment shape under conflicting clicks, killed workers an
     const bed = await requireBed();
     const began = performance.now();
     const admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
-    const custom = admin.makeApiClient(k8s.CustomObjectsApi);
     const namespace = uniqueNamespace('soak');
     const names = Array.from({ length: SERVICES }, (_, i) => `svc-${i}`);
     const slack = connectSlackEmulator(bed.slack.url);
@@ -138,29 +137,13 @@ describe('soak: the deployment shape under conflicting clicks, killed workers an
     let bot: BotProcesses | undefined;
     let watch: AbortController | undefined;
     try {
-      await deployServiceFleet(admin, namespace, names);
-      const identity = await botKubeConfig(
-        bed,
-        admin,
-        `${namespace}-bot`,
-        [namespace],
-        await botClusterRole(),
-      );
-      const kubeconfig = join(bed.dir, `${namespace}.kubeconfig`);
-      await writeFile(kubeconfig, identity.exportConfig(), { mode: 0o600 });
+      const env = await deployFleetForBot(bed, admin, namespace, names);
       const logDir = join(bed.dir, 'logs', namespace);
       await mkdir(logDir, { recursive: true });
       bot = await startBotProcesses(
         bed,
         {
-          CANARY_BOT_CLUSTERS: JSON.stringify({
-            bed: { kube: { mode: 'kubeconfig', path: kubeconfig }, prometheus: { url: bed.prometheus.url } },
-          }),
-          CANARY_BOT_DEFAULT_NAMESPACE: namespace,
-          CANARY_BOT_SLACK_CHANNEL: CHANNEL,
-          CANARY_BOT_POLICY: JSON.stringify({
-            default: { starters: ['*'], approvers: ['*'], fourEyes: true },
-          }),
+          ...env,
           POWERTOOLS_LOG_LEVEL: 'WARN',
         },
         // A killed worker's job comes back after 20 s; a job killed twice still gets a third receive.
@@ -346,13 +329,7 @@ describe('soak: the deployment shape under conflicting clicks, killed workers an
         const scenario = plan.get(release.id) as string;
         const say = (what: string) => problems.push(`${name} (${scenario}, ${release.phase}): ${what}`);
         outcomes[release.phase] = (outcomes[release.phase] ?? 0) + 1;
-        const live = (await custom.getNamespacedCustomObject({
-          group: 'networking.istio.io',
-          version: 'v1',
-          namespace,
-          plural: 'virtualservices',
-          name,
-        })) as VsObject;
+        const live = await fleetVirtualService<VsObject>(admin, namespace, name);
         const owned = weightsOf(live.spec.http?.at(-1));
         const history = events.filter((e) => e.name === name);
 
@@ -409,10 +386,7 @@ describe('soak: the deployment shape under conflicting clicks, killed workers an
       watch?.abort();
       await bot?.close();
       await slack.rateLimitEverything(undefined).catch(() => undefined);
-      const core = admin.makeApiClient(k8s.CoreV1Api);
-      await Promise.all(
-        [namespace, `${namespace}-bot`].map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
-      );
+      await deleteFleet(admin, namespace);
     }
   }, 400_000);
 });

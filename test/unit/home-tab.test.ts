@@ -15,19 +15,9 @@ import {
   isFinal,
   type Release,
   ruleFor,
-  startRelease,
 } from '../../src/domain/release/index.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import {
-  APPROVER,
-  act,
-  appliedNow,
-  approveNow,
-  at,
-  drive,
-  REQUESTER,
-  releaseRequest,
-} from './release-fixtures.js';
+import { APPROVER, act, approveAndApply, at, drive, REQUESTER, started } from './release-fixtures.js';
 
 const BYSTANDER = 'U0BYSTANDER';
 const TEAM = 'T0TEAM';
@@ -49,24 +39,20 @@ const actor = (userId: string): Actor => ({
 
 /** A release of `service.namespace` started at T0 by `requestedBy`, its card in C0RELEASES. */
 function releaseOf(id: string, namespace: string, service: string, requestedBy = REQUESTER): Release {
-  const request = releaseRequest(
+  return started(
     { kind: 'canary' },
     {
       target: { namespace, service, virtualService: service, route: { kind: 'default' } },
       requestedBy,
       meta: { channel: 'C0RELEASES', ts: '1714557600.000100', team: TEAM, cluster: 'prod' },
     },
+    id,
   );
-  return startRelease(request, at(0), id).release;
 }
 
 /** Approved and applied: analysing its first step. */
 function analysing(release: Release): Release {
-  return drive(
-    release,
-    (r) => approveNow(r, 60),
-    (r) => appliedNow(r, 65),
-  ).release;
+  return drive(release, ...approveAndApply(60)).release;
 }
 
 async function storeWith(releases: readonly Release[], nowIso: string) {

@@ -25,6 +25,11 @@ function healthyLatency(n: number): LatencyBucket[] {
   return histogram({ 50: 0.2 * n, 100: 0.3 * n, 250: 0.44 * n, 500: 0.058 * n, 1000: 0.002 * n });
 }
 
+/** 10% of `n` requests above 500 ms (p99 about 1.8 s). */
+function slowLatency(n: number): LatencyBucket[] {
+  return histogram({ 100: 0.3 * n, 250: 0.4 * n, 500: 0.2 * n, 1000: 0.08 * n, 2500: 0.02 * n });
+}
+
 function look(canary: VersionTraffic, baseline: VersionTraffic, elapsedSeconds = 600, canaryIdleSeconds = 0) {
   const input: JudgeInput = { canary, baseline, elapsedSeconds, canaryIdleSeconds };
   return judgeCanary(input);
@@ -124,9 +129,7 @@ describe('judgeCanary', () => {
 
   it('fails on the absolute p99 limit when the baseline is within it', () => {
     // Prepare: 10% of canary requests above 500 ms, 0.2% of the baseline's
-    const slow = (n: number) =>
-      histogram({ 100: 0.3 * n, 250: 0.4 * n, 500: 0.2 * n, 1000: 0.08 * n, 2500: 0.02 * n });
-    const canary = { requests: 2000, errors: 2, latency: slow(2000) };
+    const canary = { requests: 2000, errors: 2, latency: slowLatency(2000) };
     const baseline = { requests: 18000, errors: 18, latency: healthyLatency(18000) };
     // Act
     const { verdict, reasons } = look(canary, baseline);
@@ -143,10 +146,8 @@ describe('judgeCanary', () => {
 
   it('holds back, without rolling back, a canary as slow as its baseline beyond the p99 limit', () => {
     // Prepare: 10% of requests above 500 ms, in both versions (a shared dependency is slow)
-    const slow = (n: number) =>
-      histogram({ 100: 0.3 * n, 250: 0.4 * n, 500: 0.2 * n, 1000: 0.08 * n, 2500: 0.02 * n });
-    const canary = { requests: 2000, errors: 2, latency: slow(2000) };
-    const baseline = { requests: 18000, errors: 18, latency: slow(18000) };
+    const canary = { requests: 2000, errors: 2, latency: slowLatency(2000) };
+    const baseline = { requests: 18000, errors: 18, latency: slowLatency(18000) };
     // Act
     const { verdict, reasons } = look(canary, baseline);
     // Assess

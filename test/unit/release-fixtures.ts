@@ -52,12 +52,13 @@ export function releaseRequest(
   };
 }
 
-/** A release started at T0 with id `R1`. */
+/** A release started at T0 with id `R1` (or `id`). */
 export function started(
   plan: PlanRequest = { kind: 'canary' },
   extra: Partial<ReleaseRequest> = {},
+  id = 'R1',
 ): Release {
-  return startRelease(releaseRequest(plan, extra), T0, 'R1').release;
+  return startRelease(releaseRequest(plan, extra), T0, id).release;
 }
 
 function verdict(
@@ -186,11 +187,12 @@ export function meshTargets(decisions: readonly Decision[]): Omit<MeshTarget, 'f
   );
 }
 
+/** Approve at `seconds`, and the mesh applies the step 5 s later: the step's analysis begins. */
+export function approveAndApply(seconds: number): ((r: Release) => Observation)[] {
+  return [(r) => approveNow(r, seconds), (r) => appliedNow(r, seconds + 5)];
+}
+
 /** Approve, apply, then pass the analysis after the minimum time: one full step from `seconds` on. */
 export function passStep(seconds: number): ((r: Release) => Observation)[] {
-  return [
-    (r) => approveNow(r, seconds),
-    (r) => appliedNow(r, seconds + 5),
-    tick(seconds + 5 + 300, { verdict: PASS }),
-  ];
+  return [...approveAndApply(seconds), tick(seconds + 5 + 300, { verdict: PASS })];
 }

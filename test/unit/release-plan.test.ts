@@ -8,7 +8,14 @@ import {
   startRelease,
 } from '../../src/domain/release/index.js';
 import { cookieRegex } from '../../src/domain/routing/route-math.js';
+import type { Destination } from '../../src/domain/routing/virtual-service.js';
 import { releaseRequest, T0, v1, v2 } from './release-fixtures.js';
+
+/** A plan of manual weights, from `[destination, weight]` pairs. */
+const weightsPlan = (...pairs: [Destination, number][]) => ({
+  kind: 'weights' as const,
+  weights: pairs.map(([destination, weight]) => ({ destination, weight })),
+});
 
 const versions = { baseline: { version: 'v1', destination: v1 }, canary: { version: 'v2', destination: v2 } };
 
@@ -102,38 +109,16 @@ describe('other plans', () => {
       '"bad header" is not a valid header name.',
     ],
     [
-      {
-        kind: 'weights',
-        weights: [
-          { destination: v1, weight: 90 },
-          { destination: v2, weight: 5 },
-        ],
-      },
+      weightsPlan([v1, 90], [v2, 5]),
       'invalid-weights',
       'Weights must add up to 100, not 95 (reviews/v1=90, reviews/v2=5).',
     ],
     [
-      {
-        kind: 'weights',
-        weights: [
-          { destination: v1, weight: 100 },
-          { destination: v2, weight: 0 },
-        ],
-      },
+      weightsPlan([v1, 100], [v2, 0]),
       'invalid-weights',
       'The weights give nothing to reviews/v2, the version being released.',
     ],
-    [
-      {
-        kind: 'weights',
-        weights: [
-          { destination: v2, weight: 50 },
-          { destination: v2, weight: 50 },
-        ],
-      },
-      'invalid-weights',
-      'reviews/v2 is listed twice.',
-    ],
+    [weightsPlan([v2, 50], [v2, 50]), 'invalid-weights', 'reviews/v2 is listed twice.'],
   ] as const)('refuses %j', (plan, code, message) => {
     // Act
     const error = refusal(() => buildPlan(plan as never, versions));

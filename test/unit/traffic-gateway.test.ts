@@ -5,11 +5,12 @@
  */
 import { request } from 'node:http';
 import { type MeshGateway, serviceOfHost, startMeshGateway } from '../../local/traffic/gateway.js';
-import type { DestinationRule, VirtualService } from '../../local/traffic/istio-types.js';
+import type { VirtualService } from '../../local/traffic/istio-types.js';
 import { StaticMeshReader } from '../../local/traffic/mesh-reader.js';
 import type { ServiceProfile } from '../../local/traffic/profile.js';
 import type { MetricSeries, SampleWriter } from '../../local/traffic/remote-write.js';
 import { MeshTrafficSimulator } from '../../local/traffic/simulator.js';
+import { destinationRuleOf } from '../support/istio-objects.js';
 
 /** Every series written, by metric and labels: the last value of each. */
 class LastValues implements SampleWriter {
@@ -36,17 +37,7 @@ const quiet: ServiceProfile = {
     { version: 'v2', workload: 'reviews-v2', latency: { kind: 'fixed', ms: 40 }, errorRate: 1 },
   ],
 };
-const rule: DestinationRule = {
-  kind: 'DestinationRule',
-  metadata: { name: 'reviews', namespace: 'bookinfo' },
-  spec: {
-    host: 'reviews',
-    subsets: [
-      { name: 'v1', labels: { version: 'v1' } },
-      { name: 'v2', labels: { version: 'v2' } },
-    ],
-  },
-};
+const rule = destinationRuleOf('reviews', 'bookinfo', ['v1', 'v2']);
 const subset = (name: string) => ({ host: 'reviews', subset: name });
 const virtualService: VirtualService = {
   kind: 'VirtualService',

@@ -1,30 +1,14 @@
 import type { DestinationRule, HttpRoute, VirtualService } from '../../local/traffic/istio-types.js';
-import type { ServiceProfile } from '../../local/traffic/profile.js';
 import {
   decideRoutes,
   matchesString,
   type RequestAttributes,
   type RouteDecision,
 } from '../../local/traffic/routing.js';
+import { destinationRuleOf, serviceProfileOf } from '../support/istio-objects.js';
 
-const reviews: ServiceProfile = {
-  name: 'reviews',
-  namespace: 'bookinfo',
-  versions: [
-    { version: 'v1', workload: 'reviews-v1' },
-    { version: 'v2', workload: 'reviews-v2' },
-    { version: 'v3', workload: 'reviews-v3' },
-  ],
-};
-
-const reviewsRule: DestinationRule = {
-  kind: 'DestinationRule',
-  metadata: { name: 'reviews', namespace: 'bookinfo' },
-  spec: {
-    host: 'reviews',
-    subsets: ['v1', 'v2', 'v3'].map((v) => ({ name: v, labels: { version: v } })),
-  },
-};
+const reviews = serviceProfileOf('reviews', 'bookinfo', ['v1', 'v2', 'v3']);
+const reviewsRule = destinationRuleOf('reviews', 'bookinfo', ['v1', 'v2', 'v3']);
 
 function virtualService(http: HttpRoute[], namespace = 'bookinfo', name = 'reviews'): VirtualService {
   return { kind: 'VirtualService', metadata: { name, namespace }, spec: { hosts: [name], http } };
@@ -260,25 +244,8 @@ describe('decideRoutes: cookie regex', () => {
 });
 
 describe('decideRoutes: sourceLabels pinning', () => {
-  const forecast: ServiceProfile = {
-    name: 'forecast',
-    namespace: 'weather',
-    versions: [
-      { version: 'v1', workload: 'forecast-v1' },
-      { version: 'v2', workload: 'forecast-v2' },
-    ],
-  };
-  const forecastRule: DestinationRule = {
-    kind: 'DestinationRule',
-    metadata: { name: 'forecast', namespace: 'weather' },
-    spec: {
-      host: 'forecast',
-      subsets: [
-        { name: 'v1', labels: { version: 'v1' } },
-        { name: 'v2', labels: { version: 'v2' } },
-      ],
-    },
-  };
+  const forecast = serviceProfileOf('forecast', 'weather', ['v1', 'v2']);
+  const forecastRule = destinationRuleOf('forecast', 'weather', ['v1', 'v2']);
   const pinned = virtualService(
     [
       {
@@ -375,15 +342,10 @@ describe('decideRoutes: mirroring', () => {
 });
 
 describe('decideRoutes: destinations by subset or by host', () => {
-  const apps: ServiceProfile = {
-    name: 'apps-svc-all',
-    namespace: 'apps',
-    versions: [
-      { version: 'v1', workload: 'apps-svc-v1' },
-      { version: 'v2', workload: 'apps-svc-v2' },
-    ],
+  const apps = serviceProfileOf('apps-svc-all', 'apps', ['v1', 'v2'], {
+    workloads: 'apps-svc',
     hosts: { 'apps-svc-v1': 'v1', 'apps-svc-v2': ['v2'] },
-  };
+  });
   const byHost = (http: HttpRoute[]) =>
     decideRoutes({
       virtualService: virtualService(http, 'apps', 'apps-svc-all'),

@@ -9,6 +9,7 @@ import {
   type SimulatorOptions,
   TrafficProfileError,
 } from '../../local/traffic/simulator.js';
+import { destinationRuleOf } from '../support/istio-objects.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const MINUTE = 60_000;
@@ -59,17 +60,7 @@ const reviews: ServiceProfile = {
   ],
 };
 
-const reviewsRule: DestinationRule = {
-  kind: 'DestinationRule',
-  metadata: { name: 'reviews', namespace: 'bookinfo' },
-  spec: {
-    host: 'reviews',
-    subsets: [
-      { name: 'v1', labels: { version: 'v1' } },
-      { name: 'v2', labels: { version: 'v2' } },
-    ],
-  },
-};
+const reviewsRule = destinationRuleOf('reviews', 'bookinfo', ['v1', 'v2']);
 
 function weighted(v1: number, v2: number, extra: Partial<HttpRoute> = {}): VirtualService {
   return {
