@@ -94,7 +94,13 @@ export async function freezeOf(
   target: FreezeTarget,
   at: Date,
 ): Promise<FreezeNote | undefined> {
-  const freezes = await freezesNow(deps);
+  // A stop in the store holds now, whatever moment a decision is made for: a tick job scheduled before the
+  // stop but run after it must not promote (nor apply a held approval) under it.
+  const freezes = (await freezesNow(deps)).map((freeze) =>
+    freeze.kind === 'stop' && Date.parse(freeze.since) > at.getTime()
+      ? { ...freeze, since: at.toISOString() }
+      : freeze,
+  );
   if (freezes.length === 0) return undefined;
   return freezeNoteOf(freezeAt(freezes, target, at), deps.policy.freezeWindows);
 }

@@ -122,7 +122,10 @@ async function governanceOf(
 ): Promise<Governance> {
   const asks = observation.type === 'approve' || observation.type === 'resume' || observation.type === 'tick';
   if (!asks || isFinal(release) || Number.isNaN(Date.parse(observation.at))) return {};
-  const freeze = await freezeOf(deps, freezeTargetOf(release), new Date(observation.at));
+  // The later of the observation's moment and now: a tick job runs seconds to minutes after its minute, and
+  // a window that opened meanwhile holds it.
+  const at = new Date(Math.max(Date.parse(observation.at), deps.clock().getTime()));
+  const freeze = await freezeOf(deps, freezeTargetOf(release), at);
   return freeze ? { freeze } : {};
 }
 

@@ -81,6 +81,17 @@ describe('a freeze holds what goes forward', () => {
     expect(thawed.effects.some((e) => e.kind === 'converge')).toBe(true);
   });
 
+  it('does not apply a held approval on a thawing tick that brings drift: the drift is handled instead', () => {
+    // Arrange
+    const held = decide(started(), approveNow(started(), 10), { freeze: WEEKEND }).next;
+    // Act: the first tick after the freeze finds the route changed by hand.
+    const thawed = decide(held, tickOf(held, 130, { drift: 'v1 expected at 100%, found 70%' }));
+    // Assess
+    expect(thawed.next.phase).not.toBe('applying');
+    expect(thawed.next.approvals).toEqual([]);
+    expect(thawed.effects.some((e) => e.kind === 'converge')).toBe(false);
+  });
+
   it('drops a held approval whose request expired during the freeze, and says so', () => {
     // Arrange
     const held = decide(started(), approveNow(started(), 10), { freeze: WEEKEND }).next;

@@ -44,6 +44,20 @@ describe('stopping the line', () => {
     ]);
   });
 
+  it('holds a decision looked up for a moment before the stop (a tick job that runs after it)', async () => {
+    // Arrange: the 07:59:40 tick's job reaches a worker after the stop of 08:00.
+    const deps = depsOf();
+    await stopTheLine(deps, { namespace: 'payments' }, 'incident 4711', payOps);
+    // Act
+    const held = await freezeOf(
+      deps,
+      { namespace: 'payments', service: 'reviews' },
+      new Date(now.getTime() - 20_000),
+    );
+    // Assess: a stop in the store holds, whatever the moment the job was scheduled for.
+    expect(held?.kind).toBe('stop');
+  });
+
   it('holds the releases in scope from the stop until it is lifted, and lists them', async () => {
     // Arrange
     const deps = depsOf();

@@ -118,6 +118,7 @@ export function bypassEffects(ctx: Context, o: Approve, note: FreezeNote, reason
 export function freezeOnTick(
   ctx: Context,
   approve: (ctx: Context, o: Approve) => Decision,
+  tick?: { readonly drift?: string; readonly verdict?: { readonly verdict: { readonly verdict: string } } },
 ): { ctx: Context; effects: ReturnType<typeof event>[]; decision?: Decision } {
   const r = ctx.release;
   if (isFinal(r)) return { ctx, effects: [] };
@@ -141,6 +142,9 @@ export function freezeOnTick(
   const held = r.heldApproval;
   const next: Context = { ...ctx, release };
   if (note || !held) return { ctx: next, effects };
+  // A tick that brings drift or a failed analysis is handled first (halt, roll back); the held approval
+  // waits for a quiet tick, or is dropped with the release's end.
+  if (tick?.drift !== undefined || tick?.verdict?.verdict.verdict === 'fail') return { ctx: next, effects };
   const cleared: Context = { ...ctx, release: without({ ...release }, 'heldApproval') };
   const request = r.approvalRequest;
   const valid =

@@ -66,7 +66,7 @@ export function decide(release: Release, observation: Observation, governance: G
   };
   if (observation.type !== 'tick') return dispatch(ctx, observation);
   // A tick first brings the release's freeze up to date (and applies an approval held during it).
-  const thawed = freezeOnTick(ctx, approve);
+  const thawed = freezeOnTick(ctx, approve, observation);
   if (thawed.decision) return thawed.decision;
   const decision = dispatch(thawed.ctx, observation);
   if (thawed.effects.length === 0 && thawed.ctx.release === release) return decision;
