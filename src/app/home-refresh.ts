@@ -1,7 +1,8 @@
 /**
  * Redrawing the App Home tabs people opened lately, after releases change. A change only marks the tabs as
  * out of date (one record write); the tick, once a minute, sees the mark and asks a worker to redraw them;
- * that worker takes the mark (optimistic concurrency: one worker per mark) and queues one redraw per viewer.
+ * that worker queues one redraw per viewer, then marks the change drawn (optimistic concurrency: one worker
+ * marks a version; a failure before the mark leaves it for the queue's retry).
  * So no change is ever skipped: a change made while tabs are being redrawn leaves a newer mark, which the
  * next tick sees. And the redraws read the releases a tick after they changed, when the store's index has
  * long caught up with them.
@@ -69,36 +70,41 @@ export async function homesOutOfDate(store: Pick<RecordStore, 'listRecords'>): P
 }
 
 /**
- * Takes the current mark for this worker and returns the tabs to redraw (opened in the last
- * {@link HOME_VIEWER_SECONDS}, the latest first, at most {@link HOME_REFRESH_MAX}); none when no change is
- * pending or another worker took the mark first.
+ * The tabs to redraw for the current mark (opened in the last {@link HOME_VIEWER_SECONDS}, the latest first, at
+ * most {@link HOME_REFRESH_MAX}), and how to mark them drawn once their redraws are queued; undefined when no
+ * change waits. Marking drawn last means a failure in between leaves the mark for the queue's retry; marking
+ * is conditional (one worker marks a version; a second one's redraws are the same jobs, dropped by their ids).
  *
- * @example for (const viewer of await takeHomeRedraw(deps)) await queue.send([redrawJob(viewer)]);
+ * @example const pending = await pendingHomeRedraw(deps); if (pending) { await send(pending.viewers); await pending.markDrawn(); }
  */
-export async function takeHomeRedraw(deps: {
+export async function pendingHomeRedraw(deps: {
   store: Pick<RecordStore, 'getRecord' | 'putRecord' | 'listRecords'>;
   clock: () => Date;
-}): Promise<{ id: string; value: HomeViewer }[]> {
+}): Promise<{ viewers: { id: string; value: HomeViewer }[]; markDrawn(): Promise<boolean> } | undefined> {
   const at = deps.clock();
   const [changed, drawn] = await Promise.all([
     deps.store.getRecord<unknown>(HOMES_RECORD, 'changed'),
     deps.store.getRecord<DrawnMark>(HOMES_RECORD, 'drawn'),
   ]);
-  if (!changed || (drawn && drawn.value.changedVersion >= changed.version)) return [];
-  try {
-    await deps.store.putRecord<DrawnMark>(
-      HOMES_RECORD,
-      'drawn',
-      { changedVersion: changed.version, at: at.toISOString() },
-      { expectedVersion: drawn?.version ?? 0 },
-    );
-  } catch (error) {
-    if (error instanceof VersionConflictError) return [];
-    throw error;
-  }
-  return (await deps.store.listRecords<HomeViewer>(HOME_VIEWER_RECORD))
+  if (!changed || (drawn && drawn.value.changedVersion >= changed.version)) return undefined;
+  const viewers = (await deps.store.listRecords<HomeViewer>(HOME_VIEWER_RECORD))
     .filter((r) => at.getTime() - Date.parse(r.value.openedAt) <= HOME_VIEWER_SECONDS * 1000)
     .sort((a, b) => b.value.openedAt.localeCompare(a.value.openedAt))
     .slice(0, HOME_REFRESH_MAX)
     .map(({ id, value }) => ({ id, value }));
+  const markDrawn = async () => {
+    try {
+      await deps.store.putRecord<DrawnMark>(
+        HOMES_RECORD,
+        'drawn',
+        { changedVersion: changed.version, at: at.toISOString() },
+        { expectedVersion: drawn?.version ?? 0 },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof VersionConflictError) return false;
+      throw error;
+    }
+  };
+  return { viewers, markDrawn };
 }

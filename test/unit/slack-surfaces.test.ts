@@ -463,13 +463,37 @@ describe('home tabs redrawn when a release changes', () => {
     await viewers(store);
     await refreshingHomes(quiet, { store, clock: () => at, log: silentLogger }).showRelease(started());
     const sent: QueuedJob<SlackJob>[] = [];
-    const queue = { send: async (jobs: readonly QueuedJob<SlackJob>[]) => void sent.push(...jobs) };
+    // As an SQS FIFO queue: a job whose dedup id was sent already is dropped.
+    const queue = {
+      send: async (jobs: readonly QueuedJob<SlackJob>[]) =>
+        void sent.push(...jobs.filter((j) => !sent.some((s) => s.dedupId === j.dedupId))),
+    };
     const job = { kind: 'homes' as const, at: at.toISOString() };
     const counts = await Promise.all([
       redrawHomes({ store, queue, clock: () => at, defaults }, job),
       redrawHomes({ store, queue, clock: () => at, defaults }, job),
     ]);
     expect(counts.sort()).toEqual([0, 2]);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('keeps the change for the retry when the redraws could not be queued', async () => {
+    const store = new EmbeddedStore();
+    await viewers(store);
+    await refreshingHomes(quiet, { store, clock: () => at, log: silentLogger }).showRelease(started());
+    const sent: QueuedJob<SlackJob>[] = [];
+    let failing = true;
+    const queue = {
+      send: async (jobs: readonly QueuedJob<SlackJob>[]) => {
+        if (failing) throw new Error('throttled');
+        sent.push(...jobs);
+      },
+    };
+    const job = { kind: 'homes' as const, at: at.toISOString() };
+    await expect(redrawHomes({ store, queue, clock: () => at, defaults }, job)).rejects.toThrow('throttled');
+    failing = false;
+    expect(await homesOutOfDate(store)).toBe(true);
+    expect(await redrawHomes({ store, queue, clock: () => at, defaults }, job)).toBe(2);
     expect(sent).toHaveLength(2);
   });
 

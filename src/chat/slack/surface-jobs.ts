@@ -9,7 +9,7 @@ import {
   type HomesJob,
   type HomeViewer,
   markHomesChanged,
-  takeHomeRedraw,
+  pendingHomeRedraw,
 } from '../../app/home-refresh.js';
 import { describeError, type Logger } from '../../app/logger.js';
 import type { JobQueue } from '../../app/ports/job-queue.js';
@@ -206,8 +206,8 @@ export function refreshingHomes(
 }
 
 /**
- * The tick found the home tabs out of date: take the mark (one worker does) and queue one redraw per tab
- * opened lately, each in its person's group.
+ * The tick found the home tabs out of date: queue one redraw per tab opened lately, each in its person's
+ * group, then mark the change drawn. Returns the redraws this worker marked (0 when another worker did).
  *
  * @example await redrawHomes({ store, queue, clock, defaults }, { kind: 'homes', at });
  */
@@ -220,27 +220,30 @@ export async function redrawHomes(
   },
   job: HomesJob,
 ): Promise<number> {
-  const viewers = await takeHomeRedraw(deps);
-  if (viewers.length === 0) return 0;
+  const pending = await pendingHomeRedraw(deps);
+  if (!pending) return 0;
+  const { viewers } = pending;
   const minute = Math.floor(Date.parse(job.at) / 60_000);
-  await deps.queue.send(
-    viewers.map((viewer) =>
-      queuedSlackJob(
-        {
-          kind: 'home',
-          id: `refresh:${viewer.id}:${minute}`,
-          from: {
-            userId: viewer.id,
-            channelId: '',
-            ...(viewer.value.teamId ? { teamId: viewer.value.teamId } : {}),
-            ...(viewer.value.enterpriseId ? { enterpriseId: viewer.value.enterpriseId } : {}),
-            responseUrl: '',
+  if (viewers.length > 0)
+    await deps.queue.send(
+      viewers.map((viewer) =>
+        queuedSlackJob(
+          {
+            kind: 'home',
+            id: `refresh:${viewer.id}:${minute}`,
+            from: {
+              userId: viewer.id,
+              channelId: '',
+              ...(viewer.value.teamId ? { teamId: viewer.value.teamId } : {}),
+              ...(viewer.value.enterpriseId ? { enterpriseId: viewer.value.enterpriseId } : {}),
+              responseUrl: '',
+            },
+            receivedAt: job.at,
           },
-          receivedAt: job.at,
-        },
-        deps.defaults,
+          deps.defaults,
+        ),
       ),
-    ),
-  );
-  return viewers.length;
+    );
+  // Drawn only once the redraws are queued; a worker that lost the race queued the same jobs (same ids).
+  return (await pending.markDrawn()) ? viewers.length : 0;
 }
