@@ -78,29 +78,41 @@ interface Accumulator {
 }
 
 /**
- * Keeps one reporter per service, across all the given groups of samples: its waypoint's reports where there
- * are any (Istio's ambient mode), its sidecars' (`destination`) otherwise. A service behind a waypoint whose
- * pods still carry sidecars has each request reported twice; only the waypoint's count is kept. A sample
- * without a reporter label counts as the sidecar's.
+ * Keeps one reporter per service, across all the given groups of samples: the one that saw more of its
+ * requests in the first group (sidecars, `destination`, or the waypoint of Istio's ambient mode), the waypoint
+ * on a tie. A service whose pods keep sidecars behind a waypoint has each request reported twice, and its
+ * sidecars also see what skips the waypoint (traffic from an ingress gateway): their count is the whole one.
+ * A waypoint no longer in use (its counters flat at zero) never hides the sidecars. A sample without a
+ * reporter label counts as the sidecars'.
  *
- * @example oneReporterPerService(requests, buckets) // [requests of one reporter per service, buckets likewise]
+ * @example oneReporterPerService((s) => s.value, requests, buckets) // [requests of one reporter per service, buckets likewise]
  */
 export function oneReporterPerService<T extends { labels: Readonly<Record<string, string>> }>(
+  sizeOf: (sample: T) => number,
   ...groups: readonly (readonly T[])[]
 ): T[][] {
   const serviceOf = (labels: Readonly<Record<string, string>>) =>
     `${labels.destination_workload_namespace ?? ''}\u0000${labels.destination_service_name ?? ''}`;
-  const waypointed = new Set(
-    groups
-      .flat()
-      .flatMap((sample) => (sample.labels.reporter === 'waypoint' ? [serviceOf(sample.labels)] : [])),
-  );
+  const reporterOf = (sample: T) => (sample.labels.reporter === 'waypoint' ? 'waypoint' : 'destination');
+  const seen = new Map<string, { destination: number; waypoint: number; sidecars: boolean }>();
+  for (const sample of groups[0] ?? []) {
+    const key = serviceOf(sample.labels);
+    const totals = seen.get(key) ?? { destination: 0, waypoint: 0, sidecars: false };
+    totals[reporterOf(sample)] += sizeOf(sample);
+    if (reporterOf(sample) === 'destination') totals.sidecars = true;
+    seen.set(key, totals);
+  }
+  const chosen = (key: string) => {
+    const totals = seen.get(key);
+    if (!totals) return undefined;
+    if (totals.waypoint > 0 && totals.waypoint >= totals.destination) return 'waypoint';
+    return totals.sidecars ? 'destination' : 'waypoint';
+  };
   return groups.map((group) =>
-    group.filter(
-      (sample) =>
-        (sample.labels.reporter ?? 'destination') ===
-        (waypointed.has(serviceOf(sample.labels)) ? 'waypoint' : 'destination'),
-    ),
+    group.filter((sample) => {
+      const pick = chosen(serviceOf(sample.labels));
+      return pick === undefined || pick === reporterOf(sample);
+    }),
   );
 }
 
@@ -115,7 +127,11 @@ export function assembleRed(input: {
   errorCodes: ErrorCodes;
 }): VersionRed[] {
   const isError = errorCodeMatcher(input.errorCodes);
-  const [requestsByCode = [], buckets = []] = oneReporterPerService(input.requestsByCode, input.buckets);
+  const [requestsByCode = [], buckets = []] = oneReporterPerService(
+    (sample) => sample.value,
+    input.requestsByCode,
+    input.buckets,
+  );
   const rows = new Map<string, Accumulator>();
   const rowOf = (labels: Readonly<Record<string, string>>) => {
     const key = versionKeyOf(labels);
@@ -164,6 +180,7 @@ export function assembleRedRange(input: {
 }): VersionRedSeries[] {
   const isError = errorCodeMatcher(input.errorCodes);
   const [requestRatesByCode = [], bucketRates = []] = oneReporterPerService(
+    (series) => series.points.reduce((sum, point) => sum + point.value, 0),
     input.requestRatesByCode,
     input.bucketRates,
   );

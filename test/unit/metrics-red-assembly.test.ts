@@ -158,6 +158,23 @@ describe('one reporter per service (sidecars, or the waypoint in ambient mode)',
     });
   });
 
+  it('keeps the sidecars where they saw more: a waypoint no longer used, or traffic that skips it', () => {
+    const requestsByCode = [
+      // ratings left its waypoint: the waypoint's counter is flat (0 in the window).
+      reported('waypoint', 'ratings', 'v1', '200', 0),
+      reported('destination', 'ratings', 'v1', '200', 400),
+      // details: requests from the ingress gateway skip the waypoint; its sidecars see all of them.
+      reported('waypoint', 'details', 'v1', '200', 600),
+      reported('destination', 'details', 'v1', '200', 1000),
+      reported('destination', 'details', 'v1', '503', 10),
+    ];
+    const versions = assembleRed({ requestsByCode, buckets: [], windowSeconds: 100, errorCodes: ['5xx'] });
+    expect(versions.map((v) => [v.service, v.requests, v.errors])).toEqual([
+      ['details', 1010, 10],
+      ['ratings', 400, 0],
+    ]);
+  });
+
   it('does the same for chart series', () => {
     const series = (reporter: string, value: number) => ({
       labels: { ...reviews('v2'), reporter, response_code: '200' },
