@@ -218,7 +218,7 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
 /** The policy against the rest: workspaces pinned in AWS, clusters that exist. Shape errors are the schema's. */
 function policyChecks(env: Record<string, string | undefined>): string[] {
   if (!env.CANARY_BOT_POLICY) return [];
-  let policy: { workspaces?: unknown; clusters?: unknown };
+  let policy: { workspaces?: unknown; clusters?: unknown; freezeWindows?: unknown };
   let declared: string[] = ['default'];
   try {
     policy = JSON.parse(env.CANARY_BOT_POLICY) as typeof policy;
@@ -238,6 +238,15 @@ function policyChecks(env: Record<string, string | undefined>): string[] {
         problems.push(
           `CANARY_BOT_POLICY: names cluster ${cluster}, which CANARY_BOT_CLUSTERS does not declare (${declared.join(', ')})`,
         );
+  // A freeze window on a cluster that does not exist would hold nothing, silently.
+  if (Array.isArray(policy.freezeWindows))
+    for (const window of policy.freezeWindows as { name?: unknown; scope?: { cluster?: unknown } }[]) {
+      const cluster = window?.scope?.cluster;
+      if (typeof cluster === 'string' && !declared.includes(cluster))
+        problems.push(
+          `CANARY_BOT_POLICY.freezeWindows: window ${JSON.stringify(window.name)} names cluster ${cluster}, which CANARY_BOT_CLUSTERS does not declare (${declared.join(', ')})`,
+        );
+    }
   return problems;
 }
 

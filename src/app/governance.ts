@@ -146,15 +146,18 @@ export async function stopTheLine(
   const refusal = await authorizeStop(deps, request, actor, 'freeze');
   if (refusal) return refused(refusal);
   const key = stopKey(request);
+  const found = await deps.store.getRecord<StopTheLine>(STOP_THE_LINE_KIND, key);
+  // The same stop again (the queue's retry of a job that failed after the write): kept as it was.
+  const again = found !== undefined && found.value.by === actor.userId && found.value.reason === reason;
+  const earlier = again ? undefined : found;
   const stop: StopTheLine = {
     kind: 'stop',
     scope: scopeOf(request),
     reason,
     by: actor.userId,
-    since: deps.clock().toISOString(),
+    since: again ? found.value.since : deps.clock().toISOString(),
   };
-  const earlier = await deps.store.getRecord<StopTheLine>(STOP_THE_LINE_KIND, key);
-  await deps.store.putRecord(STOP_THE_LINE_KIND, key, stop);
+  if (!again) await deps.store.putRecord(STOP_THE_LINE_KIND, key, stop);
   await deps.store.appendAudit({
     releaseId: `freeze:${key}`,
     at: stop.since,
@@ -193,7 +196,8 @@ export async function liftStop(
   }
   const refusal = await authorizeStop(deps, request, actor, 'unfreeze');
   if (refusal) return refused(refusal);
-  await deps.store.deleteRecord(STOP_THE_LINE_KIND, key);
+  // Audited before the stop goes: a failure in between leaves the stop for the queue's retry, never a lift
+  // without its entry.
   await deps.store.appendAudit({
     releaseId: `freeze:${key}`,
     at: deps.clock().toISOString(),
@@ -202,6 +206,7 @@ export async function liftStop(
     action: 'unfreeze',
     detail: { scope: scopeWords(request), stoppedBy: existing.value.by, reason: existing.value.reason },
   });
+  await deps.store.deleteRecord(STOP_THE_LINE_KIND, key);
   const held = await heldBy(deps, existing.value);
   return done(
     { stop: existing.value, held },

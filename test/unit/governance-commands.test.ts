@@ -106,6 +106,28 @@ describe('freeze windows in the policy', () => {
     expect(config.policy.freezeBypass).toEqual(['S0SRE']);
   });
 
+  it('fails loading a window on a cluster that is not declared (it would hold nothing)', async () => {
+    const attempt = loadConfig(
+      {
+        ...minimal,
+        CANARY_BOT_POLICY: policy([
+          {
+            name: 'year-end',
+            scope: { cluster: 'prdo' },
+            kind: 'deny',
+            start: '2026-12-20',
+            end: '2027-01-04',
+            timeZone: 'Europe/Berlin',
+          },
+        ]),
+      },
+      noSecrets,
+    );
+    await expect(attempt).rejects.toThrow(
+      /CANARY_BOT_POLICY\.freezeWindows: window "year-end" names cluster prdo, which CANARY_BOT_CLUSTERS does not declare/,
+    );
+  });
+
   it('fails loading with the window name and what is wrong', async () => {
     // Act
     const attempt = loadConfig(

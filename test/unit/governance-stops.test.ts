@@ -58,6 +58,30 @@ describe('stopping the line', () => {
     expect(held?.kind).toBe('stop');
   });
 
+  it('keeps a stop as it was when the same stop comes again (a retried job), and audits a lift before it goes', async () => {
+    // Arrange: the audit write fails once, after the stop was written.
+    const deps = depsOf();
+    const append = deps.store.appendAudit.bind(deps.store);
+    let failures = 1;
+    deps.store.appendAudit = async (entry) => {
+      if (failures-- > 0) throw new Error('throttled');
+      return append(entry);
+    };
+    // Act
+    await expect(stopTheLine(deps, { namespace: 'payments' }, 'incident 4711', payOps)).rejects.toThrow();
+    const retried = await stopTheLine(deps, { namespace: 'payments' }, 'incident 4711', payOps);
+    // Assess: no "replaces the stop by U0PAYOPS", one audit entry.
+    expect(retried.ok && retried.message).not.toMatch(/replaces/);
+    expect((await deps.store.listAudit('freeze:ns:payments')).map((e) => e.action)).toEqual([
+      'stop-the-line',
+    ]);
+    // A lift whose audit fails leaves the stop in place for the retry.
+    failures = 1;
+    await expect(liftStop(deps, { namespace: 'payments' }, payOps)).rejects.toThrow();
+    expect(await deps.store.listRecords('stop-the-line')).toHaveLength(1);
+    expect((await liftStop(deps, { namespace: 'payments' }, payOps)).ok).toBe(true);
+  });
+
   it('holds the releases in scope from the stop until it is lifted, and lists them', async () => {
     // Arrange
     const deps = depsOf();

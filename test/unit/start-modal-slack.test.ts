@@ -274,6 +274,20 @@ describe('startOptions', () => {
     expect(await ask('U0ALICE', 'T0PROD', 'vault')).toBe(1);
   });
 
+  it('shows nothing, and never fails, when Slack cannot say in time who the person is', async () => {
+    const { deps, sent } = setup();
+    deps.userKindOf = async () => Promise.reject(new Error('ratelimited'));
+    const ask = suggestion('start.service', '');
+    expect((await startOptions(deps, { ...ask, user: { id: 'U0ALICE' } })).options).toEqual([]);
+    // A submission skips the catalog check and hands the worker the start (the worker checks destinations).
+    const answer = await startSubmission(
+      deps,
+      submission({ kind: 'start', service: 'reviews', version: 'v9' }),
+    );
+    expect(answer.response_action).toBe('update');
+    expect(sent).toHaveLength(1);
+  });
+
   it('asks nothing of the catalog for a cluster the bot does not know or a namespace that is no name', async () => {
     expect(await offered(suggestion('start.service', '', { cluster: 'elsewhere' }))).toEqual([]);
     expect(await offered(suggestion('start.service', '', { namespace: 'Book Info' }))).toEqual([]);

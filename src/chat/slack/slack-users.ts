@@ -2,7 +2,7 @@
  * What a Slack user is to the workspace the bot serves, from `users.info` (bot token, `users:read`): a member,
  * a guest (`is_restricted`, `is_ultra_restricted`), or a member of another organisation in a shared channel
  * (Slack Connect: another `team_id` and enterprise than the app's, or `is_stranger`). Looked up by the
- * worker, never the ingress, and cached with a bound and a time to live.
+ * worker before acting, and by the ingress for the start form's menus; cached with a bound and a time to live.
  */
 import type { WebClient } from '@slack/web-api';
 import { LRUCache } from 'lru-cache';

@@ -457,6 +457,8 @@ async function onFreezeCommand(
     ...(command.cluster !== undefined ? { cluster: command.cluster } : {}),
   };
   if (command.kind === 'freeze' && !command.now) return freezeList(await freezeReport(deps));
+  // A stop on a cluster that does not exist would hold nothing: UnknownClusterError answers which exist.
+  if (command.cluster !== undefined) await deps.routers(command.cluster);
   const result =
     command.kind === 'freeze'
       ? await stopTheLine(deps, scope, command.reason ?? '', actor)

@@ -315,7 +315,19 @@ async function mayReadCatalog(
   namespace: string,
   cluster: string,
 ): Promise<boolean> {
-  const kind = deps.userKindOf ? await deps.userKindOf(who.userId) : undefined;
+  let kind: UserKind | undefined;
+  if (deps.userKindOf) {
+    // Within Slack's three seconds: a slow or refused users.info shows nothing (the worker still decides).
+    try {
+      kind = await within(USER_KIND_WAIT_MS, deps.userKindOf(who.userId));
+    } catch (error) {
+      deps.log.warn('could not tell whether the person may see the catalog', {
+        userId: who.userId,
+        error: describeError(error),
+      });
+      return false;
+    }
+  }
   const actor: Actor = {
     userId: who.userId,
     groupIds: [],
@@ -328,6 +340,22 @@ async function mayReadCatalog(
     authorize('start', actor, { namespace, cluster }, deps.policy).allowed ||
     found.rule.starters.some((principal) => principal.startsWith('S'))
   );
+}
+
+/** How long the form's menus wait for `users.info` (a cold container adds `auth.test` before it). */
+const USER_KIND_WAIT_MS = 800;
+
+/** The promise's value, or a rejection once `ms` have passed. */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function knownCluster(deps: StartModalDependencies, cluster: string): boolean {
