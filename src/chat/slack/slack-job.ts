@@ -15,6 +15,27 @@ export interface SlackRequester {
 }
 
 /**
+ * Who clicked on the App Home tab, as a job's requester: no channel and no response URL (the worker answers
+ * in the app's Messages tab).
+ *
+ * @example homeTabRequester(body) // { userId: 'U1', channelId: '', teamId: 'T1', responseUrl: '' }
+ */
+export function homeTabRequester(body: {
+  user: { id: string; team_id?: string };
+  team?: { id: string } | null;
+  enterprise?: { id: string } | null;
+}): SlackRequester {
+  const teamId = body.team?.id ?? body.user.team_id;
+  return {
+    userId: body.user.id,
+    channelId: '',
+    ...(teamId ? { teamId } : {}),
+    ...(body.enterprise?.id ? { enterpriseId: body.enterprise.id } : {}),
+    responseUrl: '',
+  };
+}
+
+/**
  * The slow half of a Slack request, handed from the ingress to a worker through the queue. It holds what
  * was asked and by whom, never a token. `id` is Slack's `trigger_id` (unique per command or click): the
  * queue's dedup id, the job's idempotency key, and the correlation id users are told when something fails.

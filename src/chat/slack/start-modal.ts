@@ -30,7 +30,7 @@ import {
   startSuggestions,
   type ViewOption,
 } from '../views/start-modal.js';
-import { queuedSlackJob, type SlackJob } from './slack-job.js';
+import { homeTabRequester, queuedSlackJob, type SlackJob } from './slack-job.js';
 import { type ListenerDependencies, launchRefusal } from './slack-listeners.js';
 import type { ViewsApi } from './views-api.js';
 
@@ -268,18 +268,11 @@ export function registerStartFallback(app: App, deps: ListenerDependencies): voi
     await ack();
     const help = parseCommand('help start');
     if (body.type !== 'block_actions' || !help.ok) return;
-    const teamId = body.team?.id ?? body.user.team_id;
     const job: SlackJob = {
       kind: 'command',
       id: body.trigger_id,
       command: help.command,
-      from: {
-        userId: body.user.id,
-        channelId: '',
-        ...(teamId ? { teamId } : {}),
-        ...(body.enterprise?.id ? { enterpriseId: body.enterprise.id } : {}),
-        responseUrl: '',
-      },
+      from: homeTabRequester(body),
       receivedAt: deps.clock().toISOString(),
     };
     try {

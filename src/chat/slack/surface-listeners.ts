@@ -3,7 +3,7 @@ import { describeError } from '../../app/logger.js';
 import { rollbackFromSubmission, rollbackModalLoading } from '../views/rollback-modal.js';
 import type { ModalView } from '../views/slack-view.js';
 import { answer } from './response-url.js';
-import { queuedSlackJob, type SlackJob, type SlackRequester } from './slack-job.js';
+import { homeTabRequester, queuedSlackJob, type SlackJob, type SlackRequester } from './slack-job.js';
 import type { ListenerDependencies } from './slack-listeners.js';
 import type { ViewsApi } from './views-api.js';
 
@@ -141,17 +141,10 @@ export function registerSurfaceListeners(app: App, deps: SurfaceListenerDependen
     await ack();
     const page = Number('value' in action ? action.value : 0);
     if (body.type !== 'block_actions' || !Number.isInteger(page) || page < 0 || page > 1000) return;
-    const teamId = body.team?.id ?? body.user.team_id;
     const job: SlackJob = {
       kind: 'home',
       id: body.trigger_id,
-      from: {
-        userId: body.user.id,
-        channelId: '',
-        ...(teamId ? { teamId } : {}),
-        ...(body.enterprise?.id ? { enterpriseId: body.enterprise.id } : {}),
-        responseUrl: '',
-      },
+      from: homeTabRequester(body),
       receivedAt: deps.clock().toISOString(),
       page,
     };
