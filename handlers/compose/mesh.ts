@@ -3,13 +3,15 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type TrafficRouter, UnknownClusterError } from '../../src/app/ports/traffic-router.js';
 import type { BotConfig } from '../../src/config.js';
+import { HttpRouteTrafficRouter } from '../../src/mesh/gateway/http-route-router.js';
 import { IstioTrafficRouter } from '../../src/mesh/istio/istio-router.js';
 import { KubeServiceCatalog } from '../../src/mesh/istio/service-catalog.js';
 import { KubeConfigSource } from '../../src/mesh/kube-auth.js';
+import { RouterByApi } from '../../src/mesh/router-by-api.js';
 import { defaultAwsCredentials } from '../../src/metrics/index.js';
 
 /**
- * One router per cluster, rebuilt when its credentials are renewed (EKS tokens last 15 minutes).
+ * One router per cluster (VirtualServices and HTTPRoutes), rebuilt when its credentials are renewed (EKS tokens last 15 minutes).
  *
  * @example const router = await routersOf(config)('prod');
  */
@@ -20,7 +22,10 @@ export function routersOf(config: BotConfig): (cluster?: string) => Promise<Traf
     const kubeConfig = await kubeConfigOf(cluster);
     const cached = routers.get(cluster);
     if (cached?.config === kubeConfig) return cached.router;
-    const router = new IstioTrafficRouter(kubeConfig);
+    const router = new RouterByApi({
+      VirtualService: new IstioTrafficRouter(kubeConfig),
+      HTTPRoute: new HttpRouteTrafficRouter(kubeConfig),
+    });
     routers.set(cluster, { config: kubeConfig, router });
     return router;
   };

@@ -41,6 +41,7 @@ export function routeOf(release: Release): RouteRef {
     namespace: release.target.namespace,
     name: release.target.virtualService,
     route: release.target.route,
+    ...(release.target.api ? { api: release.target.api } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   startRelease as startDomainRelease,
   targetName,
 } from '../domain/release/index.js';
+import { candidateName, chooseRoute, type RouteApi, type ViaChoice } from '../domain/routing/route-api.js';
 import type { RequestMatch } from '../domain/routing/route-math.js';
 import type { Destination, WeightedDestination } from '../domain/routing/virtual-service.js';
 import type { ReleaseDependencies } from './dependencies.js';
@@ -21,7 +22,12 @@ import { freezeOf, freezeSentence } from './governance.js';
 import { MeshError } from './ports/mesh-errors.js';
 import { type NewAuditEntry, routeKeyOf } from './ports/release-store.js';
 import { RouteBusyError } from './ports/store-errors.js';
-import { type RouteRef, type RouteSnapshot, UnknownClusterError } from './ports/traffic-router.js';
+import {
+  type RouteRef,
+  type RouteSnapshot,
+  type TrafficRouter,
+  UnknownClusterError,
+} from './ports/traffic-router.js';
 import { recordRefusal } from './refusals.js';
 import { auditEntriesOf, type ChatBacklog, publish, settle, showNewRelease } from './release-runner.js';
 import { done, refused, type UseCaseResult } from './use-case-result.js';
@@ -37,6 +43,8 @@ export interface StartInput {
   baselineVersion?: string;
   /** Name of the VirtualService; default the service's name. */
   virtualService?: string;
+  /** `--via`: which route API (and object) to drive; by default the one that routes the service. */
+  via?: ViaChoice;
   /** A named route to own; default the VirtualService's default route. */
   route?: string;
   steps?: number[];
@@ -80,13 +88,16 @@ export async function startRelease(
   const freeze = await freezeOf(deps, target, at);
   const bypass = freeze ? await freezeBypass(deps, input, actor, freeze, target) : undefined;
   if (typeof bypass === 'string') return refused(bypass);
-  const ref: RouteRef = {
-    namespace,
-    name: input.virtualService ?? input.service,
-    route: input.route ? { kind: 'named', name: input.route } : { kind: 'default' },
-  };
   try {
     const router = await deps.routers(cluster);
+    const chosen = await routeObjectOf(router, input, namespace);
+    if (typeof chosen === 'string') return refused(chosen);
+    const ref: RouteRef = {
+      namespace,
+      name: chosen.name,
+      route: input.route ? { kind: 'named', name: input.route } : { kind: 'default' },
+      ...(chosen.api === 'HTTPRoute' ? { api: chosen.api } : {}),
+    };
     const snapshot = await router.readRoute(ref);
     const versions = resolveVersions(input, snapshot);
     if (typeof versions === 'string') return refused(versions);
@@ -98,7 +109,7 @@ export async function startRelease(
     const named = [...new Set(Object.values(input.hosts ?? {}))]
       .filter((host) => !live.has(host) && host !== canary.destination.host)
       .map((host) => ({ host }));
-    await router.validateDestinations(namespace, [canary.destination, ...named]);
+    await router.validateDestinations(namespace, [canary.destination, ...named], ref.api);
     // A custom check Prometheus refuses would leave the release judged without it: refuse instead.
     const checkProblem = await deps.customCheckGate?.problemOf(
       cluster,
@@ -115,7 +126,13 @@ export async function startRelease(
     const options = { ...deps.releaseOptions?.(namespace), ...input.options };
     const { release, effects } = startDomainRelease(
       {
-        target: { namespace, service: input.service, virtualService: ref.name, route: ref.route },
+        target: {
+          namespace,
+          service: input.service,
+          virtualService: ref.name,
+          route: ref.route,
+          ...(ref.api === 'HTTPRoute' ? { api: ref.api } : {}),
+        },
         baseline,
         canary,
         plan: planOf(input, baseline, canary),
@@ -136,7 +153,7 @@ export async function startRelease(
     const stored = await deps.store.create(
       {
         id,
-        routeKey: routeKeyOf(cluster, namespace, ref.name, input.route ?? '(default)'),
+        routeKey: routeKeyOf(cluster, namespace, ref.name, input.route ?? '(default)', ref.api),
         namespace,
         service: input.service,
         active: true,
@@ -165,6 +182,27 @@ export async function startRelease(
     if (error instanceof UnknownClusterError) return refused(error.message);
     throw error;
   }
+}
+
+/**
+ * The route object the release drives: the API the cluster routes the service with (`--via` or `--vs` to
+ * choose), or the sentence refusing the start. A router of one API (tests') answers for VirtualServices only.
+ */
+async function routeObjectOf(
+  router: TrafficRouter,
+  input: StartInput,
+  namespace: string,
+): Promise<{ api: RouteApi; name: string } | string> {
+  const choice = {
+    service: input.service,
+    namespace,
+    ...(input.via ? { via: input.via } : {}),
+    ...(input.virtualService !== undefined ? { virtualService: input.virtualService } : {}),
+  };
+  const found = router.routeApisOf
+    ? await router.routeApisOf(namespace, candidateName(choice))
+    : (['VirtualService'] as const);
+  return chooseRoute({ ...choice, found });
 }
 
 /** A start during a freeze: the bypass (the freeze and its reason), or why the start is refused. */

@@ -26,6 +26,30 @@ describe('parseCommand reads every command', () => {
     ],
     ['start reviews v2', { kind: 'start', service: 'reviews', canaryVersion: 'v2', ...launch }],
     [
+      'start reviews v2 --via httproute',
+      { kind: 'start', service: 'reviews', canaryVersion: 'v2', via: { api: 'HTTPRoute' }, ...launch },
+    ],
+    [
+      'mirror reviews v2 --via HTTPRoute/reviews-mesh',
+      {
+        kind: 'mirror',
+        service: 'reviews',
+        canaryVersion: 'v2',
+        via: { api: 'HTTPRoute', name: 'reviews-mesh' },
+        ...launch,
+      },
+    ],
+    [
+      'switch reviews v2 --via virtualservice/reviews-vs',
+      {
+        kind: 'switch',
+        service: 'reviews',
+        canaryVersion: 'v2',
+        via: { api: 'VirtualService', name: 'reviews-vs' },
+        ...launch,
+      },
+    ],
+    [
       'start forecast v2 --with frontend=v2 --with ratings=v3,details=v1 --from v1 --vs forecast-vs --route primary --on-failure pause --cluster prod-eu -n weather --steps "10, 50"',
       {
         kind: 'start',
@@ -157,6 +181,21 @@ describe('parseCommand refuses with one sentence and the usage line', () => {
     ['statsu', 'There is no command "statsu"; did you mean status?', GENERAL_USAGE],
     ['start reviews', 'Name the version to release, e.g. v2.', usageOf('start')],
     ['start', 'Name the service, e.g. reviews.', usageOf('start')],
+    [
+      'start reviews v2 --via gateway',
+      '--via takes virtualservice or httproute (optionally /NAME), not "gateway".',
+      usageOf('start'),
+    ],
+    [
+      'start reviews v2 --via httproute/',
+      "--via httproute/ needs the route object's name after the slash.",
+      usageOf('start'),
+    ],
+    [
+      'start reviews v2 --via httproute/Reviews_Mesh',
+      `"Reviews_Mesh" is not a valid route object name: use lowercase letters, digits, '-' and '.', at most 253 characters.`,
+      usageOf('start'),
+    ],
     [
       'start Reviews v2',
       `"Reviews" is not a valid service name: use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters.`,
@@ -404,6 +443,8 @@ describe('parseCommand on any input', () => {
         '--every',
         '--on-failure',
         '--vs',
+        '--via',
+        'httproute/x',
         '--route',
         '--cluster',
         '--steps=',

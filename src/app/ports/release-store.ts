@@ -1,3 +1,4 @@
+import type { RouteApi } from '../../domain/routing/route-api.js';
 /**
  * What the bot persists: releases (with an opaque state), their audit trail, idempotency claims and small
  * versioned records. One small interface per capability; `BotStore` is all of them, as both the DynamoDB
@@ -239,17 +240,20 @@ export interface RecordStore {
 export interface BotStore<S> extends ReleaseStore<S>, AuditLog, ClaimStore, RecordStore {}
 
 /**
- * The route key of a VirtualService route: `cluster/namespace/virtualservice/route`. The cluster is part of
- * a route's identity: the same names in two clusters are two routes.
+ * The route key of a route: `cluster/namespace/virtualservice/route`, and for an HTTPRoute
+ * `cluster/namespace/httproute:NAME/route`. The cluster is part of a route's identity: the same names in two
+ * clusters are two routes, and so are a VirtualService and an HTTPRoute of one name.
  *
  * @example
  * routeKeyOf('prod', 'shop', 'reviews', 'primary'); // 'prod/shop/reviews/primary'
+ * routeKeyOf('prod', 'shop', 'reviews', 'primary', 'HTTPRoute'); // 'prod/shop/httproute:reviews/primary'
  */
 export function routeKeyOf(
   cluster: string,
   namespace: string,
-  virtualService: string,
+  routeObject: string,
   route: string,
+  api: RouteApi = 'VirtualService',
 ): string {
-  return `${cluster}/${namespace}/${virtualService}/${route}`;
+  return `${cluster}/${namespace}/${api === 'HTTPRoute' ? `httproute:${routeObject}` : routeObject}/${route}`;
 }

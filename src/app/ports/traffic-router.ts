@@ -1,4 +1,5 @@
 import type { Fence, MeshTarget } from '../../domain/release/index.js';
+import type { RouteApi } from '../../domain/routing/route-api.js';
 import type {
   Destination,
   HttpRoute,
@@ -6,12 +7,16 @@ import type {
   WeightedDestination,
 } from '../../domain/routing/virtual-service.js';
 
-/** A VirtualService and the route of it that a release owns. */
+export type { RouteApi } from '../../domain/routing/route-api.js';
+
+/** A route object (a VirtualService unless `api` says HTTPRoute) and the route of it that a release owns. */
 export interface RouteRef {
   namespace: string;
-  /** Name of the VirtualService. */
+  /** Name of the VirtualService or HTTPRoute. */
   name: string;
   route: RouteSelector;
+  /** Left out: a VirtualService (releases recorded before HTTPRoutes were supported have none). */
+  api?: RouteApi;
 }
 
 /** What the owned route looked like when it was read. */
@@ -60,10 +65,22 @@ export interface TrafficRouter {
   seal(ref: RouteRef, fence: Fence): Promise<void>;
   /** Compares live weights with `expected`; returns a description of the drift, or undefined when they agree. */
   checkDrift(ref: RouteRef, expected: readonly WeightedDestination[]): Promise<string | undefined>;
-  /** Refuses destinations that do not exist or have no ready replicas. Nothing is written. */
-  validateDestinations(namespace: string, destinations: readonly Destination[]): Promise<void>;
-  /** Records an event on the VirtualService. (Events that a change records are best effort and never fail it.) */
-  recordEvent(ref: Pick<RouteRef, 'namespace' | 'name'>, event: MeshEvent): Promise<void>;
+  /**
+   * Refuses destinations that do not exist or have no ready replicas, as the route API (`api`, default
+   * VirtualService) would send to them. Nothing is written.
+   */
+  validateDestinations(
+    namespace: string,
+    destinations: readonly Destination[],
+    api?: RouteApi,
+  ): Promise<void>;
+  /** Records an event on the route object. (Events that a change records are best effort and never fail it.) */
+  recordEvent(ref: Pick<RouteRef, 'namespace' | 'name' | 'api'>, event: MeshEvent): Promise<void>;
+  /**
+   * Which APIs have a route object of this name in the namespace (one `get` each; an API the cluster does
+   * not serve has none). Routers of one API leave it out: only that API is then considered.
+   */
+  routeApisOf?(namespace: string, name: string): Promise<RouteApi[]>;
 }
 
 /** A cluster name that is not configured (`--cluster staging` where only `prod` is). */

@@ -142,10 +142,12 @@ function slackJobGroup(job: SlackJob, defaults: { namespace: string; cluster: st
           namespace?: string;
           cluster?: string;
           virtualService?: string;
+          via?: { name?: string };
           route?: string;
         };
         const service = command.service;
-        return `route:${c.cluster ?? defaults.cluster}/${c.namespace ?? defaults.namespace}/${c.virtualService ?? service}/${c.route ?? '(default)'}`;
+        // One key per route object name: a VirtualService and an HTTPRoute of one name share it (safe side).
+        return `route:${c.cluster ?? defaults.cluster}/${c.namespace ?? defaults.namespace}/${c.via?.name ?? c.virtualService ?? service}/${c.route ?? '(default)'}`;
       }
       if (command.kind === 'subscribe' || command.kind === 'unsubscribe')
         return `channel:${job.from.channelId}`;

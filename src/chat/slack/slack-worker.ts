@@ -541,6 +541,7 @@ function startInputOf(
     ...(command.namespace ? { namespace: command.namespace } : {}),
     ...(command.baselineVersion ? { baselineVersion: command.baselineVersion } : {}),
     ...(command.virtualService ? { virtualService: command.virtualService } : {}),
+    ...(command.via ? { via: command.via } : {}),
     ...(command.route ? { route: command.route } : {}),
     ...(command.kind === 'start' && command.steps ? { steps: [...command.steps] } : {}),
     ...(command.kind === 'ab' ? { matches: [...command.matches] } : {}),

@@ -105,7 +105,7 @@ export function phaseLine(release: Release): string {
 
 /**
  * Where a release acts: its cluster (part of its identity: the same names on two clusters are two releases),
- * VirtualService and route.
+ * route object (VirtualService or HTTPRoute) and route.
  *
  * @example whereWords(release) // 'cluster `prod`, VirtualService `reviews`, default route'
  */
@@ -113,5 +113,6 @@ export function whereWords(release: Pick<Release, 'target' | 'meta'>): string {
   const route =
     release.target.route.kind === 'named' ? `route ${code(release.target.route.name)}` : 'default route';
   const cluster = release.meta.cluster;
-  return `${cluster !== undefined ? `cluster ${code(cluster)}, ` : ''}VirtualService ${code(release.target.virtualService)}, ${route}`;
+  const object = release.target.api === 'HTTPRoute' ? 'HTTPRoute' : 'VirtualService';
+  return `${cluster !== undefined ? `cluster ${code(cluster)}, ` : ''}${object} ${code(release.target.virtualService)}, ${route}`;
 }

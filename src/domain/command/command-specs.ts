@@ -20,6 +20,7 @@ import {
   reasonText,
   releaseRef,
   routeName,
+  routeVia,
   schedule,
   serviceName,
   sourcePins,
@@ -93,6 +94,12 @@ export const OPTIONS = {
     },
   ),
   vs: option('--vs', 'NAME', 'VirtualService (default: named after the service)', '--vs reviews-vs'),
+  via: option(
+    '--via',
+    'virtualservice|httproute[/NAME]',
+    'route API (and object) to drive (default: the one routing the service)',
+    '--via httproute',
+  ),
   route: option(
     '--route',
     'NAME',
@@ -205,6 +212,7 @@ const launchOptions = [
   'from',
   'with',
   'vs',
+  'via',
   'route',
   'host',
   'on-failure',
@@ -220,6 +228,7 @@ const launchShape = {
   from: versionName.optional(),
   with: sourcePins.optional(),
   vs: dnsSubdomain('VirtualService name').optional(),
+  via: routeVia.optional(),
   route: routeName.optional(),
   host: versionHosts.optional(),
   'on-failure': onFailure.optional(),
@@ -260,6 +269,7 @@ function launch(
     ...(words.ns !== undefined ? { namespace: words.ns } : {}),
     ...(words.from !== undefined ? { baselineVersion: words.from } : {}),
     ...(words.vs !== undefined ? { virtualService: words.vs } : {}),
+    ...(words.via !== undefined ? { via: words.via } : {}),
     ...(words.route !== undefined ? { route: words.route } : {}),
     hosts: words.host ?? [],
     withSources: words.with ?? [],
@@ -316,7 +326,7 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'start',
     usage:
-      'start <service> <version> [--steps 10,25,50,100] [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
+      'start <service> <version> [--steps 10,25,50,100] [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'weighted canary, each step approved on the card',
     example: '/canary start reviews v2 --ns bookinfo --steps 10,25,50,100',
     positionals: [servicePositional, versionPositional],
@@ -330,7 +340,7 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'ab',
     usage:
-      'ab <service> <version> (--header NAME=VALUE | --header NAME~REGEX | --cookie \'NAME=VALUE\' | --user-agent REGEX)... [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
+      'ab <service> <version> (--header NAME=VALUE | --header NAME~REGEX | --cookie \'NAME=VALUE\' | --user-agent REGEX)... [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'A/B test: matching requests go to the version, then promotion',
     example: '/canary ab frontend v2 --header end-user=jason',
     positionals: [servicePositional, versionPositional],
@@ -359,7 +369,7 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'switch',
     usage:
-      'switch <service> <version> [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
+      'switch <service> <version> [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'blue/green: all traffic to the version at once, instant switch-back',
     example: '/canary switch reviews v2 --ns bookinfo',
     positionals: [servicePositional, versionPositional],
@@ -372,7 +382,7 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'mirror',
     usage:
-      'mirror <service> <version> [--percent N] [--ns NS] [--from VERSION] [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
+      'mirror <service> <version> [--percent N] [--ns NS] [--from VERSION] [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'shadow traffic: copy requests to the version, answers discarded',
     example: '/canary mirror reviews v2 --percent 100',
     positionals: [servicePositional, versionPositional],
@@ -389,7 +399,7 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'weights',
     usage:
-      'weights <service> <version>=<weight>... [--ns NS] [--from VERSION] [--vs NAME] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
+      'weights <service> <version>=<weight>... [--ns NS] [--from VERSION] [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'set weights by hand (still approved); the last version listed is the one released',
     example: '/canary weights reviews v1=90 v2=10',
     positionals: [

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { InvalidReleaseError } from '../release/release-errors.js';
 import { parseCanarySteps } from '../release/step-plan.js';
+import { parseVia } from '../routing/route-api.js';
 import { cookieRegex, type RequestMatch } from '../routing/route-math.js';
 import {
   isCookiePair,
@@ -283,3 +284,21 @@ export const bypassReason = z
   .trim()
   .min(3, { error: 'Say why the freeze is bypassed: --bypass-freeze "hotfix for INC-42".' })
   .max(500, { error: 'The bypass reason must have at most 500 characters.' });
+
+/** `--via httproute`, `--via virtualservice/reviews-vs`: the route API (and object) a release drives. */
+export const routeVia = z.string().transform((word, ctx) => {
+  const via = parseVia(word);
+  if (typeof via === 'string') {
+    ctx.issues.push({ code: 'custom', input: word, message: via });
+    return z.NEVER;
+  }
+  if (via.name !== undefined && !isDnsSubdomain(via.name)) {
+    ctx.issues.push({
+      code: 'custom',
+      input: word,
+      message: `${quote(via.name)} is not a valid route object name: use lowercase letters, digits, '-' and '.', at most 253 characters.`,
+    });
+    return z.NEVER;
+  }
+  return via;
+});

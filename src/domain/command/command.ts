@@ -3,6 +3,7 @@
  * Namespaces left out stay undefined: the app fills in its configured default.
  */
 import type { SourcePin } from '../release/release.js';
+import type { ViaChoice } from '../routing/route-api.js';
 import type { RequestMatch } from '../routing/route-math.js';
 
 /** The subcommands, in the order `help` lists them. */
@@ -53,6 +54,8 @@ export interface LaunchOptions {
   readonly baselineVersion?: string;
   /** `--vs`: the VirtualService; undefined = the one named after the service. */
   readonly virtualService?: string;
+  /** `--via`: the route API (and object) to drive; undefined = the one that routes the service. */
+  readonly via?: ViaChoice;
   /** `--route`: the named HTTP route to drive; undefined = the default route (the last one without match). */
   readonly route?: string;
   /** `--host`: versions served by their own host; the others are subsets of the service's host. */

@@ -9,15 +9,17 @@ import type { Destination, RouteSelector, WeightedDestination } from '../routing
 import type { InterruptiblePhase, Phase } from './phases.js';
 import type { PlanKind, Step } from './step-plan.js';
 
-/** The VirtualService route a release drives. */
+/** The route a release drives: of a VirtualService, or of an HTTPRoute (`api`). */
 export interface ReleaseTarget {
   readonly namespace: string;
   /** The service being released (`reviews`); with the namespace it names the release: `reviews.bookinfo`. */
   readonly service: string;
-  /** Name of the VirtualService. */
+  /** Name of the route object: the VirtualService, or the HTTPRoute when `api` says so. */
   readonly virtualService: string;
   /** The route of it the release owns. */
   readonly route: RouteSelector;
+  /** Set only for an HTTPRoute; left out for a VirtualService (as in every release recorded before). */
+  readonly api?: 'HTTPRoute';
 }
 
 /** A version and where its traffic goes: `{host:'reviews', subset:'v2'}` or `{host:'apps-svc-v2'}`. */

@@ -5,6 +5,7 @@ import { DriftError, MeshError } from '../../app/ports/mesh-errors.js';
 import type {
   ConvergeOptions,
   MeshEvent,
+  RouteApi,
   RouteRef,
   RouteSnapshot,
   TrafficRouter,
@@ -43,9 +44,9 @@ import {
 } from '../../domain/routing/route-math.js';
 import { RouteError } from '../../domain/routing/routing-errors.js';
 import type { Destination, HttpRoute, WeightedDestination } from '../../domain/routing/virtual-service.js';
-import { serviceOfHost } from '../istio/destination-validator.js';
+import { DestinationValidator, serviceOfHost } from '../istio/destination-validator.js';
 import { ownerAnnotation } from '../istio/istio-router.js';
-import { readWithRetries, toMeshError } from '../istio/kube-errors.js';
+import { readWithRetries, routeObjectExists, toMeshError } from '../istio/kube-errors.js';
 import { requestTimeout } from '../istio/request-timeout.js';
 import { bestEffort, recordRouteEvent } from '../route-events.js';
 
@@ -99,11 +100,14 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
   private readonly call: k8s.ConfigurationOptions;
   private readonly options: Required<Omit<HttpRouteRouterOptions, 'beforeWrite' | 'requestTimeoutMs'>>;
   private readonly beforeWrite: (attempt: number) => Promise<void>;
+  private readonly readiness: DestinationValidator;
 
   constructor(kubeConfig: k8s.KubeConfig, options: HttpRouteRouterOptions = {}) {
     this.custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.call = requestTimeout(options.requestTimeoutMs ?? 10_000);
+    // Destinations here are Services, never subsets: the validator reads no DestinationRule.
+    this.readiness = new DestinationValidator(kubeConfig, async () => 'v1', this.call);
     this.options = {
       maxAttempts: options.maxAttempts ?? 12,
       baseBackoffMs: options.baseBackoffMs ?? 25,
@@ -170,6 +174,12 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
       const name = serviceName(destination, namespace);
       await this.service(namespace, name, destination);
     }
+    // Each version's Service has ready pods behind it (Deployments whose pod labels its selector matches).
+    await this.readiness.validate(namespace, destinations);
+  }
+
+  async routeApisOf(namespace: string, name: string): Promise<RouteApi[]> {
+    return (await routeObjectExists(() => this.get({ namespace, name }), true)) ? ['HTTPRoute'] : [];
   }
 
   async recordEvent(ref: Pick<RouteRef, 'namespace' | 'name'>, event: MeshEvent): Promise<void> {

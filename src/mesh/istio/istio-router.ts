@@ -5,6 +5,7 @@ import { DriftError, MeshError } from '../../app/ports/mesh-errors.js';
 import type {
   ConvergeOptions,
   MeshEvent,
+  RouteApi,
   RouteRef,
   RouteSnapshot,
   TrafficRouter,
@@ -38,7 +39,7 @@ import type {
 } from '../../domain/routing/virtual-service.js';
 import { bestEffort, recordRouteEvent } from '../route-events.js';
 import { DestinationValidator } from './destination-validator.js';
-import { readWithRetries, toMeshError } from './kube-errors.js';
+import { readWithRetries, routeObjectExists, toMeshError } from './kube-errors.js';
 import { requestTimeout } from './request-timeout.js';
 
 const group = 'networking.istio.io';
@@ -232,6 +233,10 @@ export class IstioTrafficRouter implements TrafficRouter {
     if ((this.validated.get(key) ?? 0) > Date.now()) return;
     await this.validator.validate(namespace, destinations);
     if (this.validationCacheMs > 0) this.validated.set(key, Date.now() + this.validationCacheMs);
+  }
+
+  async routeApisOf(namespace: string, name: string): Promise<RouteApi[]> {
+    return (await routeObjectExists(() => this.get({ namespace, name }))) ? ['VirtualService'] : [];
   }
 
   async recordEvent(ref: Pick<RouteRef, 'namespace' | 'name'>, event: MeshEvent): Promise<void> {

@@ -106,3 +106,22 @@ export async function readWithRetries<T>(read: () => Promise<T>, doing: string, 
     }
   }
 }
+
+/**
+ * Whether a route object can be read: false when it does not exist (or its kind is not served), and when
+ * `forbiddenIsAbsent` and the bot's RBAC does not let it read that kind (an optional API the operator did not
+ * grant: the bot could not drive such a route either). Other failures throw.
+ */
+export async function routeObjectExists(
+  read: () => Promise<unknown>,
+  forbiddenIsAbsent = false,
+): Promise<boolean> {
+  try {
+    await read();
+    return true;
+  } catch (error) {
+    if (error instanceof MeshError && error.code === 'not-found') return false;
+    if (error instanceof MeshError && error.code === 'forbidden' && forbiddenIsAbsent) return false;
+    throw error;
+  }
+}
