@@ -1,11 +1,14 @@
 /** Reads the routing objects the simulator obeys: live from the API server, or from fixed objects. */
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { GatewayHttpRoute } from './gateway-api-routing.js';
 import type { DestinationRule, VirtualService } from './istio-types.js';
 
 /** The two reads the simulator needs; undefined when the object does not exist. */
 export interface MeshReader {
   getVirtualService(namespace: string, name: string): Promise<VirtualService | undefined>;
   getDestinationRule(namespace: string, name: string): Promise<DestinationRule | undefined>;
+  /** Gateway API HTTPRoutes (`gateway.networking.k8s.io/v1`); readers without them have none. */
+  getHttpRoute?(namespace: string, name: string): Promise<GatewayHttpRoute | undefined>;
 }
 
 /** The API server failed to answer a read (anything but "not found"). */
@@ -42,6 +45,21 @@ export class KubernetesMeshReader implements MeshReader {
 
   getDestinationRule(namespace: string, name: string): Promise<DestinationRule | undefined> {
     return this.get<DestinationRule>('destinationrules', namespace, name);
+  }
+
+  async getHttpRoute(namespace: string, name: string): Promise<GatewayHttpRoute | undefined> {
+    try {
+      return (await this.api.getNamespacedCustomObject({
+        group: 'gateway.networking.k8s.io',
+        version: 'v1',
+        namespace,
+        plural: 'httproutes',
+        name,
+      })) as GatewayHttpRoute;
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return undefined;
+      throw new MeshReadError(`reading httproutes ${namespace}/${name} failed`, { cause: error });
+    }
   }
 
   private async get<T>(plural: string, namespace: string, name: string): Promise<T | undefined> {
@@ -90,16 +108,16 @@ function namesMissingObject(body: unknown): boolean {
  * server yet. `put` replaces an object, so a test can change weights mid-run.
  */
 export class StaticMeshReader implements MeshReader {
-  private readonly objects = new Map<string, VirtualService | DestinationRule>();
+  private readonly objects = new Map<string, VirtualService | DestinationRule | GatewayHttpRoute>();
 
-  /** Accepts any Kubernetes objects (e.g. a whole manifest); keeps VirtualServices and DestinationRules. */
+  /** Accepts any Kubernetes objects (e.g. a whole manifest); keeps VirtualServices, DestinationRules, HTTPRoutes. */
   constructor(objects: readonly unknown[] = []) {
     for (const object of objects) this.put(object);
   }
 
   put(object: unknown): void {
     const o = object as Partial<VirtualService> | undefined;
-    if (o?.kind !== 'VirtualService' && o?.kind !== 'DestinationRule') return;
+    if (o?.kind !== 'VirtualService' && o?.kind !== 'DestinationRule' && o?.kind !== 'HTTPRoute') return;
     if (!o.metadata?.name) throw new RangeError(`${o.kind} without metadata.name`);
     this.objects.set(
       keyOf(o.kind, o.metadata.namespace ?? 'default', o.metadata.name),
@@ -115,6 +133,11 @@ export class StaticMeshReader implements MeshReader {
   async getDestinationRule(namespace: string, name: string): Promise<DestinationRule | undefined> {
     const found = this.objects.get(keyOf('DestinationRule', namespace, name));
     return found ? (structuredClone(found) as DestinationRule) : undefined;
+  }
+
+  async getHttpRoute(namespace: string, name: string): Promise<GatewayHttpRoute | undefined> {
+    const found = this.objects.get(keyOf('HTTPRoute', namespace, name));
+    return found ? (structuredClone(found) as GatewayHttpRoute) : undefined;
   }
 }
 

@@ -65,6 +65,8 @@ export interface ServiceProfile {
   app?: string;
   /** VirtualService to read; default `name`; `null` = no VirtualService, Kubernetes balancing. */
   virtualService?: string | null;
+  /** Gateway API HTTPRoute that routes the Service (GAMMA) instead of a VirtualService: read and obeyed. */
+  httpRoute?: string;
   /** DestinationRule name per destination host (short name); default: the host's short name. */
   destinationRules?: Readonly<Record<string, string>>;
   versions: readonly VersionProfile[];

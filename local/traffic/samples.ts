@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadAllYaml } from '@kubernetes/client-node';
+import type { GatewayHttpRoute } from './gateway-api-routing.js';
 import type { DestinationRule, VirtualService } from './istio-types.js';
 import type {
   DownstreamCall,
@@ -15,8 +16,9 @@ import type {
   VersionProfile,
 } from './profile.js';
 
-export type SampleAppName = 'bookinfo' | 'weather' | 'two-host';
+export type SampleAppName = 'bookinfo' | 'weather' | 'two-host' | 'bookinfo-gw' | 'two-host-gw';
 
+/** The apps the seeds run: Istio APIs. The Gateway API variants (`*-gw`) are deployed by the tests that use them. */
 export const SAMPLE_APPS: readonly SampleAppName[] = ['bookinfo', 'weather', 'two-host'];
 
 /** Traffic defaults of one service of a sample app. */
@@ -52,29 +54,41 @@ export class SampleManifestError extends Error {
 
 const fast = { kind: 'lognormal', medianMs: 5, p99Ms: 25 } as const;
 
-/** Rates, request mixes, calls and latencies of the seeds' apps. */
+const BOOKINFO_SERVICES: SampleAppTraffic['services'] = {
+  productpage: {
+    rps: 10,
+    // Signed-in jason, as in Istio's request-routing task.
+    mix: [{ fraction: 0.1, headers: { 'end-user': 'jason' } }],
+    calls: [{ service: 'details' }, { service: 'reviews' }],
+    behaviour: { v1: { latency: { kind: 'lognormal', medianMs: 40, p99Ms: 200 } } },
+  },
+  details: { behaviour: { v1: { latency: fast } } },
+  reviews: {
+    versionCalls: { v1: [], v2: [{ service: 'ratings' }], v3: [{ service: 'ratings' }] },
+    behaviour: {
+      v1: { latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 } },
+      v2: { latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 } },
+      v3: { latency: { kind: 'lognormal', medianMs: 25, p99Ms: 120 } },
+    },
+  },
+  ratings: { behaviour: { v1: { latency: fast } } },
+};
+
+const TWO_HOST_SERVICES: SampleAppTraffic['services'] = {
+  'apps-svc-all': {
+    rps: 10,
+    behaviour: {
+      v1: { latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 } },
+      v2: { latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 } },
+    },
+  },
+};
+
+/** Rates, request mixes, calls and latencies of the seeds' apps (the Gateway API variants as their originals). */
 export const SAMPLE_TRAFFIC: Readonly<Record<SampleAppName, SampleAppTraffic>> = {
   bookinfo: {
     namespace: 'bookinfo',
-    services: {
-      productpage: {
-        rps: 10,
-        // Signed-in jason, as in Istio's request-routing task.
-        mix: [{ fraction: 0.1, headers: { 'end-user': 'jason' } }],
-        calls: [{ service: 'details' }, { service: 'reviews' }],
-        behaviour: { v1: { latency: { kind: 'lognormal', medianMs: 40, p99Ms: 200 } } },
-      },
-      details: { behaviour: { v1: { latency: fast } } },
-      reviews: {
-        versionCalls: { v1: [], v2: [{ service: 'ratings' }], v3: [{ service: 'ratings' }] },
-        behaviour: {
-          v1: { latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 } },
-          v2: { latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 } },
-          v3: { latency: { kind: 'lognormal', medianMs: 25, p99Ms: 120 } },
-        },
-      },
-      ratings: { behaviour: { v1: { latency: fast } } },
-    },
+    services: BOOKINFO_SERVICES,
   },
   weather: {
     namespace: 'weather',
@@ -109,16 +123,10 @@ export const SAMPLE_TRAFFIC: Readonly<Record<SampleAppName, SampleAppTraffic>> =
   },
   'two-host': {
     namespace: 'apps',
-    services: {
-      'apps-svc-all': {
-        rps: 10,
-        behaviour: {
-          v1: { latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 } },
-          v2: { latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 } },
-        },
-      },
-    },
+    services: TWO_HOST_SERVICES,
   },
+  'bookinfo-gw': { namespace: 'bookinfo-gw', services: BOOKINFO_SERVICES },
+  'two-host-gw': { namespace: 'apps-gw', services: TWO_HOST_SERVICES },
 };
 
 /** Absolute path of a sample app's manifest. */
@@ -202,6 +210,7 @@ export function profilesFromManifest(
     return { name: service.metadata.name, selected };
   });
   const virtualServices = inNamespace('VirtualService') as unknown as VirtualService[];
+  const httpRoutes = inNamespace('HTTPRoute') as unknown as GatewayHttpRoute[];
   const destinationRules = inNamespace('DestinationRule') as unknown as DestinationRule[];
 
   return Object.entries(traffic.services).map(([name, defaults]) => {
@@ -232,11 +241,16 @@ export function profilesFromManifest(
     const rules: Record<string, string> = {};
     for (const rule of destinationRules) rules[rule.spec.host.split('.')[0]!] = rule.metadata.name;
     const virtualService = virtualServices.find((vs) => vs.spec.hosts?.some((h) => h.split('.')[0] === name));
+    // GAMMA: an HTTPRoute attached to the Service routes its requests.
+    const httpRoute = httpRoutes.find((r) =>
+      (r.spec.parentRefs ?? []).some((p) => p.kind === 'Service' && p.name === name),
+    );
     const profile: ServiceProfile = {
       name,
       namespace: ns,
       app: service.selected[0]!.labels.app ?? name,
       virtualService: virtualService?.metadata.name ?? name,
+      ...(httpRoute ? { httpRoute: httpRoute.metadata.name } : {}),
       destinationRules: rules,
       versions,
       hosts,

@@ -7,6 +7,7 @@
  * real number and reports the integer part, so fractions carry over instead of drifting.
  */
 
+import { httpRouteAsVirtualService } from './gateway-api-routing.js';
 import {
   ISTIO_DURATION_BUCKETS_MS,
   ISTIO_DURATION_LE,
@@ -597,8 +598,16 @@ export class MeshTrafficSimulator {
 
   private async readServiceMesh(profile: ServiceProfile): Promise<MeshView> {
     const vsName = profile.virtualService === undefined ? profile.name : profile.virtualService;
-    const virtualService =
-      vsName === null ? undefined : await this.reader.getVirtualService(profile.namespace, vsName);
+    const httpRoute =
+      profile.httpRoute === undefined
+        ? undefined
+        : await this.reader.getHttpRoute?.(profile.namespace, profile.httpRoute);
+    // An HTTPRoute is obeyed as the VirtualService that routes as it does (see gateway-api-routing.ts).
+    const virtualService = httpRoute
+      ? httpRouteAsVirtualService(httpRoute)
+      : vsName === null || profile.httpRoute !== undefined
+        ? undefined
+        : await this.reader.getVirtualService(profile.namespace, vsName);
     const ruleNames = new Set<string>();
     for (const route of virtualService?.spec.http ?? []) {
       const destinations = [
