@@ -26,7 +26,7 @@ import { startSampleTraffic } from './traffic/sample-traffic.js';
 import { loadSampleProfiles, SAMPLE_TRAFFIC, type SampleAppName } from './traffic/samples.js';
 import { MeshTrafficSimulator } from './traffic/simulator.js';
 
-const apps: readonly SampleAppName[] = ['bookinfo', 'weather', 'two-host'];
+const defaultApps: readonly SampleAppName[] = ['bookinfo', 'weather', 'two-host'];
 
 /**
  * Settings `npm start` uses unless the environment says otherwise: analyses short enough to watch a release
@@ -50,6 +50,8 @@ export const LOCAL_DEMO_SETTINGS: Readonly<Record<string, string>> = {
 export const LOCAL_DEMO_RPS_FACTOR = 10;
 
 export interface LocalStackOptions {
+  /** Which sample apps run; default the seeds' three (bookinfo, weather, two-host). */
+  apps?: readonly SampleAppName[];
   /** Where each seed app lives; default bookinfo, weather and apps. */
   namespaces?: Partial<Record<SampleAppName, string>>;
   /** `realtime`: traffic every 15 s and a tick every minute (npm start); `manual`: the caller drives time. */
@@ -72,7 +74,8 @@ export interface LocalStack {
   admin: k8s.KubeConfig;
   bot: LocalBot;
   emulator: SlackEmulatorControl;
-  namespaces: Record<SampleAppName, string>;
+  /** Where each app that runs lives. */
+  namespaces: Partial<Record<SampleAppName, string>> & Record<'bookinfo', string>;
   /** The Slack handler's URL (`…/slack/events`) behind the front door. */
   slackUrl: string;
   pageUrl: string;
@@ -95,10 +98,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { state: bed, started } = await bedUp((line) => options.log.info(line));
   const admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
   const prometheusUrl = options.prometheusUrl ?? bed.prometheus.url;
+  const apps = options.apps ?? defaultApps;
   const namespaces = Object.fromEntries(
     apps.map((app) => [app, options.namespaces?.[app] ?? SAMPLE_TRAFFIC[app].namespace]),
-  ) as Record<SampleAppName, string>;
-  await Promise.all(apps.map((app) => deploySample(admin, app, namespaces[app])));
+  ) as Partial<Record<SampleAppName, string>> & Record<'bookinfo', string>;
+  await Promise.all(apps.map((app) => deploySample(admin, app, namespaces[app] as string)));
 
   // The bot's own identity: a service account bound to the committed role, nothing more.
   const home = `canary-bot-${Date.now().toString(36)}`;

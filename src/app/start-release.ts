@@ -14,7 +14,13 @@ import {
   startRelease as startDomainRelease,
   targetName,
 } from '../domain/release/index.js';
-import { candidateName, chooseRoute, type RouteApi, type ViaChoice } from '../domain/routing/route-api.js';
+import {
+  candidateName,
+  chooseRoute,
+  pinRefusal,
+  type RouteApi,
+  type ViaChoice,
+} from '../domain/routing/route-api.js';
 import type { RequestMatch } from '../domain/routing/route-math.js';
 import type { Destination, WeightedDestination } from '../domain/routing/virtual-service.js';
 import type { ReleaseDependencies } from './dependencies.js';
@@ -98,6 +104,13 @@ export async function startRelease(
       route: input.route ? { kind: 'named', name: input.route } : { kind: 'default' },
       ...(chosen.api === 'HTTPRoute' ? { api: chosen.api } : {}),
     };
+    const pins = input.withSources ?? [];
+    const waypoint =
+      pins.length > 0 && ref.api !== 'HTTPRoute'
+        ? await router.waypointOf?.(namespace, input.service)
+        : undefined;
+    const pinProblem = pinRefusal(ref.api ?? 'VirtualService', pins, waypoint);
+    if (pinProblem) return refused(pinProblem);
     const snapshot = await router.readRoute(ref);
     const versions = resolveVersions(input, snapshot);
     if (typeof versions === 'string') return refused(versions);

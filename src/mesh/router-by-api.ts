@@ -57,6 +57,10 @@ export class RouterByApi implements TrafficRouter {
     return found.flat();
   }
 
+  waypointOf(namespace: string, service: string): Promise<string | undefined> {
+    return this.routers.VirtualService.waypointOf?.(namespace, service) ?? Promise.resolve(undefined);
+  }
+
   private of(api: RouteApi | undefined): TrafficRouter {
     return this.routers[api ?? 'VirtualService'];
   }

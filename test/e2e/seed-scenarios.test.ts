@@ -82,6 +82,13 @@ async function until(
   return current;
 }
 
+/** Where a sample app of the stack runs. */
+function namespaceOf(app: 'weather' | 'two-host'): string {
+  const namespace = stack.namespaces[app];
+  if (!namespace) throw new Error(`the stack runs no ${app}`);
+  return namespace;
+}
+
 async function vs(namespace: string, name: string): Promise<Vs> {
   return (await stack.admin.makeApiClient(k8s.CustomObjectsApi).getNamespacedCustomObject({
     group: 'networking.istio.io',
@@ -206,7 +213,7 @@ describe('seed scenarios through the local Slack page', () => {
   });
 
   it("weather: a user=tester cookie route to frontend v2, and forecast v2 pinned for frontend v2's calls", async () => {
-    const ns = stack.namespaces.weather;
+    const ns = namespaceOf('weather');
     await type(bob, `/canary ab frontend v2 --ns ${ns} --cookie 'user=tester'`);
     await click(alice, ns, 'frontend', 'release.approve');
     await type(bob, `/canary start forecast v2 --ns ${ns} --with frontend=v2 --steps 50,100`);
@@ -223,7 +230,7 @@ describe('seed scenarios through the local Slack page', () => {
   });
 
   it('two hosts: apps-svc-v1 / apps-svc-v2 at 90/10, and the traffic follows', async () => {
-    const ns = stack.namespaces['two-host'];
+    const ns = namespaceOf('two-host');
     await type(bob, `/canary start apps-svc-all v2 --ns ${ns} --steps 10,100`);
     await click(alice, ns, 'apps-svc-all', 'release.approve');
     await advance(2);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { chooseRoute, parseVia, type RouteApi } from '../../src/domain/routing/route-api.js';
+import { chooseRoute, parseVia, pinRefusal, type RouteApi } from '../../src/domain/routing/route-api.js';
 
 const base = { service: 'reviews', namespace: 'bookinfo' } as const;
 
@@ -78,5 +78,26 @@ describe('parseVia', () => {
     expect(parseVia('grpcroute')).toBe(
       '--via takes virtualservice or httproute (optionally /NAME), not "grpcroute".',
     );
+  });
+});
+
+describe('pinRefusal: a --with pin is refused where the route cannot express it, never dropped', () => {
+  const pins = [{ service: 'productpage', version: 'v1' }];
+
+  it('refuses pins on an HTTPRoute, naming them', () => {
+    expect(pinRefusal('HTTPRoute', pins)).toMatch(
+      /^--with productpage=v1 pins callers by their pods' labels, which an HTTPRoute cannot express/,
+    );
+  });
+
+  it('refuses pins on a VirtualService behind a waypoint, naming the waypoint', () => {
+    expect(pinRefusal('VirtualService', pins, 'reviews-waypoint')).toMatch(
+      /the waypoint reviews-waypoint in front of this service ignores/,
+    );
+  });
+
+  it('lets pins through on a sidecar VirtualService, and asks nothing of a release without pins', () => {
+    expect(pinRefusal('VirtualService', pins)).toBeUndefined();
+    expect(pinRefusal('HTTPRoute', [])).toBeUndefined();
   });
 });

@@ -81,6 +81,11 @@ export interface TrafficRouter {
    * not serve has none). Routers of one API leave it out: only that API is then considered.
    */
   routeApisOf?(namespace: string, name: string): Promise<RouteApi[]>;
+  /**
+   * The waypoint a Service uses in Istio's ambient mode (its `istio.io/use-waypoint` label), or undefined.
+   * Waypoints ignore `sourceLabels`, so `--with` pins are refused there.
+   */
+  waypointOf?(namespace: string, service: string): Promise<string | undefined>;
 }
 
 /** A cluster name that is not configured (`--cluster staging` where only `prod` is). */

@@ -75,3 +75,25 @@ export function chooseRoute(input: RouteChoiceInput): { api: RouteApi; name: str
 export function candidateName(input: Pick<RouteChoiceInput, 'service' | 'via' | 'virtualService'>): string {
   return input.via?.name ?? input.virtualService ?? input.service;
 }
+
+/**
+ * Why `--with` pins cannot run on this route, or undefined. Pins match the calling pods' labels (Istio's
+ * `sourceLabels`): Gateway API has no such match (a consumer route in the caller's namespace applies to
+ * every caller there, not to one version of it), and Istio's waypoints ignore `sourceLabels` in a
+ * VirtualService. The pin is refused at the start rather than dropped.
+ *
+ * @example pinRefusal('HTTPRoute', [{ service: 'frontend', version: 'v2' }]) // '--with frontend=v2 pins …'
+ */
+export function pinRefusal(
+  api: RouteApi,
+  pins: readonly { service: string; version: string }[],
+  waypoint?: string,
+): string | undefined {
+  if (pins.length === 0) return undefined;
+  const named = pins.map((p) => `--with ${p.service}=${p.version}`).join(', ');
+  if (api === 'HTTPRoute')
+    return `${named} pins callers by their pods' labels, which an HTTPRoute cannot express: Gateway API has no match on the calling workload, and a consumer route in the caller's namespace would take every caller there, not one version. The pin is refused rather than dropped: release the caller with its own route, or drive a VirtualService in sidecar mode.`;
+  if (waypoint !== undefined)
+    return `${named} pins callers by their pods' labels (sourceLabels), which the waypoint ${waypoint} in front of this service ignores (Istio's ambient mode), so the pin would be dropped without a word. It is refused instead: release the caller with its own route.`;
+  return undefined;
+}

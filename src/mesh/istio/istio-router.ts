@@ -235,6 +235,15 @@ export class IstioTrafficRouter implements TrafficRouter {
     if (this.validationCacheMs > 0) this.validated.set(key, Date.now() + this.validationCacheMs);
   }
 
+  async waypointOf(namespace: string, service: string): Promise<string | undefined> {
+    const found = await readWithRetries(
+      () => this.core.readNamespacedService({ name: service, namespace }, this.call),
+      `read Service ${namespace}/${service}`,
+    );
+    const waypoint = found.metadata?.labels?.['istio.io/use-waypoint'];
+    return waypoint && waypoint !== 'none' ? waypoint : undefined;
+  }
+
   async routeApisOf(namespace: string, name: string): Promise<RouteApi[]> {
     return (await routeObjectExists(() => this.get({ namespace, name }))) ? ['VirtualService'] : [];
   }
