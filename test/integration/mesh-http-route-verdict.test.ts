@@ -116,7 +116,18 @@ async function routeWhen(name: string, holds: (r: LiveRoute) => boolean, timeout
  * or `ResolvedRefs` False with `refusal` as its reason.
  */
 async function otherControllerDecides(name: string, refusal?: string): Promise<void> {
-  const live = await readRoute(name);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await writeOtherVerdict(await readRoute(name), refusal);
+    } catch (error) {
+      // Pilot wrote its own status in between: write ours again on the fresh read, as a controller does.
+      if ((error as { code?: number }).code !== 409 || attempt >= 5) throw error;
+    }
+  }
+}
+
+async function writeOtherVerdict(live: LiveRoute, refusal?: string): Promise<void> {
+  const name = live.metadata.name ?? '';
   const generation = live.metadata.generation ?? 0;
   const condition = (type: string) => ({
     type,
@@ -285,26 +296,27 @@ describe("HttpRouteTrafficRouter waits for pilot's verdict on the generation it 
       (r) => pilotDecided(r) && conditionOf(r, 'Accepted', otherController) !== undefined,
     );
     /** The second controller answers 800 ms after it sees the next generation. */
-    const answerLate = async (refusal?: string) => {
-      const from = (await readRoute('late')).metadata.generation ?? 0;
+    const answerLate = async (from: number, refusal?: string) => {
       await routeWhen('late', (r) => (r.metadata.generation ?? 0) > from);
       await new Promise((resolve) => setTimeout(resolve, 800));
       await otherControllerDecides('late', refusal);
     };
 
+    let from = (await readRoute('late')).metadata.generation ?? 0;
     let started = Date.now();
     const [after] = await Promise.all([
       router.converge(ref('late'), target([v('v1', 70), v('v2', 30)])),
-      answerLate(),
+      answerLate(from),
     ]);
 
     expect(Date.now() - started).toBeGreaterThanOrEqual(800);
     expect(after.weights).toEqual([v('v1', 70), v('v2', 30)]);
 
+    from = (await readRoute('late')).metadata.generation ?? 0;
     started = Date.now();
     const [refused] = await Promise.allSettled([
       router.converge(ref('late'), target([v('v1', 40), v('v2', 60)])),
-      answerLate('BackendNotProgrammed'),
+      answerLate(from, 'BackendNotProgrammed'),
     ]);
 
     expect(Date.now() - started).toBeGreaterThanOrEqual(800);
