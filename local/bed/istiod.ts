@@ -1,7 +1,10 @@
 /**
  * Istio's pilot (istiod's discovery and admission server, built from the pinned istio.io/istio module) as
  * the bed's validating webhook: every VirtualService, DestinationRule and other Istio object written on
- * the bed is validated by Istio's own code, exactly as in a cluster with istiod.
+ * the bed is validated by Istio's own code, exactly as in a cluster with istiod. It is also the bed's
+ * Gateway API controller: it reads HTTPRoutes (GAMMA routes to a Service, and routes to its Gateways) and
+ * writes their `status.parents`, as istiod does with its Gateway API support on; it provisions no gateway
+ * Deployments (the bed runs no pods).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +16,15 @@ import { type BedProcess, BedStartError, freePort, startDetached, waitUntil } fr
 
 /** Name of the ValidatingWebhookConfiguration the bed registers for pilot. */
 export const istioWebhookName = 'canary-bot-bed-istio-validation';
+
+/** The controller name pilot writes in the route status it owns. */
+export const istioGatewayController = 'istio.io/gateway-controller';
+
+/**
+ * Labels that put an object in a control-plane revision that does not run on the bed: pilot (revision
+ * `default`) ignores it, so an HTTPRoute with them has no Gateway API controller, as on a cluster without one.
+ */
+export const noControllerLabels: Readonly<Record<string, string>> = { 'istio.io/rev': 'not-running' };
 
 /** Where pilot answers: its HTTP debug/readiness address and the webhook URL. */
 export interface IstiodEndpoints {
@@ -65,7 +77,13 @@ export async function startIstiod(
       ...process.env,
       POD_NAMESPACE: 'istio-system',
       POD_NAME: 'istiod-bed',
-      PILOT_ENABLE_GATEWAY_API: 'false',
+      // As istiod's chart sets it: objects labelled for another revision are not pilot's (noControllerLabels).
+      REVISION: 'default',
+      PILOT_ENABLE_GATEWAY_API: 'true',
+      // Route and Gateway status, written by the elected status leader (this one pilot, at once).
+      PILOT_ENABLE_GATEWAY_API_STATUS: 'true',
+      // No Deployments or Services for Gateways: the bed runs no pods.
+      PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER: 'false',
     },
   );
   started(pilot);

@@ -5,6 +5,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { type BedState, requireBed } from '../../local/bed/bed.js';
+import { noControllerLabels } from '../../local/bed/istiod.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { uniqueNamespace } from '../../local/bed/manifests.js';
 import {
@@ -24,12 +25,20 @@ let bed: BedState;
 let admin: k8s.KubeConfig;
 let custom: k8s.CustomObjectsApi;
 
-/** A team's own route (GAMMA: parentRef to the Service), with fields the bot must never touch. */
+/**
+ * A team's own route (GAMMA: parentRef to the Service), with fields the bot must never touch. Kept away from
+ * the bed's Gateway API controller (its status writes would race these writes): the schema is the subject.
+ */
 function teamRoute(name: string): HTTPRoute {
   return {
     apiVersion: `${group}/v1`,
     kind: 'HTTPRoute',
-    metadata: { name, namespace, annotations: { 'team.example.com/owner': 'reviews' } },
+    metadata: {
+      name,
+      namespace,
+      labels: { ...noControllerLabels },
+      annotations: { 'team.example.com/owner': 'reviews' },
+    },
     spec: {
       parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 9080 }],
       rules: [

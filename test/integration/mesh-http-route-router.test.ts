@@ -2,10 +2,15 @@
  * HttpRouteTrafficRouter on the bed's kube-apiserver (Gateway API CRDs v1.6.3), acting as a bot whose
  * role allows only what the router needs. The team's rules, filters, timeouts, parentRefs and annotations
  * must survive every change byte for byte.
+ *
+ * The route here has no Gateway API controller (it is labelled for a control-plane revision the bed does not
+ * run, so the bed's pilot leaves it alone): its status is what these tests write, for the refusals a real
+ * controller cannot be made to produce. The real controller's verdicts are in mesh-http-route-verdict.test.ts.
  */
 import * as k8s from '@kubernetes/client-node';
 import { type BedState, requireBed } from '../../local/bed/bed.js';
 import { botKubeConfig } from '../../local/bed/bot-identity.js';
+import { noControllerLabels } from '../../local/bed/istiod.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
 import { applyObjects, uniqueNamespace } from '../../local/bed/manifests.js';
 import { DriftError } from '../../src/app/ports/mesh-errors.js';
@@ -14,7 +19,7 @@ import type { Fence, MatchRoute, MeshTarget, MirrorTarget } from '../../src/doma
 import type { HTTPRoute, HTTPRouteRule } from '../../src/domain/routing/http-route.js';
 import { cookieRegex } from '../../src/domain/routing/route-math.js';
 import type { WeightedDestination } from '../../src/domain/routing/virtual-service.js';
-import { HttpRouteTrafficRouter } from '../../src/mesh/gateway/http-route-router.js';
+import { HttpRouteTrafficRouter, NoVerdictError } from '../../src/mesh/gateway/http-route-router.js';
 import { OWNER_ANNOTATION } from '../../src/mesh/istio/istio-router.js';
 
 const namespace = uniqueNamespace('http-route');
@@ -129,7 +134,12 @@ beforeAll(async () => {
     body: {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
-      metadata: { name: 'reviews', namespace, annotations: { 'team.example.com/owner': 'reviews' } },
+      metadata: {
+        name: 'reviews',
+        namespace,
+        labels: { ...noControllerLabels },
+        annotations: { 'team.example.com/owner': 'reviews' },
+      },
       spec: { parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 9080 }], rules: teamRules },
     },
   });
@@ -489,11 +499,31 @@ describe('HttpRouteTrafficRouter on the real API server, as a least-privilege bo
     });
   });
 
-  it('does not fail a change while the controllers have said nothing yet (pending)', async () => {
+  it('does not wait on a route no controller has ever written status to (a cluster without a controller)', async () => {
+    const started = Date.now();
     const after = await router.converge(reviews, weightsTarget([v('v1', 80), v('v2', 20)]));
 
     expect((await readRoute()).status?.parents ?? []).toEqual([]);
     expect(after.weights).toEqual([v('v1', 80), v('v2', 20)]);
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('reports a verdict that never comes as its own error when told a controller serves the route', async () => {
+    const expecting = new HttpRouteTrafficRouter(botConfig, {
+      expectController: true,
+      verdictTimeoutMs: 400,
+    });
+
+    const attempt = expecting.converge(reviews, weightsTarget([v('v1', 70), v('v2', 30)]));
+
+    await expect(attempt).rejects.toBeInstanceOf(NoVerdictError);
+    await expect(attempt).rejects.toMatchObject({
+      code: 'verify-failed',
+      message: expect.stringMatching(
+        /^HTTPRoute .+\/reviews was written \(generation \d+\) but got no verdict from its Gateway API controller within 0.4 s \(no controller has written its status; is a Gateway API controller running\?\); the change is not confirmed to route yet\.$/,
+      ),
+    });
+    expect(owned(await readRoute())?.backendRefs?.map((b) => b.weight)).toEqual([700_000, 300_000]);
   });
 });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  awaitedParents,
   blueGreenBackends,
   type DesiredRule,
   type HTTPRoute,
@@ -8,6 +9,7 @@ import {
   mirrorShareFor,
   ownedRuleOf,
   percentagesOf,
+  routeControllers,
   routeVerdict,
   weightsForPercentages,
   withOwnedRule,
@@ -476,5 +478,42 @@ describe('the controller verdict from status.parents', () => {
     expect(routeVerdict(at([parent([cond('Accepted', 'False', 4, 'NoMatchingParent')])]), 3)).toEqual({
       refused: 'istio.io/gateway-controller did not accept the route on Service reviews (NoMatchingParent).',
     });
+  });
+
+  it('knows a route has a controller once any controller wrote a condition, whatever the generation', () => {
+    expect(routeControllers(at([]))).toEqual([]);
+    expect(routeControllers(at([{ ...parent([]), controllerName: 'example.com/silent' }]))).toEqual([]);
+    expect(
+      routeControllers(
+        at([
+          parent([cond('Accepted', 'True', 1)]),
+          { ...parent([cond('Accepted', 'True', 1)]), controllerName: 'example.com/mesh' },
+          parent([cond('ResolvedRefs', 'True', 1)]),
+        ]),
+      ),
+    ).toEqual(['example.com/mesh', 'istio.io/gateway-controller']);
+  });
+
+  it('names the parents that still owe a verdict on the generation written', () => {
+    const other = (conditions: unknown[]) => ({
+      parentRef: { kind: 'Gateway', namespace: 'edge', name: 'public' },
+      controllerName: 'example.com/gateway',
+      conditions,
+    });
+    const both = (status: string, generation: number) => [
+      cond('Accepted', status, generation),
+      cond('ResolvedRefs', status, generation),
+    ];
+
+    expect(awaitedParents(at([parent(both('True', 3)), other(both('True', 2))]), 3)).toEqual([
+      'example.com/gateway on Gateway edge/public',
+    ]);
+    expect(awaitedParents(at([parent(both('Unknown', 3)), other(both('False', 3))]), 3)).toEqual([
+      'istio.io/gateway-controller on Service reviews',
+    ]);
+    expect(awaitedParents(at([parent([cond('Accepted', 'True', 3)])]), 3)).toEqual([
+      'istio.io/gateway-controller on Service reviews',
+    ]);
+    expect(awaitedParents(at([parent(both('True', 4))]), 3)).toEqual([]);
   });
 });

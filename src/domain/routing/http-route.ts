@@ -449,3 +449,34 @@ export function routeVerdict(route: HTTPRoute, generation: number): RouteVerdict
   }
   return pending ? 'pending' : 'accepted';
 }
+
+/**
+ * The controllers that have written a verdict on the route, for any generation: proof that the route has
+ * a Gateway API controller, so a verdict on the next generation is to be expected (and waited for).
+ *
+ * @example routeControllers(route) // ['istio.io/gateway-controller']
+ */
+export function routeControllers(route: HTTPRoute): string[] {
+  const parents = route.status?.parents ?? [];
+  return [
+    ...new Set(parents.filter((p) => (p.conditions ?? []).length > 0).map((p) => p.controllerName)),
+  ].sort();
+}
+
+/**
+ * The parents still owing a verdict on `generation` (no `Accepted` or `ResolvedRefs` condition observed for
+ * it yet), each as `<controller> on <parent>`, for a sentence saying who has not answered.
+ *
+ * @example awaitedParents(route, 3) // ['istio.io/gateway-controller on Service reviews']
+ */
+export function awaitedParents(route: HTTPRoute, generation: number): string[] {
+  return (route.status?.parents ?? [])
+    .filter((parent) =>
+      (['Accepted', 'ResolvedRefs'] as const).some((type) => {
+        const condition = parent.conditions?.find((c) => c.type === type);
+        if (!condition || (condition.observedGeneration ?? -1) < generation) return true;
+        return condition.status !== 'True' && condition.status !== 'False';
+      }),
+    )
+    .map((parent) => `${parent.controllerName} on ${describeParent(parent)}`);
+}

@@ -18,9 +18,11 @@ import {
   parseOwnerMark,
 } from '../../domain/release/index.js';
 import {
+  awaitedParents,
   type HTTPRoute,
   type HTTPRouteRule,
   ownedRuleName,
+  routeControllers,
   routeVerdict,
   withOwnedRule,
   withoutOwnedRule,
@@ -76,6 +78,33 @@ export interface HttpRouteRouterOptions {
   requestTimeoutMs?: number;
   /** Fault-injection point, called after each read and before the write: for tests. */
   beforeWrite?: (attempt: number) => Promise<void>;
+  /**
+   * Longest wait after a write for the Gateway API controllers' verdict on the generation written; default
+   * 5 s. Waited for when a controller is known to serve the route (it wrote status for an earlier
+   * generation) or `expectController` says so; 0 never waits.
+   */
+  verdictTimeoutMs?: number;
+  /** Wait for a verdict even on a route no controller has written status to yet. */
+  expectController?: boolean;
+}
+
+/** First pause between two reads of the route's status while waiting for a verdict; doubled up to 1 s. */
+const verdictPollMs = 50;
+
+/**
+ * A route written (and read back as written) on which a controller known to serve it gave no verdict in
+ * time: the change is not confirmed, never taken as a success. Its code is `verify-failed`, so the release
+ * retries on its next tick, where the verdict is waited for again.
+ */
+export class NoVerdictError extends MeshError {
+  override name = 'NoVerdictError';
+  constructor(
+    message: string,
+    readonly generation: number,
+    readonly awaited: readonly string[],
+  ) {
+    super('verify-failed', message);
+  }
 }
 
 /**
@@ -86,9 +115,11 @@ export interface HttpRouteRouterOptions {
  * fresh read; a hand edit of the owned rule is reported as drift, never overwritten.
  *
  * After a write the controllers' verdict is read from `status.parents`: a route refused for the generation
- * written halts the change with the controller's reason. A route without a verdict yet (`pending`, and
- * always on a cluster without a Gateway API controller) is not waited for: the change returns its snapshot,
- * and the gate that waits for acceptance comes with the controller on the bed.
+ * written halts the change with the controller's reason. When a controller is known to serve the route (it
+ * wrote status for an earlier generation, or `expectController`), the verdict on the generation written is
+ * waited for (`verdictTimeoutMs`, polling with back-off), and one that never comes is a
+ * {@link NoVerdictError}. On a route no controller has ever written status to (a cluster without a Gateway
+ * API controller) nothing is waited for: the change returns its snapshot.
  *
  * @example
  * const router = new HttpRouteTrafficRouter(kubeConfig);
@@ -98,9 +129,12 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
   private readonly custom: k8s.CustomObjectsApi;
   private readonly core: k8s.CoreV1Api;
   private readonly call: k8s.ConfigurationOptions;
-  private readonly options: Required<Omit<HttpRouteRouterOptions, 'beforeWrite' | 'requestTimeoutMs'>>;
+  private readonly options: Required<
+    Omit<HttpRouteRouterOptions, 'beforeWrite' | 'requestTimeoutMs' | 'verdictTimeoutMs' | 'expectController'>
+  >;
   private readonly beforeWrite: (attempt: number) => Promise<void>;
   private readonly readiness: DestinationValidator;
+  private readonly verdictWait: { timeoutMs: number; expect: boolean };
 
   constructor(kubeConfig: k8s.KubeConfig, options: HttpRouteRouterOptions = {}) {
     this.custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
@@ -115,6 +149,10 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
       component: options.component ?? 'canary-bot',
     };
     this.beforeWrite = options.beforeWrite ?? (async () => {});
+    this.verdictWait = {
+      timeoutMs: options.verdictTimeoutMs ?? 5000,
+      expect: options.expectController ?? false,
+    };
   }
 
   /** The rule that serves the slot now (the release's, an earlier release's, or the base rule) and its weights. */
@@ -226,8 +264,9 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
         );
       const next = edit(live);
       const digest = ownedDigest(next, release);
+      // Already as wanted (a retry, say): it still needs the controllers' verdict on the generation live.
       if (sameRules(live, next) && mark === ownerMark(target.fence, digest))
-        return snapshot(ref, live, servingRuleIndex(live, ref.route));
+        return await this.verdict(ref, live, live.metadata.generation ?? 0);
       const current = live.spec.rules?.[guard(ref, () => servingRuleIndex(live, ref.route))];
       const last = parseOwnerMark(mark);
       const ownLastWrite =
@@ -284,13 +323,32 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
         'verify-failed',
         `HTTPRoute ${ref.namespace}/${ref.name} does not read back as written; someone may have changed it at the same moment.`,
       );
-    const verdict = routeVerdict(back, written.metadata.generation ?? 0);
-    if (typeof verdict === 'object')
-      throw new MeshError(
-        'rejected',
-        `HTTPRoute ${ref.namespace}/${ref.name} was written but does not route: ${verdict.refused}`,
-      );
-    return snapshot(ref, back, servingRuleIndex(back, ref.route));
+    return await this.verdict(ref, back, written.metadata.generation ?? 0);
+  }
+
+  /**
+   * The controllers' verdict on `generation`: a refusal halts with their reason; while it is pending on a
+   * route a controller is known to serve, the route is read again (back-off from 50 ms to 1 s) until it
+   * comes or `verdictTimeoutMs` runs out ({@link NoVerdictError}). Returns the snapshot of the last read.
+   */
+  private async verdict(ref: RouteRef, read: RouteObject, generation: number): Promise<RouteSnapshot> {
+    const deadline = Date.now() + this.verdictWait.timeoutMs;
+    const waits = this.verdictWait.expect || routeControllers(read).length > 0;
+    let route = read;
+    for (let pause = verdictPollMs; ; pause = Math.min(pause * 2, 1000)) {
+      const verdict = routeVerdict(route, generation);
+      if (typeof verdict === 'object')
+        throw new MeshError(
+          'rejected',
+          `HTTPRoute ${ref.namespace}/${ref.name} was written but does not route: ${verdict.refused}`,
+        );
+      if (verdict === 'accepted' || !waits || this.verdictWait.timeoutMs <= 0)
+        return snapshot(ref, route, servingRuleIndex(route, ref.route));
+      const left = deadline - Date.now();
+      if (left <= 0) throw noVerdict(ref, route, generation, this.verdictWait.timeoutMs);
+      await sleep(Math.min(pause, left));
+      route = await this.get(ref);
+    }
   }
 
   private async drift(ref: RouteRef, expected: string, actual: string): Promise<DriftError> {
@@ -358,6 +416,19 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
       this.call,
     )) as RouteObject;
   }
+}
+
+function noVerdict(ref: RouteRef, route: RouteObject, generation: number, timeoutMs: number): NoVerdictError {
+  const awaited = awaitedParents(route, generation);
+  const who =
+    awaited.length > 0
+      ? `still waiting for ${awaited.join(', ')}`
+      : 'no controller has written its status; is a Gateway API controller running?';
+  return new NoVerdictError(
+    `HTTPRoute ${ref.namespace}/${ref.name} was written (generation ${generation}) but got no verdict from its Gateway API controller within ${timeoutMs / 1000} s (${who}); the change is not confirmed to route yet.`,
+    generation,
+    awaited,
+  );
 }
 
 /** The Service a destination names: the host in the route's namespace, never a subset. */
