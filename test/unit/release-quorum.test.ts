@@ -280,6 +280,11 @@ describe('the policy: quorum and reasons', () => {
       'the quorum\'s oneFrom is "U0BOB", which is not a Slack user group id (S…).',
     ],
     [
+      { approvals: 2, oneFrom: SRE },
+      ['S0PAY'],
+      'the quorum needs one approver from S0SRE, which approvers does not list: list it there too, or its members could not approve.',
+    ],
+    [
       { approvals: 2 },
       ['U0ALICE'],
       'the quorum asks for 2 distinct approvers but approvers names only one person: no step could ever be approved.',

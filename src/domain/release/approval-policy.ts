@@ -250,6 +250,12 @@ function quorumProblem(rule: NamespacePolicy): string | undefined {
     return `the quorum asks for ${n} approvals; it must be a whole number from 1 to ${MAX_QUORUM}.`;
   if (quorum.oneFrom !== undefined && !/^S[A-Z0-9]{2,}$/.test(quorum.oneFrom))
     return `the quorum's oneFrom is "${quorum.oneFrom}", which is not a Slack user group id (S…).`;
+  if (
+    quorum.oneFrom !== undefined &&
+    !rule.approvers.includes('*') &&
+    !rule.approvers.includes(quorum.oneFrom)
+  )
+    return `the quorum needs one approver from ${quorum.oneFrom}, which approvers does not list: list it there too, or its members could not approve.`;
   const open = rule.approvers.some((p) => p === '*' || p.startsWith('S'));
   const people = new Set(rule.approvers).size;
   if (!open && n > people)
