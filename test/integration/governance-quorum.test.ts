@@ -33,12 +33,15 @@ let engine: EngineHarness;
 let deps: ReleaseDependencies;
 let target: { url: string; signingSecret: string };
 let nsB: string;
+/** Added to the emulator's clock: a click can reach the bot after its trigger expired. */
+let skew = 0;
 
 beforeAll(async () => {
   slack = await startSlackEmulator({
     botToken: 'xoxb-quorum-token',
     signingSecret: SIGNING_SECRET,
     teamId: TEAM,
+    now: () => Date.now() + skew,
     workspace: {
       channels: DEFAULT_WORKSPACE.channels,
       users: [
@@ -129,20 +132,29 @@ async function threadOf(release: Release): Promise<string> {
 }
 
 /** Presses a button of the release's card as `user`; the answer sent to the click's response URL. */
-async function press(release: Release, actionId: string, user: Person): Promise<string> {
+async function press(
+  release: Release,
+  actionId: string,
+  user: Person,
+  forge: { now?: () => number } = {},
+): Promise<string> {
   const card = await cardOf(release);
   const value = (card.blocks ?? [])
     .flatMap((b) => (b as { elements?: { action_id?: string; value?: string }[] }).elements ?? [])
     .find((e) => e.action_id === actionId)?.value;
   if (!value) throw new Error(`no ${actionId} button on the card`);
-  const sent = await sendBlockActions(target, {
-    user: { id: user.id, username: user.name },
-    channel: { id: channel },
-    messageTs: card.ts,
-    actions: [{ action_id: actionId, value }],
-    teamId: TEAM,
-    emulator: emulator(),
-  });
+  const sent = await sendBlockActions(
+    target,
+    {
+      user: { id: user.id, username: user.name },
+      channel: { id: channel },
+      messageTs: card.ts,
+      actions: [{ action_id: actionId, value }],
+      teamId: TEAM,
+      emulator: emulator(),
+    },
+    forge,
+  );
   expect(sent.status).toBe(200);
   await drain();
   return await answersTo(sent.responseUrl);
@@ -214,11 +226,24 @@ describe('a quorum of two with one from S0SRE', () => {
 });
 
 describe('a reason on approve', () => {
-  it('opens the reason form from the ingress within the trigger window; an empty reason is refused on the form; the reason reaches the audit and the thread', async () => {
+  it('opens the reason form from the ingress within the trigger window (a click whose trigger expired is told so); an empty reason is refused on the form; the reason reaches the audit and the thread', async () => {
     // Prepare: dave starts a canary on the cluster whose rule asks for a reason.
     await slash(dave, `start reviews v2 --ns ${nsB} --cluster reasoned`);
     const release = await activeIn(nsB);
     const before = await engine.release(release.id);
+
+    // Act: bob's click reaches the bot after its trigger expired (Slack's clock moved 4 s past the issue).
+    const late = await press(release, 'reason.approve', bob, {
+      now: () => {
+        skew = 4_000;
+        return Date.now();
+      },
+    });
+    skew = 0;
+    // Assert: the emulator refused the form; bob is told, no form is open, nothing moved.
+    expect(late).toContain('The reason form could not be opened in time; nothing was changed.');
+    expect((await emulator().views({ user: bob.id })).stack).toEqual([]);
+    expect(await engine.release(release.id)).toEqual(before);
 
     // Act: bob presses Approve, which asks for a reason.
     await press(release, 'reason.approve', bob);
@@ -260,11 +285,12 @@ describe('a reason on approve', () => {
   });
 
   it('refuses /canary approve without --reason, and takes it with one', async () => {
+    // Prepare: the release of the form's test ends; dave starts another, waiting for its first approval.
+    await slash(dave, `cancel reviews --ns ${nsB} --cluster reasoned`);
+    await slash(dave, `start reviews v2 --ns ${nsB} --cluster reasoned`);
     const release = await activeIn(nsB);
-    // Let the first step's analysis pass so that the release waits for its second approval.
-    await engine.advance(6);
     const waiting = await engine.release(release.id);
-    if (waiting.phase !== 'awaiting-approval') throw new Error(`expected a wait, found ${waiting.phase}`);
+    expect(waiting.phase).toBe('awaiting-approval');
 
     const refused = await slash(carol, `approve reviews --ns ${nsB} --cluster reasoned`);
     expect(refused).toContain('The approval policy asks for a reason to approve');
