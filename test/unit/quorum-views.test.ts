@@ -4,7 +4,9 @@
  */
 import fc from 'fast-check';
 import { checkMessageContent, findViewProblems } from '../../local/slack/block-kit-limits.js';
+import { homeRowOf } from '../../src/app/home.js';
 import { encodeButtonValue } from '../../src/chat/views/button-value.js';
+import { homeTab } from '../../src/chat/views/home-tab.js';
 import {
   REASON_ACTION_IDS,
   REASON_CALLBACK_ID,
@@ -97,6 +99,34 @@ describe('the card under a quorum', () => {
     expect(ids).not.toContain('release.approve');
     // The reason form is the rollback's confirmation.
     expect(asking.find((b) => b.action_id === REASON_ACTION_IDS.rollback)?.confirm).toBeUndefined();
+  });
+
+  it('gives the App Home the same reason buttons, from the policy of the release', () => {
+    const release = { ...started(), meta: { channel: 'C0RELEASES', ts: '1714557600.000100' } };
+    const policy = {
+      default: {
+        starters: ['*'],
+        approvers: ['*'],
+        fourEyes: true,
+        approveFromAnyChannel: true,
+        reasons: ['approve' as const],
+      },
+    };
+    const row = homeRowOf(release, { userId: 'U0BOB', groupIds: [] }, policy);
+    const view = homeTab(
+      {
+        userId: 'U0BOB',
+        awaitingMyApproval: [row],
+        mine: [],
+        inMyNamespaces: [],
+        recentOutcomes: [],
+        recentSince: at(0),
+      },
+      { page: 0, now: new Date(at(60)), newReleaseButton: false },
+    );
+    const ids = JSON.stringify(view.blocks);
+    expect(ids).toContain(`"action_id":"${REASON_ACTION_IDS.approve}"`);
+    expect(ids).not.toContain('"action_id":"release.approve"');
   });
 
   it('shows an approval’s reason with it', () => {
