@@ -8,6 +8,7 @@ import {
   type Decision,
   decide,
   type Effect,
+  groupsOf,
   InvalidApprovalPolicyError,
   type Observation,
   type Release,
@@ -302,6 +303,11 @@ describe('the policy: quorum and reasons', () => {
     expect(() => validateApprovalPolicy(policy)).toThrow(
       new InvalidApprovalPolicyError(`In the approval policy of namespace shop, ${sentence}`),
     );
+  });
+
+  it('looks up the quorum group with the policy’s other groups', () => {
+    const policy: ApprovalPolicy = { default: { ...base, approvers: ['*'], quorum: QUORUM } };
+    expect(groupsOf(policy)).toEqual([SRE]);
   });
 
   it('accepts a quorum of two over one user group (its members are many)', () => {
