@@ -8,6 +8,7 @@ import { parseFreezeWindows } from './domain/governance/index.js';
 import {
   type ApprovalPolicy,
   DEFAULT_APPROVAL_POLICY,
+  MAX_QUORUM,
   validateApprovalPolicy,
 } from './domain/release/index.js';
 import { isTimeZone } from './domain/summary/time-zone.js';
@@ -70,6 +71,17 @@ const namespacePolicy = z.strictObject({
   allowGuests: z.boolean().optional(),
   allowExternal: z.boolean().optional(),
   approveFromAnyChannel: z.boolean().optional(),
+  // N distinct approvers per step, one of them from a user group (checked again by validateApprovalPolicy).
+  quorum: z
+    .strictObject({
+      approvals: z.number().int().min(1).max(MAX_QUORUM),
+      oneFrom: z
+        .string()
+        .regex(/^S[A-Z0-9]{2,}$/, 'must be a user group id (S…)')
+        .optional(),
+    })
+    .optional(),
+  reasons: z.array(z.enum(['approve', 'rollback'])).optional(),
 });
 const namespacePolicies = z.record(z.string().refine(isDnsLabel, namespaceNameMessage), namespacePolicy);
 /** Freeze windows, checked by the governance domain: each problem names the window and what is wrong. */

@@ -14,7 +14,7 @@ import { SlackFlaggerNotifier } from '../../src/chat/slack/flagger-slack-notifie
 import { SlackReleaseNotifier } from '../../src/chat/slack/slack-notifier.js';
 import { userDirectory } from '../../src/chat/slack/slack-users.js';
 import type { BotConfig } from '../../src/config.js';
-import type { Release } from '../../src/domain/release/index.js';
+import { approvalRuleOf, type Release } from '../../src/domain/release/index.js';
 import { HttpSmokeSender } from '../../src/smoke/http-smoke-sender.js';
 import { smokeTemplateOf } from '../../src/smoke/smoke-setting.js';
 import { routersOf } from './mesh.js';
@@ -81,6 +81,8 @@ export async function releaseRuntime(
           : undefined;
         return template ? { rate: template.rate } : undefined;
       },
+      // The quorum line and the buttons that ask for a reason, from the policy of the release's namespace.
+      rule: (release) => approvalRuleOf(config.policy, release),
     });
   const deps: ReleaseDependencies = {
     store: overrides.store ?? (await storeOf(config, overrides)),

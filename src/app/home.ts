@@ -6,6 +6,8 @@
 import {
   type Actor,
   type ApprovalPolicy,
+  type ApprovalRule,
+  approvalRuleOf,
   authorize,
   authorizeOrigin,
   availableActions,
@@ -28,6 +30,8 @@ export interface HomeRow {
    * approvals only there): the row links to the card instead of showing the button.
    */
   readonly approveOnCard: boolean;
+  /** What the policy asks of the release's approvals: its buttons ask for a reason where the rule does. */
+  readonly rule?: ApprovalRule;
 }
 
 /** The four sections of the home tab; a release appears in the first that holds it, and only there. */
@@ -98,7 +102,12 @@ export function homeRowOf(release: Release, actor: Actor, policy: ApprovalPolicy
   const actions = ACTION_ORDER.filter(
     (action) => allowed(action) && (anyChannel === true || !isApprovalLike(action, release)),
   );
-  return { release, actions, approveOnCard: anyChannel !== true && allowed('approve') };
+  return {
+    release,
+    actions,
+    approveOnCard: anyChannel !== true && allowed('approve'),
+    rule: approvalRuleOf(policy, release),
+  };
 }
 
 function mayApproveIn(release: Release, actor: Actor, policy: ApprovalPolicy): boolean {

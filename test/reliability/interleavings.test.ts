@@ -59,6 +59,12 @@ const SEED =
   process.env.INTERLEAVINGS_SEED === undefined ? undefined : Number(process.env.INTERLEAVINGS_SEED);
 const requester = { userId: 'U0ALICE001', groupIds: [] };
 const approver = { userId: 'U0BOB00002', groupIds: [] };
+/** A second approver, in the quorum's group (the quorum pair). */
+const sre = { userId: 'U0CAROL002', groupIds: ['S0SRE'] };
+/** The quorum pair's policy: two distinct approvers per step, one of them from S0SRE. */
+const quorumPolicy: ReleaseDependencies['policy'] = {
+  default: { starters: ['*'], approvers: ['*'], fourEyes: true, quorum: { approvals: 2, oneFrom: 'S0SRE' } },
+};
 const original: HttpRoute = { route: [{ destination: { host: 'reviews', subset: 'v1' } }] };
 const foreign: HttpRoute = {
   name: 'team-debug',
@@ -203,6 +209,7 @@ function runDeps(
   store: BotStore<Release>,
   vs: string,
   trace: Trace,
+  policy: ReleaseDependencies['policy'] = { default: { starters: ['*'], approvers: ['*'], fourEyes: true } },
 ): ReleaseDependencies {
   let clock = Date.parse('2026-12-01T10:00:00Z');
   // A convergence writes only once the API server accepts its write (a write refused with 409 is retried
@@ -246,7 +253,7 @@ function runDeps(
       throw new Error('not read in these runs');
     },
     notifier: interleaver ? gated(interleaver, new MemoryNotifier(), 'chat') : new MemoryNotifier(),
-    policy: { default: { starters: ['*'], approvers: ['*'], fourEyes: true } },
+    policy,
     groupsOf: async () => [],
     clock: () => {
       clock += 1000;
@@ -346,7 +353,7 @@ async function checkInvariants(
   id: string,
   vs: string,
   trace: Trace,
-  options: { handEdited: boolean; clickedStep?: number; approved: boolean },
+  options: { handEdited: boolean; clickedStep?: number; approved: boolean; quorum?: number },
 ): Promise<void> {
   const release = (await store.get(id))!.state;
   const live = await readVs(vs);
@@ -368,21 +375,25 @@ async function checkInvariants(
     expect(ownedWeights(live)).toEqual(weightsOf(release));
   }
   if (!options.handEdited) expect(release.pause?.reason).not.toBe('drift');
-  // Each approval applied once; the audit trail says the same as the release.
-  const keys = release.approvals.map((a) => `${a.step}/${a.stateVersion}`);
+  // Each approval applied once (one per person under a quorum); the audit trail says the same as the release.
+  const keys = release.approvals.map((a) => `${a.step}/${a.stateVersion}/${options.quorum ? a.actor : ''}`);
   expect(new Set(keys).size).toBe(keys.length);
   const audit = await store.listAudit(id);
   expect(audit.filter((e) => e.action === 'approve')).toHaveLength(release.approvals.length);
   if (options.clickedStep !== undefined) {
     const forStep = release.approvals.filter((a) => a.step === options.clickedStep);
-    expect(forStep.length).toBeLessThanOrEqual(1);
-    if (options.approved) expect(forStep).toHaveLength(1);
+    expect(forStep.length).toBeLessThanOrEqual(options.quorum ?? 1);
+    if (options.approved) expect(forStep).toHaveLength(options.quorum ?? 1);
   }
 }
 
 interface Pair {
   name: string;
   from: Precondition;
+  /** The policy of the run (anyone approves, one approval, when left out). */
+  policy?: ReleaseDependencies['policy'];
+  /** Both clicks must count: the step needs this many approvals, and advances once they are in. */
+  quorum?: number;
   handEdited?: boolean;
   /** Kill a task at its n-th gate (a worker dying mid-job), then let a later tick repair. */
   kill?: { task: string; atGate: fc.Arbitrary<number> };
@@ -403,6 +414,17 @@ const pairs: Pair[] = [
     tasks: (deps, seen) => ({
       approve: () => actOnRelease(deps, seen.id, click('approve', seen), approver),
       cancel: () => actOnRelease(deps, seen.id, click('cancel', seen), requester),
+    }),
+  },
+  {
+    // Two approvers click at once under a quorum of two: both count, the step advances exactly once.
+    name: 'two approvers at once under a quorum of two',
+    from: 'awaiting-first',
+    policy: quorumPolicy,
+    quorum: 2,
+    tasks: (deps, seen) => ({
+      approve: () => actOnRelease(deps, seen.id, click('approve', seen), approver),
+      approve2: () => actOnRelease(deps, seen.id, click('approve', seen), sre),
     }),
   },
   {
@@ -558,7 +580,7 @@ async function explore(pair: Pair, index: number): Promise<void> {
       const trace: Trace = { seq: 0, writes: [] };
       const kills = pair.kill ? new Map([[pair.kill.task, killAt]]) : new Map<string, number>();
       const interleaver = new Interleaver(s, kills);
-      const deps = runDeps(interleaver, store, vs, trace);
+      const deps = runDeps(interleaver, store, vs, trace, pair.policy);
       const outcomes = await interleaver.run(pair.tasks(deps, seen, vs, interleaver));
       for (const [task, outcome] of Object.entries(outcomes))
         if (outcome.status === 'rejected' && !(outcome.reason instanceof KilledError))
@@ -575,12 +597,26 @@ async function explore(pair: Pair, index: number): Promise<void> {
         });
       }
       const approval = outcomes.approve;
+      const ok = (o: typeof approval) =>
+        o?.status === 'fulfilled' && (o.value as { ok?: boolean } | undefined)?.ok === true;
       await checkInvariants(store, seen.id, vs, trace, {
         handEdited: pair.handEdited ?? false,
         ...(approval ? { clickedStep: seen.approvalRequest?.step } : {}),
-        approved:
-          approval?.status === 'fulfilled' && (approval.value as { ok?: boolean } | undefined)?.ok === true,
+        approved: ok(approval) && (pair.quorum === undefined || ok(outcomes.approve2)),
+        ...(pair.quorum ? { quorum: pair.quorum } : {}),
       });
+      if (pair.quorum) {
+        // Both clicks counted, whatever the order: the step advanced, once, with both approvers.
+        expect(ok(approval) && ok(outcomes.approve2)).toBe(true);
+        const release = (await store.get(seen.id))!.state;
+        expect(release.currentStep).toBe(seen.approvalRequest?.step ?? 0);
+        expect(release.phase).not.toBe('awaiting-approval');
+        expect(new Set(release.approvals.map((a) => a.actor))).toEqual(
+          new Set([approver.userId, sre.userId]),
+        );
+        // One mesh state requested for the step: it advanced once.
+        expect(release.desired.revision).toBe(seen.desired.revision + 1);
+      }
     }),
     { numRuns: RUNS, endOnFailure: true, ...(SEED === undefined ? {} : { seed: SEED }) },
   );

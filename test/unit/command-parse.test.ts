@@ -140,6 +140,10 @@ describe('parseCommand reads every command', () => {
       { kind: 'rollback', release: { by: 'service', service: 'reviews' }, reason: "p99 doubled, don't ship" },
     ],
     ['rollback --reason="bad"', { kind: 'rollback', reason: 'bad' }],
+    [
+      'approve reviews --reason "dashboards clean"',
+      { kind: 'approve', release: { by: 'service', service: 'reviews' }, reason: 'dashboards clean' },
+    ],
     ['status', { kind: 'status' }],
     ['status reviews --namespace bookinfo', { kind: 'status', service: 'reviews', namespace: 'bookinfo' }],
     ['metrics reviews --window 1h', { kind: 'metrics', service: 'reviews', windowSeconds: 3600 }],
@@ -302,7 +306,7 @@ describe('parseCommand refuses with one sentence and the usage line', () => {
       `"Re_x" is neither a service name (lowercase letters, digits and '-') nor a release id (letters and digits).`,
       usageOf('approve'),
     ],
-    ['approve reviews --reason x', '/canary approve does not take --reason.', usageOf('approve')],
+    ['pause reviews --reason x', '/canary pause does not take --reason.', usageOf('pause')],
     ['rollback --reason', '--reason needs a value, e.g. --reason error spike.', usageOf('rollback')],
     ['status --steps 10', '/canary status does not take --steps.', usageOf('status')],
     [

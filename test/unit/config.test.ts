@@ -131,7 +131,14 @@ describe('loadConfig', () => {
       workspaces: ['T0PROD', 'E0ACME'],
       default: { starters: ['S0DEVS'], approvers: ['S0SRE'], fourEyes: true },
       namespaces: {
-        payments: { starters: ['S0PAY'], approvers: ['S0SRE'], fourEyes: true, allowGuests: true },
+        payments: {
+          starters: ['S0PAY'],
+          approvers: ['S0PAY', 'S0SRE'],
+          fourEyes: true,
+          allowGuests: true,
+          quorum: { approvals: 2, oneFrom: 'S0SRE' },
+          reasons: ['approve', 'rollback'],
+        },
       },
       clusters: {
         default: {
@@ -168,6 +175,35 @@ describe('loadConfig', () => {
       'a cluster the bot does not know',
       { clusters: { prdo: { default: rule() } } },
       /CANARY_BOT_POLICY: names cluster prdo, which CANARY_BOT_CLUSTERS does not declare \(default\)/,
+    ],
+    [
+      'a quorum of none',
+      { namespaces: { shop: { ...rule(), quorum: { approvals: 0 } } } },
+      /CANARY_BOT_POLICY\.namespaces\.shop\.quorum\.approvals: Too small/,
+    ],
+    [
+      'a quorum beyond ten',
+      { namespaces: { shop: { ...rule(), quorum: { approvals: 11 } } } },
+      /CANARY_BOT_POLICY\.namespaces\.shop\.quorum\.approvals: Too big/,
+    ],
+    [
+      'a person as the quorum group',
+      { namespaces: { shop: { ...rule(), quorum: { approvals: 2, oneFrom: 'U0BOB' } } } },
+      /CANARY_BOT_POLICY\.namespaces\.shop\.quorum\.oneFrom: must be a user group id/,
+    ],
+    [
+      'a quorum one approver cannot meet',
+      {
+        namespaces: {
+          shop: { starters: ['*'], approvers: ['U0ALICE'], fourEyes: true, quorum: { approvals: 2 } },
+        },
+      },
+      /In the approval policy of namespace shop, the quorum asks for 2 distinct approvers but approvers names only one person: no step could ever be approved\./,
+    ],
+    [
+      'a reason for an action that takes none',
+      { namespaces: { shop: { ...rule(), reasons: ['pause'] } } },
+      /CANARY_BOT_POLICY\.namespaces\.shop\.reasons\.0: Invalid option/,
     ],
   ])('refuses a policy with %s instead of ignoring it', async (_what, extra, message) => {
     const policy = { default: rule(), ...extra };

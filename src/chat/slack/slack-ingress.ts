@@ -6,6 +6,7 @@ import type { ServiceCatalog } from '../../app/ports/service-catalog.js';
 import type { UserKind } from '../../domain/release/index.js';
 import { registerEventListeners } from './event-listeners.js';
 import { guardedSlackHandler } from './lambda-ingress.js';
+import { registerReasonListeners } from './reason-listeners.js';
 import { releasePage } from './release-page.js';
 import { type ListenerDependencies, registerListeners } from './slack-listeners.js';
 import { openStartModal, registerStartFallback, registerStartModal } from './start-modal.js';
@@ -54,7 +55,7 @@ export interface SlackListenerOptions extends ListenerDependencies {
 
 /**
  * Registers the slash command, the cards' buttons, the Events API, and (with a views API) the shortcut,
- * the modals and the home tab's buttons.
+ * the modals (the reason form among them) and the home tab's buttons.
  *
  * @example registerSlackListeners(app, { ...listenerDeps, claims: store, views });
  */
@@ -79,7 +80,10 @@ export function registerSlackListeners(app: InstanceType<typeof App>, options: S
     registerStartFallback(app, options);
   }
   registerEventListeners(app, options);
-  if (views) registerSurfaceListeners(app, { ...options, views });
+  if (views) {
+    registerSurfaceListeners(app, { ...options, views });
+    registerReasonListeners(app, { ...options, views });
+  }
 }
 
 /**

@@ -1,6 +1,11 @@
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import { ChatUnavailableError, type ReleaseNotifier } from '../../app/ports/release-notifier.js';
-import { RELEASE_CHANNEL_META, type Release, type ReleaseEvent } from '../../domain/release/index.js';
+import {
+  type ApprovalRule,
+  RELEASE_CHANNEL_META,
+  type Release,
+  type ReleaseEvent,
+} from '../../domain/release/index.js';
 import { type RedFigures, releaseCard, releaseEventLine, type SmokeOnCard } from '../views/index.js';
 
 /** Where a release's card lives, kept in `release.meta`. */
@@ -25,6 +30,8 @@ export class SlackReleaseNotifier implements ReleaseNotifier {
       red?: (release: Release) => Promise<RedFigures | undefined>;
       /** The smoke traffic a release gets now, if any. */
       smoke?: (release: Release) => SmokeOnCard | undefined;
+      /** What the policy asks of the release's approvals (quorum, reasons): the card's quorum line and buttons. */
+      rule?: (release: Release) => ApprovalRule;
     } = {},
   ) {}
 
@@ -41,7 +48,12 @@ export class SlackReleaseNotifier implements ReleaseNotifier {
     if (!channel) throw new Error(`release ${release.id} has no channel to post its card in`);
     const red = await this.options.red?.(release).catch(() => undefined);
     const smoke = this.options.smoke?.(release);
-    const { text, blocks } = releaseCard(release, { ...(red ? { red } : {}), ...(smoke ? { smoke } : {}) });
+    const rule = this.options.rule?.(release);
+    const { text, blocks } = releaseCard(release, {
+      ...(red ? { red } : {}),
+      ...(smoke ? { smoke } : {}),
+      ...(rule ? { rule } : {}),
+    });
     const ts = release.meta[CARD_TS];
     if (ts) {
       await this.client.chat.update({ channel, ts, text, blocks: blocks as never });

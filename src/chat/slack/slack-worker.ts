@@ -307,6 +307,7 @@ async function onButton(
           step,
           stateVersion,
           ...(job.bypassFreeze !== undefined ? { bypassFreeze: job.bypassFreeze } : {}),
+          ...(job.reason ? { reason: job.reason } : {}),
         }
       : job.action === 'rollback'
         ? { action: 'rollback', stateVersion, ...(reason ? { reason } : {}) }
@@ -518,7 +519,9 @@ async function onReleaseCommand(
     from: job.from,
     receivedAt: job.receivedAt,
     via: 'command',
-    ...(command.kind === 'rollback' && command.reason ? { reason: command.reason } : {}),
+    ...((command.kind === 'rollback' || command.kind === 'approve') && command.reason
+      ? { reason: command.reason }
+      : {}),
     ...(command.kind === 'approve' && command.bypassFreeze !== undefined
       ? { bypassFreeze: command.bypassFreeze }
       : {}),

@@ -201,7 +201,7 @@ function rowText(section: SectionKey, row: HomeRow, content: HomeContent, now: D
 function rowButtons(row: HomeRow): Button[] {
   // The card's own buttons (same action ids, values and confirmations), only those the person may press.
   return buttonActions(row).flatMap((action): Button[] => {
-    const shown = cardButton(row.release, action);
+    const shown = cardButton(row.release, action, row.rule);
     return shown ? [shown] : [];
   });
 }

@@ -5,6 +5,7 @@
 import type { CheckStatus, Verdict } from '../../domain/judge/verdict.js';
 import {
   type Approval,
+  type ApprovalRule,
   availableActions,
   clockTime,
   describeMatch,
@@ -12,7 +13,10 @@ import {
   describeStep,
   destinationName,
   isFinal,
+  isQuorum,
   type PauseInfo,
+  quorumProgress,
+  quorumWords,
   type Release,
   stepLabel,
   summarizeProgress,
@@ -37,6 +41,7 @@ import {
 } from './block-kit.js';
 import { CARD_ACTION_IDS, type CardAction, encodeButtonValue } from './button-value.js';
 import { freezeLine } from './freeze-views.js';
+import { REASON_ACTION_IDS } from './reason-modal.js';
 import { type RedFigures, redTable } from './red-figures.js';
 import { destinationLabel, KIND_WORDS, phaseLine, VERDICT_WORDS, whereWords } from './release-words.js';
 import { weightBars } from './weight-bar.js';
@@ -47,6 +52,8 @@ export interface ReleaseCardExtras {
   readonly red?: RedFigures;
   /** Smoke traffic the release gets while it is judged (`CANARY_BOT_SMOKE`), if any. */
   readonly smoke?: SmokeOnCard;
+  /** What the policy asks of approvals in the release's namespace: the quorum line, and buttons that ask for a reason. */
+  readonly rule?: ApprovalRule;
 }
 
 /** What the card says of a release's smoke traffic. */
@@ -76,7 +83,7 @@ export function releaseCard(release: Release, extras: ReleaseCardExtras = {}): S
     header(
       `${targetName(release)} · ${KIND_WORDS[release.kind]} ${release.baseline.version} → ${release.canary.version}`,
     ),
-    section(statusText(release)),
+    section(statusText(release, extras.rule)),
     context(aboutText(release)),
     section(trafficText(release)),
     section(planText(release)),
@@ -87,7 +94,7 @@ export function releaseCard(release: Release, extras: ReleaseCardExtras = {}): S
   const trouble = troubleText(release);
   if (trouble) blocks.push(section(trouble));
   if (release.approvals.length > 0) blocks.push(section(approvalsText(release)));
-  const buttons = cardButtons(release);
+  const buttons = cardButtons(release, extras.rule);
   if (buttons.length > 0) blocks.push(actions(`release-${release.id}`, buttons));
   return fitMessage(summarizeProgress(release).headline, blocks);
 }
@@ -97,7 +104,7 @@ function smokeText(smoke: SmokeOnCard): string {
   return `:satellite_antenna: Smoke traffic: ${perMinute} requests a minute through the mesh while this step is judged (header \`x-canary-bot-smoke\`)`;
 }
 
-function statusText(release: Release): string {
+function statusText(release: Release, rule?: ApprovalRule): string {
   const lines = [phaseLine(release)];
   const request = release.approvalRequest;
   if (release.phase === 'awaiting-approval' && request) {
@@ -110,6 +117,8 @@ function statusText(release: Release): string {
             : ':warning: No verdict: the analysis stayed inconclusive. Approving goes ahead without evidence.',
       );
     if (request.renewed) lines.push('The earlier approval request expired; this one was posted again.');
+    const quorum = quorumLine(release, rule);
+    if (quorum) lines.push(quorum);
     lines.push(
       `Approval requested ${slackDate(request.requestedAt)}, expires ${slackDate(request.expiresAt)}.`,
     );
@@ -246,9 +255,26 @@ function troubleText(release: Release): string | undefined {
   return lines.length > 0 ? lines.join('\n') : undefined;
 }
 
+/**
+ * `:busts_in_silhouette: 2 of 3 approvals: <@U1>, <@U2>; needs one from <!subteam^S0SRE>` while a step
+ * waits for a quorum (the policy's now, or the one its votes were counted towards).
+ */
+export function quorumLine(release: Release, rule?: ApprovalRule): string | undefined {
+  const request = release.approvalRequest;
+  if (release.phase !== 'awaiting-approval' || !request) return undefined;
+  const quorum = rule?.quorum ?? request.quorum;
+  if (!isQuorum(quorum)) return undefined;
+  const progress = quorumProgress(request.votes ?? [], quorum);
+  const words = quorumWords(progress, mention, (group) =>
+    /^S[A-Z0-9]{2,}$/.test(group) ? `<!subteam^${group}>` : escapeMrkdwn(group),
+  );
+  return `:busts_in_silhouette: ${words}`;
+}
+
 function approvalLine(release: Release, approval: Approval): string {
   const seen = approval.seen ? `, seeing ${VERDICT_WORDS[approval.seen.verdict]}` : '';
-  return `:ballot_box_with_check: ${mention(approval.actor)} approved ${stepLabel(release, approval.step)} (${escaped(describeStep(release, approval.step), 100)}) ${slackDate(approval.at)}${seen}`;
+  const why = approval.reason ? `: ${escaped(approval.reason, 200)}` : '';
+  return `:ballot_box_with_check: ${mention(approval.actor)} approved ${stepLabel(release, approval.step)} (${escaped(describeStep(release, approval.step), 100)}) ${slackDate(approval.at)}${seen}${why}`;
 }
 
 function approvalsText(release: Release): string {
@@ -264,21 +290,23 @@ function approvalsText(release: Release): string {
 /** The buttons: approve (with what it does), roll back, pause or resume, cancel; the card's order. */
 const CARD_ORDER: readonly CardAction[] = ['approve', 'pause', 'resume', 'rollback', 'cancel'];
 
-function cardButtons(release: Release): Button[] {
+function cardButtons(release: Release, rule?: ApprovalRule): Button[] {
   const allowed = new Set<string>(availableActions(release));
   return CARD_ORDER.filter((action) => allowed.has(action)).flatMap((action) => {
-    const shown = cardButton(release, action);
+    const shown = cardButton(release, action, rule);
     return shown ? [shown] : [];
   });
 }
 
 /**
  * The card's button for one action on the release as it is now (the App Home tab shows the same ones), or
- * undefined when there is nothing to approve.
+ * undefined when there is nothing to approve. When `rule` asks for a reason to approve or roll back, that
+ * button opens the reason form instead (its action id is {@link REASON_ACTION_IDS}'s, its value the same).
  *
  * @example cardButton(release, 'rollback')?.action_id // 'release.rollback'
  */
-export function cardButton(release: Release, action: CardAction): Button | undefined {
+export function cardButton(release: Release, action: CardAction, rule?: ApprovalRule): Button | undefined {
+  const asks = (what: 'approve' | 'rollback') => rule?.reasons.includes(what) ?? false;
   const value = (step: number, version: number) => encodeButtonValue({ r: release.id, s: step, v: version });
   const here = value(release.currentStep, release.version);
   const name = targetName(release);
@@ -287,7 +315,7 @@ export function cardButton(release: Release, action: CardAction): Button | undef
       const request = release.approvalRequest;
       if (!request) return undefined;
       return button(
-        CARD_ACTION_IDS.approve,
+        asks('approve') ? REASON_ACTION_IDS.approve : CARD_ACTION_IDS.approve,
         `Approve: ${describeStep(release, request.step)}`,
         value(request.step, request.stateVersion),
         {
@@ -333,6 +361,8 @@ export function cardButton(release: Release, action: CardAction): Button | undef
       });
     }
     case 'rollback':
+      // With a reason asked for, the form that asks it is the confirmation.
+      if (asks('rollback')) return button(REASON_ACTION_IDS.rollback, 'Roll back', here, { style: 'danger' });
       return button(CARD_ACTION_IDS.rollback, 'Roll back', here, {
         style: 'danger',
         confirm: confirmDialog(

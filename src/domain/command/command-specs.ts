@@ -289,7 +289,7 @@ const withNs = (ns: string | undefined, cluster?: string) => ({
 
 /** approve, rollback, pause, resume, cancel. */
 function releaseAction(name: ReleaseActionName, summary: string, example: string): CommandSpec {
-  const reason = name === 'rollback';
+  const reason = name === 'rollback' || name === 'approve';
   const bypass = name === 'approve';
   const more: OptionName[] = [
     ...(reason ? ['reason' as const] : []),

@@ -121,7 +121,7 @@ export interface ReleaseActionCommand {
   readonly namespace?: string;
   /** `--cluster`: which configured cluster; undefined = the default one. */
   readonly cluster?: string;
-  /** `rollback` only: free text. */
+  /** `rollback` and `approve` only: free text (the policy's `reasons` may require it). */
   readonly reason?: string;
   /** `approve` only: approve during a freeze, with this reason (the policy's `freezeBypass` only). */
   readonly bypassFreeze?: string;

@@ -3,7 +3,7 @@
  * (Slack `usergroups.list`/`users` data it already has) and acts only on `{ allowed: true }`.
  */
 import type { FreezeWindow } from '../governance/windows.js';
-import type { Release } from './release.js';
+import type { Quorum, Release } from './release.js';
 import { InvalidApprovalPolicyError } from './release-errors.js';
 
 /**
@@ -27,6 +27,25 @@ export interface NamespacePolicy {
   readonly allowExternal?: boolean;
   /** An approval may come from another channel than the release's card (a command elsewhere); refused when left out. */
   readonly approveFromAnyChannel?: boolean;
+  /**
+   * Each step needs `approvals` distinct approvers (1 to {@link MAX_QUORUM}), at least one of them in the user
+   * group `oneFrom` (`S…`) when given; one approval when left out.
+   */
+  readonly quorum?: Quorum;
+  /** Actions that need a reason (approve; rollback, which is how a waiting step is rejected); none when left out. */
+  readonly reasons?: readonly ReasonAction[];
+}
+
+/** The actions a policy can require a reason for. */
+export type ReasonAction = 'approve' | 'rollback';
+
+/** The most approvers a quorum may ask for. */
+export const MAX_QUORUM = 10;
+
+/** What a namespace's rule asks of approvals: its quorum (one approval by default) and its reasons. */
+export interface ApprovalRule {
+  readonly quorum: Quorum;
+  readonly reasons: readonly ReasonAction[];
 }
 
 /** The rules of one cluster: its own default and namespaces, over the top-level ones. */
@@ -129,7 +148,11 @@ export function groupsOf(policy: ApprovalPolicy): string[] {
   return [
     ...new Set(
       [
-        ...rulesOf(policy).flatMap(([, r]) => [...r.starters, ...r.approvers]),
+        ...rulesOf(policy).flatMap(([, r]) => [
+          ...r.starters,
+          ...r.approvers,
+          ...(r.quorum?.oneFrom ? [r.quorum.oneFrom] : []),
+        ]),
         ...(policy.freezeBypass ?? []),
       ].filter((p) => p.startsWith('S')),
     ),
@@ -210,7 +233,69 @@ export function validateApprovalPolicy(policy: ApprovalPolicy): void {
         }
       }
     }
+    const problem = quorumProblem(rule);
+    if (problem) throw new InvalidApprovalPolicyError(`In ${label}, ${problem}`);
   }
+}
+
+/** Why a rule's quorum or reasons cannot work, as the end of a sentence, or undefined. */
+function quorumProblem(rule: NamespacePolicy): string | undefined {
+  for (const action of rule.reasons ?? [])
+    if (action !== 'approve' && action !== 'rollback')
+      return `reasons lists "${action}"; only approve and rollback can require a reason.`;
+  const quorum = rule.quorum;
+  if (!quorum) return undefined;
+  const n = quorum.approvals;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_QUORUM)
+    return `the quorum asks for ${n} approvals; it must be a whole number from 1 to ${MAX_QUORUM}.`;
+  if (quorum.oneFrom !== undefined && !/^S[A-Z0-9]{2,}$/.test(quorum.oneFrom))
+    return `the quorum's oneFrom is "${quorum.oneFrom}", which is not a Slack user group id (S…).`;
+  if (
+    quorum.oneFrom !== undefined &&
+    !rule.approvers.includes('*') &&
+    !rule.approvers.includes(quorum.oneFrom)
+  )
+    return `the quorum needs one approver from ${quorum.oneFrom}, which approvers does not list: list it there too, or its members could not approve.`;
+  const open = rule.approvers.some((p) => p === '*' || p.startsWith('S'));
+  const people = new Set(rule.approvers).size;
+  if (!open && n > people)
+    return `the quorum asks for ${n} distinct approvers but approvers names only ${people === 0 ? 'nobody' : people === 1 ? 'one person' : `${people} people`}: no step could ever be approved.`;
+  return undefined;
+}
+
+/**
+ * What the rule of a release's namespace (or of a namespace in a cluster) asks of approvals.
+ *
+ * @example approvalRuleOf(policy, release) // { quorum: { approvals: 2, oneFrom: 'S0SRE' }, reasons: ['approve'] }
+ */
+export function approvalRuleOf(
+  policy: ApprovalPolicy,
+  subject: Release | { readonly namespace: string; readonly cluster?: string },
+): ApprovalRule {
+  const namespace = 'target' in subject ? subject.target.namespace : subject.namespace;
+  const cluster = 'target' in subject ? own(subject.meta, 'cluster') : subject.cluster;
+  const { rule } = ruleFor(policy, namespace, cluster);
+  return {
+    quorum: rule.quorum ?? { approvals: 1 },
+    reasons: rule.reasons ?? [],
+  };
+}
+
+/**
+ * Why an action is refused for want of a reason (the rule's `reasons`), or undefined.
+ *
+ * @example reasonRefusal('approve', '  ', { quorum: { approvals: 1 }, reasons: ['approve'] }) // 'The approval policy asks for a reason to approve: …'
+ */
+export function reasonRefusal(
+  action: ReleaseAction,
+  reason: string | undefined,
+  rule: ApprovalRule,
+): string | undefined {
+  if (action !== 'approve' && action !== 'rollback') return undefined;
+  if (!rule.reasons.includes(action) || (reason ?? '').trim() !== '') return undefined;
+  return action === 'approve'
+    ? 'The approval policy asks for a reason to approve: use the card\'s button (it asks for one) or /canary approve --reason "why".'
+    : 'The approval policy asks for a reason to roll back: use the card\'s button (it asks for one) or /canary rollback --reason "why".';
 }
 
 /**

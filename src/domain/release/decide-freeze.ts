@@ -178,6 +178,15 @@ export function freezeOnTick(
     stateVersion: held.stateVersion,
     ...(held.seen ? { seen: held.seen } : {}),
     ...(held.origin ? { origin: held.origin } : {}),
+    ...(held.reason ? { reason: held.reason } : {}),
+    ...(held.quorum
+      ? {
+          quorum: {
+            ...held.quorum,
+            inGroup: held.fromGroup !== undefined && held.fromGroup === held.quorum.oneFrom,
+          },
+        }
+      : {}),
   });
   if (decision.outcome.status !== 'accepted') return { ctx: cleared, effects };
   const applied = event(

@@ -3,7 +3,16 @@ import { bypassEffects, holdApproval, refuseFrozen } from './decide-freeze.js';
 import type { ReleaseAuditAction, ReleaseEvent } from './effects.js';
 import type { Observation, PersonStop } from './observations.js';
 import { isFinal, PHASE_WORDS } from './phases.js';
-import { BOT_ACTOR, type PauseInfo, type Release, targetName } from './release.js';
+import { isQuorum, quorumProgress, quorumWords, SINGLE_APPROVAL } from './quorum.js';
+import {
+  type Approval,
+  type ApprovalRequest,
+  BOT_ACTOR,
+  type PauseInfo,
+  type Quorum,
+  type Release,
+  targetName,
+} from './release.js';
 import { releaseEvents } from './release-events.js';
 import { describeStep, stepLabel, stepName } from './release-steps.js';
 import {
@@ -81,35 +90,87 @@ export function approve(ctx: Context, o: Approve): Decision {
     );
   }
   const seen = o.seen ?? r.lastVerdict;
-  const approval = {
+  const quorum: Quorum = o.quorum
+    ? { approvals: o.quorum.approvals, ...(o.quorum.oneFrom ? { oneFrom: o.quorum.oneFrom } : {}) }
+    : SINGLE_APPROVAL;
+  const approval: Approval = {
     actor: o.actor,
     at: ctx.at,
     step: o.step,
     stateVersion: o.stateVersion,
     ...(seen ? { seen } : {}),
+    ...(o.reason ? { reason: o.reason } : {}),
+    ...(o.quorum?.inGroup && o.quorum.oneFrom ? { fromGroup: o.quorum.oneFrom } : {}),
   };
+  const votes = request.votes ?? [];
+  const counted = votes.find((v) => v.actor === o.actor);
+  if (counted)
+    return refuse(
+      r,
+      'duplicate',
+      `Already counted: you approved ${stepLabel(r, o.step)} of ${targetName(r)} at ${counted.at}; it still has ${quorumWords(quorumProgress(votes, request.quorum ?? quorum))}. Nothing changed.`,
+    );
+  const all = [...votes, approval];
+  const progress = quorumProgress(all, quorum);
+  if (!progress.met) return countVote(ctx, o, all, quorum);
   const freeze = ctx.freeze;
   if (freeze && o.bypassFreeze === undefined)
-    return holdApproval(ctx, o, { ...approval, ...(o.origin ? { origin: o.origin } : {}) });
+    return holdApproval(ctx, o, {
+      ...approval,
+      ...(o.origin ? { origin: o.origin } : {}),
+      ...(isQuorum(quorum) ? { quorum } : {}),
+    });
+  const by = progress.approvers.join(', ');
   const draft: Draft = {
-    release: { ...without({ ...r }, 'heldApproval'), approvals: [...r.approvals, approval] },
+    release: { ...without({ ...r }, 'heldApproval'), approvals: [...r.approvals, ...all] },
     effects: [
       ...(freeze && o.bypassFreeze !== undefined ? bypassEffects(ctx, o, freeze, o.bypassFreeze) : []),
       audit(ctx, 'approve', o.actor, {
         description: describeStep(r, o.step),
         ...(o.origin ? { from: o.origin } : {}),
+        ...(o.reason ? { reason: o.reason } : {}),
+        ...(isQuorum(quorum) ? { quorum: quorumWords(progress), approvers: progress.approvers } : {}),
         ...(request.unjudged ? { unjudged: request.unjudged } : {}),
         ...(seen ? { verdict: seen.verdict, reasons: seen.reasons.map((reason) => reason.message) } : {}),
       }),
-      event(releaseEvents.approved(r, o.step, o.actor)),
+      event(releaseEvents.approved(r, o.step, by, o.reason)),
       ...(o.step === 0 ? [event(releaseEvents.startingAnalysis(r))] : []),
     ],
   };
   const next = o.step < r.plan.steps.length ? applyStep(ctx, draft, o.step) : finish(ctx, draft);
+  const quorumNote = isQuorum(quorum) ? ` (${quorumWords(progress)})` : '';
   return commit(
     ctx,
     next,
-    accepted(`Approved ${stepLabel(r, o.step)} of ${targetName(r)}: ${describeStep(r, o.step)}.`),
+    accepted(
+      `Approved ${stepLabel(r, o.step)} of ${targetName(r)}: ${describeStep(r, o.step)}${quorumNote}.`,
+    ),
+  );
+}
+
+/**
+ * An approval that does not complete the quorum: counted in the open request (the state version stays, so
+ * every card drawn for it still counts), audited, said in the thread; nothing moves.
+ */
+function countVote(ctx: Context, o: Approve, votes: readonly Approval[], quorum: Quorum): Decision {
+  const r = ctx.release;
+  const request = r.approvalRequest as ApprovalRequest;
+  const words = quorumWords(quorumProgress(votes, quorum));
+  const release: Release = { ...r, approvalRequest: { ...request, votes, quorum } };
+  return commit(
+    ctx,
+    addEffects(
+      { release, effects: [] },
+      audit(ctx, 'approve', o.actor, {
+        description: describeStep(r, o.step),
+        counted: words,
+        ...(o.origin ? { from: o.origin } : {}),
+        ...(o.reason ? { reason: o.reason } : {}),
+      }),
+      event(releaseEvents.approvalCounted(r, o.step, o.actor, words, o.reason)),
+    ),
+    accepted(`Counted your approval of ${stepLabel(r, o.step)} of ${targetName(r)}: ${words}.`),
+    { quiet: true },
   );
 }
 

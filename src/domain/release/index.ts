@@ -2,7 +2,9 @@
 export {
   type Actor,
   type ApprovalPolicy,
+  type ApprovalRule,
   type Authorization,
+  approvalRuleOf,
   authorize,
   authorizeFreezeBypass,
   authorizeOrigin,
@@ -10,12 +12,15 @@ export {
   DEFAULT_APPROVAL_POLICY,
   groupsOf,
   isOpenPolicy,
+  MAX_QUORUM,
   type NamespacePolicy,
   type Origin,
   type Principal,
   RELEASE_CHANNEL_META,
   RELEASE_TEAM_META,
+  type ReasonAction,
   type ReleaseAction,
+  reasonRefusal,
   ruleFor,
   type UserKind,
   validateApprovalPolicy,
@@ -57,6 +62,13 @@ export {
   type Phase,
 } from './phases.js';
 export {
+  isQuorum,
+  type QuorumProgress,
+  quorumProgress,
+  quorumWords,
+  SINGLE_APPROVAL,
+} from './quorum.js';
+export {
   type AnalysisWindow,
   type ApplyError,
   type Approval,
@@ -70,6 +82,7 @@ export {
   type OriginalRoute,
   type PauseInfo,
   type PauseReason,
+  type Quorum,
   type Release,
   type ReleaseOptions,
   type ReleasePlan,

@@ -57,6 +57,13 @@ export type Observation =
        * `freezeBypass` names); announced in the thread and audited.
        */
       readonly bypassFreeze?: string;
+      /** Why (the app requires one when the policy's `reasons` lists `approve`). */
+      readonly reason?: string;
+      /**
+       * The step needs this many distinct approvers, one of them in `oneFrom` (the policy's `quorum`); `inGroup`
+       * says whether this approver is in that group (as the app resolved it). Left out: one approval suffices.
+       */
+      readonly quorum?: { readonly approvals: number; readonly oneFrom?: string; readonly inGroup: boolean };
     }
   | PersonStop<'reject'>
   | PersonStop<'rollback'>

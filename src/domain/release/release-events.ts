@@ -88,8 +88,14 @@ export const releaseEvents = {
     normal(
       `Halt ${targetName(r)} advancement the approval request expired at ${clockTime(expiredAt)}; waiting for ${approvalKindAt(r, step)} ${describeStep(r, step)} again`,
     ),
-  approved: (r: Release, step: number, actor: string) =>
-    normal(`Approved ${targetName(r)} ${stepLabel(r, step)} ${describeStep(r, step)} by ${actor}`),
+  approved: (r: Release, step: number, actor: string, reason?: string) =>
+    normal(
+      `Approved ${targetName(r)} ${stepLabel(r, step)} ${describeStep(r, step)} by ${actor}${reason ? `: ${reason}` : ''}`,
+    ),
+  approvalCounted: (r: Release, step: number, actor: string, progress: string, reason?: string) =>
+    normal(
+      `Approval of ${targetName(r)} ${stepLabel(r, step)} by ${actor} counted${reason ? ` (${reason})` : ''}: ${progress}`,
+    ),
   startingAnalysis: (r: Release) => normal(`Starting canary analysis for ${targetName(r)}`),
   advance: (r: Release, step: number) => normal(`Advance ${targetName(r)} ${describeStep(r, step)}`),
   rollingBackFailedChecks: (r: Release, verdict: Verdict) =>

@@ -118,6 +118,16 @@ export interface Approval {
   readonly stateVersion: number;
   /** What the person saw: the verdict on the card (or the last verdict recorded). */
   readonly seen?: Verdict;
+  /** Why, when the person gave a reason (the policy's `reasons` may require one). */
+  readonly reason?: string;
+  /** The quorum's required group (`S…`) when the approver is in it. */
+  readonly fromGroup?: string;
+}
+
+/** A step's quorum: this many distinct approvers, at least one of them in `oneFrom` (a user group). */
+export interface Quorum {
+  readonly approvals: number;
+  readonly oneFrom?: string;
 }
 
 /** An open approval request. */
@@ -130,6 +140,13 @@ export interface ApprovalRequest {
   readonly unjudged?: UnjudgedKind;
   /** The tick posted this request again after an earlier one expired (it does so once). */
   readonly renewed?: boolean;
+  /**
+   * Approvals counted so far towards a quorum (distinct people, each with the state version they saw);
+   * they go with the request: a new or renewed request starts from none.
+   */
+  readonly votes?: readonly Approval[];
+  /** The quorum the votes count towards (as the policy said at the last vote). */
+  readonly quorum?: Quorum;
 }
 
 /**
@@ -243,6 +260,8 @@ export interface Release {
 export interface HeldApproval extends Approval {
   /** Where it came from (`channel`, `team`, `enterprise`). */
   readonly origin?: Readonly<Record<string, string>>;
+  /** The quorum it completes (see {@link ApprovalRequest.votes}), checked again when it is applied. */
+  readonly quorum?: Quorum;
 }
 
 /** Actor of automatic decisions in events and the audit trail. */
