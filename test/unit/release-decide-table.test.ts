@@ -80,6 +80,14 @@ function releasesInEveryPhase(): [string, Release][] {
       }).next,
     ],
     ['promoting', drive(pinned, ...passStep(10)).release],
+    [
+      'baking',
+      drive(
+        started({ kind: 'canary', steps: [50, 100] }, { options: { bakeSeconds: 1800 } }),
+        ...passStep(10),
+        ...passStep(400),
+      ).release,
+    ],
     ['rolling-back', rollingBack],
     ['promoted', drive(started({ kind: 'blue-green' }), ...passStep(10)).release],
     [
@@ -204,6 +212,14 @@ function checkInvariants(before: Release, decision: Decision): void {
     case 'analysing':
       expect(next.applied).toBe(true);
       expect(next.analysis?.step).toBe(next.currentStep);
+      break;
+    case 'baking':
+      // The last step stays live, judged in a window of its own, and nothing is pending approval.
+      expect(next.applied).toBe(true);
+      expect(next.currentStep).toBe(next.plan.steps.length - 1);
+      expect(next.analysis?.step).toBe(next.currentStep);
+      expect(next.bake?.until).toBeDefined();
+      expect(next.approvalRequest).toBeUndefined();
       break;
     case 'paused':
       expect(next.pause).toBeDefined();

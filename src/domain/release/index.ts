@@ -61,6 +61,8 @@ export {
   type ApplyError,
   type Approval,
   type ApprovalRequest,
+  type BakeReference,
+  type BakeWindow,
   BOT_ACTOR,
   DEFAULT_RELEASE_OPTIONS,
   type DesiredMesh,
@@ -96,7 +98,13 @@ export {
   summarizeProgress,
   weightsAfterStep,
 } from './release-summary.js';
-export { type ReleaseRequest, releaseOptions, startRelease } from './start-release.js';
+export {
+  MAX_BAKE_SECONDS,
+  MIN_BAKE_SECONDS,
+  type ReleaseRequest,
+  releaseOptions,
+  startRelease,
+} from './start-release.js';
 export {
   buildPlan,
   canaryWeights,

@@ -3,7 +3,7 @@
  * Times are ISO 8601 strings that come in through observations; the domain never reads a clock.
  */
 import type { FreezeNote } from '../governance/freeze-note.js';
-import type { Verdict } from '../judge/verdict.js';
+import type { Verdict, VersionTraffic } from '../judge/verdict.js';
 import type { RequestMatch } from '../routing/route-math.js';
 import type { Destination, RouteSelector, WeightedDestination } from '../routing/virtual-service.js';
 import type { InterruptiblePhase, Phase } from './phases.js';
@@ -44,6 +44,11 @@ export interface ReleaseOptions {
   readonly approvalExpirySeconds: number;
   /** No-data verdicts for this long raise one Warning per step. */
   readonly noTrafficAlertSeconds: number;
+  /**
+   * After the last step passes, the canary keeps being judged for this long against the baseline figures
+   * recorded before 100% before the release is promoted (`--bake 30m`); none or 0: no bake.
+   */
+  readonly bakeSeconds?: number;
 }
 
 /** Defaults: roll back on failure, analyse each step 5 to 30 minutes, approvals valid for an hour. */
@@ -151,6 +156,24 @@ export interface AnalysisWindow {
   readonly unreadableReason?: string;
 }
 
+/** The baseline's figures from the last analysis before 100%: what a bake compares the canary with. */
+export interface BakeReference {
+  /** The step whose analysis they were read in, and when. */
+  readonly step: number;
+  readonly at: string;
+  /** The baseline's traffic over that analysis window (requests, errors, latency buckets). */
+  readonly baseline: VersionTraffic;
+}
+
+/** The watch after the last step (see `ReleaseOptions.bakeSeconds`). */
+export interface BakeWindow {
+  readonly startedAt: string;
+  /** The release is promoted at the first tick from then on, if nothing failed. */
+  readonly until: string;
+  /** Set when the bake is over: passed, or ended without evidence (a person then approves the promotion). */
+  readonly outcome?: 'passed' | 'unjudged';
+}
+
 /** Why a release is paused. */
 export type PauseReason = 'manual' | 'drift' | 'failed-analysis' | 'apply-failed';
 
@@ -228,6 +251,10 @@ export interface Release {
   readonly applyError?: ApplyError;
   /** A sentence saying how the release ended (set in final phases). */
   readonly summary?: string;
+  /** The baseline figures recorded for a bake (kept from the last analysis before 100%; only with a bake). */
+  readonly bakeReference?: BakeReference;
+  /** The bake, once it started. */
+  readonly bake?: BakeWindow;
   /** The freeze holding the release's promotions, as the last tick or action saw it (governance). */
   readonly freeze?: FreezeNote;
   /**
