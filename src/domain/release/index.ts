@@ -88,7 +88,7 @@ export {
   type InvalidReleaseCode,
   InvalidReleaseError,
 } from './release-errors.js';
-export { clockTime, describePlan, releaseEvents } from './release-events.js';
+export { clockTime, describePlan, formatSeconds, releaseEvents } from './release-events.js';
 export { describeStep, stepLabel, stepName } from './release-steps.js';
 export {
   availableActions,
