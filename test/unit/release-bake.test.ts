@@ -278,6 +278,36 @@ describe('baking after the last step', () => {
     );
   });
 
+  it('bakes an A/B test after its promotion step, against the figures of the match step', () => {
+    const run = drive(
+      started(
+        { kind: 'ab', matches: [{ kind: 'header', name: 'end-user', match: { exact: 'jason' } }] },
+        { options: { bakeSeconds: 600 } },
+      ),
+      ...approveAndApply(10),
+      (r) => judged(r, 315, PASS),
+      ...approveAndApply(400),
+      (r) => judged(r, 720, PASS),
+    );
+    expect(run.release.phase).toBe('baking');
+    expect(run.release.bakeReference).toMatchObject({ step: 0, baseline: BASELINE_AT_50 });
+  });
+
+  it('warns when the metrics cannot be read, and never promotes on unreadable metrics', () => {
+    const { release } = baking();
+    let r = release;
+    const decisions = [];
+    for (let s = 780; s <= 720 + BAKE; s += 60) {
+      const d = decide(r, tickOf(r, s, { unreadable: 'Prometheus is unavailable' }));
+      decisions.push(d);
+      r = d.next;
+    }
+    const warnings = eventMessages(decisions).filter((m) => m.includes('unjudged since'));
+    expect(warnings).toHaveLength(1);
+    expect(r.phase).toBe('awaiting-approval');
+    expect(r.approvalRequest?.unjudged).toBe('unreadable');
+  });
+
   it('holds the promotion at the end of the bake while a freeze lasts', () => {
     const { release } = baking();
     const frozen = decide(release, tickOf(release, 720 + BAKE, { verdict: PASS }), {
