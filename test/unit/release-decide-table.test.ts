@@ -300,10 +300,12 @@ describe('random walks', () => {
       fc.property(
         fc.constantFrom('canary', 'blue-green', 'mirror'),
         fc.array(fc.tuple(observation, fc.integer({ min: 1, max: 900 })), { maxLength: 40 }),
-        (kind, walk) => {
+        fc.constantFrom(0, 600),
+        (kind, walk, bakeSeconds) => {
           // Prepare
           let release = started({ kind } as never, {
             withSources: kind === 'canary' ? [{ service: 'frontend', version: 'v2' }] : undefined,
+            options: { bakeSeconds },
           });
           let seconds = 0;
           for (const [step, gap] of walk) {
