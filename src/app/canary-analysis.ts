@@ -6,7 +6,7 @@ import {
   judgeCanary,
   type VersionTraffic,
 } from '../domain/judge/index.js';
-import type { JudgedVerdict, Release, ReleaseVersion } from '../domain/release/index.js';
+import { type JudgedVerdict, type Release, type ReleaseVersion, trafficOf } from '../domain/release/index.js';
 import { describeError, type Logger } from './logger.js';
 import type { CheckSide, ChecksOf, CustomCheckReader } from './ports/custom-checks.js';
 import { metricsFailureForPeople, NoDataError } from './ports/metrics-errors.js';
@@ -230,7 +230,7 @@ export function judgeBakeReading(
   config?: JudgeConfig,
 ): JudgedVerdict {
   const { canary, windowSeconds: seconds } = reading;
-  const reference = release.bakeReference?.baseline;
+  const reference = release.bakeReference && trafficOf(release.bakeReference.baseline);
   return {
     verdict: judgeBake(
       {

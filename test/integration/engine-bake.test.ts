@@ -116,6 +116,10 @@ describe('bake after 100% on the bed', () => {
     expect(ended.phase).toBe('promoted');
     expect(Date.parse(ended.finishedAt ?? '')).toBeGreaterThanOrEqual(until10);
     expect(ended.bake?.outcome).toBe('passed');
+    // Judged on the latency recorded before 100% too (the figures came back from DynamoDB whole).
+    expect(ended.bakeReference?.baseline.latencyTotal).toBeGreaterThan(1000);
+    const latency = ended.lastVerdict?.reasons.filter((r) => r.check === 'latency-vs-baseline') ?? [];
+    expect(latency.map((r) => r.status)).toEqual(['pass', 'pass']);
     expect(weightsOf(await engine.reviews())).toEqual({ v1: 0, v2: 100 });
     const messages = engine.notifier.eventMessages(baking.id);
     expect(messages.some((m) => m.startsWith(`Bake passed reviews.${engine.namespace}`))).toBe(true);

@@ -6,8 +6,10 @@ import {
   decide,
   type Observation,
   type Release,
+  recordedTraffic,
   releaseOptions,
   summarizeProgress,
+  trafficOf,
 } from '../../src/domain/release/index.js';
 import {
   act,
@@ -27,7 +29,16 @@ import {
 } from './release-fixtures.js';
 
 const BAKE = 1800;
-const BASELINE_AT_50: VersionTraffic = { requests: 12_000, errors: 6 };
+const BASELINE_AT_50: VersionTraffic = {
+  requests: 12_000,
+  errors: 6,
+  latency: [
+    { le: 25, count: 9000 },
+    { le: 100, count: 11_900 },
+    { le: 500, count: 12_000 },
+    { le: Number.POSITIVE_INFINITY, count: 12_000 },
+  ],
+};
 
 /** A tick whose verdict carries the baseline figures it was computed on (as the app's judge sends it). */
 function judged(r: Release, seconds: number, verdict: Verdict): Observation {
@@ -159,12 +170,47 @@ describe('the bake judge (canary live vs recorded baseline figures)', () => {
   });
 });
 
+describe('recorded figures', () => {
+  it('come back from JSON as the judge read them (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 1_000_000 }),
+        fc.nat({ max: 1000 }),
+        fc.option(fc.uniqueArray(fc.integer({ min: 1, max: 100_000 }), { maxLength: 12 }), {
+          nil: undefined,
+        }),
+        (requests, errors, boundaries) => {
+          const sorted = boundaries ? [...boundaries].sort((a, b) => a - b) : undefined;
+          const traffic: VersionTraffic = {
+            requests,
+            errors,
+            ...(sorted
+              ? {
+                  latency: [
+                    ...sorted.map((le, i) => ({ le, count: i })),
+                    { le: Number.POSITIVE_INFINITY, count: sorted.length },
+                  ],
+                }
+              : {}),
+          };
+          const stored = JSON.parse(JSON.stringify(recordedTraffic(traffic)));
+          expect(trafficOf(stored)).toEqual(traffic);
+        },
+      ),
+    );
+  });
+});
+
 describe('baking after the last step', () => {
   it('starts after 100% passed, records the figures of the step before, and says until when', () => {
     const { release, messages } = baking();
     expect(release.phase).toBe('baking');
     expect(release.bake).toEqual({ startedAt: at(720), until: at(720 + BAKE) });
-    expect(release.bakeReference).toMatchObject({ step: 0, baseline: BASELINE_AT_50 });
+    expect(release.bakeReference).toMatchObject({ step: 0, baseline: recordedTraffic(BASELINE_AT_50) });
+    // The store keeps JSON: the recorded figures survive it, +Inf bucket included.
+    const stored = JSON.parse(JSON.stringify(release)) as Release;
+    expect(stored).toStrictEqual(release);
+    expect(trafficOf(stored.bakeReference!.baseline)).toEqual(BASELINE_AT_50);
     expect(release.analysis?.startedAt).toBe(at(720));
     expect(release.lastVerdict).toBeUndefined();
     expect(messages).toContain(
@@ -290,7 +336,7 @@ describe('baking after the last step', () => {
       (r) => judged(r, 720, PASS),
     );
     expect(run.release.phase).toBe('baking');
-    expect(run.release.bakeReference).toMatchObject({ step: 0, baseline: BASELINE_AT_50 });
+    expect(run.release.bakeReference).toMatchObject({ step: 0, baseline: recordedTraffic(BASELINE_AT_50) });
   });
 
   it('warns when the metrics cannot be read, and never promotes on unreadable metrics', () => {

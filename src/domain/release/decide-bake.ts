@@ -7,7 +7,7 @@
  * that ends without a failure promotes; one that ends without evidence (no traffic, metrics unreadable) asks
  * a person, never promotes by itself.
  */
-import type { Verdict } from '../judge/verdict.js';
+import type { Verdict, VersionTraffic } from '../judge/verdict.js';
 import {
   currentVerdict,
   haltForDrift,
@@ -17,7 +17,14 @@ import {
 } from './decide-analysis.js';
 import type { Effect } from './effects.js';
 import type { Observation } from './observations.js';
-import { type AnalysisWindow, BOT_ACTOR, type Release, targetName, type UnjudgedKind } from './release.js';
+import {
+  type AnalysisWindow,
+  BOT_ACTOR,
+  type RecordedTraffic,
+  type Release,
+  targetName,
+  type UnjudgedKind,
+} from './release.js';
 import { formatSeconds, releaseEvents, verdictReasons } from './release-events.js';
 import { factsAt } from './release-steps.js';
 import {
@@ -49,7 +56,51 @@ export function withBakeReference(ctx: Context, o: Tick): Context {
   const baseline = o.verdict?.baseline;
   if ((r.options.bakeSeconds ?? 0) <= 0 || !baseline || !(baseline.requests > 0)) return ctx;
   if (currentVerdict(r, o) === undefined || factsAt(r, r.currentStep)?.sendsAllTraffic !== false) return ctx;
-  return { ...ctx, release: { ...r, bakeReference: { step: r.currentStep, at: ctx.at, baseline } } };
+  return {
+    ...ctx,
+    release: {
+      ...r,
+      bakeReference: { step: r.currentStep, at: ctx.at, baseline: recordedTraffic(baseline) },
+    },
+  };
+}
+
+/**
+ * Traffic in a form JSON keeps exactly (the `+Inf` bucket apart), and back: `trafficOf(recordedTraffic(t))`
+ * holds the same counts as `t`.
+ */
+export function recordedTraffic(traffic: VersionTraffic): RecordedTraffic {
+  const infinite = traffic.latency?.find((b) => b.le === Number.POSITIVE_INFINITY);
+  return {
+    requests: traffic.requests,
+    errors: traffic.errors,
+    ...(traffic.latency
+      ? {
+          latency: traffic.latency
+            .filter((b) => Number.isFinite(b.le))
+            .map((b) => ({ le: b.le, count: b.count })),
+        }
+      : {}),
+    ...(infinite ? { latencyTotal: infinite.count } : {}),
+  };
+}
+
+/** The judge's form of recorded traffic (see {@link recordedTraffic}). */
+export function trafficOf(recorded: RecordedTraffic): VersionTraffic {
+  return {
+    requests: recorded.requests,
+    errors: recorded.errors,
+    ...(recorded.latency
+      ? {
+          latency: [
+            ...recorded.latency.map((b) => ({ le: b.le, count: b.count })),
+            ...(recorded.latencyTotal !== undefined
+              ? [{ le: Number.POSITIVE_INFINITY, count: recorded.latencyTotal }]
+              : []),
+          ],
+        }
+      : {}),
+  };
 }
 
 export function onTickWhileBaking(ctx: Context, o: Tick): Decision {

@@ -22,6 +22,7 @@ export {
 } from './approval-policy.js';
 export { type Decision, decide, type Governance } from './decide.js';
 export { UNREADABLE_TICKS_TO_ESCALATE } from './decide-analysis.js';
+export { recordedTraffic, trafficOf } from './decide-bake.js';
 export type {
   Effect,
   Outcome,
@@ -72,6 +73,7 @@ export {
   type OriginalRoute,
   type PauseInfo,
   type PauseReason,
+  type RecordedTraffic,
   type Release,
   type ReleaseOptions,
   type ReleasePlan,

@@ -3,7 +3,7 @@
  * Times are ISO 8601 strings that come in through observations; the domain never reads a clock.
  */
 import type { FreezeNote } from '../governance/freeze-note.js';
-import type { Verdict, VersionTraffic } from '../judge/verdict.js';
+import type { Verdict } from '../judge/verdict.js';
 import type { RequestMatch } from '../routing/route-math.js';
 import type { Destination, RouteSelector, WeightedDestination } from '../routing/virtual-service.js';
 import type { InterruptiblePhase, Phase } from './phases.js';
@@ -162,7 +162,18 @@ export interface BakeReference {
   readonly step: number;
   readonly at: string;
   /** The baseline's traffic over that analysis window (requests, errors, latency buckets). */
-  readonly baseline: VersionTraffic;
+  readonly baseline: RecordedTraffic;
+}
+
+/**
+ * A version's traffic as the store keeps it: JSON has no Infinity, so the `+Inf` latency bucket is kept
+ * apart (`latencyTotal`) and `latency` holds the finite boundaries only. See `recordedTraffic`.
+ */
+export interface RecordedTraffic {
+  readonly requests: number;
+  readonly errors: number;
+  readonly latency?: readonly { readonly le: number; readonly count: number }[];
+  readonly latencyTotal?: number;
 }
 
 /** The watch after the last step (see `ReleaseOptions.bakeSeconds`). */
