@@ -3,9 +3,11 @@
  * fed with simulated traffic in compressed time, DynamoDB Local.
  */
 import * as k8s from '@kubernetes/client-node';
+import { releaseOptionsOf } from '../../handlers/compose/parts.js';
 import { actOnRelease } from '../../src/app/release-actions.js';
 import { auditTrail } from '../../src/app/release-queries.js';
 import { startRelease } from '../../src/app/start-release.js';
+import type { BotConfig } from '../../src/config.js';
 import type { Release } from '../../src/domain/release/index.js';
 import { type EngineHarness, startEngine } from './support/engine-harness.js';
 
@@ -49,17 +51,30 @@ async function until(
   );
 }
 
-/** A canary 50 -> 100 with a 10-minute bake, approved up to the bake. */
-async function toTheBake(engine: EngineHarness): Promise<Release> {
+/** A canary 50 -> 100 with a 10-minute bake (by `--bake`, or the namespace's setting), approved up to the bake. */
+async function toTheBake(
+  engine: EngineHarness,
+  bakeFrom: 'command' | 'setting' = 'command',
+): Promise<Release> {
+  const { bakeSeconds, ...analysis } = options;
+  const deps =
+    bakeFrom === 'command'
+      ? engine.deps
+      : {
+          ...engine.deps,
+          releaseOptions: releaseOptionsOf({
+            releaseOptions: { namespaces: { [engine.namespace]: { bakeSeconds } } },
+          } as BotConfig),
+        };
   const started = await startRelease(
-    engine.deps,
+    deps,
     {
       kind: 'canary',
       service: 'reviews',
       version: 'v2',
       namespace: engine.namespace,
       steps: [50, 100],
-      options,
+      options: bakeFrom === 'command' ? options : analysis,
     },
     requester,
   );
@@ -105,10 +120,11 @@ describe('bake after 100% on the bed', () => {
     expect(actions).not.toContain('promote');
   });
 
-  it('promotes a canary that bakes clean, only once the bake is over', async () => {
+  it("promotes a canary that bakes clean (the namespace's bakeSeconds), only once the bake is over", async () => {
     // Prepare
     engine = await startEngine();
-    const baking = await toTheBake(engine);
+    const baking = await toTheBake(engine, 'setting');
+    expect(baking.options.bakeSeconds).toBe(600);
     const until10 = Date.parse(baking.bake?.until ?? '');
     // Act
     const ended = await until(engine, baking.id, ['promoted', 'rolled-back', 'paused', 'awaiting-approval']);
