@@ -354,6 +354,25 @@ describe('baking after the last step', () => {
     expect(r.approvalRequest?.unjudged).toBe('unreadable');
   });
 
+  it('halts on drift during the bake, and a resume re-applies the last step and bakes again after it passes', () => {
+    const { release } = baking();
+    const drifted = decide(
+      release,
+      tickOf(release, 900, { drift: 'found reviews/v1=50, reviews/v2=50' }),
+    ).next;
+    expect(drifted.pause).toMatchObject({ reason: 'drift', from: 'baking' });
+    const resumed = drive(drifted, act('resume', 960, 'U0APPROVER')).release;
+    expect(resumed.phase).toBe('applying');
+    expect(resumed.desired.checkDrift).toBe(false);
+    const again = drive(
+      resumed,
+      (r) => appliedNow(r, 965),
+      (r) => tickOf(r, 1270, { verdict: PASS }),
+    ).release;
+    expect(again.phase).toBe('baking');
+    expect(again.bake).toEqual({ startedAt: at(1270), until: at(1270 + BAKE) });
+  });
+
   it('holds the promotion at the end of the bake while a freeze lasts', () => {
     const { release } = baking();
     const frozen = decide(release, tickOf(release, 720 + BAKE, { verdict: PASS }), {
