@@ -286,7 +286,7 @@ export async function runTickJob(deps: ReleaseDependencies, job: TickJob): Promi
         : undefined;
     // A bake that fails restores the route the release started from: first make sure it can take traffic.
     const previous =
-      verdict?.verdict.verdict === 'fail' && release.phase === 'baking'
+      verdict?.verdict.verdict === 'fail' && judgedAsBake(release)
         ? await previousVersionCheck(deps, release)
         : undefined;
     if (previous?.kind === 'unknown') {

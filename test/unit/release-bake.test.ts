@@ -309,6 +309,14 @@ describe('baking after the last step', () => {
     expect(messages.at(-1)).toMatch(/^Warning: Halt reviews\.bookinfo the bake ended without evidence/);
     const promoted = decide(r, approveNow(r, 720 + BAKE + 10)).next;
     expect(promoted.phase).toBe('promoted');
+    // While that approval waits, the canary is still judged as in the bake: a fail acts as it does there.
+    expect(decide(r, tickOf(r, 720 + BAKE + 60, { verdict: FAIL })).next.phase).toBe('rolling-back');
+    const gone = decide(r, {
+      ...tickOf(r, 720 + BAKE + 60, { verdict: FAIL }),
+      previousUnavailable: 'reviews/v1 has no ready replicas',
+    } as Observation).next;
+    expect(gone.pause).toMatchObject({ reason: 'failed-analysis', from: 'awaiting-approval' });
+    expect(gone.desired).toEqual(r.desired);
   });
 
   it('bakes a blue/green switch against the absolute limits only, and says so', () => {

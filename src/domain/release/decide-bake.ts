@@ -103,6 +103,18 @@ export function trafficOf(recorded: RecordedTraffic): VersionTraffic {
   };
 }
 
+/**
+ * A tick while the promotion after an unjudged bake waits for approval: the canary is still judged as in the
+ * bake, and a fail acts as it does during the bake (restore, or halt when the previous version is gone).
+ */
+export function failedAfterBake(ctx: Context, o: Tick): Decision | undefined {
+  const r = ctx.release;
+  const verdict = currentVerdict(r, o);
+  if (r.bake === undefined || !r.meshChanged || verdict?.verdict !== 'fail' || o.drift !== undefined)
+    return undefined;
+  return bakeFailed(ctx, verdict, o.previousUnavailable, 'awaiting-approval');
+}
+
 export function onTickWhileBaking(ctx: Context, o: Tick): Decision {
   const r = ctx.release;
   if (o.drift !== undefined) return haltForDrift(ctx, o.drift, 'baking');
@@ -185,7 +197,12 @@ export function onTickWhileBaking(ctx: Context, o: Tick): Decision {
  * the version it sends traffic to cannot take it back (`previousUnavailable`, read by the app first): then the
  * release halts and leaves the route on the canary, rather than write a route to nothing.
  */
-function bakeFailed(ctx: Context, verdict: Verdict, previousUnavailable: string | undefined): Decision {
+export function bakeFailed(
+  ctx: Context,
+  verdict: Verdict,
+  previousUnavailable: string | undefined,
+  from: 'baking' | 'awaiting-approval' = 'baking',
+): Decision {
   const r = ctx.release;
   const draft: Draft = { release: { ...r, lastVerdict: verdict }, effects: [] };
   const reasons = verdictReasons(verdict);
@@ -197,7 +214,7 @@ function bakeFailed(ctx: Context, verdict: Verdict, previousUnavailable: string 
           ctx,
           draft,
           'failed-analysis',
-          'baking',
+          from,
           BOT_ACTOR,
           `failed checks during the bake, and the previous version cannot take its traffic back (${previousUnavailable}); the route stays on the canary`,
         ),
@@ -218,7 +235,7 @@ function bakeFailed(ctx: Context, verdict: Verdict, previousUnavailable: string 
     return commit(
       ctx,
       addEffects(
-        halt(ctx, draft, 'failed-analysis', 'baking', BOT_ACTOR, `failed checks during the bake: ${reasons}`),
+        halt(ctx, draft, 'failed-analysis', from, BOT_ACTOR, `failed checks during the bake: ${reasons}`),
         event(releaseEvents.haltBake(r, verdict)),
         audit(ctx, 'halt', BOT_ACTOR, { bake: true, verdict: 'fail', reasons: reasonsOf(verdict) }),
       ),

@@ -7,7 +7,7 @@
  */
 import type { FreezeNote } from '../governance/freeze-note.js';
 import { onTickWhileAnalysing, onTickWhileAwaiting } from './decide-analysis.js';
-import { onTickWhileBaking, withBakeReference } from './decide-bake.js';
+import { failedAfterBake, onTickWhileBaking, withBakeReference } from './decide-bake.js';
 import { freezeOnTick } from './decide-freeze.js';
 import { confirmed, meshRefused, reconvergeOnTick } from './decide-mesh.js';
 import {
@@ -136,7 +136,7 @@ function whileAwaitingApproval(ctx: Context, o: Observation): Decision {
     case 'apply-failed':
       return ignore(r, 'No mesh change is pending.');
     case 'tick':
-      return onTickWhileAwaiting(ctx, o);
+      return failedAfterBake(ctx, o) ?? onTickWhileAwaiting(ctx, o);
     default:
       return unreachable(o, r);
   }
