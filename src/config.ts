@@ -117,6 +117,11 @@ const releaseOptionFields = {
   maxAnalysisSeconds: z.number().int().min(60),
   approvalExpirySeconds: z.number().int().min(60),
   noTrafficAlertSeconds: z.number().int().min(60),
+  // 0: no bake; otherwise 1 minute to 24 hours (the same range as `--bake`).
+  bakeSeconds: z
+    .number()
+    .int()
+    .refine((s) => s === 0 || (s >= 60 && s <= 86_400), 'must be 0 (no bake) or 60 to 86400 seconds'),
 };
 const releaseOptionsSchema = z.strictObject(releaseOptionFields).partial();
 /** Defaults for every release, and per namespace on top (`{"maxAnalysisSeconds": 900, "namespaces": {"payments": {…}}}`). */

@@ -2,10 +2,11 @@ import {
   type CustomCheckReading,
   histogramQuantile,
   type JudgeConfig,
+  judgeBake,
   judgeCanary,
   type VersionTraffic,
 } from '../domain/judge/index.js';
-import type { JudgedVerdict, Release, ReleaseVersion } from '../domain/release/index.js';
+import { type JudgedVerdict, type Release, type ReleaseVersion, trafficOf } from '../domain/release/index.js';
 import { describeError, type Logger } from './logger.js';
 import type { CheckSide, ChecksOf, CustomCheckReader } from './ports/custom-checks.js';
 import { metricsFailureForPeople, NoDataError } from './ports/metrics-errors.js';
@@ -28,7 +29,11 @@ export interface CustomChecks {
 /** True when the judge has something to say about the release now. */
 export function needsJudgement(release: Release): boolean {
   if (!release.analysis) return false;
-  return release.phase === 'analysing' || (release.phase === 'awaiting-approval' && release.meshChanged);
+  return (
+    release.phase === 'analysing' ||
+    release.phase === 'baking' ||
+    (release.phase === 'awaiting-approval' && release.meshChanged)
+  );
 }
 
 /**
@@ -209,7 +214,42 @@ export function judgeReading(
     stateVersion: reading.stateVersion,
     step: reading.step,
     windowStartedAt: reading.windowStartedAt,
+    baseline,
   };
+}
+
+/**
+ * The judge's verdict on a reading during a bake: the canary's traffic since the bake started against the
+ * baseline figures the release recorded before 100% (the live baseline serves nothing any more).
+ *
+ * @example judgeBakeReading(reading, release) // { verdict: { verdict: 'fail', ... }, stateVersion, step, windowStartedAt }
+ */
+export function judgeBakeReading(
+  reading: Extract<TickReading, { kind: 'figures' }>,
+  release: Pick<Release, 'bakeReference'>,
+  config?: JudgeConfig,
+): JudgedVerdict {
+  const { canary, windowSeconds: seconds } = reading;
+  const reference = release.bakeReference && trafficOf(release.bakeReference.baseline);
+  return {
+    verdict: judgeBake(
+      {
+        canary,
+        ...(reference ? { reference } : {}),
+        elapsedSeconds: seconds,
+        canaryIdleSeconds: canary.requests > 0 ? 0 : seconds,
+      },
+      config,
+    ),
+    stateVersion: reading.stateVersion,
+    step: reading.step,
+    windowStartedAt: reading.windowStartedAt,
+  };
+}
+
+/** True when a release's live step is judged as a bake (all traffic on the canary, after the last step). */
+export function judgedAsBake(release: Release): boolean {
+  return release.phase === 'baking' || (release.bake !== undefined && release.phase === 'awaiting-approval');
 }
 
 class DeadlineError extends Error {

@@ -3,6 +3,8 @@ import type { CustomCheckReading, VersionTraffic } from '../domain/judge/index.j
 import { BOT_ACTOR, isFinal, type Observation, type Release } from '../domain/release/index.js';
 import {
   type CustomChecks,
+  judgeBakeReading,
+  judgedAsBake,
   judgeReading,
   type MetricsByCluster,
   needsJudgement,
@@ -13,6 +15,7 @@ import type { ReleaseDependencies } from './dependencies.js';
 import { type HomesJob, homesOutOfDate } from './home-refresh.js';
 import { describeError, type Logger } from './logger.js';
 import { type JobQueue, type QueuedJob, releaseGroup } from './ports/job-queue.js';
+import { MeshError } from './ports/mesh-errors.js';
 import type { RecordStore, ReleaseStore } from './ports/release-store.js';
 import type { Telemetry } from './ports/telemetry.js';
 import { CHAT_OUTBOX_KIND, type ChatOutbox, observe, type RunResult, routeOf } from './release-runner.js';
@@ -275,12 +278,25 @@ export async function runTickJob(deps: ReleaseDependencies, job: TickJob): Promi
     const observation: Observation = { type: 'tick', at: job.at };
     const reading = job.reading && readingFromWire(job.reading);
     const drift = await driftOf(deps, release);
+    const verdict =
+      reading?.kind === 'figures' && needsJudgement(release)
+        ? judgedAsBake(release)
+          ? judgeBakeReading(reading, release, deps.judge)
+          : judgeReading(reading, deps.judge)
+        : undefined;
+    // A bake that fails restores the route the release started from: first make sure it can take traffic.
+    const previous =
+      verdict?.verdict.verdict === 'fail' && judgedAsBake(release)
+        ? await previousVersionCheck(deps, release)
+        : undefined;
+    if (previous?.kind === 'unknown') {
+      return { ...observation, unreadable: previous.reason, ...(drift ? { drift } : {}) };
+    }
     return {
       ...observation,
-      ...(reading?.kind === 'figures' && needsJudgement(release)
-        ? { verdict: judgeReading(reading, deps.judge) }
-        : {}),
+      ...(verdict ? { verdict } : {}),
       ...(reading?.kind === 'unreadable' ? { unreadable: reading.reason } : {}),
+      ...(previous?.kind === 'unavailable' ? { previousUnavailable: previous.reason } : {}),
       ...(drift ? { drift } : {}),
     };
   });
@@ -352,9 +368,46 @@ function countOutcome(deps: ReleaseDependencies, before: Release | undefined, af
     deps.telemetry?.count('UnjudgedRelease');
 }
 
+/**
+ * Whether the destinations of the route a release started from exist and have ready replicas: `unavailable`
+ * (the mesh's validation refused them, and why), `unknown` (the check itself could not run: nothing is
+ * decided on it this tick), or undefined when they can take traffic.
+ */
+async function previousVersionCheck(
+  deps: ReleaseDependencies,
+  release: Release,
+): Promise<{ kind: 'unavailable' | 'unknown'; reason: string } | undefined> {
+  const destinations = release.original.weights.filter((w) => w.weight > 0).map((w) => w.destination);
+  try {
+    const router = await deps.routers(release.meta.cluster);
+    await router.validateDestinations(release.target.namespace, destinations, release.target.api);
+    return undefined;
+  } catch (error) {
+    if (error instanceof MeshError && PREVIOUS_GONE.has(error.code))
+      return { kind: 'unavailable', reason: error.message };
+    deps.log.warn('could not check the previous version before a bake rollback', {
+      releaseId: release.id,
+      error: describeError(error),
+    });
+    return {
+      kind: 'unknown',
+      reason: `the bake failed, but whether ${release.baseline.version} can take its traffic back could not be checked; checking again on the next tick`,
+    };
+  }
+}
+
+/** Mesh refusals that mean the previous version cannot take traffic (gone, or nothing ready). */
+const PREVIOUS_GONE: ReadonlySet<string> = new Set([
+  'unknown-host',
+  'unknown-subset',
+  'not-ready',
+  'not-found',
+]);
+
 /** Drift is only meaningful where the mesh should hold the weights the bot last confirmed. */
 async function driftOf(deps: ReleaseDependencies, release: Release): Promise<string | undefined> {
-  const steady = release.phase === 'analysing' || release.phase === 'awaiting-approval';
+  const steady =
+    release.phase === 'analysing' || release.phase === 'baking' || release.phase === 'awaiting-approval';
   if (!steady || !release.applied || !release.meshChanged) return undefined;
   const router = await deps.routers(release.meta.cluster);
   return await router.checkDrift(routeOf(release), release.confirmedWeights);

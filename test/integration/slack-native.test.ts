@@ -130,6 +130,7 @@ describe('the start form', () => {
         namespace: { 'start.namespace': engine.namespace },
         version: { 'start.version': { text: 'v2', value: 'v2' } },
         steps: { 'start.steps': '10,50,100' },
+        bake: { 'start.bake': '10m' },
       },
     });
     await drain();
@@ -139,14 +140,15 @@ describe('the start form', () => {
     expect(versions).toEqual(expect.arrayContaining(['v1', 'v2', 'v3']));
     expect(submitted.error).toBeUndefined();
     const starting = JSON.stringify(submitted.views.stack.at(-1)?.view.blocks);
-    expect(starting).toContain(`start reviews v2 --ns ${engine.namespace} --steps 10,50,100`);
+    expect(starting).toContain(`start reviews v2 --ns ${engine.namespace} --steps 10,50,100 --bake 10m`);
     const fromForm = await active();
+    expect(fromForm.options.bakeSeconds).toBe(600);
     const routeFromForm = (await engine.reviews()).spec;
     const answer = (await emulator.messages({ channel: releases, visibleTo: bob.id })).at(-1);
     expect(answer?.text).toMatch(/The same from the command line: `\/canary start reviews v2/);
     await cancel(fromForm);
 
-    await slash(bob, `start reviews v2 --ns ${engine.namespace} --steps 10,50,100`);
+    await slash(bob, `start reviews v2 --ns ${engine.namespace} --steps 10,50,100 --bake 10m`);
     await drain();
     const fromCommand = await active();
     const comparable = (r: Release) => ({

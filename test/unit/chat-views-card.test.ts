@@ -226,6 +226,34 @@ describe('release card', () => {
     expect(card.blocks.some((b) => b.type === 'actions')).toBe(false);
   });
 
+  it('says until when a release bakes, what it is judged against, and that the bake passed', () => {
+    // Prepare
+    const { release } = drive(
+      started({ kind: 'canary', steps: [50, 100] }, { options: { bakeSeconds: 1800 } }),
+      ...passStep(10),
+      ...passStep(400),
+    );
+    // Act
+    const card = releaseCard(release);
+    // Assess
+    expect(release.phase).toBe('baking');
+    expect(card.text).toBe(
+      'reviews.bookinfo v2: baking until 10:41 UTC: step 2/2 (canary weight 100) stays live and judged',
+    );
+    const status = JSON.stringify(card.blocks[1]);
+    expect(status).toContain(':fire: *Baking* until 10:41 UTC');
+    expect(status).toContain(`Baking since ${date(705, '10:11')}, until ${date(2505, '10:41')}`);
+    expect(status).toContain(
+      'no baseline figures were recorded before 100%, so only the absolute limits apply',
+    );
+    expect(JSON.stringify(card.blocks[2])).toContain('bake: 30 min');
+    const buttons = card.blocks.find((b) => b.type === 'actions');
+    expect(JSON.stringify(buttons)).not.toContain('release.approve');
+    const promoted = drive(release, tick(720 + 1800, { verdict: INCONCLUSIVE })).release;
+    expect(promoted.phase).toBe('promoted');
+    expect(JSON.stringify(releaseCard(promoted).blocks[1])).toContain('Bake passed.');
+  });
+
   it('offers resume with a warning after drift, and no approve button', () => {
     // Prepare
     const { release } = drive(

@@ -50,6 +50,14 @@ describe('parseCommand reads every command', () => {
       },
     ],
     [
+      'start reviews v2 --bake 30m',
+      { kind: 'start', service: 'reviews', canaryVersion: 'v2', bakeSeconds: 1800, ...launch },
+    ],
+    [
+      'switch reviews v2 --bake 1h30m',
+      { kind: 'switch', service: 'reviews', canaryVersion: 'v2', bakeSeconds: 5400, ...launch },
+    ],
+    [
       'start forecast v2 --with frontend=v2 --with ratings=v3,details=v1 --from v1 --vs forecast-vs --route primary --on-failure pause --cluster prod-eu -n weather --steps "10, 50"',
       {
         kind: 'start',
@@ -247,6 +255,12 @@ describe('parseCommand refuses with one sentence and the usage line', () => {
       'On failure the release can roll back or pause: use --on-failure rollback or --on-failure pause, not "explode".',
       usageOf('start'),
     ],
+    ...['30', '0m', '25h', '24h1s', 'soon'].map((value): [string, string, string] => [
+      `start reviews v2 --bake ${value}`,
+      `A bake lasts from 1m to 24h, e.g. --bake 30m or --bake 1h30m; "${value}" is not such a duration.`,
+      usageOf('start'),
+    ]),
+    ['mirror reviews v2 --bake 30m', '/canary mirror does not take --bake.', usageOf('mirror')],
     [
       'start reviews v2 extra',
       'Unexpected "extra": /canary start takes <service> <version> and options.',

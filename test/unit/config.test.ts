@@ -245,6 +245,21 @@ describe('loadConfig', () => {
     ).rejects.toThrow(/CANARY_BOT_RELEASE_OPTIONS/);
   });
 
+  it('reads a bake per namespace, and refuses one outside 0 or 1 minute to 24 hours', async () => {
+    const config = await loadConfig(
+      {
+        ...minimal,
+        CANARY_BOT_RELEASE_OPTIONS: JSON.stringify({ namespaces: { payments: { bakeSeconds: 1800 } } }),
+      },
+      noSecrets,
+    );
+    expect(config.releaseOptions.namespaces?.payments).toEqual({ bakeSeconds: 1800 });
+    for (const bakeSeconds of [30, 86_401, 90.5])
+      await expect(
+        loadConfig({ ...minimal, CANARY_BOT_RELEASE_OPTIONS: JSON.stringify({ bakeSeconds }) }, noSecrets),
+      ).rejects.toThrow(/CANARY_BOT_RELEASE_OPTIONS.*bakeSeconds/);
+  });
+
   it('keeps the embedded store in CANARY_BOT_STORE_FILE across a restart', async () => {
     // Prepare
     const dir = await mkdtemp(join(tmpdir(), 'canary-bot-config-'));

@@ -80,6 +80,14 @@ function releasesInEveryPhase(): [string, Release][] {
       }).next,
     ],
     ['promoting', drive(pinned, ...passStep(10)).release],
+    [
+      'baking',
+      drive(
+        started({ kind: 'canary', steps: [50, 100] }, { options: { bakeSeconds: 1800 } }),
+        ...passStep(10),
+        ...passStep(400),
+      ).release,
+    ],
     ['rolling-back', rollingBack],
     ['promoted', drive(started({ kind: 'blue-green' }), ...passStep(10)).release],
     [
@@ -205,6 +213,14 @@ function checkInvariants(before: Release, decision: Decision): void {
       expect(next.applied).toBe(true);
       expect(next.analysis?.step).toBe(next.currentStep);
       break;
+    case 'baking':
+      // The last step stays live, judged in a window of its own, and nothing is pending approval.
+      expect(next.applied).toBe(true);
+      expect(next.currentStep).toBe(next.plan.steps.length - 1);
+      expect(next.analysis?.step).toBe(next.currentStep);
+      expect(next.bake?.until).toBeDefined();
+      expect(next.approvalRequest).toBeUndefined();
+      break;
     case 'paused':
       expect(next.pause).toBeDefined();
       expect(next.approvalRequest).toBeUndefined();
@@ -284,10 +300,12 @@ describe('random walks', () => {
       fc.property(
         fc.constantFrom('canary', 'blue-green', 'mirror'),
         fc.array(fc.tuple(observation, fc.integer({ min: 1, max: 900 })), { maxLength: 40 }),
-        (kind, walk) => {
+        fc.constantFrom(0, 600),
+        (kind, walk, bakeSeconds) => {
           // Prepare
           let release = started({ kind } as never, {
             withSources: kind === 'canary' ? [{ service: 'frontend', version: 'v2' }] : undefined,
+            options: { bakeSeconds },
           });
           let seconds = 0;
           for (const [step, gap] of walk) {

@@ -70,7 +70,7 @@ function values(fields: Partial<Record<StartField, string>>): StartValues {
       [`start.${field}`]:
         field === 'channel'
           ? { type: 'conversations_select', selected_conversation: value ?? null }
-          : ['namespace', 'steps', 'match', 'percent'].includes(field)
+          : ['namespace', 'steps', 'match', 'percent', 'bake'].includes(field)
             ? { type: 'plain_text_input', value: value ?? null }
             : { type: 'static_select', selected_option: value ? { value } : null },
     };

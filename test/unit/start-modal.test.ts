@@ -123,7 +123,7 @@ describe('startModal', () => {
       initial_conversation: 'C0RELEASES',
     });
     const optional = inputs.filter((b) => b.optional).map((b) => b.block_id);
-    expect(optional).toEqual(['baseline', 'steps', 'match', 'percent', 'on_failure']);
+    expect(optional).toEqual(['baseline', 'steps', 'match', 'percent', 'on_failure', 'bake']);
   });
 
   it('shows no cluster menu when there is one cluster', () => {
@@ -209,6 +209,7 @@ const fieldsArbitrary = fc
     matchStyle: fc.constantFrom('space', 'equals', 'curly'),
     percent: fc.option(fc.constantFrom('1', '50', '12.5', '100'), { nil: undefined }),
     onFailure: fc.option(fc.constantFrom('rollback', 'pause'), { nil: undefined }),
+    bake: fc.option(fc.constantFrom('1m', '30m', '1h30m', '24h'), { nil: undefined }),
   })
   .filter((f) => f.baseline !== f.version);
 
@@ -228,6 +229,7 @@ function typedMatch(f: Fields): string {
 function handWritten(f: Fields): string {
   const options = [
     ...(f.onFailure ? [`--on-failure ${f.onFailure}`] : []),
+    ...(f.kind !== 'mirror' && f.bake ? [`--bake ${f.bake}`] : []),
     ...(f.kind === 'mirror' && f.percent ? [`--percent ${f.percent}`] : []),
     ...(f.kind === 'ab' ? f.matches.map(([flag, value]) => `${flag} "${value}"`) : []),
     ...(f.kind === 'start' && f.steps ? [`--steps "${[...f.steps].sort((a, b) => a - b).join(',')}"`] : []),
@@ -252,6 +254,7 @@ function formOf(f: Fields): Partial<Record<StartField, string>> {
     ...(f.kind === 'ab' ? { match: typedMatch(f) } : {}),
     ...(f.kind === 'mirror' && f.percent ? { percent: f.percent } : {}),
     ...(f.onFailure ? { on_failure: f.onFailure } : {}),
+    ...(f.kind !== 'mirror' && f.bake ? { bake: f.bake } : {}),
     channel: 'C0RELEASES',
   };
 }
@@ -365,6 +368,15 @@ describe('startFromSubmission', () => {
       steps: 'Steps apply to canaries only; clear this field or choose Canary.',
       match: 'Request matches apply to A/B tests only; clear this field or choose A/B test.',
       percent: 'Mirror percentages apply to mirrors only; clear this field or choose Mirror.',
+    });
+  });
+
+  it('refuses a bake for a mirror, and a bake outside 1m to 24h, on the bake field', () => {
+    expect(errorsOf({ ...base, kind: 'mirror', bake: '30m' })).toEqual({
+      bake: 'A mirror never sends all traffic to the new version, so it takes no bake; clear this field or choose another kind.',
+    });
+    expect(errorsOf({ ...base, kind: 'start', bake: '25h' })).toEqual({
+      bake: 'A bake lasts from 1m to 24h, e.g. --bake 30m or --bake 1h30m; "25h" is not such a duration.',
     });
   });
 

@@ -556,7 +556,14 @@ function startInputOf(
       ? { hosts: Object.fromEntries(command.hosts.map((h) => [h.version, h.host])) }
       : {}),
     ...(command.withSources.length > 0 ? { withSources: [...command.withSources] } : {}),
-    ...(command.onFailure ? { options: { onFailure: command.onFailure } } : {}),
+    ...(command.onFailure || command.bakeSeconds !== undefined
+      ? {
+          options: {
+            ...(command.onFailure ? { onFailure: command.onFailure } : {}),
+            ...(command.bakeSeconds !== undefined ? { bakeSeconds: command.bakeSeconds } : {}),
+          },
+        }
+      : {}),
     ...(command.cluster ? { cluster: command.cluster } : {}),
     ...(command.bypassFreeze !== undefined ? { bypassFreeze: command.bypassFreeze } : {}),
     meta: { [CARD_CHANNEL]: channelId, ...(teamId ? { [RELEASE_TEAM_META]: teamId } : {}) },

@@ -12,6 +12,7 @@ import {
   describePlan,
   describeStep,
   destinationName,
+  formatSeconds,
   isFinal,
   isQuorum,
   type PauseInfo,
@@ -125,6 +126,15 @@ function statusText(release: Release, rule?: ApprovalRule): string {
   }
   if (release.phase === 'analysing' && release.analysis)
     lines.push(`Analysis since ${slackDate(release.analysis.startedAt)}.`);
+  if (release.phase === 'baking' && release.bake)
+    lines.push(
+      `Baking since ${slackDate(release.bake.startedAt)}, until ${slackDate(release.bake.until)}: ${
+        release.bakeReference
+          ? `judged against the baseline's figures recorded at ${escapeMrkdwn(stepLabel(release, release.bakeReference.step))}`
+          : ':warning: no baseline figures were recorded before 100%, so only the absolute limits apply'
+      }; a fail restores the original route.`,
+    );
+  if (isFinal(release) && release.bake?.outcome === 'passed') lines.push('Bake passed.');
   const window = release.analysis;
   if (!isFinal(release) && window?.unreadableSince)
     lines.push(
@@ -142,6 +152,7 @@ function aboutText(release: Release): string {
     `requested by ${mention(release.requestedBy)} ${slackDate(release.createdAt)}`,
     whereWords(release),
     `on failure: ${release.options.onFailure === 'rollback' ? 'roll back' : 'pause'}`,
+    ...(release.options.bakeSeconds ? [`bake: ${formatSeconds(release.options.bakeSeconds)}`] : []),
   ];
   if (release.withSources?.length)
     parts.push(

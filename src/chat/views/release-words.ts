@@ -1,6 +1,7 @@
 /** Words and markers for releases shared by the card and the lists. */
 import type { Verdict } from '../../domain/judge/verdict.js';
 import {
+  clockTime,
   describeStep,
   destinationName,
   isFinal,
@@ -28,6 +29,7 @@ export const PHASE_MARKERS: Readonly<Record<Phase, string>> = {
   'awaiting-approval': ':hourglass_flowing_sand:',
   applying: ':gear:',
   analysing: ':mag:',
+  baking: ':fire:',
   paused: ':double_vertical_bar:',
   promoting: ':rocket:',
   'rolling-back': ':leftwards_arrow_with_hook:',
@@ -80,6 +82,8 @@ export function phaseDetail(release: Release): string {
     case 'applying':
     case 'analysing':
       return what;
+    case 'baking':
+      return release.bake ? `until ${clockTime(release.bake.until)}: ${what} stays live and judged` : what;
     case 'paused':
       return `at ${stepLabel(release, step)}`;
     case 'rolling-back':

@@ -5,6 +5,7 @@
  */
 
 import {
+  bakeDuration,
   canarySteps,
   clusterName,
   mirrorPercent,
@@ -62,6 +63,7 @@ export const START_FIELDS = [
   'match',
   'percent',
   'on_failure',
+  'bake',
   'channel',
 ] as const;
 export type StartField = (typeof START_FIELDS)[number];
@@ -247,6 +249,10 @@ export function startModal(input: StartModalInput): ModalView {
       { type: 'static_select', placeholder: placeholder('Roll back'), options: onFailures },
       { optional: true },
     ),
+    inputBlock('bake', 'Bake after the last step (not mirror)', plainInput('30m', 10), {
+      optional: true,
+      hint: 'Keep judging the new version this long (1m to 24h) once it takes all traffic, before it is promoted; a fail restores the original route.',
+    }),
     inputBlock('channel', 'Post the card in', {
       type: 'conversations_select',
       placeholder: placeholder('Choose a conversation'),
@@ -403,6 +409,9 @@ export function startFromSubmission(
   only('steps', 'start', 'Steps');
   only('match', 'ab', 'Request matches');
   only('percent', 'mirror', 'Mirror percentages');
+  if (field('bake').length > 0 && kind === 'mirror')
+    errors.bake =
+      'A mirror never sends all traffic to the new version, so it takes no bake; clear this field or choose another kind.';
 
   const namespace = field('namespace') || defaults.namespace;
   const cluster = field('cluster');
@@ -418,6 +427,7 @@ export function startFromSubmission(
     ['steps', field('steps'), canarySteps],
     ['percent', field('percent'), mirrorPercent],
     ['on_failure', field('on_failure'), onFailure],
+    ['bake', field('bake'), bakeDuration],
   ];
   for (const [name, value, schema] of checks) {
     if (value.length === 0 || errors[name] !== undefined) continue;
@@ -458,6 +468,7 @@ export function startFromSubmission(
       ? [`--percent ${commandWord(field('percent'))}`]
       : []),
     ...(field('on_failure').length > 0 ? [`--on-failure ${commandWord(field('on_failure'))}`] : []),
+    ...(field('bake').length > 0 ? [`--bake ${commandWord(field('bake'))}`] : []),
   ];
   const commandText = words.join(' ');
   const parsed = parseCommand(commandText);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Command, CommandName, LaunchOptions, ReleaseActionName } from './command.js';
 import {
+  bakeDuration,
   bypassReason,
   canarySteps,
   clusterName,
@@ -122,6 +123,12 @@ export const OPTIONS = {
     'what a failed analysis does (default: rollback)',
     '--on-failure pause',
   ),
+  bake: option(
+    '--bake',
+    'DURATION',
+    'after the last step, keep judging the canary this long (1m to 24h) before it is promoted',
+    '--bake 30m',
+  ),
   cluster: option('--cluster', 'NAME', 'configured cluster (default: the default one)', '--cluster prod-eu'),
   header: option(
     '--header',
@@ -232,6 +239,7 @@ const launchShape = {
   route: routeName.optional(),
   host: versionHosts.optional(),
   'on-failure': onFailure.optional(),
+  bake: bakeDuration.optional(),
   cluster: clusterName.optional(),
   'bypass-freeze': bypassReason.optional(),
 };
@@ -274,6 +282,7 @@ function launch(
     hosts: words.host ?? [],
     withSources: words.with ?? [],
     ...(words['on-failure'] !== undefined ? { onFailure: words['on-failure'] } : {}),
+    ...(words.bake !== undefined ? { bakeSeconds: words.bake } : {}),
     ...(words.cluster !== undefined ? { cluster: words.cluster } : {}),
     ...(words['bypass-freeze'] !== undefined ? { bypassFreeze: words['bypass-freeze'] } : {}),
   };
@@ -326,11 +335,11 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'start',
     usage:
-      'start <service> <version> [--steps 10,25,50,100] [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
+      'start <service> <version> [--steps 10,25,50,100] [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--bake DURATION] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'weighted canary, each step approved on the card',
     example: '/canary start reviews v2 --ns bookinfo --steps 10,25,50,100',
     positionals: [servicePositional, versionPositional],
-    options: ['steps', ...launchOptions],
+    options: ['steps', ...launchOptions, 'bake'],
     required: {},
     schema: z.object({ ...launchShape, steps: canarySteps.optional() }).transform((w, ctx): Command => {
       const base = launch(w, w.version, ctx);
@@ -340,11 +349,11 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'ab',
     usage:
-      'ab <service> <version> (--header NAME=VALUE | --header NAME~REGEX | --cookie \'NAME=VALUE\' | --user-agent REGEX)... [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
+      'ab <service> <version> (--header NAME=VALUE | --header NAME~REGEX | --cookie \'NAME=VALUE\' | --user-agent REGEX)... [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--bake DURATION] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'A/B test: matching requests go to the version, then promotion',
     example: '/canary ab frontend v2 --header end-user=jason',
     positionals: [servicePositional, versionPositional],
-    options: ['header', 'cookie', 'user-agent', ...launchOptions],
+    options: ['header', 'cookie', 'user-agent', ...launchOptions, 'bake'],
     required: {},
     schema: z
       .object({
@@ -369,11 +378,11 @@ const specs: readonly CommandSpec[] = [
   {
     name: 'switch',
     usage:
-      'switch <service> <version> [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--cluster NAME] [--bypass-freeze "REASON"]',
+      'switch <service> <version> [--ns NS] [--from VERSION] [--with SVC=VERSION]... [--vs NAME] [--via virtualservice|httproute[/NAME]] [--route NAME] [--host VERSION=HOST]... [--on-failure rollback|pause] [--bake DURATION] [--cluster NAME] [--bypass-freeze "REASON"]',
     summary: 'blue/green: all traffic to the version at once, instant switch-back',
     example: '/canary switch reviews v2 --ns bookinfo',
     positionals: [servicePositional, versionPositional],
-    options: [...launchOptions],
+    options: [...launchOptions, 'bake'],
     required: {},
     schema: z
       .object(launchShape)

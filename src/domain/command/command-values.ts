@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidReleaseError } from '../release/release-errors.js';
+import { MAX_BAKE_SECONDS, MIN_BAKE_SECONDS } from '../release/start-release.js';
 import { parseCanarySteps } from '../release/step-plan.js';
 import { parseVia } from '../routing/route-api.js';
 import { cookieRegex, type RequestMatch } from '../routing/route-math.js';
@@ -64,6 +65,24 @@ export const clusterName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 
 export const onFailure = z.enum(['rollback', 'pause'], {
   error: (issue) =>
     `On failure the release can roll back or pause: use --on-failure rollback or --on-failure pause, not ${quote(String(issue.input))}.`,
+});
+
+/**
+ * `--bake 30m`: how long the canary is watched after the last step, in seconds, from 1 minute to 24 hours;
+ * `s`, `m` and `h` may be combined (`1h30m`).
+ */
+export const bakeDuration = z.string().transform((text, ctx) => {
+  const parts = /^(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:(\d{1,6})s)?$/.exec(text.trim().toLowerCase());
+  const seconds = parts
+    ? Number(parts[1] ?? 0) * 3600 + Number(parts[2] ?? 0) * 60 + Number(parts[3] ?? 0)
+    : Number.NaN;
+  if (!parts || text.trim() === '' || !(seconds >= MIN_BAKE_SECONDS && seconds <= MAX_BAKE_SECONDS))
+    return fail(
+      ctx,
+      text,
+      `A bake lasts from 1m to 24h, e.g. --bake 30m or --bake 1h30m; ${quote(text)} is not such a duration.`,
+    );
+  return seconds;
 });
 
 /** `--steps 10,25,50`: the domain's own validation, 100 appended. */

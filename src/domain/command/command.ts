@@ -63,6 +63,8 @@ export interface LaunchOptions {
   /** `--with`: requests from these services at these versions go to the canary from the first step. */
   readonly withSources: readonly SourcePin[];
   readonly onFailure?: 'rollback' | 'pause';
+  /** `--bake 30m`: watch the canary this many seconds after the last step before it is promoted. */
+  readonly bakeSeconds?: number;
   /** `--cluster`: which configured cluster; undefined = the default one. */
   readonly cluster?: string;
   /** `--bypass-freeze "…"`: start during a freeze, with this reason (the policy's `freezeBypass` only). */

@@ -1,4 +1,5 @@
 /** The canary judge: verdicts on canary vs baseline RED metrics. See judge.ts for the method. */
+export { type BakeInput, bakeThreshold, judgeBake, REFERENCE_PADDING } from './bake.js';
 export { boundedMeanEvidence } from './bounded-mean-test.js';
 export { customCheckProblems, judgeCustomCheck } from './custom-check.js';
 export { judgeCanary } from './judge.js';

@@ -37,7 +37,7 @@ type Tick = Extract<Observation, { type: 'tick' }>;
 export const UNREADABLE_TICKS_TO_ESCALATE = 3;
 
 /** The verdict of a tick when it was computed for the release's current analysis window, else undefined. */
-function currentVerdict(r: Release, o: Tick): Verdict | undefined {
+export function currentVerdict(r: Release, o: Tick): Verdict | undefined {
   const judged = o.verdict;
   if (!judged || !r.analysis) return undefined;
   const sameWindow = judged.step === r.analysis.step && judged.windowStartedAt === r.analysis.startedAt;
@@ -138,7 +138,7 @@ export function onTickWhileAwaiting(ctx: Context, o: Tick): Decision {
   return ignore(r, `Waiting for approval of ${stepName(r, r.currentStep)}.`);
 }
 
-function unreadableWindow(ctx: Context, window: AnalysisWindow, reason: string): AnalysisWindow {
+export function unreadableWindow(ctx: Context, window: AnalysisWindow, reason: string): AnalysisWindow {
   return {
     ...window,
     unreadableSince: window.unreadableSince ?? ctx.at,
@@ -147,7 +147,7 @@ function unreadableWindow(ctx: Context, window: AnalysisWindow, reason: string):
   };
 }
 
-function withoutUnreadable(window: AnalysisWindow): AnalysisWindow {
+export function withoutUnreadable(window: AnalysisWindow): AnalysisWindow {
   const { unreadableSince: _s, unreadableTicks: _t, unreadableReason: _r, ...rest } = window;
   return rest;
 }

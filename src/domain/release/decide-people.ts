@@ -31,6 +31,7 @@ import {
   reanalyse,
   reemit,
   refuse,
+  startBake,
   startRollback,
   unreachable,
   without,
@@ -260,7 +261,7 @@ function stopRelease(
 export function pauseByPerson(
   ctx: Context,
   o: PersonStop<'pause'>,
-  from: 'awaiting-approval' | 'analysing',
+  from: 'awaiting-approval' | 'analysing' | 'baking',
 ): Decision {
   const r = ctx.release;
   const draft = halt(ctx, { release: r, effects: [] }, 'manual', from, o.actor, `paused by ${o.actor}`);
@@ -318,6 +319,10 @@ export function resume(ctx: Context, o: PersonStop<'resume'>): Decision {
       next = overwrite
         ? reemit(ctx, base, 'applying', r.currentStep, true)
         : reanalyse(ctx, base, r.currentStep);
+      break;
+    case 'baking':
+      // The bake starts again from now (after drift: once the last step's route is back and passes again).
+      next = overwrite ? reemit(ctx, base, 'applying', r.currentStep, true) : startBake(ctx, base);
       break;
     case 'applying':
     case 'promoting':

@@ -7,6 +7,7 @@
  */
 import type { FreezeNote } from '../governance/freeze-note.js';
 import { onTickWhileAnalysing, onTickWhileAwaiting } from './decide-analysis.js';
+import { failedAfterBake, onTickWhileBaking, withBakeReference } from './decide-bake.js';
 import { freezeOnTick } from './decide-freeze.js';
 import { confirmed, meshRefused, reconvergeOnTick } from './decide-mesh.js';
 import {
@@ -97,6 +98,8 @@ function dispatch(ctx: Context, observation: Observation): Decision {
       return whileChangingMesh(ctx, observation, 'applying');
     case 'analysing':
       return whileAnalysing(ctx, observation);
+    case 'baking':
+      return whileBaking(ctx, observation);
     case 'paused':
       return whilePaused(ctx, observation);
     case 'promoting':
@@ -133,7 +136,7 @@ function whileAwaitingApproval(ctx: Context, o: Observation): Decision {
     case 'apply-failed':
       return ignore(r, 'No mesh change is pending.');
     case 'tick':
-      return onTickWhileAwaiting(ctx, o);
+      return failedAfterBake(ctx, o) ?? onTickWhileAwaiting(ctx, o);
     default:
       return unreachable(o, r);
   }
@@ -203,7 +206,40 @@ function whileAnalysing(ctx: Context, o: Observation): Decision {
     case 'apply-failed':
       return ignore(r, 'No mesh change is pending.');
     case 'tick':
-      return onTickWhileAnalysing(ctx, o);
+      return onTickWhileAnalysing(withBakeReference(ctx, o), o);
+    default:
+      return unreachable(o, r);
+  }
+}
+
+/**
+ * `baking`: the last step is live and still judged. People can roll back, pause or cancel as while analysing;
+ * an approval click changes nothing (there is nothing to approve until the bake ends).
+ */
+function whileBaking(ctx: Context, o: Observation): Decision {
+  const r = ctx.release;
+  switch (o.type) {
+    case 'approve':
+      return refuseApproval(ctx, o);
+    case 'reject':
+      return refuse(
+        r,
+        'wrong-phase',
+        `Nothing to reject: ${targetName(r)} is baking until ${r.bake?.until ?? 'the end of its bake'}; roll back instead.`,
+      );
+    case 'rollback':
+      return manualRollback(ctx, o);
+    case 'pause':
+      return pauseByPerson(ctx, o, 'baking');
+    case 'resume':
+      return refuse(r, 'wrong-phase', `Nothing to resume: ${targetName(r)} is baking.`);
+    case 'cancel':
+      return cancel(ctx, o);
+    case 'applied':
+    case 'apply-failed':
+      return ignore(r, 'No mesh change is pending.');
+    case 'tick':
+      return onTickWhileBaking(ctx, o);
     default:
       return unreachable(o, r);
   }

@@ -28,6 +28,7 @@ export type ReleaseAuditAction =
   | 'resume'
   | 'cancel'
   | 'advance'
+  | 'bake'
   | 'halt'
   | 'drift'
   | 'promote'

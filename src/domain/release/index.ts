@@ -27,6 +27,7 @@ export {
 } from './approval-policy.js';
 export { type Decision, decide, type Governance } from './decide.js';
 export { UNREADABLE_TICKS_TO_ESCALATE } from './decide-analysis.js';
+export { recordedTraffic, trafficOf } from './decide-bake.js';
 export type {
   Effect,
   Outcome,
@@ -73,6 +74,8 @@ export {
   type ApplyError,
   type Approval,
   type ApprovalRequest,
+  type BakeReference,
+  type BakeWindow,
   BOT_ACTOR,
   DEFAULT_RELEASE_OPTIONS,
   type DesiredMesh,
@@ -83,6 +86,7 @@ export {
   type PauseInfo,
   type PauseReason,
   type Quorum,
+  type RecordedTraffic,
   type Release,
   type ReleaseOptions,
   type ReleasePlan,
@@ -99,7 +103,7 @@ export {
   type InvalidReleaseCode,
   InvalidReleaseError,
 } from './release-errors.js';
-export { clockTime, describePlan, releaseEvents } from './release-events.js';
+export { clockTime, describePlan, formatSeconds, releaseEvents } from './release-events.js';
 export { describeStep, stepLabel, stepName } from './release-steps.js';
 export {
   availableActions,
@@ -109,7 +113,13 @@ export {
   summarizeProgress,
   weightsAfterStep,
 } from './release-summary.js';
-export { type ReleaseRequest, releaseOptions, startRelease } from './start-release.js';
+export {
+  MAX_BAKE_SECONDS,
+  MIN_BAKE_SECONDS,
+  type ReleaseRequest,
+  releaseOptions,
+  startRelease,
+} from './start-release.js';
 export {
   buildPlan,
   canaryWeights,

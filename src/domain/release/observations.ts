@@ -1,5 +1,5 @@
 /** What `decide` reacts to: people's actions, the mesh's answers, and the periodic tick. */
-import type { Verdict } from '../judge/verdict.js';
+import type { Verdict, VersionTraffic } from '../judge/verdict.js';
 
 /** Codes of mesh failures, as `MeshError.code` gives them. */
 export type ApplyFailureCode =
@@ -25,6 +25,8 @@ export interface JudgedVerdict {
   readonly stateVersion: number;
   readonly step: number;
   readonly windowStartedAt: string;
+  /** The baseline's figures the verdict was computed on (recorded for a bake). */
+  readonly baseline?: VersionTraffic;
 }
 
 /** Reject, roll back, pause, resume or cancel, naming the state version the person acted on. */
@@ -96,6 +98,11 @@ export type Observation =
       readonly unreadable?: string;
       /** Description of how the live route differs from what the release last confirmed. */
       readonly drift?: string;
+      /**
+       * Why the version the release started from cannot take traffic back (gone, or no ready replicas): read
+       * when a bake fails, before anything is restored.
+       */
+      readonly previousUnavailable?: string;
     };
 
 /** Every observation type, for tables and tests. */

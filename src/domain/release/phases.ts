@@ -6,6 +6,8 @@
  *   `currentStep === plan.steps.length`, the completion of the release). Nothing moves until then.
  * - `applying`: the mesh change of the current step was requested (`desired`), not yet confirmed.
  * - `analysing`: the current step is live; ticks bring the judge's verdicts.
+ * - `baking`: the last step passed; the canary serves all traffic and is still judged, against the baseline
+ *   figures recorded before 100%, until `bake.until` (`--bake`). A fail restores the original route.
  * - `paused`: halted by a person, by drift (the route was changed by hand), by a failed analysis with
  *   `onFailure: 'pause'`, or by a mesh change the mesh refused; `pause.reason` says which. Only people move it on.
  * - `promoting`: the last step passed; the release's own routes (A/B match, source pins) are being removed.
@@ -22,6 +24,7 @@ export const PHASES = [
   'awaiting-approval',
   'applying',
   'analysing',
+  'baking',
   'paused',
   'promoting',
   'rolling-back',
@@ -64,6 +67,7 @@ export const PHASE_WORDS: Readonly<Record<Phase, string>> = {
   'awaiting-approval': 'waiting for approval',
   applying: 'applying a change to the mesh',
   analysing: 'analysing',
+  baking: 'baking',
   paused: 'paused',
   promoting: 'completing the promotion',
   'rolling-back': 'rolling back',

@@ -150,6 +150,37 @@ export const releaseEvents = {
     warning(
       `Canary failed! Could not restore ${targetName(r)} original route: ${message}; restore it by hand`,
     ),
+  bakeStarted: (r: Release, until: string) => {
+    const ref = r.bakeReference;
+    const head = `Baking ${targetName(r)} ${destinationName(r.canary.destination)} until ${clockTime(until)}`;
+    return ref
+      ? normal(
+          `${head}: judged against the baseline's figures recorded at ${stepLabel(r, ref.step)} (${Math.round(ref.baseline.requests)} requests, ${Math.round(ref.baseline.errors)} errors)`,
+        )
+      : warning(
+          `${head}: no baseline figures were recorded before 100%, so only the absolute limits (success rate, p99) apply`,
+        );
+  },
+  bakePassed: (r: Release, verdict: Verdict | undefined) =>
+    normal(
+      verdict?.verdict === 'pass'
+        ? `Bake passed ${targetName(r)}: every check within its limits`
+        : `Bake passed ${targetName(r)}: no check failed, though not every one could confirm the canary within its limits: ${verdictReasons(verdict)}`,
+    ),
+  rollingBackBake: (r: Release, verdict: Verdict) =>
+    warning(`Rolling back ${targetName(r)} failed checks during the bake: ${verdictReasons(verdict)}`),
+  haltBake: (r: Release, verdict: Verdict) =>
+    warning(`Halt ${targetName(r)} failed checks during the bake: ${verdictReasons(verdict)}`),
+  bakePreviousUnavailable: (r: Release, verdict: Verdict, why: string) =>
+    warning(
+      `Halt ${targetName(r)} failed checks during the bake, but the previous version cannot take its traffic back (${why}): the route stays on ${destinationName(r.canary.destination)}. Deploy ${r.baseline.version} again, then roll back. Failed checks: ${verdictReasons(verdict)}`,
+    ),
+  bakeNoTraffic: (r: Release, verdict: Verdict) =>
+    warning(
+      `Halt ${targetName(r)} bake: the canary receives no traffic, so nothing is being judged: ${verdictReasons(verdict)}`,
+    ),
+  bakeUnjudged: (r: Release, why: string) =>
+    warning(`Halt ${targetName(r)} the bake ended without evidence (${why}); waiting for promotion approval`),
   cancelled: (r: Release, restored: boolean, actor: string) =>
     normal(
       restored

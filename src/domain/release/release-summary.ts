@@ -3,6 +3,7 @@ import type { WeightedDestination } from '../routing/virtual-service.js';
 import type { ReleaseAction } from './approval-policy.js';
 import { isFinal, PHASE_WORDS, type Phase } from './phases.js';
 import { type Release, targetName } from './release.js';
+import { clockTime } from './release-events.js';
 import { describeStep, factsAt, stepLabel } from './release-steps.js';
 import { describeWeightList, type MeshShape } from './step-plan.js';
 
@@ -40,6 +41,7 @@ export function availableActions(release: Release): ReleaseAction[] {
     case 'awaiting-approval':
       return ['approve', 'reject', 'rollback', 'pause', 'cancel'];
     case 'analysing':
+    case 'baking':
       return ['rollback', 'pause', 'cancel'];
     case 'applying':
     case 'promoting':
@@ -103,6 +105,9 @@ export function summarizeProgress(release: Release): ProgressSummary {
       break;
     case 'analysing':
       state = `analysing ${what}`;
+      break;
+    case 'baking':
+      state = `baking until ${release.bake ? clockTime(release.bake.until) : 'the end of its bake'}: ${what} stays live and judged`;
       break;
     case 'paused':
       state = `paused at ${stepLabel(release, step)}: ${release.pause?.detail ?? 'paused'}`;

@@ -106,13 +106,55 @@ export function applyStep(ctx: Context, draft: Draft, index: number): Draft {
   });
 }
 
-/** The last step is done: remove the release's own routes (if any), then end in success. */
+/**
+ * The last step is done: bake first if the release asks for it (and has not baked yet); then remove the
+ * release's own routes (if any), then end in success.
+ */
 export function finish(ctx: Context, draft: Draft): Draft {
   const r = draft.release;
+  if (bakeDue(r)) return startBake(ctx, draft);
   if (r.desired.routes.length === 0) return succeed(ctx, draft);
   return addEffects(
     requestMesh(ctx, draft, 'promoting', { ...shapeOf(r), routes: [] }),
     event(releaseEvents.promoting(r)),
+  );
+}
+
+/** True when the release still has to bake before it is promoted. */
+export function bakeDue(r: Release): boolean {
+  return (
+    (r.options.bakeSeconds ?? 0) > 0 &&
+    successPhaseOf(r.kind) === 'promoted' &&
+    r.meshChanged &&
+    r.bake?.outcome === undefined
+  );
+}
+
+/** Starts (or starts again) the bake: the last step stays live and is judged until `bakeSeconds` from now. */
+export function startBake(ctx: Context, draft: Draft): Draft {
+  const r = draft.release;
+  const last = r.plan.steps.length - 1;
+  const until = new Date(ctx.ms + (r.options.bakeSeconds ?? 0) * 1000).toISOString();
+  const release: Release = {
+    ...without({ ...r }, 'approvalRequest', 'pause', 'lastVerdict'),
+    phase: 'baking',
+    currentStep: last,
+    analysis: freshWindow(ctx, last),
+    bake: { startedAt: ctx.at, until },
+  };
+  return addEffects(
+    { ...draft, release },
+    event(releaseEvents.bakeStarted(release, until)),
+    audit(ctx, 'bake', BOT_ACTOR, {
+      until,
+      ...(r.bakeReference
+        ? {
+            referenceStep: r.bakeReference.step,
+            referenceRequests: r.bakeReference.baseline.requests,
+            referenceErrors: r.bakeReference.baseline.errors,
+          }
+        : { reference: 'none: absolute limits only' }),
+    }),
   );
 }
 

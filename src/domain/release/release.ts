@@ -46,6 +46,11 @@ export interface ReleaseOptions {
   readonly approvalExpirySeconds: number;
   /** No-data verdicts for this long raise one Warning per step. */
   readonly noTrafficAlertSeconds: number;
+  /**
+   * After the last step passes, the canary keeps being judged for this long against the baseline figures
+   * recorded before 100% before the release is promoted (`--bake 30m`); none or 0: no bake.
+   */
+  readonly bakeSeconds?: number;
 }
 
 /** Defaults: roll back on failure, analyse each step 5 to 30 minutes, approvals valid for an hour. */
@@ -170,6 +175,35 @@ export interface AnalysisWindow {
   readonly unreadableReason?: string;
 }
 
+/** The baseline's figures from the last analysis before 100%: what a bake compares the canary with. */
+export interface BakeReference {
+  /** The step whose analysis they were read in, and when. */
+  readonly step: number;
+  readonly at: string;
+  /** The baseline's traffic over that analysis window (requests, errors, latency buckets). */
+  readonly baseline: RecordedTraffic;
+}
+
+/**
+ * A version's traffic as the store keeps it: JSON has no Infinity, so the `+Inf` latency bucket is kept
+ * apart (`latencyTotal`) and `latency` holds the finite boundaries only. See `recordedTraffic`.
+ */
+export interface RecordedTraffic {
+  readonly requests: number;
+  readonly errors: number;
+  readonly latency?: readonly { readonly le: number; readonly count: number }[];
+  readonly latencyTotal?: number;
+}
+
+/** The watch after the last step (see `ReleaseOptions.bakeSeconds`). */
+export interface BakeWindow {
+  readonly startedAt: string;
+  /** The release is promoted at the first tick from then on, if nothing failed. */
+  readonly until: string;
+  /** Set when the bake is over: passed, or ended without evidence (a person then approves the promotion). */
+  readonly outcome?: 'passed' | 'unjudged';
+}
+
 /** Why a release is paused. */
 export type PauseReason = 'manual' | 'drift' | 'failed-analysis' | 'apply-failed';
 
@@ -247,6 +281,10 @@ export interface Release {
   readonly applyError?: ApplyError;
   /** A sentence saying how the release ended (set in final phases). */
   readonly summary?: string;
+  /** The baseline figures recorded for a bake (kept from the last analysis before 100%; only with a bake). */
+  readonly bakeReference?: BakeReference;
+  /** The bake, once it started. */
+  readonly bake?: BakeWindow;
   /** The freeze holding the release's promotions, as the last tick or action saw it (governance). */
   readonly freeze?: FreezeNote;
   /**

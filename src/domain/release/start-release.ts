@@ -122,6 +122,10 @@ export function startRelease(
   return { release, effects };
 }
 
+/** The shortest and longest bake (`--bake 1m` .. `--bake 24h`). */
+export const MIN_BAKE_SECONDS = 60;
+export const MAX_BAKE_SECONDS = 86_400;
+
 /**
  * Options with defaults filled in, validated.
  *
@@ -149,6 +153,12 @@ export function releaseOptions(given: Partial<ReleaseOptions> = {}): ReleaseOpti
         `${name} must be a whole number of seconds above 0, not ${value}.`,
       );
   }
+  const bake = options.bakeSeconds ?? 0;
+  if (!Number.isInteger(bake) || (bake !== 0 && (bake < MIN_BAKE_SECONDS || bake > MAX_BAKE_SECONDS)))
+    throw new InvalidReleaseError(
+      'invalid-options',
+      `A bake lasts from 1 minute to 24 hours (or 0 for none), not ${bake} s.`,
+    );
   if (options.maxAnalysisSeconds < options.minAnalysisSeconds)
     throw new InvalidReleaseError(
       'invalid-options',
