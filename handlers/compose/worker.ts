@@ -13,6 +13,7 @@ import { MeshError } from '../../src/app/ports/mesh-errors.js';
 import type { ServiceCatalog } from '../../src/app/ports/service-catalog.js';
 import { UnknownClusterError } from '../../src/app/ports/traffic-router.js';
 import { MalformedJobError, parseTickJob, runTickJob, type TickJob } from '../../src/app/tick.js';
+import { uploadFile } from '../../src/chat/slack/slack-file-upload.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { SlackSummaryPublisher } from '../../src/chat/slack/slack-summary-publisher.js';
 import {
@@ -80,6 +81,10 @@ export async function buildWorker(
     // Charts for /canary metrics live here: the tick's and the ingress' bundles stay without the renderer.
     charts: new SlackSummaryPublisher(runtime.slack, { timeZone: config.summaryTimeZone ?? 'UTC' }),
     summaryTimeZone: config.summaryTimeZone ?? 'UTC',
+    files: {
+      shareFile: (channelId, file, { comment }) =>
+        uploadFile(runtime.slack, { ...file, channelId, initialComment: comment }),
+    },
     ...(overrides.reply ? { reply: overrides.reply } : {}),
   };
   let catalog: ServiceCatalog | NamespaceCatalog | undefined;
