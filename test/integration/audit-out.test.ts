@@ -1,0 +1,320 @@
+/**
+ * Audit out through the real handlers (the ingress behind the local API Gateway front door, the workers on
+ * ElasticMQ, DynamoDB Local, the bed's API server) and the Slack emulator: `/canary audit` shares a CSV of
+ * the trail in the channel; steps, a rollback and a freeze bypass reach a webhook receiver on 127.0.0.1 as
+ * signed generic JSON and as PagerDuty change events, the first delivery refused with a 500 and retried.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SlackEmulatorControl } from '../../local/slack/emulator-control.js';
+import { type BotTarget, sendSlashCommand } from '../../local/slack/interaction-client.js';
+import type { Release } from '../../src/domain/release/index.js';
+import type { EngineHarness } from './support/engine-harness.js';
+import { type SlackStack, startSlackStack } from './support/slack-stack.js';
+
+const alice = { id: 'U0ALICE001', username: 'alice' }; // approver (S0APPROVERS), the freeze bypass role
+const bob = { id: 'U0BOB00001', username: 'bob' }; // starter and approver
+const carol = { id: 'U0CAROL001', username: 'carol' }; // neither
+const releases = 'C0RELEASES';
+const team = 'T0CANARYBOT';
+const secret = 'a-webhook-secret-for-the-bed-0123456789';
+const routingKey = 'R0123456789abcdefABCDEF012345678';
+
+/** `20261205T190000Z`: an RFC 5545 UTC date-time. */
+const utc = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  status: number;
+}
+
+/** A webhook receiver on 127.0.0.1: answers 500 to the first request, 200 (202 for PagerDuty) after. */
+async function startReceiver(): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
+  const received: Received[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (c: Buffer) => chunks.push(c));
+    request.on('end', () => {
+      const status = received.length === 0 ? 500 : request.url === '/pagerduty' ? 202 : 200;
+      received.push({
+        path: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        status,
+      });
+      response.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** An RFC 4180 reader for the test. */
+function readCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      record.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  return records;
+}
+
+let stack: SlackStack;
+let engine: EngineHarness;
+let emulator: SlackEmulatorControl;
+let target: BotTarget;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let nsB: string;
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  const windowStart = Math.floor(Date.now() / 60_000) * 60_000 - 3 * 3_600_000;
+  stack = await startSlackStack({
+    clusters: ['bed', 'frozen'],
+    extraNamespaces: 1,
+    env: {
+      CANARY_BOT_POLICY: JSON.stringify({
+        default: { starters: [bob.id, alice.id], approvers: ['S0APPROVERS', bob.id], fourEyes: true },
+        freezeBypass: [alice.id],
+        freezeWindows: [
+          {
+            name: 'quarter-close',
+            scope: { cluster: 'frozen' },
+            kind: 'deny',
+            rrule: `DTSTART:${utc(windowStart)}\nRRULE:FREQ=DAILY`,
+            duration: 'PT6H',
+            reason: 'Quarter close.',
+          },
+        ],
+      }),
+      CANARY_BOT_WEBHOOKS: JSON.stringify({
+        default: [
+          { url: `${receiver.url}/generic`, format: 'generic' },
+          { url: `${receiver.url}/pagerduty`, format: 'pagerduty', routingKey },
+        ],
+      }),
+      CANARY_BOT_WEBHOOK_SECRET: secret,
+    },
+  });
+  ({ engine, emulator } = stack);
+  [nsB] = engine.extraNamespaces as [string];
+  target = { url: stack.slackUrl, signingSecret: engine.bed.slack.signingSecret };
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await receiver?.close();
+});
+
+afterEach(() => {
+  expect(stack.jobErrors).toEqual([]);
+});
+
+/** Runs a command; returns the person's private answers. */
+async function slash(user: { id: string; username: string }, text: string): Promise<string> {
+  const seen = async () =>
+    (await emulator.messages({ channel: releases })).filter((m) => m.ephemeral && m.visibleTo === user.id);
+  const before = new Set((await seen()).map((m) => m.ts));
+  await sendSlashCommand(target, {
+    text,
+    userId: user.id,
+    userName: user.username,
+    channelId: releases,
+    teamId: team,
+    emulator,
+  });
+  await stack.queue.drain();
+  return (await seen())
+    .filter((m) => !before.has(m.ts))
+    .map((m) => m.text)
+    .join('\n');
+}
+
+async function activeIn(namespace: string): Promise<Release> {
+  const found = (await stack.deps.store.listActive())
+    .map((s) => s.state)
+    .find((r) => r.target.namespace === namespace);
+  if (!found) throw new Error(`no active release in ${namespace}`);
+  return found;
+}
+
+/** The generic events the receiver accepted, by action, and the PagerDuty ones. */
+function accepted(path: string): Record<string, unknown>[] {
+  return receiver.received
+    .filter((r) => r.path === path && r.status < 300)
+    .map((r) => JSON.parse(r.body) as Record<string, unknown>);
+}
+
+describe('audit out', () => {
+  let stepped: Release;
+
+  it('sends steps, a rollback and a freeze bypass to the webhooks, signed, retried after a 500', async () => {
+    // Act: bob starts, alice approves the first step, alice rolls back; alice starts in a freeze with a bypass.
+    await slash(bob, `start reviews v2 --ns ${engine.namespace}`);
+    stepped = await activeIn(engine.namespace);
+    expect(await slash(alice, `approve reviews --ns ${engine.namespace}`)).toMatch(/Approved/);
+    await slash(alice, `rollback reviews --ns ${engine.namespace} --reason error budget, "burning"`);
+    await slash(alice, `start reviews v2 --ns ${nsB} --cluster frozen --bypass-freeze "hotfix INC-7"`);
+    const bypassed = await activeIn(nsB);
+
+    // Assess: the first request got a 500 and the same event came again, accepted.
+    const [first, second] = receiver.received;
+    expect(first?.status).toBe(500);
+    expect(
+      receiver.received
+        .filter((r) => r.headers['x-canary-bot-event'] === first?.headers['x-canary-bot-event'])
+        .map((r) => r.status),
+    ).toEqual(expect.arrayContaining([500, first?.path === '/pagerduty' ? 202 : 200]));
+    expect(second).toBeDefined();
+    const generic = accepted('/generic');
+    expect(generic.map((e) => [e.action, (e.release as { releaseId: string }).releaseId])).toEqual([
+      ['approve', stepped.id],
+      ['rollback', stepped.id],
+      ['freeze-bypass', bypassed.id],
+    ]);
+    expect(generic[1]).toMatchObject({
+      type: 'canary-bot.change',
+      kind: 'rollback',
+      actor: alice.id,
+      summary: expect.stringContaining('rolled back by U0ALICE001: error budget, "burning"'),
+    });
+    expect(generic[2]).toMatchObject({
+      kind: 'freeze-bypass',
+      detail: { reason: 'hotfix INC-7', freeze: 'quarter-close' },
+    });
+    // Every generic request is signed over its timestamp and body, as the README's recipe checks it.
+    for (const request of receiver.received.filter((r) => r.path === '/generic')) {
+      const header = String(request.headers['x-canary-bot-signature']);
+      const { t, v1 } = Object.fromEntries(header.split(',').map((kv) => kv.split('=') as [string, string]));
+      const expected = createHmac('sha256', secret).update(`${t}.${request.body}`).digest('hex');
+      expect(timingSafeEqual(Buffer.from(v1 ?? ''), Buffer.from(expected))).toBe(true);
+      expect(Math.abs(Date.now() / 1000 - Number(t))).toBeLessThan(3600 * 24);
+    }
+    // PagerDuty: the Events API v2 change shape, no signature.
+    const pagerduty = accepted('/pagerduty');
+    expect(
+      pagerduty.map((e) => (e.payload as { custom_details: { action: string } }).custom_details.action),
+    ).toEqual(['approve', 'rollback', 'freeze-bypass']);
+    expect(pagerduty[0]).toMatchObject({
+      routing_key: routingKey,
+      payload: {
+        summary: expect.stringContaining(`reviews.${engine.namespace} on bed: `),
+        source: `canary-bot/bed/${engine.namespace}`,
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+      links: [
+        {
+          href: expect.stringMatching(new RegExp(`/releases/${stepped.id}$`)),
+          text: `Release ${stepped.id}`,
+        },
+      ],
+    });
+    expect(
+      receiver.received
+        .filter((r) => r.path === '/pagerduty')
+        .every((r) => !r.headers['x-canary-bot-signature']),
+    ).toBe(true);
+    // The release went its way: rolled back, whatever the receiver answered.
+    expect((await engine.release(stepped.id)).phase).toBe('rolled-back');
+    await slash(alice, `cancel reviews --ns ${nsB} --cluster frozen`);
+  });
+
+  it('shares the CSV of the trail in the channel, for a starter or approver; refuses and records others', async () => {
+    // Act
+    const answer = await slash(bob, `audit reviews --ns ${engine.namespace} --since 30d`);
+    const refusedAnswer = await slash(carol, `audit reviews --ns ${engine.namespace}`);
+    const tooFar = await slash(bob, `audit reviews --ns ${engine.namespace} --since 91d`);
+
+    // Assess: one file shared in the channel, through the external upload flow.
+    expect(answer).toMatch(
+      new RegExp(
+        `Audit trail of reviews\\.${engine.namespace} since .* UTC: \\d+ entries from 1 release\\. The CSV is in this channel\\.`,
+      ),
+    );
+    const shared = (await emulator.messages({ channel: releases })).filter(
+      (m) => m.via === 'files.completeUploadExternal' && m.text.includes('exported the audit trail'),
+    );
+    expect(shared).toHaveLength(1);
+    const fileId = shared[0]?.files?.[0]?.id ?? '';
+    const csv = (await emulator.fileContent(fileId))?.toString('utf8') ?? '';
+    const [header, ...rows] = readCsv(csv);
+    expect(header).toEqual([
+      'at',
+      'actor',
+      'action',
+      'release',
+      'cluster',
+      'namespace',
+      'service',
+      'step',
+      'state_version',
+      'saw',
+      'channel',
+      'workspace',
+      'detail',
+    ]);
+    const column = (name: string) => header?.indexOf(name) ?? -1;
+    const ofRelease = rows.filter((r) => r[column('release')] === stepped.id);
+    expect(ofRelease.map((r) => r[column('action')])).toEqual(
+      expect.arrayContaining(['start', 'approve', 'rollback']),
+    );
+    const approve = ofRelease.find((r) => r[column('action')] === 'approve') ?? [];
+    expect(approve[column('actor')]).toBe(alice.id);
+    expect(approve[column('step')]).toBe('0');
+    expect(Number(approve[column('state_version')])).toBeGreaterThan(0);
+    expect(approve[column('channel')]).toBe(releases);
+    expect(approve[column('workspace')]).toBe(team);
+    expect(approve[column('saw')]).toMatch(/canary weight/);
+    // The reason's comma and quotes survive.
+    expect(ofRelease.find((r) => r[column('action')] === 'rollback')?.[column('detail')]).toContain(
+      'error budget, \\"burning\\"',
+    );
+
+    // Others are refused, and the refusal and the export are in the trail.
+    expect(refusedAnswer).toMatch(
+      /lets only the starters and approvers of .* export its audit trail; U0CAROL001 is neither/,
+    );
+    expect(tooFar).toContain('--since is a duration from 1m to 90d such as 24h, 7d or 30d, not "91d".');
+    const trail = await stack.deps.store.listAudit(`audit:${engine.namespace}/reviews`);
+    expect(trail.map((e) => [e.action, e.actor])).toEqual([
+      ['audit-export', bob.id],
+      ['refused-audit', carol.id],
+    ]);
+    expect(
+      (await emulator.messages({ channel: releases })).filter(
+        (m) => m.via === 'files.completeUploadExternal' && m.text.includes('exported the audit trail'),
+      ),
+    ).toHaveLength(1);
+  });
+});
