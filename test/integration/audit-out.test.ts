@@ -14,8 +14,7 @@ import type { EngineHarness } from './support/engine-harness.js';
 import { type SlackStack, startSlackStack } from './support/slack-stack.js';
 
 const alice = { id: 'U0ALICE001', username: 'alice' }; // approver (S0APPROVERS), the freeze bypass role
-const bob = { id: 'U0BOB00001', username: 'bob' }; // starter and approver
-const carol = { id: 'U0CAROL001', username: 'carol' }; // neither
+const bob = { id: 'U0BOB00001', username: 'bob' }; // starter and approver, neither on cluster frozen
 const releases = 'C0RELEASES';
 const team = 'T0CANARYBOT';
 const secret = 'a-webhook-secret-for-the-bed-0123456789';
@@ -106,6 +105,9 @@ beforeAll(async () => {
     env: {
       CANARY_BOT_POLICY: JSON.stringify({
         default: { starters: [bob.id, alice.id], approvers: ['S0APPROVERS', bob.id], fourEyes: true },
+        clusters: {
+          frozen: { default: { starters: [alice.id], approvers: ['S0APPROVERS'], fourEyes: true } },
+        },
         freezeBypass: [alice.id],
         freezeWindows: [
           {
@@ -141,12 +143,12 @@ afterEach(() => {
   expect(stack.jobErrors).toEqual([]);
 });
 
-/** Runs a command; returns the person's private answers. */
+/** Runs a command; returns the acknowledgement and the person's private answers. */
 async function slash(user: { id: string; username: string }, text: string): Promise<string> {
   const seen = async () =>
     (await emulator.messages({ channel: releases })).filter((m) => m.ephemeral && m.visibleTo === user.id);
   const before = new Set((await seen()).map((m) => m.ts));
-  await sendSlashCommand(target, {
+  const ack = await sendSlashCommand(target, {
     text,
     userId: user.id,
     userName: user.username,
@@ -155,10 +157,9 @@ async function slash(user: { id: string; username: string }, text: string): Prom
     emulator,
   });
   await stack.queue.drain();
-  return (await seen())
-    .filter((m) => !before.has(m.ts))
-    .map((m) => m.text)
-    .join('\n');
+  // A mistake is answered at once, in the acknowledgement; everything else through the worker.
+  const acknowledged = (ack.json as { text?: string } | undefined)?.text ?? '';
+  return [acknowledged, ...(await seen()).filter((m) => !before.has(m.ts)).map((m) => m.text)].join('\n');
 }
 
 async function activeIn(namespace: string): Promise<Release> {
@@ -253,7 +254,7 @@ describe('audit out', () => {
   it('shares the CSV of the trail in the channel, for a starter or approver; refuses and records others', async () => {
     // Act
     const answer = await slash(bob, `audit reviews --ns ${engine.namespace} --since 30d`);
-    const refusedAnswer = await slash(carol, `audit reviews --ns ${engine.namespace}`);
+    const refusedAnswer = await slash(bob, `audit reviews --ns ${engine.namespace} --cluster frozen`);
     const tooFar = await slash(bob, `audit reviews --ns ${engine.namespace} --since 91d`);
 
     // Assess: one file shared in the channel, through the external upload flow.
@@ -263,7 +264,9 @@ describe('audit out', () => {
       ),
     );
     const shared = (await emulator.messages({ channel: releases })).filter(
-      (m) => m.via === 'files.completeUploadExternal' && m.text.includes('exported the audit trail'),
+      (m) =>
+        m.via === 'files.completeUploadExternal' &&
+        m.text.includes(`exported the audit trail of reviews.${engine.namespace}.`),
     );
     expect(shared).toHaveLength(1);
     const fileId = shared[0]?.files?.[0]?.id ?? '';
@@ -303,17 +306,19 @@ describe('audit out', () => {
 
     // Others are refused, and the refusal and the export are in the trail.
     expect(refusedAnswer).toMatch(
-      /lets only the starters and approvers of .* export its audit trail; U0CAROL001 is neither/,
+      /The default approval policy of cluster frozen lets only the starters and approvers of .* \(U0ALICE001, S0APPROVERS\) export its audit trail; U0BOB00001 is neither/,
     );
     expect(tooFar).toContain('--since is a duration from 1m to 90d such as 24h, 7d or 30d, not "91d".');
     const trail = await stack.deps.store.listAudit(`audit:${engine.namespace}/reviews`);
     expect(trail.map((e) => [e.action, e.actor])).toEqual([
       ['audit-export', bob.id],
-      ['refused-audit', carol.id],
+      ['refused-audit', bob.id],
     ]);
     expect(
       (await emulator.messages({ channel: releases })).filter(
-        (m) => m.via === 'files.completeUploadExternal' && m.text.includes('exported the audit trail'),
+        (m) =>
+          m.via === 'files.completeUploadExternal' &&
+          m.text.includes(`exported the audit trail of reviews.${engine.namespace}.`),
       ),
     ).toHaveLength(1);
   });
