@@ -5,7 +5,7 @@
  * signed generic JSON and as PagerDuty change events, the first delivery refused with a 500 and retried.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SlackEmulatorControl } from '../../local/slack/emulator-control.js';
 import { type BotTarget, sendSlashCommand } from '../../local/slack/interaction-client.js';
@@ -34,21 +34,31 @@ interface Received {
   status: number;
 }
 
-/** A webhook receiver on 127.0.0.1: answers 500 to the first request, 200 (202 for PagerDuty) after. */
-async function startReceiver(): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
+/**
+ * A webhook receiver on 127.0.0.1: answers 500 to the first request, 200 (202 for PagerDuty) after; while
+ * `holding`, it answers nothing (a receiver that hangs) until `letGo()` answers the held requests 503.
+ */
+async function startReceiver() {
   const received: Received[] = [];
+  const held: { response: ServerResponse; entry: Received }[] = [];
+  const state = { holding: false };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
     request.on('end', () => {
-      const status = received.length === 0 ? 500 : request.url === '/pagerduty' ? 202 : 200;
-      received.push({
+      const entry: Received = {
         path: request.url ?? '',
         headers: request.headers,
         body: Buffer.concat(chunks).toString('utf8'),
-        status,
-      });
-      response.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+        status: received.length === 0 ? 500 : request.url === '/pagerduty' ? 202 : 200,
+      };
+      received.push(entry);
+      if (state.holding) {
+        entry.status = 0;
+        held.push({ response, entry });
+        return;
+      }
+      response.writeHead(entry.status, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -56,7 +66,21 @@ async function startReceiver(): Promise<{ url: string; received: Received[]; clo
   return {
     url: `http://127.0.0.1:${port}`,
     received,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    state,
+    /** Requests held and not answered yet. */
+    pending: () => held.filter((h) => !h.response.writableEnded && !h.response.destroyed).length,
+    letGo: () => {
+      state.holding = false;
+      for (const { response, entry } of held.splice(0)) {
+        entry.status = 503;
+        if (!response.writableEnded && !response.destroyed) response.writeHead(503).end();
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -321,5 +345,54 @@ describe('audit out', () => {
           m.text.includes(`exported the audit trail of reviews.${engine.namespace}.`),
       ),
     ).toHaveLength(1);
+  });
+
+  it('never holds a release on a receiver that hangs: the step is applied and answered while it waits', async () => {
+    // Prepare: a new release of reviews; the receiver stops answering.
+    await slash(bob, `start reviews v2 --ns ${engine.namespace}`);
+    const release = await activeIn(engine.namespace);
+    const routeBefore = JSON.stringify((await engine.reviews()).spec);
+    receiver.state.holding = true;
+
+    // Act: alice approves; wait for her answer, without waiting for the queue to be empty.
+    const before = receiver.received.length;
+    const earlier = new Set((await emulator.messages({ channel: releases })).map((m) => m.ts));
+    await sendSlashCommand(target, {
+      text: `approve reviews --ns ${engine.namespace}`,
+      userId: alice.id,
+      userName: alice.username,
+      channelId: releases,
+      teamId: team,
+      emulator,
+    });
+    const deadline = Date.now() + 30_000;
+    let answered = false;
+    while (!answered && Date.now() < deadline) {
+      const messages = await emulator.messages({ channel: releases });
+      answered =
+        messages.some(
+          (m) => !earlier.has(m.ts) && m.ephemeral && m.visibleTo === alice.id && /Approved/.test(m.text),
+        ) && (await engine.release(release.id)).approvals.length > 0;
+      if (!answered) await new Promise((r) => setTimeout(r, 100));
+    }
+    const pendingWhenAnswered = receiver.pending();
+    const routeWhenAnswered = JSON.stringify((await engine.reviews()).spec);
+    const deliveredWhenAnswered = receiver.received
+      .slice(before)
+      .filter((r) => r.status >= 200 && r.status < 300);
+    receiver.letGo();
+    await stack.queue.drain();
+
+    // Assess: answered and applied while the receiver held the event; delivered later, after retries.
+    expect(answered).toBe(true);
+    expect(pendingWhenAnswered).toBeGreaterThan(0);
+    expect(deliveredWhenAnswered).toEqual([]);
+    expect(routeWhenAnswered).not.toBe(routeBefore);
+    const approvals = accepted('/generic').filter(
+      (e) => e.action === 'approve' && (e.release as { releaseId: string }).releaseId === release.id,
+    );
+    expect(approvals).toHaveLength(1);
+    expect(receiver.received.slice(before).some((r) => r.status === 503)).toBe(true);
+    await slash(alice, `cancel reviews --ns ${engine.namespace}`);
   });
 });
