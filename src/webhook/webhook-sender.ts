@@ -39,6 +39,11 @@ export interface RetryOptions {
   maxDelayMs: number;
   /** Each request's time limit; default 5 s. */
   timeoutMs: number;
+  /**
+   * Time one job may spend on all its deliveries; an attempt that could not end within it is not made (the
+   * worker's Lambda has 60 s, and a job cut short would come back and be sent again); default 40 s.
+   */
+  budgetMs: number;
 }
 
 export const DEFAULT_RETRY: RetryOptions = {
@@ -46,6 +51,7 @@ export const DEFAULT_RETRY: RetryOptions = {
   baseDelayMs: 1000,
   maxDelayMs: 8000,
   timeoutMs: 5000,
+  budgetMs: 40_000,
 };
 
 /**
@@ -128,14 +134,15 @@ export class WebhookSender {
    */
   async deliver(namespace: string, events: readonly ChangeEvent[]): Promise<DeliveryReport> {
     const report: DeliveryReport = { delivered: 0, failed: 0, retries: 0 };
+    const deadline = Date.now() + this.retry.budgetMs;
     const targets = webhookTargetsFor(this.options.setting, namespace);
     await Promise.all(
       targets.map(async (target) => {
         const refusal = await this.refusedTarget(target);
         for (const event of events) {
           const outcome = refusal
-            ? { ok: false as const, retries: 0, why: refusal }
-            : await this.deliverOne(target, event);
+            ? { ok: false as const, retries: 0, attempts: 0, why: refusal }
+            : await this.deliverOne(target, event, deadline);
           report.retries += outcome.retries;
           if (outcome.ok) {
             report.delivered++;
@@ -148,7 +155,7 @@ export class WebhookSender {
             target: describeTarget(target),
             eventId: event.id,
             releaseId: event.release.releaseId,
-            attempts: refusal ? 0 : this.retry.attempts,
+            attempts: outcome.attempts,
             why: outcome.why,
           });
         }
@@ -177,7 +184,8 @@ export class WebhookSender {
   private async deliverOne(
     target: WebhookTarget,
     event: ChangeEvent,
-  ): Promise<{ ok: true; retries: number } | { ok: false; retries: number; why: string }> {
+    deadline: number,
+  ): Promise<{ ok: true; retries: number } | { ok: false; retries: number; attempts: number; why: string }> {
     const linked = this.options.publicUrl
       ? {
           ...event,
@@ -193,14 +201,31 @@ export class WebhookSender {
         : genericChangeBody(linked),
     );
     let why = '';
+    // Credentials in the URL go as Basic authorization (fetch refuses a URL that holds them).
+    const url = new URL(target.url);
+    const basic =
+      url.username || url.password
+        ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+        : undefined;
+    url.username = '';
+    url.password = '';
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+      const pause = attempt > 1 ? backoffMs(attempt - 1, this.retry, this.random) : 0;
+      if (Date.now() + pause + this.retry.timeoutMs > deadline)
+        return {
+          ok: false,
+          retries: Math.max(0, attempt - 2),
+          attempts: attempt - 1,
+          why: `${why ? `${why}; ` : ''}out of time for this job`,
+        };
       if (attempt > 1) {
         this.options.telemetry?.count('WebhookRetried');
-        await this.sleep(backoffMs(attempt - 1, this.retry, this.random));
+        await this.sleep(pause);
       }
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         [EVENT_HEADER]: event.id,
+        ...(basic ? { authorization: basic } : {}),
       };
       if (target.format === 'generic' && this.options.secret)
         headers[SIGNATURE_HEADER] = signatureOf(
@@ -209,7 +234,7 @@ export class WebhookSender {
           body,
         );
       try {
-        const response = await fetch(target.url, {
+        const response = await fetch(url, {
           method: 'POST',
           headers,
           body,
@@ -220,7 +245,7 @@ export class WebhookSender {
         if (response.status >= 200 && response.status < 300) return { ok: true, retries: attempt - 1 };
         why = `HTTP ${response.status}`;
         if (response.status !== 429 && response.status < 500)
-          return { ok: false, retries: attempt - 1, why: `${why} (not retried)` };
+          return { ok: false, retries: attempt - 1, attempts: attempt, why: `${why} (not retried)` };
       } catch (error) {
         why = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'the request failed';
       }
@@ -231,6 +256,6 @@ export class WebhookSender {
         why,
       });
     }
-    return { ok: false, retries: this.retry.attempts - 1, why };
+    return { ok: false, retries: this.retry.attempts - 1, attempts: this.retry.attempts, why };
   }
 }
