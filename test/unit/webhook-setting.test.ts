@@ -3,6 +3,7 @@
  * target; the back-off's bounds; the signature as the README's recipe verifies it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { backoffMs, DEFAULT_RETRY, signatureOf } from '../../src/webhook/webhook-sender.js';
@@ -153,6 +154,36 @@ describe('CANARY_BOT_WEBHOOKS', () => {
         format: 'generic',
       }),
     ).toBe('generic https://hooks.example.com:8443');
+  });
+});
+
+describe("README's example", () => {
+  it('loads as written in AWS: payments to both, sandbox to none, the rest to the default', async () => {
+    // Prepare
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Audit out'));
+    const example = /```json\n([\s\S]*?)\n```/.exec(section)?.[1] ?? 'null';
+    // Act
+    const config = await loadConfig(
+      {
+        ...minimal,
+        CANARY_BOT_POLICY: JSON.stringify({
+          workspaces: ['T0123ABC'],
+          default: { starters: ['*'], approvers: ['S0SRE'], fourEyes: true },
+        }),
+        AWS_LAMBDA_FUNCTION_NAME: 'canary-bot-prod-worker',
+        CANARY_BOT_WEBHOOKS: example,
+        CANARY_BOT_WEBHOOK_SECRET: secret,
+      },
+      noSecrets,
+    );
+    // Assess
+    const formats = (ns: string) => webhookTargetsFor(config.webhooks ?? {}, ns).map((t) => t.format);
+    expect([formats('payments'), formats('sandbox'), formats('shop')]).toEqual([
+      ['generic', 'pagerduty'],
+      [],
+      ['generic'],
+    ]);
   });
 });
 
