@@ -117,7 +117,7 @@ describe('the webhook sender', () => {
     const flaky = await receiver([503, 429, 200]);
     const gone = await receiver([404]);
     const redirect = await receiver([302], { location: 'http://169.254.169.254/latest/meta-data/' });
-    const { sender, lines } = senderFor([
+    const { sender, lines, counted } = senderFor([
       { url: `http://${flaky.base}/a`, format: 'generic' },
       { url: `http://${gone.base}/b`, format: 'generic' },
       { url: `http://${redirect.base}/c`, format: 'generic' },
@@ -127,6 +127,7 @@ describe('the webhook sender', () => {
 
     expect(report).toEqual({ delivered: 1, failed: 2, retries: 2 });
     expect([flaky.seen.length, gone.seen.length, redirect.seen.length]).toEqual([3, 1, 1]);
+    expect(counted.filter((m) => m === 'WebhookDelivered')).toHaveLength(1);
     expect(lines.join('\n')).toContain('HTTP 404 (not retried)');
     expect(lines.join('\n')).toContain('HTTP 302 (not retried)');
   });
