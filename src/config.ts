@@ -16,6 +16,12 @@ import { isDnsLabel, isDnsSubdomain } from './domain/validation/index.js';
 import { type CustomChecksSetting, customChecksSettingSchema } from './metrics/custom-check-queries.js';
 import { prometheusConfigSchema } from './metrics/prometheus-config.js';
 import { type SmokeSetting, smokeSettingSchema } from './smoke/smoke-setting.js';
+import {
+  allWebhookTargets,
+  type WebhooksSetting,
+  webhooksSettingSchema,
+  webhookUrlProblem,
+} from './webhook/webhook-setting.js';
 
 /** A setting that cannot work; names the environment variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -175,6 +181,9 @@ const environmentSchema = z.object({
   CANARY_BOT_FLAGGER_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
   // During a rotation: keys derived from the previous master secret are still accepted (and logged as such).
   CANARY_BOT_FLAGGER_SECRET_PREVIOUS: z.string().min(24, 'must be at least 24 characters').optional(),
+  // Change events per namespace (PagerDuty, or generic JSON signed with CANARY_BOT_WEBHOOK_SECRET).
+  CANARY_BOT_WEBHOOKS: json(webhooksSettingSchema).optional(),
+  CANARY_BOT_WEBHOOK_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
   CANARY_BOT_QUEUE_URL: z.url().optional(),
   CANARY_BOT_SQS_ENDPOINT: z.url().optional(),
   CANARY_BOT_SUMMARY_TIME_ZONE: z
@@ -193,7 +202,7 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
       'CANARY_BOT_POLICY: is required in AWS, so that a fresh install is not open to everyone; say who may start and approve, e.g. {"workspaces":["T0123ABC"],"default":{"starters":["S0DEVELOPERS"],"approvers":["S0PLATFORM"],"fourEyes":true}} (deploy parameter `policy`)',
     );
   }
-  problems.push(...policyChecks(env));
+  problems.push(...policyChecks(env), ...webhookChecks(env));
   if (env.CANARY_BOT_STORE === 'dynamodb' && !env.CANARY_BOT_TABLE) {
     problems.push('CANARY_BOT_TABLE: is required when CANARY_BOT_STORE=dynamodb');
   }
@@ -229,6 +238,30 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
       // reported by the schema
     }
   }
+  return problems;
+}
+
+/** Webhooks against the rest: https only in AWS, a secret for generic targets. Shape errors are the schema's. */
+function webhookChecks(env: Record<string, string | undefined>): string[] {
+  if (!env.CANARY_BOT_WEBHOOKS) return [];
+  const parsed = webhooksSettingSchema.safeParse(
+    (() => {
+      try {
+        return JSON.parse(env.CANARY_BOT_WEBHOOKS ?? '');
+      } catch {
+        return undefined;
+      }
+    })(),
+  );
+  if (!parsed.success) return []; // reported by the schema
+  const problems: string[] = [];
+  const targets = allWebhookTargets(parsed.data);
+  if (env.AWS_LAMBDA_FUNCTION_NAME && targets.some((t) => webhookUrlProblem(t.url, true) !== undefined))
+    problems.push('CANARY_BOT_WEBHOOKS: every url must be https in AWS');
+  if (targets.some((t) => t.format === 'generic') && !env.CANARY_BOT_WEBHOOK_SECRET)
+    problems.push(
+      'CANARY_BOT_WEBHOOK_SECRET: is required when CANARY_BOT_WEBHOOKS has a generic target (it signs the events)',
+    );
   return problems;
 }
 
@@ -296,6 +329,10 @@ export interface BotConfig {
   flaggerSecret?: string;
   /** The previous master secret, accepted during a rotation. */
   flaggerSecretPrevious?: string;
+  /** Webhooks of change events per namespace (`CANARY_BOT_WEBHOOKS`); none when left out. */
+  webhooks?: WebhooksSetting;
+  /** Signs the generic webhook JSON (HMAC-SHA256). */
+  webhookSecret?: string;
   /** The workers' SQS FIFO queue; `sqsEndpoint` points at a local SQS (ElasticMQ). */
   queue?: { url: string; endpoint?: string; region?: string };
   /** Time zone of daily summaries (`--every daily 09:00`) and of chart axes; UTC when left out. */
@@ -401,6 +438,8 @@ export async function loadConfig(
     ...(e.CANARY_BOT_FLAGGER_SECRET_PREVIOUS
       ? { flaggerSecretPrevious: e.CANARY_BOT_FLAGGER_SECRET_PREVIOUS }
       : {}),
+    ...(e.CANARY_BOT_WEBHOOKS ? { webhooks: e.CANARY_BOT_WEBHOOKS } : {}),
+    ...(e.CANARY_BOT_WEBHOOK_SECRET ? { webhookSecret: e.CANARY_BOT_WEBHOOK_SECRET } : {}),
     ...(e.CANARY_BOT_QUEUE_URL
       ? {
           queue: {

@@ -6,6 +6,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type CatalogJob, type NamespaceCatalog, refreshCatalog } from '../../src/app/catalog.js';
+import { type ChangeEventsJob, queueOutlet } from '../../src/app/change-events.js';
 import type { HomesJob } from '../../src/app/home-refresh.js';
 import { describeError, type Logger } from '../../src/app/logger.js';
 import type { JobQueue } from '../../src/app/ports/job-queue.js';
@@ -13,6 +14,7 @@ import { MeshError } from '../../src/app/ports/mesh-errors.js';
 import type { ServiceCatalog } from '../../src/app/ports/service-catalog.js';
 import { UnknownClusterError } from '../../src/app/ports/traffic-router.js';
 import { MalformedJobError, parseTickJob, runTickJob, type TickJob } from '../../src/app/tick.js';
+import { uploadFile } from '../../src/chat/slack/slack-file-upload.js';
 import type { SlackJob } from '../../src/chat/slack/slack-job.js';
 import { SlackSummaryPublisher } from '../../src/chat/slack/slack-summary-publisher.js';
 import {
@@ -24,11 +26,12 @@ import { redrawHomes, refreshingHomes } from '../../src/chat/slack/surface-jobs.
 import { webClientViews } from '../../src/chat/slack/views-api.js';
 import type { BotConfig } from '../../src/config.js';
 import { withCorrelation } from '../../src/observability/powertools.js';
+import { WebhookSender } from '../../src/webhook/webhook-sender.js';
 import { catalogOf } from './mesh.js';
 import { type ReleaseOverrides, releaseRuntime } from './release.js';
 
 /** Everything that goes through the workers' queue. */
-export type WorkerJob = SlackJob | TickJob | CatalogJob | HomesJob;
+export type WorkerJob = SlackJob | TickJob | CatalogJob | HomesJob | ChangeEventsJob;
 
 /** A catalog read older than this is dropped: the ingress asks again when it needs one. */
 export const MAX_CATALOG_AGE_SECONDS = 120;
@@ -42,6 +45,8 @@ export interface WorkerOverrides extends ReleaseOverrides {
   /** Where the start form's services and versions are read (default: each cluster's DestinationRules). */
   catalog?: ServiceCatalog | NamespaceCatalog;
   reply?: SlackWorkerDependencies['reply'];
+  /** Webhook retries (tests: short pauses); default: 4 attempts from 1 s, capped at 8 s. */
+  webhookRetry?: Pick<ConstructorParameters<typeof WebhookSender>[0], 'retry' | 'sleep' | 'random'>;
 }
 
 /** The worker, built once per container. */
@@ -65,6 +70,17 @@ export async function buildWorker(
   overrides: WorkerOverrides = {},
 ): Promise<Worker> {
   const runtime = await releaseRuntime(config, log, overrides);
+  // Change events go through the queue, in a group per release apart from its own: off the release's path.
+  const webhooks = config.webhooks
+    ? new WebhookSender({
+        setting: config.webhooks,
+        ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
+        ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+        log,
+        ...(runtime.deps.telemetry ? { telemetry: runtime.deps.telemetry } : {}),
+        ...overrides.webhookRetry,
+      })
+    : undefined;
   const defaults = { namespace: config.defaultNamespace, cluster: config.defaultCluster };
   const deps: SlackWorkerDependencies = {
     ...runtime.deps,
@@ -80,6 +96,11 @@ export async function buildWorker(
     // Charts for /canary metrics live here: the tick's and the ingress' bundles stay without the renderer.
     charts: new SlackSummaryPublisher(runtime.slack, { timeZone: config.summaryTimeZone ?? 'UTC' }),
     summaryTimeZone: config.summaryTimeZone ?? 'UTC',
+    ...(webhooks ? { changeEvents: queueOutlet(queue) } : {}),
+    files: {
+      shareFile: (channelId, file, { comment }) =>
+        uploadFile(runtime.slack, { ...file, channelId, initialComment: comment }),
+    },
     ...(overrides.reply ? { reply: overrides.reply } : {}),
   };
   let catalog: ServiceCatalog | NamespaceCatalog | undefined;
@@ -94,6 +115,12 @@ export async function buildWorker(
         return;
       }
       await runTickJob(jobDeps, parseTickJob(job));
+      return;
+    }
+    if (job.kind === 'change-events') {
+      // Never throws: each event is retried with back-off a bounded number of times, then logged and counted.
+      const report = await webhooks?.deliver(job.namespace, job.events);
+      if (report) jobLog.info('delivered change events', { ...report });
       return;
     }
     if (job.kind === 'homes') {
@@ -120,6 +147,8 @@ function correlationOf(job: WorkerJob): Record<string, string | undefined> {
       return { jobId: job.id, job: 'catalog' };
     case 'homes':
       return { job: 'homes' };
+    case 'change-events':
+      return { releaseId: job.releaseId, job: 'change-events' };
     case 'action':
       return { jobId: job.id, releaseId: job.value.r };
     case 'flagger-action':
@@ -225,6 +254,7 @@ function jobOf(body: string): WorkerJob {
     'home',
     'unfurl',
     'rollback-choices',
+    'change-events',
   ];
   if (!kinds.includes(String(kind))) throw new MalformedJobError(`no job of kind ${JSON.stringify(kind)}`);
   return job as WorkerJob;

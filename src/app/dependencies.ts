@@ -3,6 +3,7 @@ import type { ApprovalPolicy, Release, ReleaseOptions, UserKind } from '../domai
 import type { MetricsByCluster } from './canary-analysis.js';
 import type { CustomCheckGate } from './custom-check-gate.js';
 import type { Logger } from './logger.js';
+import type { ChangeEventOutlet } from './ports/change-events.js';
 import type { ReleaseNotifier } from './ports/release-notifier.js';
 import type { BotStore } from './ports/release-store.js';
 import type { SmokeTraffic } from './ports/smoke-traffic.js';
@@ -46,6 +47,8 @@ export interface ReleaseDependencies {
   customCheckGate?: CustomCheckGate;
   /** Smoke requests for quiet services, sent by each release's tick job while it is judged; none when left out. */
   smoke?: SmokeTraffic;
+  /** Change events of steps, rollbacks and freeze bypasses, for the webhooks; none when left out. */
+  changeEvents?: ChangeEventOutlet;
 }
 
 /** A release id: 1 to 40 letters and digits (it is part of route names), sortable by time. */

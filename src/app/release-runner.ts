@@ -12,6 +12,7 @@ import {
   type Release,
   type ReleaseEvent,
 } from '../domain/release/index.js';
+import { announceChanges } from './change-events.js';
 import type { ReleaseDependencies } from './dependencies.js';
 import { freezeOf, freezeTargetOf } from './governance.js';
 import { describeError } from './logger.js';
@@ -98,12 +99,15 @@ export async function decideAndStore(
     if (decision.next === stored.state) return { saved: stored, decision };
     try {
       // The decision's audit entries are stored with it, atomically.
+      const audit = auditEntriesOf(stored.state, decision.effects);
       const saved = await deps.store.update(
         { id: releaseId, active: !isFinal(decision.next), state: decision.next },
         stored.rowVersion,
-        { audit: auditEntriesOf(stored.state, decision.effects) },
+        { audit },
       );
       deps.telemetry?.count('Decision');
+      // Webhooks hear of steps, rollbacks and bypasses through a queue: never on the release's path.
+      await announceChanges(deps, saved.state, audit);
       return { saved, decision };
     } catch (error) {
       if (error instanceof VersionConflictError && attempt < maxConflicts) continue;

@@ -23,6 +23,7 @@ import {
 } from '../domain/routing/route-api.js';
 import type { RequestMatch } from '../domain/routing/route-math.js';
 import type { Destination, WeightedDestination } from '../domain/routing/virtual-service.js';
+import { announceChanges } from './change-events.js';
 import type { ReleaseDependencies } from './dependencies.js';
 import { freezeOf, freezeSentence } from './governance.js';
 import { MeshError } from './ports/mesh-errors.js';
@@ -174,6 +175,7 @@ export async function startRelease(
       },
       { audit: [...auditEntriesOf(release, effects), ...(bypassed ? [bypassed.audit] : [])] },
     );
+    if (bypassed) await announceChanges(deps, stored.state, [bypassed.audit]);
     // The card first: its thread must exist before the events go into it. Then the events.
     const { release: shown, later } = await showNewRelease(deps, stored.state);
     const chat: ChatBacklog = { events: [], redraw: false };

@@ -52,6 +52,11 @@ const UNITS: Readonly<Record<TelemetryMetric, (typeof MetricUnit)[keyof typeof M
   TickFanOut: MetricUnit.Count,
   SmokeRequests: MetricUnit.Count,
   SmokeFailures: MetricUnit.Count,
+  ChangeEventQueued: MetricUnit.Count,
+  ChangeEventNotQueued: MetricUnit.Count,
+  WebhookDelivered: MetricUnit.Count,
+  WebhookRetried: MetricUnit.Count,
+  WebhookFailed: MetricUnit.Count,
 };
 
 /** Counters of one function, flushed as EMF at the end of each invocation. */

@@ -88,6 +88,19 @@ const SMOKE = JSON.stringify({
     },
   },
 });
+// Change events: a generic (signed) target and a PagerDuty one, for the worker only.
+const WEBHOOKS = JSON.stringify({
+  default: [{ url: 'https://hooks.example.com/canary', format: 'generic' }],
+  namespaces: {
+    payments: [
+      {
+        url: 'https://events.pagerduty.com/v2/change/enqueue',
+        format: 'pagerduty',
+        routingKey: 'R0123456789abcdefABCDEF012345678',
+      },
+    ],
+  },
+});
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 const logicalId = (fn: LambdaFunctionName) => `${fn[0]!.toUpperCase()}${fn.slice(1)}`;
@@ -124,6 +137,8 @@ beforeAll(async () => {
       `--param=policy=${POLICY}`,
       `--param=checks=${CHECKS}`,
       `--param=smoke=${SMOKE}`,
+      `--param=webhooks=${WEBHOOKS}`,
+      '--param=webhookSecretParameter=/canary-bot/prod/webhook-secret',
       // A Flagger rotation in progress: the previous master's parameter is granted too.
       '--param=flaggerSecretPreviousParameter=/canary-bot/prod/flagger-secret-previous',
     ],
@@ -601,7 +616,10 @@ describe('osls package (offline)', () => {
       // The internet-facing ingress: the signing secret, and the bot token for views.open (Slack's trigger
       // window is three seconds: the form must be opened by the function that receives the click).
       slack: { CANARY_BOT_SLACK_SIGNING_SECRET: signing, CANARY_BOT_SLACK_BOT_TOKEN: bot },
-      worker: { CANARY_BOT_SLACK_BOT_TOKEN: bot },
+      worker: {
+        CANARY_BOT_SLACK_BOT_TOKEN: bot,
+        CANARY_BOT_WEBHOOK_SECRET: '/canary-bot/prod/webhook-secret',
+      },
       // The tick never calls Slack: no secret at all.
       tick: {},
       summary: { CANARY_BOT_SLACK_BOT_TOKEN: bot },
@@ -652,7 +670,13 @@ describe('osls package (offline)', () => {
     ];
     const own: Record<LambdaFunctionName, string[]> = {
       slack: ['CANARY_BOT_SLACK_SIGNING_SECRET', 'CANARY_BOT_SLACK_BOT_TOKEN', 'CANARY_BOT_PUBLIC_URL'],
-      worker: ['CANARY_BOT_SLACK_BOT_TOKEN', 'CANARY_BOT_SMOKE', 'CANARY_BOT_PUBLIC_URL'],
+      worker: [
+        'CANARY_BOT_SLACK_BOT_TOKEN',
+        'CANARY_BOT_SMOKE',
+        'CANARY_BOT_PUBLIC_URL',
+        'CANARY_BOT_WEBHOOKS',
+        'CANARY_BOT_WEBHOOK_SECRET',
+      ],
       tick: [],
       summary: ['CANARY_BOT_SLACK_BOT_TOKEN'],
       flagger: [
@@ -690,7 +714,7 @@ describe('osls package (offline)', () => {
       ],
       worker: [
         ...logs('worker'),
-        ...ssm('slack-bot-token'),
+        ...ssm('slack-bot-token', 'webhook-secret'),
         ['kms:Decrypt', KMS_KEY],
         ...table('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
         ['dynamodb:Query', indexArn('active')],
@@ -837,13 +861,19 @@ describe('osls package (offline)', () => {
         fn,
         smoke: fn === 'worker' ? smokeSettingSchema.parse(JSON.parse(SMOKE)) : {},
       });
+      // The webhooks and their signing secret reach the worker only.
+      expect({ fn, webhooks: config.webhooks, signs: config.webhookSecret !== undefined }).toEqual({
+        fn,
+        webhooks: fn === 'worker' ? JSON.parse(WEBHOOKS) : undefined,
+        signs: fn === 'worker',
+      });
       expect({ fn, prometheus: config.clusters.prod?.prometheus.url }).toEqual({
         fn,
         prometheus: 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0123abcd',
       });
       const wanted: Record<LambdaFunctionName, string[]> = {
         slack: ['ssm:/canary-bot/prod/slack-bot-token', 'ssm:/canary-bot/prod/slack-signing-secret'],
-        worker: ['ssm:/canary-bot/prod/slack-bot-token'],
+        worker: ['ssm:/canary-bot/prod/slack-bot-token', 'ssm:/canary-bot/prod/webhook-secret'],
         tick: [],
         summary: ['ssm:/canary-bot/prod/slack-bot-token'],
         flagger: [

@@ -19,7 +19,7 @@ interface ImportingFile {
 /** Where a file belongs in the architecture. */
 type Layer = 'domain' | 'ports' | 'app' | 'adapter' | 'config' | 'handlers' | 'outside';
 
-const ADAPTERS = ['chat', 'mesh', 'metrics', 'store', 'flagger', 'queue', 'smoke'];
+const ADAPTERS = ['chat', 'mesh', 'metrics', 'store', 'flagger', 'queue', 'smoke', 'webhook'];
 
 /** Packages the pure layers may use: libraries of pure functions, no I/O. */
 const PURE_PACKAGES: Record<'domain' | 'ports' | 'app', readonly string[]> = {

@@ -25,7 +25,7 @@ describe('help message', () => {
     const help = helpMessage();
     // Assess
     expect(help).toEqual({
-      text: 'canary-bot commands: start, ab, switch, mirror, weights, approve, rollback, pause, resume, cancel, status, metrics, history, subscribe, unsubscribe, subscriptions, freeze, unfreeze, help',
+      text: 'canary-bot commands: start, ab, switch, mirror, weights, approve, rollback, pause, resume, cancel, status, metrics, history, subscribe, unsubscribe, subscriptions, freeze, unfreeze, audit, help',
       blocks: [
         sectionOf('*canary-bot*: progressive releases on Istio, approved in Slack.'),
         sectionOf(
@@ -48,6 +48,7 @@ describe('help message', () => {
             "`/canary subscriptions` — this channel's scheduled summaries",
             '`/canary freeze [now] [options]` — freeze windows and stops in force, and what they hold; `freeze now` stops the line',
             '`/canary unfreeze [options]` — lift the stop of the line of a namespace, a cluster, or everything',
+            "`/canary audit &lt;service&gt; [options]` — the audit trail of a service as a CSV file in this channel (the namespace's starters and approvers)",
             '`/canary help [&lt;command&gt;]` — this list, or the options of one command',
           ].join('\n'),
         ),

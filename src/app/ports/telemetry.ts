@@ -19,7 +19,12 @@ export type TelemetryMetric =
   | 'TickFanOut'
   | 'RefusalNotRecorded'
   | 'SmokeRequests'
-  | 'SmokeFailures';
+  | 'SmokeFailures'
+  | 'ChangeEventQueued'
+  | 'ChangeEventNotQueued'
+  | 'WebhookDelivered'
+  | 'WebhookRetried'
+  | 'WebhookFailed';
 
 /** Where counters go. */
 export interface Telemetry {

@@ -1,7 +1,9 @@
+import { AUDIT_DEFAULT_SINCE_SECONDS, exportAudit } from '../../app/audit-export.js';
 import type { ReleaseDependencies } from '../../app/dependencies.js';
 import { actOnFlaggerGate } from '../../app/flagger-actions.js';
 import { freezeReport, liftStop, stopTheLine } from '../../app/governance.js';
 import { describeError } from '../../app/logger.js';
+import type { FileSharer } from '../../app/ports/file-sharer.js';
 import type { FlaggerNotifier } from '../../app/ports/flagger-notifier.js';
 import type { JobQueue } from '../../app/ports/job-queue.js';
 import { MetricsError, metricsFailureForPeople, NoDataError } from '../../app/ports/metrics-errors.js';
@@ -14,6 +16,7 @@ import { type StartInput, startRelease } from '../../app/start-release.js';
 import { channelSubscriptions, subscribe, unsubscribe } from '../../app/subscriptions.js';
 import { chartStepSeconds } from '../../app/summaries.js';
 import {
+  type AuditCommand,
   type Command,
   type FreezeCommand,
   type ReleaseActionCommand,
@@ -63,6 +66,8 @@ export interface SlackWorkerDependencies extends ReleaseDependencies {
   reply?: (responseUrl: string, message: SlackMessage, inChannel?: boolean) => Promise<void>;
   /** Shares RED charts in the channel (`/canary metrics`); without it, answers have no chart. */
   charts?: ChartPoster;
+  /** Shares files in the channel (`/canary audit`'s CSV); without it, audit exports are not offered. */
+  files?: FileSharer;
   /** Time zone of daily summaries (`--every daily 09:00`); default UTC. */
   summaryTimeZone?: string;
   /** Shows Flagger revisions; without it the Flagger card's buttons answer that gates are not set up here. */
@@ -439,9 +444,60 @@ async function onCommand(
     case 'freeze':
     case 'unfreeze':
       return await onFreezeCommand(deps, command, actor);
+    case 'audit':
+      return await auditMessage(deps, job, command, actor);
     case 'help':
       return helpMessage(command.topic);
   }
+}
+
+/**
+ * `/canary audit`: the CSV of a service's audit trail, shared in the channel the command came from (a file
+ * cannot be shown to one person only) once per job; the person is told how many entries it holds.
+ */
+async function auditMessage(
+  deps: SlackWorkerDependencies,
+  job: Extract<SlackJob, { kind: 'command' }>,
+  command: AuditCommand,
+  actor: Actor,
+): Promise<SlackMessage> {
+  if (!deps.files) return note(':no_entry: Audit exports are not set up for this bot.');
+  const namespace = command.namespace ?? deps.defaultNamespace;
+  const result = await exportAudit(
+    deps,
+    {
+      service: command.service,
+      namespace,
+      ...(command.cluster !== undefined ? { cluster: command.cluster } : {}),
+      sinceSeconds: command.sinceSeconds ?? AUDIT_DEFAULT_SINCE_SECONDS,
+    },
+    actor,
+  );
+  if (!result.ok) return note(`:no_entry: ${result.message}`);
+  const exported = result.value;
+  if (await deps.store.claim(`job:${job.id}:audit-file`, 3600)) {
+    try {
+      await deps.files.shareFile(
+        job.from.channelId,
+        {
+          bytes: new TextEncoder().encode(exported.csv),
+          filename: exported.filename,
+          title: `Audit trail of ${command.service}.${namespace}`,
+          altText: `CSV of ${exported.rows} audit entries of ${command.service}.${namespace}`,
+        },
+        { comment: `<@${actor.userId}> exported the audit trail of ${command.service}.${namespace}.` },
+      );
+    } catch (error) {
+      deps.log.warn('could not share an audit export', {
+        jobId: job.id,
+        service: command.service,
+        namespace,
+        error: describeError(error),
+      });
+      return note(`:warning: ${result.message} The file could not be shared in this channel; try again.`);
+    }
+  }
+  return note(`:page_facing_up: ${result.message} The CSV is in this channel.`);
 }
 
 /**

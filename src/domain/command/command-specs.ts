@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Command, CommandName, LaunchOptions, ReleaseActionName } from './command.js';
 import {
+  auditSince,
   bakeDuration,
   bypassReason,
   canarySteps,
@@ -169,6 +170,7 @@ export const OPTIONS = {
   ),
   window: option('--window', 'DURATION', 'metrics window, 1m to 7d (default: configured)', '--window 1h'),
   limit: option('--limit', 'N', 'how many releases, 1 to 50 (default: 10)', '--limit 20'),
+  since: option('--since', 'DURATION', 'how far back, 1m to 90d (default: 7d)', '--since 30d'),
   every: option('--every', '15m|1h|daily HH:MM', 'how often to post the summary', '--every 1h', {
     arity: 'schedule',
   }),
@@ -578,6 +580,24 @@ const specs: readonly CommandSpec[] = [
     options: ['ns', 'cluster'],
     required: {},
     schema: z.object(nsShape).transform((w): Command => ({ kind: 'unfreeze', ...withNs(w.ns, w.cluster) })),
+  },
+  {
+    name: 'audit',
+    usage: 'audit <service> [--ns NS] [--since 7d] [--cluster NAME]',
+    summary:
+      "the audit trail of a service as a CSV file in this channel (the namespace's starters and approvers)",
+    example: '/canary audit reviews --since 30d',
+    positionals: [servicePositional],
+    options: ['ns', 'since', 'cluster'],
+    required: {},
+    schema: z.object({ service: serviceName, ...nsShape, since: auditSince.optional() }).transform(
+      (w): Command => ({
+        kind: 'audit',
+        service: w.service,
+        ...withNs(w.ns, w.cluster),
+        ...(w.since !== undefined ? { sinceSeconds: w.since } : {}),
+      }),
+    ),
   },
   {
     name: 'help',

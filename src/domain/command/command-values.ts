@@ -238,6 +238,21 @@ export const metricsWindow = z.string().transform((text, ctx) => {
     : fail(ctx, text, `The window is a duration from 1m to 7d such as 5m, 1h or 1d, not ${quote(text)}.`);
 });
 
+/** The longest `--since` of `/canary audit`, in days. */
+export const AUDIT_SINCE_MAX_DAYS = 90;
+
+/** `--since 7d`: how far back an audit export goes, 1 minute to {@link AUDIT_SINCE_MAX_DAYS} days. */
+export const auditSince = z.string().transform((text, ctx) => {
+  const seconds = durationSeconds(text);
+  return seconds !== undefined && seconds >= 60 && seconds <= AUDIT_SINCE_MAX_DAYS * 86_400
+    ? seconds
+    : fail(
+        ctx,
+        text,
+        `--since is a duration from 1m to ${AUDIT_SINCE_MAX_DAYS}d such as 24h, 7d or 30d, not ${quote(text)}.`,
+      );
+});
+
 /** `--every 15m`, `--every 1h`, `--every daily 09:00`. */
 export const schedule = z.array(z.string()).transform((words, ctx): Schedule => {
   const [first = '', second] = words;

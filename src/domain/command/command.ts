@@ -26,6 +26,7 @@ export const COMMAND_NAMES = [
   'subscriptions',
   'freeze',
   'unfreeze',
+  'audit',
   'help',
 ] as const;
 
@@ -151,6 +152,17 @@ export interface UnfreezeCommand {
   readonly cluster?: string;
 }
 
+/** `/canary audit reviews --since 7d`: the audit trail of a service as a CSV file (approvers and starters only). */
+export interface AuditCommand {
+  readonly kind: 'audit';
+  readonly service: string;
+  readonly namespace?: string;
+  /** `--cluster`: only the entries of that cluster; undefined = every cluster. */
+  readonly cluster?: string;
+  /** How far back, 1 minute to 90 days; undefined = the app's default (7 days). */
+  readonly sinceSeconds?: number;
+}
+
 /** `/canary status [reviews] [--ns bookinfo]`. */
 export interface StatusCommand {
   readonly kind: 'status';
@@ -234,6 +246,7 @@ export type Command =
   | SubscriptionsCommand
   | FreezeCommand
   | UnfreezeCommand
+  | AuditCommand
   | HelpCommand;
 
 /** What {@link parseCommand} returns: a command, or a sentence and the usage line to show with it. */

@@ -1,6 +1,7 @@
 /** The `/canary` command grammar: text in, a typed command (or a sentence and a usage line) out. */
 export {
   type AbCommand,
+  type AuditCommand,
   COMMAND_NAMES,
   type Command,
   type CommandName,
