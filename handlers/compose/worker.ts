@@ -97,7 +97,7 @@ export async function buildWorker(
     charts: new SlackSummaryPublisher(runtime.slack, { timeZone: config.summaryTimeZone ?? 'UTC' }),
     summaryTimeZone: config.summaryTimeZone ?? 'UTC',
     ...(webhooks ? { changeEvents: queueOutlet(queue) } : {}),
-    files: {
+    fileSharer: {
       shareFile: (channelId, file, { comment }) =>
         uploadFile(runtime.slack, { ...file, channelId, initialComment: comment }),
     },

@@ -67,7 +67,7 @@ export interface SlackWorkerDependencies extends ReleaseDependencies {
   /** Shares RED charts in the channel (`/canary metrics`); without it, answers have no chart. */
   charts?: ChartPoster;
   /** Shares files in the channel (`/canary audit`'s CSV); without it, audit exports are not offered. */
-  files?: FileSharer;
+  fileSharer?: FileSharer;
   /** Time zone of daily summaries (`--every daily 09:00`); default UTC. */
   summaryTimeZone?: string;
   /** Shows Flagger revisions; without it the Flagger card's buttons answer that gates are not set up here. */
@@ -461,7 +461,7 @@ async function auditMessage(
   command: AuditCommand,
   actor: Actor,
 ): Promise<SlackMessage> {
-  if (!deps.files) return note(':no_entry: Audit exports are not set up for this bot.');
+  if (!deps.fileSharer) return note(':no_entry: Audit exports are not set up for this bot.');
   const namespace = command.namespace ?? deps.defaultNamespace;
   const result = await exportAudit(
     deps,
@@ -477,7 +477,7 @@ async function auditMessage(
   const exported = result.value;
   if (await deps.store.claim(`job:${job.id}:audit-file`, 3600)) {
     try {
-      await deps.files.shareFile(
+      await deps.fileSharer.shareFile(
         job.from.channelId,
         {
           bytes: new TextEncoder().encode(exported.csv),
