@@ -185,7 +185,7 @@ describe('seed scenarios on an HTTPRoute, through the local Slack page', () => {
     await type(bob, `/canary ab reviews v3 --ns ${ns} --cookie 'user=tester' --from v2`);
     await click(alice, 'release.approve');
     expect(owned(await route())?.matches?.[0]?.headers).toEqual([
-      { type: 'RegularExpression', name: 'cookie', value: '^(.*?;\\s*)?(user=tester)(;.*)?$' },
+      { type: 'RegularExpression', name: 'Cookie', value: '^(.*?;\\s*)?(user=tester)(;.*)?$' },
     ]);
     await click(bob, 'release.cancel');
     expect((await route()).spec).toEqual(before.spec);
