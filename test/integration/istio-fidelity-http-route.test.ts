@@ -8,13 +8,14 @@ import * as k8s from '@kubernetes/client-node';
 import { type BedState, requireBed } from '../../local/bed/bed.js';
 import { istioGatewayController } from '../../local/bed/istiod.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
-import { applyObjects, uniqueNamespace } from '../../local/bed/manifests.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
 import { type EnvoyRoute, istioRoutes } from '../../local/fidelity/istio-oracle.js';
 import type { RouteRef } from '../../src/app/ports/traffic-router.js';
 import type { MatchRoute, MeshTarget, MirrorTarget } from '../../src/domain/release/index.js';
 import type { HTTPRoute, HTTPRouteRule } from '../../src/domain/routing/http-route.js';
 import type { WeightedDestination } from '../../src/domain/routing/virtual-service.js';
 import { HttpRouteTrafficRouter } from '../../src/mesh/gateway/http-route-router.js';
+import { deployVersionServices } from '../support/version-services.js';
 
 const namespace = uniqueNamespace('route-envoy');
 const where = { group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'httproutes' };
@@ -35,11 +36,13 @@ const teamRules: HTTPRouteRule[] = [
   },
   { name: 'main', backendRefs: [{ name: 'reviews-v1', port: 9080 }] },
 ];
+
+/** The Services pilot's route generation is given alongside the derived VirtualService. */
 const services = ['reviews', 'reviews-v1', 'reviews-v2', 'reviews-v3'].map((name) => ({
   apiVersion: 'v1',
   kind: 'Service',
   metadata: { name, namespace },
-  spec: { selector: { app: name }, ports: [{ name: 'http', port: 9080 }] },
+  spec: { selector: { app: name }, ports: [{ name: 'http-9080', port: 9080 }] },
 }));
 
 const v = (version: string, weight: number): WeightedDestination => ({
@@ -119,10 +122,7 @@ beforeAll(async () => {
   bed = await requireBed();
   admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
   custom = admin.makeApiClient(k8s.CustomObjectsApi);
-  await applyObjects(admin, [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-    ...services,
-  ] as k8s.KubernetesObject[]);
+  await deployVersionServices(admin, namespace, ['reviews', 'reviews-v1', 'reviews-v2', 'reviews-v3']);
   await custom.createNamespacedCustomObject({
     ...where,
     body: {

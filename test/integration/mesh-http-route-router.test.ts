@@ -9,10 +9,10 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { type BedState, requireBed } from '../../local/bed/bed.js';
-import { botKubeConfig } from '../../local/bed/bot-identity.js';
+import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
 import { noControllerLabels } from '../../local/bed/istiod.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
-import { applyObjects, uniqueNamespace } from '../../local/bed/manifests.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
 import { DriftError } from '../../src/app/ports/mesh-errors.js';
 import type { RouteRef } from '../../src/app/ports/traffic-router.js';
 import type { Fence, MatchRoute, MeshTarget, MirrorTarget } from '../../src/domain/release/index.js';
@@ -21,6 +21,7 @@ import { cookieRegex } from '../../src/domain/routing/route-math.js';
 import type { WeightedDestination } from '../../src/domain/routing/virtual-service.js';
 import { HttpRouteTrafficRouter, NoVerdictError } from '../../src/mesh/gateway/http-route-router.js';
 import { OWNER_ANNOTATION } from '../../src/mesh/istio/istio-router.js';
+import { deployVersionServices } from '../support/version-services.js';
 
 const namespace = uniqueNamespace('http-route');
 const home = uniqueNamespace('http-route-bot');
@@ -33,19 +34,6 @@ let botConfig: k8s.KubeConfig;
 let router: HttpRouteTrafficRouter;
 
 /** What the router needs and nothing more. */
-const role: k8s.V1ClusterRole = {
-  metadata: { name: 'canary-bot-http-route' },
-  rules: [
-    {
-      apiGroups: ['gateway.networking.k8s.io'],
-      resources: ['httproutes'],
-      verbs: ['get', 'list', 'update', 'patch'],
-    },
-    { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes/status'], verbs: ['get'] },
-    { apiGroups: [''], resources: ['services'], verbs: ['get', 'list'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
-  ],
-};
 
 const reviews: RouteRef = { namespace, name: 'reviews', route: { kind: 'default' } };
 const v = (version: string, weight: number): WeightedDestination => ({
@@ -115,19 +103,12 @@ beforeAll(async () => {
   bed = await requireBed();
   admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
   custom = admin.makeApiClient(k8s.CustomObjectsApi);
-  const service = (name: string, ports = [9080]) => ({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace },
-    spec: { selector: { app: name }, ports: ports.map((port) => ({ name: `http-${port}`, port })) },
-  });
-  await applyObjects(admin, [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-    service('reviews'),
-    service('reviews-v1'),
-    service('reviews-v2'),
-    service('reviews-v3'),
-    service('reviews-multi', [9080, 9090]),
+  await deployVersionServices(admin, namespace, [
+    'reviews',
+    'reviews-v1',
+    'reviews-v2',
+    'reviews-v3',
+    { name: 'reviews-multi', ports: [9080, 9090] },
   ]);
   await custom.createNamespacedCustomObject({
     ...where,
@@ -143,7 +124,7 @@ beforeAll(async () => {
       spec: { parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 9080 }], rules: teamRules },
     },
   });
-  botConfig = await botKubeConfig(bed, admin, home, [namespace], role);
+  botConfig = await botKubeConfig(bed, admin, home, [namespace], await botClusterRole());
   router = new HttpRouteTrafficRouter(botConfig);
 });
 

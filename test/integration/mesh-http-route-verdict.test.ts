@@ -5,15 +5,16 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { type BedState, requireBed } from '../../local/bed/bed.js';
-import { botKubeConfig } from '../../local/bed/bot-identity.js';
+import { botClusterRole, botKubeConfig } from '../../local/bed/bot-identity.js';
 import { istioGatewayController } from '../../local/bed/istiod.js';
 import { kubeConfigFrom } from '../../local/bed/kube.js';
-import { applyObjects, uniqueNamespace } from '../../local/bed/manifests.js';
+import { uniqueNamespace } from '../../local/bed/manifests.js';
 import type { RouteRef } from '../../src/app/ports/traffic-router.js';
 import type { Fence, MeshTarget } from '../../src/domain/release/index.js';
 import type { HTTPRoute, HTTPRouteRule, RouteParentStatus } from '../../src/domain/routing/http-route.js';
 import type { WeightedDestination } from '../../src/domain/routing/virtual-service.js';
 import { HttpRouteTrafficRouter, NoVerdictError } from '../../src/mesh/gateway/http-route-router.js';
+import { deployVersionServices } from '../support/version-services.js';
 
 const namespace = uniqueNamespace('route-verdict');
 const home = uniqueNamespace('route-verdict-bot');
@@ -29,18 +30,6 @@ let botConfig: k8s.KubeConfig;
 let router: HttpRouteTrafficRouter;
 
 /** What the router needs and nothing more (as in mesh-http-route-router.test.ts). */
-const role: k8s.V1ClusterRole = {
-  metadata: { name: 'canary-bot-http-route-verdict' },
-  rules: [
-    {
-      apiGroups: ['gateway.networking.k8s.io'],
-      resources: ['httproutes'],
-      verbs: ['get', 'list', 'update', 'patch'],
-    },
-    { apiGroups: [''], resources: ['services'], verbs: ['get', 'list'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
-  ],
-};
 
 const teamRules: HTTPRouteRule[] = [
   {
@@ -161,20 +150,8 @@ beforeAll(async () => {
   bed = await requireBed();
   admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
   custom = admin.makeApiClient(k8s.CustomObjectsApi);
-  const service = (name: string) => ({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace },
-    spec: { selector: { app: name }, ports: [{ name: 'http', port: 9080 }] },
-  });
-  await applyObjects(admin, [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-    service('reviews'),
-    service('reviews-v1'),
-    service('reviews-v2'),
-    service('reviews-v3'),
-  ]);
-  botConfig = await botKubeConfig(bed, admin, home, [namespace], role);
+  await deployVersionServices(admin, namespace, ['reviews', 'reviews-v1', 'reviews-v2', 'reviews-v3']);
+  botConfig = await botKubeConfig(bed, admin, home, [namespace], await botClusterRole());
   router = new HttpRouteTrafficRouter(botConfig);
 });
 
