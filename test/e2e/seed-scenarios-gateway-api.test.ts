@@ -11,12 +11,13 @@ import { uniqueNamespace } from '../../local/bed/manifests.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { silentLogger } from '../../src/app/logger.js';
 import type { Release } from '../../src/domain/release/index.js';
+import { pageDriver } from './support/page-driver.js';
 
 const alice = 'U0ALICE001';
 const bob = 'U0BOB00001';
 let stack: LocalStack;
 let ns: string;
-let clock = Math.floor(Date.now() / 60_000) * 60_000 - 45 * 60_000;
+const clock = { now: Math.floor(Date.now() / 60_000) * 60_000 - 45 * 60_000 };
 
 interface Rule {
   name?: string;
@@ -32,51 +33,11 @@ interface Route {
   spec: { parentRefs: unknown[]; rules: Rule[] };
 }
 
-async function page(path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${stack.pageUrl.replace(/\/$/, '')}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`page ${path} answered ${response.status}: ${await response.text()}`);
-  await stack.bot.settled();
-}
-
-const type = (user: string, text: string) => page('/api/send', { channel: 'C0RELEASES', user, text });
-
-async function release(service = 'reviews'): Promise<Release> {
-  const [latest] = await stack.bot.worker.deps.store.history(ns, service, 1);
-  if (!latest) throw new Error(`no release of ${service}.${ns}`);
-  return latest.state;
-}
-
-async function click(user: string, actionId: string): Promise<void> {
-  const { meta } = await release();
-  if (!meta.ts) throw new Error('the release has no card');
-  await page('/api/click', { channel: 'C0RELEASES', user, ts: meta.ts, actionId });
-}
-
-async function advance(minutes: number): Promise<void> {
-  for (let i = 0; i < minutes; i++) {
-    clock += 60_000;
-    await stack.simulate(new Date(clock));
-    await stack.tick(new Date(clock));
-  }
-}
-
-async function until(phase: Release['phase'], minutes = 12): Promise<Release> {
-  for (let i = 0; i < minutes; i++) {
-    const current = await release();
-    if (current.phase === phase) return current;
-    await advance(1);
-  }
-  const current = await release();
-  if (current.phase !== phase)
-    throw new Error(
-      `reviews is ${current.phase}, not ${phase}: ${current.lastVerdict?.reasons.map((r) => r.message).join('; ')}`,
-    );
-  return current;
-}
+const drive = pageDriver(() => stack, clock);
+const { type, advance } = drive;
+const release = (service = 'reviews') => drive.release(ns, service);
+const click = (user: string, actionId: string) => drive.click(user, ns, 'reviews', actionId);
+const until = (phase: Release['phase'], minutes?: number) => drive.until(ns, 'reviews', phase, minutes);
 
 const custom = () => stack.admin.makeApiClient(k8s.CustomObjectsApi);
 const routeRef = () => ({
@@ -103,7 +64,7 @@ function shares(r: Route): Record<string, number> {
 
 async function requestsByWorkload(minutes: number): Promise<Record<string, number>> {
   const query = `sum by (destination_workload)(increase(istio_requests_total{reporter="destination",destination_workload_namespace="${ns}",destination_app="reviews"}[${minutes}m]))`;
-  const url = `${stack.bed.prometheus.url}/api/v1/query?${new URLSearchParams({ query, time: String(clock / 1000) })}`;
+  const url = `${stack.bed.prometheus.url}/api/v1/query?${new URLSearchParams({ query, time: String(clock.now / 1000) })}`;
   const body = (await (await fetch(url)).json()) as {
     data: { result: { metric: Record<string, string>; value: [number, string] }[] };
   };
@@ -120,7 +81,7 @@ beforeAll(async () => {
     mode: 'manual',
     apps: ['bookinfo', 'bookinfo-gw'],
     namespaces: { bookinfo: uniqueNamespace('e2e-bookinfo'), 'bookinfo-gw': ns },
-    clock: () => new Date(clock),
+    clock: () => new Date(clock.now),
     log: silentLogger,
   });
   for (const version of ['v2', 'v3'])
@@ -128,7 +89,7 @@ beforeAll(async () => {
       latency: { kind: 'lognormal', medianMs: 20, p99Ms: 100 },
     });
   stack.simulator.setRate(ns, 'productpage', 40);
-  await stack.simulate(new Date(clock));
+  await stack.simulate(new Date(clock.now));
   original = await route();
 });
 

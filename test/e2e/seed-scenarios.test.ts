@@ -8,12 +8,12 @@ import * as k8s from '@kubernetes/client-node';
 import { uniqueNamespace } from '../../local/bed/manifests.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { silentLogger } from '../../src/app/logger.js';
-import type { Release } from '../../src/domain/release/index.js';
+import { pageDriver } from './support/page-driver.js';
 
 const alice = 'U0ALICE001';
 const bob = 'U0BOB00001';
 let stack: LocalStack;
-let clock = Math.floor(Date.now() / 60_000) * 60_000 - 45 * 60_000;
+const clock = { now: Math.floor(Date.now() / 60_000) * 60_000 - 45 * 60_000 };
 
 type Vs = {
   spec: {
@@ -27,60 +27,11 @@ type Vs = {
   };
 };
 
-async function page(path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${stack.pageUrl.replace(/\/$/, '')}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`page ${path} answered ${response.status}: ${await response.text()}`);
-  await stack.bot.settled();
-}
-
-/** Types a line into the page's message box as `user`. */
-const type = (user: string, text: string) => page('/api/send', { channel: 'C0RELEASES', user, text });
-
-/** The newest release of a service, from the store. */
-async function release(namespace: string, service: string): Promise<Release> {
-  const [latest] = await stack.bot.worker.deps.store.history(namespace, service, 1);
-  if (!latest) throw new Error(`no release of ${service}.${namespace}`);
-  return latest.state;
-}
-
-/** Clicks a button of the release's card as `user`. */
-async function click(user: string, namespace: string, service: string, actionId: string): Promise<void> {
-  const { meta } = await release(namespace, service);
-  if (!meta.ts) throw new Error('the release has no card');
-  await page('/api/click', { channel: 'C0RELEASES', user, ts: meta.ts, actionId });
-}
-
-async function advance(minutes: number): Promise<void> {
-  for (let i = 0; i < minutes; i++) {
-    clock += 60_000;
-    await stack.simulate(new Date(clock));
-    await stack.tick(new Date(clock));
-  }
-}
-
-/** Ticks until the release is in `phase`, at most `minutes`. */
-async function until(
-  namespace: string,
-  service: string,
-  phase: Release['phase'],
-  minutes = 12,
-): Promise<Release> {
-  for (let i = 0; i < minutes; i++) {
-    const current = await release(namespace, service);
-    if (current.phase === phase) return current;
-    await advance(1);
-  }
-  const current = await release(namespace, service);
-  if (current.phase !== phase)
-    throw new Error(
-      `${service} is ${current.phase}, not ${phase}: ${current.lastVerdict?.reasons.map((r) => r.message).join('; ')}`,
-    );
-  return current;
-}
+const drive = pageDriver(() => stack, clock);
+const { type, advance } = drive;
+const release = drive.release;
+const click = drive.click;
+const until = drive.until;
 
 /** Where a sample app of the stack runs. */
 function namespaceOf(app: 'weather' | 'two-host'): string {
@@ -114,7 +65,7 @@ async function requestsByVersion(
   minutes: number,
 ): Promise<Record<string, number>> {
   const query = `sum by (destination_version)(increase(istio_requests_total{reporter="destination",destination_workload_namespace="${namespace}",destination_service_name="${service}"}[${minutes}m]))`;
-  const url = `${stack.bed.prometheus.url}/api/v1/query?${new URLSearchParams({ query, time: String(clock / 1000) })}`;
+  const url = `${stack.bed.prometheus.url}/api/v1/query?${new URLSearchParams({ query, time: String(clock.now / 1000) })}`;
   const body = (await (await fetch(url)).json()) as {
     data: { result: { metric: Record<string, string>; value: [number, string] }[] };
   };
@@ -131,7 +82,7 @@ beforeAll(async () => {
       weather: uniqueNamespace('e2e-weather'),
       'two-host': uniqueNamespace('e2e-apps'),
     },
-    clock: () => new Date(clock),
+    clock: () => new Date(clock.now),
     log: silentLogger,
   });
   // The seed's reviews v2 and v3 are a little slower than v1; a healthy canary here is one that is not.
@@ -142,7 +93,7 @@ beforeAll(async () => {
   }
   // 40 req/s into Bookinfo, so that a 50% canary step has enough requests to pass in minutes.
   stack.simulator.setRate(stack.namespaces.bookinfo, 'productpage', 40);
-  await stack.simulate(new Date(clock));
+  await stack.simulate(new Date(clock.now));
 });
 
 afterAll(async () => {
