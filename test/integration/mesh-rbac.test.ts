@@ -104,6 +104,18 @@ describe('the RBAC role of infra/k8s/rbac.yaml', () => {
     expect(await runFlows(await identity(role))).toEqual([]);
   });
 
+  it('lets a bot that may not read HTTPRoutes still find the VirtualService, and take the HTTPRoute for none', async () => {
+    const index = (role.rules ?? []).findIndex((rule) => rule.resources?.includes('httproutes'));
+    expect(index).toBeGreaterThanOrEqual(0);
+    const kubeConfig = await identity(without(index, 'get'));
+    const router = new RouterByApi({
+      VirtualService: new IstioTrafficRouter(kubeConfig),
+      HTTPRoute: new HttpRouteTrafficRouter(kubeConfig),
+    });
+    expect(await router.routeApisOf(bookinfo, 'reviews')).toEqual(['VirtualService']);
+    expect(await router.routeApisOf(bookinfoGw, 'reviews')).toEqual([]);
+  });
+
   it('is minimal: without any single verb some flow fails with 403', async () => {
     const pairs = (role.rules ?? []).flatMap((rule, i) => rule.verbs.map((verb) => ({ i, verb, rule })));
     expect(pairs.length).toBeGreaterThanOrEqual(5);

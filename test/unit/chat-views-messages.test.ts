@@ -10,6 +10,7 @@ import {
   releaseEventLine,
   statusList,
 } from '../../src/chat/views/index.js';
+import { whereWords } from '../../src/chat/views/release-words.js';
 import { parseCommand } from '../../src/domain/command/index.js';
 import { authorize, DEFAULT_APPROVAL_POLICY, decide } from '../../src/domain/release/index.js';
 import { appliedNow, approveNow, drive, passStep, REQUESTER, started } from './release-fixtures.js';
@@ -296,6 +297,14 @@ describe('release lists', () => {
         ),
       ],
     });
+  });
+
+  it('name the route object a release drives: a VirtualService, or an HTTPRoute', () => {
+    const release = started(undefined, { meta: { channel: 'C0RELEASES', cluster: 'east' } });
+    expect(whereWords(release)).toBe('cluster `east`, VirtualService `reviews`, default route');
+    expect(whereWords({ ...release, target: { ...release.target, api: 'HTTPRoute' } })).toBe(
+      'cluster `east`, HTTPRoute `reviews`, default route',
+    );
   });
 
   it('list the candidates of an ambiguous command with where each runs, and a button for exactly that one', () => {

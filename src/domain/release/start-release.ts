@@ -176,7 +176,7 @@ function validateTarget(request: ReleaseRequest): void {
   for (const [what, value] of [
     ['namespace', target.namespace],
     ['service', target.service],
-    ['VirtualService', target.virtualService],
+    ['route object (VirtualService or HTTPRoute)', target.virtualService],
     ['requester', request.requestedBy],
     ['baseline version', baseline.version],
     ['canary version', canary.version],
