@@ -61,11 +61,25 @@ export async function exportAudit(
 ): Promise<UseCaseResult<AuditExport>> {
   const { service, namespace, cluster } = request;
   const subject = auditSubjectOfService(namespace, service);
-  const scope = { namespace, ...(cluster !== undefined ? { cluster } : {}) };
-  const mayApprove = authorize('approve', actor, scope, deps.policy);
-  const mayStart = authorize('start', actor, scope, deps.policy);
-  if (!mayApprove.allowed && !mayStart.allowed) {
-    const found = ruleFor(deps.policy, namespace, cluster);
+  // Each cluster has its own rule: the person must be a starter or approver of the namespace on the cluster
+  // asked for (the default one without --cluster), and an export without --cluster keeps only the clusters
+  // whose rule lets them in.
+  const home = cluster ?? deps.defaultCluster;
+  const allowed = new Map<string, boolean>();
+  const mayExport = (on: string | undefined): boolean => {
+    const key = on ?? home ?? '';
+    let answer = allowed.get(key);
+    if (answer === undefined) {
+      const scope = { namespace, ...((on ?? home) !== undefined ? { cluster: (on ?? home) as string } : {}) };
+      answer =
+        authorize('approve', actor, scope, deps.policy).allowed ||
+        authorize('start', actor, scope, deps.policy).allowed;
+      allowed.set(key, answer);
+    }
+    return answer;
+  };
+  if (!mayExport(home)) {
+    const found = ruleFor(deps.policy, namespace, home);
     const origin = authorizeOrigin(actor, deps.policy, found);
     const who = [...new Set([...found.rule.starters, ...found.rule.approvers])].map((p) =>
       p === '*' ? 'anyone' : p,
@@ -75,14 +89,16 @@ export async function exportAudit(
       ? `${found.name} lets only the starters and approvers of ${namespace} (${who.join(', ') || 'nobody'}) export its audit trail; ${actor.userId} is neither.`
       : origin.reason;
     await recordRefusal(deps, subject, actor, 'audit', reason, {
-      ...(cluster !== undefined ? { cluster } : {}),
+      ...(home !== undefined ? { cluster: home } : {}),
     });
     return refused(reason);
   }
   const now = deps.clock();
   const since = new Date(now.getTime() - request.sinceSeconds * 1000).toISOString();
   const releases = (await deps.store.history(namespace, service, AUDIT_RELEASES_MAX)).filter(
-    (r) => r.updatedAt >= since && (cluster === undefined || r.state.meta.cluster === cluster),
+    (r) =>
+      r.updatedAt >= since &&
+      (cluster === undefined ? mayExport(r.state.meta.cluster) : r.state.meta.cluster === cluster),
   );
   let truncated = releases.length >= AUDIT_RELEASES_MAX;
   const trails: AuditEntry[][] = [];
@@ -94,7 +110,9 @@ export async function exportAudit(
   const entries = trails
     .flat()
     .filter(
-      (e) => e.at >= since && (cluster === undefined || e.cluster === undefined || e.cluster === cluster),
+      (e) =>
+        e.at >= since &&
+        (cluster === undefined ? mayExport(e.cluster) : e.cluster === undefined || e.cluster === cluster),
     )
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   if (entries.length > AUDIT_ROWS_MAX) truncated = true;

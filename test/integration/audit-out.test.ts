@@ -280,6 +280,8 @@ describe('audit out', () => {
     const answer = await slash(bob, `audit reviews --ns ${engine.namespace} --since 30d`);
     const refusedAnswer = await slash(bob, `audit reviews --ns ${engine.namespace} --cluster frozen`);
     const tooFar = await slash(bob, `audit reviews --ns ${engine.namespace} --since 91d`);
+    // Without --cluster, bob gets only the clusters whose rule lets him in: not nsB's release on frozen.
+    const unflagged = await slash(bob, `audit reviews --ns ${nsB} --since 30d`);
 
     // Assess: one file shared in the channel, through the external upload flow.
     expect(answer).toMatch(
@@ -332,6 +334,7 @@ describe('audit out', () => {
     expect(refusedAnswer).toMatch(
       /The default approval policy of cluster frozen lets only the starters and approvers of .* \(U0ALICE001, S0APPROVERS\) export its audit trail; U0BOB00001 is neither/,
     );
+    expect(unflagged).toMatch(/: 0 entries from 0 releases\./);
     expect(tooFar).toContain('--since is a duration from 1m to 90d such as 24h, 7d or 30d, not "91d".');
     const trail = await stack.deps.store.listAudit(`audit:${engine.namespace}/reviews`);
     expect(trail.map((e) => [e.action, e.actor])).toEqual([

@@ -64,6 +64,29 @@ describe('change events', () => {
     expect(events[1]?.id).toBe(`r1:5:approve:${at}`);
   });
 
+  it('leave out approvals only counted towards a quorum, and report a cancel as the route restored', () => {
+    const events = changeEventsOf(subject, [
+      {
+        releaseId: 'r1',
+        at,
+        actor: 'U1',
+        action: 'approve',
+        step: 1,
+        stateVersion: 5,
+        detail: { counted: '1 of 2 approvals: <@U1>' },
+      },
+      { releaseId: 'r1', at, actor: 'U2', action: 'approve', step: 1, stateVersion: 5 },
+      { releaseId: 'r1', at, actor: 'U3', action: 'cancel', step: 1, stateVersion: 8 },
+    ]);
+    expect(events.map((e) => [e.kind, e.actor])).toEqual([
+      ['step', 'U2'],
+      ['rollback', 'U3'],
+    ]);
+    expect(events[1]?.summary).toBe(
+      'reviews.shop on prod: cancelled by U3, original route restored (v1 → v2)',
+    );
+  });
+
   it('have the PagerDuty Events API v2 change shape', () => {
     const [event] = changeEventsOf(subject, [
       {

@@ -12,6 +12,8 @@ export const CHANGE_ACTIONS = {
   promote: 'step',
   complete: 'step',
   rollback: 'rollback',
+  // A cancel restores the original route too: receivers hear of it as they do of a rollback.
+  cancel: 'rollback',
   'freeze-bypass': 'freeze-bypass',
 } as const satisfies Record<string, ChangeKind>;
 
@@ -63,6 +65,8 @@ export function changeEventsOf(subject: ChangeSubject, entries: readonly AuditRe
   return entries.flatMap((entry) => {
     const kind = (CHANGE_ACTIONS as Readonly<Record<string, ChangeKind>>)[entry.action];
     if (kind === undefined || !Object.hasOwn(CHANGE_ACTIONS, entry.action)) return [];
+    // An approval counted towards a quorum moves nothing: the step is announced by the one that meets it.
+    if (entry.action === 'approve' && isCountedVote(entry.detail)) return [];
     const stepDescription = entry.step === undefined ? undefined : subject.steps[entry.step];
     return [
       {
@@ -98,6 +102,8 @@ function summaryOf(subject: ChangeSubject, entry: AuditRecord, step: string | un
       return `${name}: release completed ${versions}`;
     case 'rollback':
       return `${name}: rolled back by ${entry.actor}${reason ? `: ${reason}` : ''} ${versions}`;
+    case 'cancel':
+      return `${name}: cancelled by ${entry.actor}, original route restored ${versions}`;
     default:
       return `${name}: freeze bypassed by ${entry.actor}${reason ? `: ${reason}` : ''} ${versions}`;
   }
@@ -183,4 +189,8 @@ export function genericChangeBody(event: ChangeEvent): GenericChange {
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function isCountedVote(detail: unknown): boolean {
+  return typeof detail === 'object' && detail !== null && 'counted' in detail;
 }
