@@ -475,9 +475,13 @@ describe('HttpRouteTrafficRouter on the real API server, as a least-privilege bo
     await expect(attempt).rejects.toMatchObject({
       code: 'rejected',
       message: expect.stringMatching(
-        /was written but does not route: istio.io\/gateway-controller could not resolve its backends on Service reviews \(BackendNotFound: backend\(reviews-v2.x.svc\) not found\)/,
+        /was written but does not route: istio.io\/gateway-controller could not resolve its backends on Service reviews \(BackendNotFound: backend\(reviews-v2.x.svc\) not found\)\. The route was put back as it was before this change\./,
       ),
     });
+    // The refused change is undone: the rules and the owner mark are those read before it.
+    const after = await readRoute();
+    expect(after.spec.rules).toEqual(live.spec.rules);
+    expect(after.metadata.annotations).toEqual(live.metadata.annotations);
   });
 
   it('does not wait on a route no controller has ever written status to (a cluster without a controller)', async () => {

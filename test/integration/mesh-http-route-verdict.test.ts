@@ -254,14 +254,15 @@ describe("HttpRouteTrafficRouter waits for pilot's verdict on the generation it 
 
     await expect(attempt).rejects.toMatchObject({
       code: 'rejected',
-      message: `HTTPRoute ${namespace}/orphan was written but does not route: istio.io/gateway-controller did not accept the route on Service ghost (NoMatchingParent: parent service: "ghost" not found).`,
+      message: `HTTPRoute ${namespace}/orphan was written but does not route: istio.io/gateway-controller did not accept the route on Service ghost (NoMatchingParent: parent service: "ghost" not found). The route was put back as it was before this change.`,
     });
-    const live = await readRoute('orphan');
+    const live = await routeWhen('orphan', pilotDecided);
     expect(conditionOf(live, 'Accepted')).toMatchObject({
       status: 'False',
       observedGeneration: live.metadata.generation,
     });
-    expect(live.spec.rules?.some((r) => r.name === 'canary-bot-r1')).toBe(true);
+    // The refused change is undone: the team's rules alone, as before the write.
+    expect(live.spec.rules?.some((r) => r.name === 'canary-bot-r1')).toBe(false);
   });
 
   it('waits for a verdict that comes late, and halts on a refusal that comes late', async () => {
@@ -301,7 +302,7 @@ describe("HttpRouteTrafficRouter waits for pilot's verdict on the generation it 
       status: 'rejected',
       reason: {
         code: 'rejected',
-        message: `HTTPRoute ${namespace}/late was written but does not route: ${otherController} could not resolve its backends on Service reviews (BackendNotProgrammed: not programmed).`,
+        message: `HTTPRoute ${namespace}/late was written but does not route: ${otherController} could not resolve its backends on Service reviews (BackendNotProgrammed: not programmed). The route was put back as it was before this change.`,
       },
     });
   });

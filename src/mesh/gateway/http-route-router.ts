@@ -300,7 +300,14 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
         await sleep(this.backoff(attempt));
         continue;
       }
-      const result = await this.verify(ref, release, body, written);
+      let result: RouteSnapshot;
+      try {
+        result = await this.verify(ref, release, body, written);
+      } catch (error) {
+        if (error instanceof MeshError && error.code === 'rejected')
+          throw await this.putBack(ref, live, error);
+        throw error;
+      }
       if (options.event) await this.tryRecordEvent(ref, options.event);
       return result;
     }
@@ -348,6 +355,34 @@ export class HttpRouteTrafficRouter implements TrafficRouter {
       if (left <= 0) throw noVerdict(ref, route, generation, this.verdictWait.timeoutMs);
       await sleep(Math.min(pause, left));
       route = await this.get(ref);
+    }
+  }
+
+  /**
+   * A write its controller refused is undone: the route (rules and owner mark) is written back as it was
+   * read before the write, so the mesh is left in a known state, the one the release had before the step.
+   * Returns the error to throw: the refusal, saying whether the route was put back.
+   */
+  private async putBack(ref: RouteRef, before: RouteObject, refusal: MeshError): Promise<MeshError> {
+    try {
+      const now = await this.get(ref);
+      await this.replace(ref, {
+        ...before,
+        metadata: { ...before.metadata, resourceVersion: now.metadata.resourceVersion },
+      } as RouteObject);
+      return new MeshError(
+        'rejected',
+        `${refusal.message} The route was put back as it was before this change.`,
+        {
+          cause: refusal,
+        },
+      );
+    } catch (error) {
+      return new MeshError(
+        'rejected',
+        `${refusal.message} Putting the route back as it was failed too (${toMeshError(error, `update HTTPRoute ${ref.namespace}/${ref.name}`).message}): it holds the refused change until someone fixes it.`,
+        { cause: refusal },
+      );
     }
   }
 
