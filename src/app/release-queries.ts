@@ -78,17 +78,22 @@ export async function serviceRed(
   };
 }
 
-/** The short hosts the service's VirtualService routes to, other than the service; none without one. */
+/** The short hosts the service's route (VirtualService or HTTPRoute) sends to, other than the service; none without one. */
 async function routedHosts(
   deps: Pick<ReleaseDependencies, 'routers'>,
   request: { service: string; namespace: string; cluster?: string },
 ): Promise<string[]> {
   try {
     const router = await deps.routers(request.cluster);
+    // The route object named after the service, on whichever API has it (a VirtualService when both do).
+    const apis = (await router.routeApisOf?.(request.namespace, request.service)) ?? ['VirtualService'];
+    const api = apis.includes('VirtualService') ? undefined : apis[0];
+    if (apis.length === 0) return [];
     const snapshot = await router.readRoute({
       namespace: request.namespace,
       name: request.service,
       route: { kind: 'default' },
+      ...(api ? { api } : {}),
     });
     return [
       ...new Set(snapshot.weights.map((w) => w.destination.host.split('.')[0] ?? w.destination.host)),

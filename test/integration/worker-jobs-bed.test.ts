@@ -35,6 +35,7 @@ const bob = { id: 'U0BOB00001', name: 'bob' };
 const namespace = uniqueNamespace('wf-apps');
 const home = uniqueNamespace('wf-bot');
 const apps = uniqueNamespace('wf-two-host');
+const appsGw = uniqueNamespace('wf-two-host-gw');
 
 let bed: BedState;
 let admin: k8s.KubeConfig;
@@ -90,15 +91,20 @@ beforeAll(async () => {
   admin = kubeConfigFrom(bed.kube.kubeconfigs.admin);
   await deploySample(admin, 'bookinfo', namespace);
   await deploySample(admin, 'two-host', apps);
+  await deploySample(admin, 'two-host-gw', appsGw);
   // Ten minutes of bookinfo's traffic, so that /canary metrics has a chart to share.
   const now = Date.now();
   await new MeshTrafficSimulator({
-    services: await loadSampleProfiles(['bookinfo', 'two-host'], { bookinfo: namespace, 'two-host': apps }),
+    services: await loadSampleProfiles(['bookinfo', 'two-host', 'two-host-gw'], {
+      bookinfo: namespace,
+      'two-host': apps,
+      'two-host-gw': appsGw,
+    }),
     reader: KubernetesMeshReader.fromKubeConfig(admin),
     writer: new PrometheusRemoteWriter({ prometheusUrl: bed.prometheus.url }),
   }).simulate({ from: now - 600_000, to: now - 1_000, stepSeconds: 15 });
   kube = await startTcpFaultProxy(new URL(bed.kube.server).host);
-  const identity = await botKubeConfig(bed, admin, home, [namespace, apps], await botClusterRole());
+  const identity = await botKubeConfig(bed, admin, home, [namespace, apps, appsGw], await botClusterRole());
   for (const cluster of identity.clusters) (cluster as { server: string }).server = `https://${kube.address}`;
   const kubeconfig = join(bed.dir, `${home}.kubeconfig`);
   await writeFile(kubeconfig, identity.exportConfig(), { mode: 0o600 });
@@ -205,6 +211,16 @@ describe('worker failures after the ack', () => {
     expect(answer).toContain(`RED of apps-svc-all.${apps}`);
     expect(answer).not.toContain('No RED');
     // The seed's route sends everything to v1's host; its figures are read from that host's own metrics.
+    expect(answer).toMatch(/\*v1\* \(apps-svc-v1\): \d+(\.\d+)? req\/s/);
+  }, 60_000);
+
+  it('answers /canary metrics of a service routed by an HTTPRoute with each version read from its own Service', async () => {
+    const metrics = await job(`metrics apps-svc-all --ns ${appsGw} --window 10m`);
+    await bot.jobs.send([queuedSlackJob(metrics, { namespace, cluster: 'default' })]);
+    await bot.settled();
+    const answer = JSON.stringify((await answersTo(metrics.from.responseUrl))[0]?.body);
+    expect(answer).toContain(`RED of apps-svc-all.${appsGw}`);
+    expect(answer).not.toContain('No RED');
     expect(answer).toMatch(/\*v1\* \(apps-svc-v1\): \d+(\.\d+)? req\/s/);
   }, 60_000);
 });
