@@ -105,6 +105,18 @@ export async function startRelease(
       route: input.route ? { kind: 'named', name: input.route } : { kind: 'default' },
       ...(chosen.api === 'HTTPRoute' ? { api: chosen.api } : {}),
     };
+    // A release already driving this service through the other API would be overridden (or override this
+    // one) without a word: refuse, as for a service routed by both.
+    const mixed = (await deps.store.history(namespace, input.service, 20)).find(
+      (r) =>
+        r.active &&
+        (r.state.meta.cluster ?? cluster) === cluster &&
+        (r.state.target.api ?? 'VirtualService') !== (ref.api ?? 'VirtualService'),
+    );
+    if (mixed)
+      return refused(
+        `${input.service}.${namespace} already has an active release (${mixed.id}) through its ${mixed.state.target.api ?? 'VirtualService'}; two releases of one service through a VirtualService and an HTTPRoute would override each other. Finish or cancel it first.`,
+      );
     const pins = input.withSources ?? [];
     const waypoint =
       pins.length > 0 && ref.api !== 'HTTPRoute'

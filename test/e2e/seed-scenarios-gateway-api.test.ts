@@ -236,6 +236,13 @@ describe('seed scenarios on an HTTPRoute, through the local Slack page', () => {
     const chosen = await release();
     expect(chosen.id).not.toBe(before.id);
     expect(chosen.target.api).toBe('HTTPRoute');
+    // The other API cannot take the same service meanwhile.
+    await type(bob, `/canary start reviews v1 --ns ${ns} --from v3 --via virtualservice`);
+    expect(
+      (await stack.emulator.messages({ channel: 'C0RELEASES', ephemeral: true, visibleTo: bob })).at(-1)
+        ?.text,
+    ).toContain(`already has an active release (${chosen.id}) through its HTTPRoute`);
+    expect((await release()).id).toBe(chosen.id);
     await click(bob, 'release.cancel');
     await custom().deleteNamespacedCustomObject({ ...vsRef, name: 'reviews' });
   });
