@@ -143,7 +143,8 @@ export async function startBotProcesses(
         child.on('message', (message: typeof answer) => {
           answer = message;
         });
-        child.once('exit', (code) => {
+        // 'close', not 'exit': a large answer can still be in the IPC channel when the process exits.
+        child.once('close', (code) => {
           if (answer?.type === 'result' && answer.value) resolve(answer.value);
           else reject(new Error(`the tick process failed (${code}): ${answer?.message ?? 'no answer'}`));
         });
