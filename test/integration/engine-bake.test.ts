@@ -9,7 +9,7 @@ import { auditTrail } from '../../src/app/release-queries.js';
 import { startRelease } from '../../src/app/start-release.js';
 import type { BotConfig } from '../../src/config.js';
 import type { Release } from '../../src/domain/release/index.js';
-import { type EngineHarness, startEngine } from './support/engine-harness.js';
+import { type EngineHarness, startEngine, untilPhase } from './support/engine-harness.js';
 
 const requester = { userId: 'U0ALICE001', groupIds: [] };
 const approver = { userId: 'U0BOB00002', groupIds: [] };
@@ -34,22 +34,8 @@ async function approve(engine: EngineHarness, id: string): Promise<void> {
 }
 
 /** Ticks until the release reaches one of `phases` (bounded). */
-async function until(
-  engine: EngineHarness,
-  id: string,
-  phases: Release['phase'][],
-  maxMinutes = 12,
-): Promise<Release> {
-  for (let i = 0; i < maxMinutes; i++) {
-    await engine.advance(1);
-    const release = await engine.release(id);
-    if (phases.includes(release.phase)) return release;
-  }
-  const release = await engine.release(id);
-  throw new Error(
-    `release still ${release.phase} after ${maxMinutes} minutes: ${release.lastVerdict?.reasons.map((r) => r.message).join('; ')}`,
-  );
-}
+const until = (engine: EngineHarness, id: string, phases: Release['phase'][], maxMinutes = 12) =>
+  untilPhase(engine, id, phases, maxMinutes);
 
 /** A canary 50 -> 100 with a 10-minute bake (by `--bake`, or the namespace's setting), approved up to the bake. */
 async function toTheBake(

@@ -8,7 +8,7 @@ import { auditTrail } from '../../src/app/release-queries.js';
 import { routeOf } from '../../src/app/release-runner.js';
 import { startRelease } from '../../src/app/start-release.js';
 import type { Release } from '../../src/domain/release/index.js';
-import { type EngineHarness, startEngine } from './support/engine-harness.js';
+import { type EngineHarness, startEngine, untilPhase } from './support/engine-harness.js';
 
 const requester = { userId: 'U0ALICE001', groupIds: [] };
 const approver = { userId: 'U0BOB00002', groupIds: [] };
@@ -42,22 +42,8 @@ async function approve(engine: EngineHarness, id: string) {
 }
 
 /** Ticks until the release reaches one of `phases` (bounded). */
-async function until(
-  engine: EngineHarness,
-  id: string,
-  phases: Release['phase'][],
-  maxMinutes = 10,
-): Promise<Release> {
-  for (let i = 0; i < maxMinutes; i++) {
-    await engine.advance(1);
-    const release = await engine.release(id);
-    if (phases.includes(release.phase)) return release;
-  }
-  const release = await engine.release(id);
-  throw new Error(
-    `release still ${release.phase} after ${maxMinutes} minutes: ${release.lastVerdict?.reasons.map((r) => r.message).join('; ')}`,
-  );
-}
+const until = (engine: EngineHarness, id: string, phases: Release['phase'][], maxMinutes = 10) =>
+  untilPhase(engine, id, phases, maxMinutes);
 
 describe('release engine on the bed', () => {
   let engine: EngineHarness;

@@ -162,20 +162,9 @@ export function pagerDutyChangeBody(event: ChangeEvent, routingKey: string): Pag
 }
 
 /** The bot's own JSON of a change (`type: "canary-bot.change"`, `version: 1`). */
-export interface GenericChange {
+export interface GenericChange extends ChangeEvent {
   readonly type: 'canary-bot.change';
   readonly version: 1;
-  readonly id: string;
-  readonly kind: ChangeKind;
-  readonly action: string;
-  readonly at: string;
-  readonly actor: string;
-  readonly summary: string;
-  readonly release: ChangeSubject;
-  readonly step?: number;
-  readonly stepDescription?: string;
-  readonly stateVersion?: number;
-  readonly detail?: unknown;
 }
 
 /**

@@ -247,3 +247,21 @@ export async function startEngine(
     },
   };
 }
+
+/** Ticks until the release reaches one of `phases`, at most `maxMinutes` simulated minutes. */
+export async function untilPhase(
+  engine: EngineHarness,
+  id: string,
+  phases: Release['phase'][],
+  maxMinutes: number,
+): Promise<Release> {
+  for (let i = 0; i < maxMinutes; i++) {
+    await engine.advance(1);
+    const release = await engine.release(id);
+    if (phases.includes(release.phase)) return release;
+  }
+  const release = await engine.release(id);
+  throw new Error(
+    `release still ${release.phase} after ${maxMinutes} minutes: ${release.lastVerdict?.reasons.map((r) => r.message).join('; ')}`,
+  );
+}
